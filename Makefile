@@ -1,0 +1,47 @@
+# Two commands: `make run` (demo with a seeded merchant) and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := app.py
+
+.PHONY: run test lint static install migrate seed worker bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+ismartsync/static/vendor/htmx.min.js: node_modules/.package-lock.json
+	mkdir -p ismartsync/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+static: ismartsync/static/vendor/htmx.min.js
+
+run: install static
+	ISMARTSYNC_DEBUG=1 ISMARTSYNC_DEV_OUTBOX=1 ISMARTSYNC_LOG_FORMAT=text $(BIN)/flask db upgrade
+	ISMARTSYNC_DEBUG=1 ISMARTSYNC_DEV_OUTBOX=1 ISMARTSYNC_LOG_FORMAT=text $(BIN)/flask seed-demo
+	@echo "Serving on http://127.0.0.1:5000 (emails: http://127.0.0.1:5000/dev/outbox)"
+	ISMARTSYNC_DEBUG=1 ISMARTSYNC_DEV_OUTBOX=1 ISMARTSYNC_LOG_FORMAT=text $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: install static
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+worker: install
+	$(BIN)/python -m jobs.worker
+
+bench: install
+	@echo "No benchmarks yet: the counter issue adds them under bench/."
+
+clean:
+	rm -rf $(VENV) node_modules ismartsync/static/vendor instance/demo.sqlite3

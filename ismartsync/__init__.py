@@ -1,0 +1,59 @@
+"""iSmartSync: point of sale and branch operations for Shopify retailers in Pakistan."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from ismartsync.config import Settings
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from `ISMARTSYNC_*` settings, with `config` overriding them (tests)."""
+    if os.path.exists(".env"):
+        load_dotenv(".env")
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(Settings().flask_config())
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from ismartsync import auth, cli, crypto, templating, web
+    from ismartsync.extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+    crypto.configure(app.config["ENCRYPTION_KEYS"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    web.init_app(app)
+    auth.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from ismartsync.views import (
+        account,
+        audit,
+        auth,
+        dashboard,
+        dev,
+        device,
+        health,
+        settings,
+        staff,
+    )
+
+    for module in (auth, account, audit, dashboard, device, health, settings, staff):
+        app.register_blueprint(module.bp)
+    if app.config["DEV_OUTBOX"]:
+        app.register_blueprint(dev.bp)

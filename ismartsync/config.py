@@ -1,0 +1,88 @@
+"""Settings read from `ISMARTSYNC_*` environment variables (and `.env` in development)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from typing import Any
+
+PREFIX = "ISMARTSYNC_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(PREFIX + name)
+    return value if value not in (None, "") else default
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Settings:
+    """Everything the app reads from its environment, with development defaults."""
+
+    secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", "dev-only-not-secret"))
+    database_url: str = field(
+        default_factory=lambda: _env("DATABASE_URL", "sqlite:///" + os.path.abspath("instance/demo.sqlite3"))
+    )
+    redis_url: str | None = field(default_factory=lambda: _env("REDIS_URL"))
+    encryption_keys: str = field(
+        # Comma-separated Fernet keys, newest first: old keys keep decrypting during a rotation.
+        default_factory=lambda: _env("ENCRYPTION_KEYS", "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE=")
+    )
+    debug: bool = field(default_factory=lambda: _flag("DEBUG"))
+    dev_outbox: bool = field(default_factory=lambda: _flag("DEV_OUTBOX"))
+    smtp_url: str | None = field(default_factory=lambda: _env("SMTP_URL"))
+    mail_from: str = field(default_factory=lambda: _env("MAIL_FROM", "iSmartSync <no-reply@ismartsync.local>"))
+    base_url: str = field(default_factory=lambda: _env("BASE_URL", "http://127.0.0.1:5000"))
+    invite_ttl_hours: int = field(default_factory=lambda: int(_env("INVITE_TTL_HOURS", "72")))
+    reset_ttl_minutes: int = field(default_factory=lambda: int(_env("RESET_TTL_MINUTES", "60")))
+    login_limit: str = field(default_factory=lambda: _env("LOGIN_LIMIT", "5/15minutes"))
+    login_address_limit: str = field(default_factory=lambda: _env("LOGIN_ADDRESS_LIMIT", "30/15minutes"))
+    pin_limit: str = field(default_factory=lambda: _env("PIN_LIMIT", "5/5minutes"))
+    log_format: str = field(default_factory=lambda: _env("LOG_FORMAT", "json"))
+
+    def flask_config(self) -> dict[str, Any]:
+        """The settings as Flask and its extensions expect them."""
+        secure_cookies = not self.debug
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "REDIS_URL": self.redis_url,
+            "ENCRYPTION_KEYS": self.encryption_keys,
+            "DEBUG": self.debug,
+            "DEV_OUTBOX": self.dev_outbox,
+            "SMTP_URL": self.smtp_url,
+            "MAIL_FROM": self.mail_from,
+            "BASE_URL": self.base_url,
+            "INVITE_TTL": timedelta(hours=self.invite_ttl_hours),
+            "RESET_TTL": timedelta(minutes=self.reset_ttl_minutes),
+            "LOGIN_LIMIT": self.login_limit,
+            "LOGIN_ADDRESS_LIMIT": self.login_address_limit,
+            "PIN_LIMIT": self.pin_limit,
+            "LOG_FORMAT": self.log_format,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": secure_cookies,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": secure_cookies,
+            "DEVICE_COOKIE_SECURE": secure_cookies,
+            "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+            "WTF_CSRF_TIME_LIMIT": None,
+            "WTF_CSRF_SSL_STRICT": False,
+            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_KEY_PREFIX": "ismartsync",
+            "RATELIMIT_HEADERS_ENABLED": False,
+        }
+
+
+def setting_names() -> list[str]:
+    """Every environment variable the app reads, for the README and `.env.example`."""
+    return [PREFIX + f.name.upper() for f in fields(Settings)]

@@ -1,0 +1,19 @@
+"""Flask extensions, created unbound here and initialised in `create_app`."""
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from htmx_flask import Htmx
+
+from ismartsync.models.base import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+htmx = Htmx()
+# No route-level limits: sign-in and PIN entry count only failures, through `ismartsync.throttle`.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,0 +1,69 @@
+"""The tenant: a merchant, its branches and their counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ismartsync.models.base import Base, IdMixin, TenantMixin, TimestampMixin
+
+
+class Merchant(IdMixin, TimestampMixin, Base):
+    __tablename__ = "merchants"
+
+    legal_name: Mapped[str] = mapped_column(sa.String(200))
+    brand_name: Mapped[str] = mapped_column(sa.String(120))
+    ntn: Mapped[str] = mapped_column(sa.String(20), default="")
+    strn: Mapped[str] = mapped_column(sa.String(20), default="")
+    tax_office: Mapped[str] = mapped_column(sa.String(120), default="")
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    phone: Mapped[str] = mapped_column(sa.String(30), default="")
+    currency: Mapped[str] = mapped_column(sa.String(3), default="PKR")
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Karachi")
+    prices_include_tax: Mapped[bool] = mapped_column(default=True)
+    # Basis points: 1800 is 18.00 %.
+    default_tax_rate_bp: Mapped[int] = mapped_column(default=1800)
+
+    branches: Mapped[list[Branch]] = relationship(back_populates="merchant", order_by="Branch.name")
+
+    def __repr__(self) -> str:
+        return f"<Merchant {self.id} {self.brand_name!r}>"
+
+
+class Branch(TenantMixin, TimestampMixin, Base):
+    __tablename__ = "branches"
+    __table_args__ = (sa.UniqueConstraint("merchant_id", "code"),)
+
+    name: Mapped[str] = mapped_column(sa.String(120))
+    code: Mapped[str] = mapped_column(sa.String(12))
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    phone: Mapped[str] = mapped_column(sa.String(30), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    merchant: Mapped[Merchant] = relationship(back_populates="branches")
+    counters: Mapped[list[Counter]] = relationship(back_populates="branch", order_by="Counter.name")
+
+    def __repr__(self) -> str:
+        return f"<Branch {self.id} {self.code}>"
+
+
+class Counter(TenantMixin, TimestampMixin, Base):
+    __tablename__ = "counters"
+    __table_args__ = (sa.UniqueConstraint("branch_id", "name"),)
+
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Set when a device was last paired, for the counters list.
+    last_paired_at: Mapped[datetime | None]
+
+    branch: Mapped[Branch] = relationship(back_populates="counters")
+
+    @property
+    def label(self) -> str:
+        return f"{self.branch.name} · {self.name}"
+
+    def __repr__(self) -> str:
+        return f"<Counter {self.id} {self.name!r}>"

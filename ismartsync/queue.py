@@ -1,0 +1,107 @@
+"""Background jobs: enqueue after the commit, on RQ when Redis is configured, else in-process.
+
+Jobs are named by dotted path (`"jobs.email.deliver_email"`), so `jobs` depends on `ismartsync`
+and never the reverse. A job enqueued inside a transaction that rolls back is never run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+from flask_sqlalchemy.session import Session as FlaskSession
+from redis import Redis
+from rq import Queue, Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("fiscal", "shopify", "email", "reports", "default")
+_PENDING_KEY = "ismartsync_pending_jobs"
+
+
+@dataclass(frozen=True)
+class PendingJob:
+    func: str
+    args: tuple[Any, ...]
+    queue: str
+    timeout: int
+    retries: int
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def enqueue_after_commit(
+    session: Session, func: str, *args: Any, queue: str = "default", timeout: int = 120, retries: int = 3
+) -> None:
+    """Run `func(*args)` once `session` commits; nothing happens if it rolls back."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+    session.info.setdefault(_PENDING_KEY, []).append(PendingJob(func, args, queue, timeout, retries))
+
+
+def redis_connection(app: Flask | None = None) -> Redis | None:
+    app = app or current_app
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return None
+    conn = app.extensions.get("ismartsync_redis")
+    if conn is None:
+        conn = app.extensions["ismartsync_redis"] = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    return conn
+
+
+def get_queue(name: str, app: Flask | None = None) -> Queue:
+    conn = redis_connection(app)
+    if conn is None:
+        raise RuntimeError("no Redis configured")
+    return Queue(name, connection=conn)
+
+
+def resolve(func: str) -> Any:
+    module, _, name = func.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _dispatch(app: Flask, jobs: list[PendingJob]) -> None:
+    conn = redis_connection(app)
+    for job in jobs:
+        if conn is not None:
+            try:
+                Queue(job.queue, connection=conn).enqueue(
+                    job.func,
+                    *job.args,
+                    job_timeout=job.timeout,
+                    retry=Retry(max=job.retries, interval=[5, 30, 120][: job.retries]) if job.retries else None,
+                )
+                continue
+            except Exception:
+                # Redis is down: the row that asked for the job is committed, and the sweeper of each
+                # area (email outbox, sync outbox, fiscal queue) picks it up again later.
+                log.exception("could not enqueue %s; left for the sweeper", job.func)
+                continue
+        _run_inline(app, job)
+
+
+def _run_inline(app: Flask, job: PendingJob) -> None:
+    # A fresh app context gives the job its own database session, as a worker would have.
+    with app.app_context():
+        try:
+            resolve(job.func)(*job.args)
+        except Exception:
+            log.exception("in-process job %s failed", job.func)
+
+
+@event.listens_for(FlaskSession, "after_commit")
+def _after_commit(session: Session) -> None:
+    jobs = session.info.pop(_PENDING_KEY, None)
+    if jobs:
+        _dispatch(current_app._get_current_object(), jobs)  # type: ignore[attr-defined]
+
+
+@event.listens_for(FlaskSession, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)

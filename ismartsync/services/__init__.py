@@ -1,0 +1,1 @@
+"""Domain operations: plain functions that flush and never commit."""

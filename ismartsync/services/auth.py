@@ -1,0 +1,115 @@
+"""Checking who someone is: password, PIN, two-factor code and supervisor approval."""
+
+from __future__ import annotations
+
+import pyotp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ismartsync import throttle
+from ismartsync.errors import DomainError, InvalidCredentials
+from ismartsync.models import Counter, User
+from ismartsync.models.base import utcnow
+from ismartsync.passwords import verify_password, verify_pin
+from ismartsync.permissions import Effect, Permission
+from ismartsync.services.audit import Actor, record_audit
+
+
+def authenticate_password(session: Session, email: str, password: str, address: str) -> User:
+    """The active member with this email and password; failures are throttled."""
+    email = email.strip().lower()
+    throttle.check("login", email, address)
+    user = session.scalar(select(User).where(User.email == email))
+    if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
+        throttle.record_failure("login", email, address)
+        raise InvalidCredentials("Email or password is not right.", field="password")
+    throttle.clear("login", email)
+    return user
+
+
+def needs_second_factor(user: User) -> bool:
+    return user.totp_enabled and user.totp_secret is not None
+
+
+def verify_totp(user: User, code: str, address: str) -> None:
+    account = f"totp:{user.id}"
+    throttle.check("login", account, address)
+    if not (user.totp_secret and pyotp.TOTP(user.totp_secret).verify(code.strip().replace(" ", ""), valid_window=1)):
+        throttle.record_failure("login", account, address)
+        raise InvalidCredentials("That code is not right. Use the newest code from your app.", field="code")
+    throttle.clear("login", account)
+
+
+def record_sign_in(user: User) -> None:
+    user.last_sign_in_at = utcnow()
+
+
+def pin_users(session: Session, counter: Counter) -> list[User]:
+    """Members who can sign in with a PIN at this counter, for the PIN pad."""
+    users = session.scalars(
+        select(User)
+        .where(User.merchant_id == counter.merchant_id, User.active.is_(True), User.pin_hash.is_not(None))
+        .order_by(User.full_name)
+    ).all()
+    return [u for u in users if u.works_at(counter)]
+
+
+def authenticate_pin(session: Session, counter: Counter, user_id: int, pin: str, address: str) -> User:
+    """The member who may work at `counter` and whose PIN this is; failures are throttled."""
+    account = f"pin:{user_id}"
+    throttle.check("pin", account, address)
+    user = session.get(User, user_id)
+    valid = (
+        user is not None
+        and user.merchant_id == counter.merchant_id
+        and user.active
+        and user.works_at(counter)
+        and verify_pin(user.pin_hash, pin)
+    )
+    if not valid:
+        throttle.record_failure("pin", account, address)
+        raise InvalidCredentials("Wrong PIN. Try again.", field="pin")
+    throttle.clear("pin", account)
+    return user  # type: ignore[return-value]
+
+
+def approval_candidates(session: Session, merchant_id: int, permission: Permission, counter: Counter | None) -> list[User]:
+    """Members who could approve `permission` here with their PIN."""
+    users = session.scalars(
+        select(User)
+        .where(User.merchant_id == merchant_id, User.active.is_(True), User.pin_hash.is_not(None))
+        .order_by(User.full_name)
+    ).all()
+    return [
+        u for u in users
+        if u.can(permission) and u.can(Permission.APPROVE) and (counter is None or u.works_at(counter))
+    ]
+
+
+def approve_with_pin(
+    session: Session,
+    actor: Actor,
+    permission: Permission,
+    approver_id: int,
+    pin: str,
+    counter: Counter | None,
+) -> User:
+    """Check a supervisor's PIN for `permission` and log the approval; return the approver."""
+    if actor.user.effect(permission) is not Effect.NEEDS_APPROVAL:
+        raise DomainError("This action does not need approval.")
+    account = f"pin:{approver_id}"
+    throttle.check("pin", account, actor.ip_address)
+    candidates = {u.id: u for u in approval_candidates(session, actor.merchant_id, permission, counter)}
+    approver = candidates.get(approver_id)
+    if approver is None or approver.id == actor.user.id or not verify_pin(approver.pin_hash, pin):
+        throttle.record_failure("pin", account, actor.ip_address)
+        raise InvalidCredentials("Approval refused: wrong approver or PIN.", field="approver_pin")
+    throttle.clear("pin", account)
+    record_audit(
+        session,
+        Actor(actor.user, actor.ip_address, actor.branch_id, actor.counter_id, approver=approver),
+        "approval",
+        f"{approver.full_name} approved “{permission.info.label}” for {actor.user.full_name}",
+        after={"permission": permission.value},
+    )
+    return approver

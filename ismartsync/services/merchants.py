@@ -1,0 +1,125 @@
+"""Merchants, branches and counters: sign-up and the business settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ismartsync.errors import DomainError
+from ismartsync.models import Branch, Counter, Merchant, User
+from ismartsync.passwords import hash_password
+from ismartsync.permissions import OWNER_ROLE_NAME
+from ismartsync.services.audit import Actor, record_audit, snapshot
+from ismartsync.services.roles import create_default_roles
+
+MERCHANT_FIELDS = [
+    "legal_name", "brand_name", "ntn", "strn", "tax_office", "address", "phone",
+    "time_zone", "prices_include_tax", "default_tax_rate_bp",
+]
+BRANCH_FIELDS = ["name", "code", "address", "phone", "active"]
+COUNTER_FIELDS = ["name", "active"]
+
+
+def email_taken(session: Session, email: str) -> bool:
+    return session.scalar(select(User.id).where(func.lower(User.email) == email.strip().lower())) is not None
+
+
+def sign_up_owner(
+    session: Session, *, legal_name: str, brand_name: str, owner_name: str, email: str, password: str
+) -> User:
+    """Create a merchant with its default roles, a first branch and counter, and its owner."""
+    if email_taken(session, email):
+        raise DomainError("An account with this email already exists. Sign in instead.", field="email")
+    merchant = Merchant(legal_name=legal_name.strip(), brand_name=brand_name.strip())
+    session.add(merchant)
+    roles = create_default_roles(session, merchant)
+    branch = Branch(merchant=merchant, name="Main branch", code="MAIN")
+    session.add(branch)
+    session.flush()
+    session.add(Counter(merchant_id=merchant.id, branch=branch, name="Counter 1"))
+    owner = User(
+        merchant=merchant,
+        email=email.strip().lower(),
+        full_name=owner_name.strip(),
+        password_hash=hash_password(password),
+        role=roles[OWNER_ROLE_NAME],
+        all_branches=True,
+    )
+    session.add(owner)
+    session.flush()
+    record_audit(session, Actor(owner), "merchant.sign_up", f"{merchant.brand_name} signed up", target=merchant)
+    return owner
+
+
+def _apply(obj: Any, values: dict[str, Any], fields: list[str]) -> None:
+    for name in fields:
+        if name in values:
+            setattr(obj, name, values[name].strip() if isinstance(values[name], str) else values[name])
+
+
+def update_merchant(session: Session, actor: Actor, merchant: Merchant, values: dict[str, Any]) -> None:
+    before = snapshot(merchant, MERCHANT_FIELDS)
+    _apply(merchant, values, MERCHANT_FIELDS)
+    if not 0 <= merchant.default_tax_rate_bp <= 10000:
+        raise DomainError("The tax rate must be between 0 and 100 %.", field="default_tax_rate")
+    session.flush()
+    record_audit(session, actor, "merchant.update", "Updated the business profile", target=merchant,
+                 before=before, after=snapshot(merchant, MERCHANT_FIELDS))
+
+
+def _check_branch_code(session: Session, merchant_id: int, code: str, branch_id: int | None) -> None:
+    query = select(Branch.id).where(Branch.merchant_id == merchant_id, func.upper(Branch.code) == code.upper())
+    existing = session.scalar(query)
+    if existing is not None and existing != branch_id:
+        raise DomainError("Another branch already uses this code.", field="code")
+
+
+def create_branch(session: Session, actor: Actor, values: dict[str, Any]) -> Branch:
+    _check_branch_code(session, actor.merchant_id, values["code"], None)
+    branch = Branch(merchant_id=actor.merchant_id)
+    _apply(branch, values, BRANCH_FIELDS)
+    branch.code = branch.code.upper()
+    session.add(branch)
+    session.flush()
+    record_audit(session, actor, "branch.create", f"Added branch {branch.name}", target=branch,
+                 branch_id=branch.id, after=snapshot(branch, BRANCH_FIELDS))
+    return branch
+
+
+def update_branch(session: Session, actor: Actor, branch: Branch, values: dict[str, Any]) -> None:
+    _check_branch_code(session, actor.merchant_id, values.get("code", branch.code), branch.id)
+    before = snapshot(branch, BRANCH_FIELDS)
+    _apply(branch, values, BRANCH_FIELDS)
+    branch.code = branch.code.upper()
+    session.flush()
+    record_audit(session, actor, "branch.update", f"Updated branch {branch.name}", target=branch,
+                 branch_id=branch.id, before=before, after=snapshot(branch, BRANCH_FIELDS))
+
+
+def _check_counter_name(session: Session, branch: Branch, name: str, counter_id: int | None) -> None:
+    query = select(Counter.id).where(Counter.branch_id == branch.id, func.lower(Counter.name) == name.strip().lower())
+    existing = session.scalar(query)
+    if existing is not None and existing != counter_id:
+        raise DomainError("This branch already has a counter with that name.", field="name")
+
+
+def create_counter(session: Session, actor: Actor, branch: Branch, values: dict[str, Any]) -> Counter:
+    _check_counter_name(session, branch, values["name"], None)
+    counter = Counter(merchant_id=actor.merchant_id, branch=branch)
+    _apply(counter, values, COUNTER_FIELDS)
+    session.add(counter)
+    session.flush()
+    record_audit(session, actor, "counter.create", f"Added {counter.name} at {branch.name}", target=counter,
+                 branch_id=branch.id, after=snapshot(counter, COUNTER_FIELDS))
+    return counter
+
+
+def update_counter(session: Session, actor: Actor, counter: Counter, values: dict[str, Any]) -> None:
+    _check_counter_name(session, counter.branch, values.get("name", counter.name), counter.id)
+    before = snapshot(counter, COUNTER_FIELDS)
+    _apply(counter, values, COUNTER_FIELDS)
+    session.flush()
+    record_audit(session, actor, "counter.update", f"Updated {counter.name} at {counter.branch.name}",
+                 target=counter, branch_id=counter.branch_id, before=before, after=snapshot(counter, COUNTER_FIELDS))

@@ -1,0 +1,171 @@
+"""Settings: business profile, branches and their counters and devices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, flash, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.errors import DomainError
+from ismartsync.extensions import db
+from ismartsync.forms import attach_error
+from ismartsync.forms.settings import (
+    BranchForm,
+    CounterForm,
+    MerchantForm,
+    PairDeviceForm,
+)
+from ismartsync.models import Branch, Counter, Device
+from ismartsync.permissions import Permission
+from ismartsync.services import merchants
+from ismartsync.web import hx_redirect_or, render
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def _can_edit() -> bool:
+    return current_user.can(Permission.EDIT_SETTINGS)
+
+
+@bp.get("/business")
+@permission_required(Permission.PAGE_SETTINGS)
+def business() -> object:
+    merchant = current_user.merchant
+    form = MerchantForm(obj=merchant, default_tax_rate=Decimal(merchant.default_tax_rate_bp) / 100)
+    return render("settings/business.html", "settings/_business_form.html", form=form, can_edit=_can_edit())
+
+
+@bp.post("/business")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def update_business() -> object:
+    form = MerchantForm()
+    if form.validate_on_submit():
+        values = {name: form[name].data for name in merchants.MERCHANT_FIELDS if name in form}
+        values["default_tax_rate_bp"] = int(form.default_tax_rate.data * 100)
+        try:
+            merchants.update_merchant(db.session, current_actor(), current_user.merchant, values)
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Business profile saved.", "success")
+            return render("settings/business.html", "settings/_business_form.html", form=form, can_edit=True,
+                          saved=True)
+    return render("settings/business.html", "settings/_business_form.html", 422, form=form, can_edit=True)
+
+
+def _branches() -> list[Branch]:
+    return list(db.session.scalars(select(Branch).where(Branch.merchant_id == current_user.merchant_id)
+                                   .order_by(Branch.name)))
+
+
+@bp.get("/branches")
+@permission_required(Permission.PAGE_SETTINGS)
+def branches() -> object:
+    return render("settings/branches.html", None, branches=_branches(), form=BranchForm(), can_edit=_can_edit())
+
+
+@bp.post("/branches")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def create_branch() -> object:
+    form = BranchForm()
+    if form.validate_on_submit():
+        try:
+            branch = merchants.create_branch(db.session, current_actor(), form.data)
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Branch {branch.name} added.", "success")
+            return hx_redirect_or(url_for("settings.branch", branch_id=branch.id))
+    return render("settings/branches.html", "settings/_branch_new.html", 422, branches=_branches(), form=form,
+                  can_edit=True)
+
+
+def _branch_page(branch: Branch, status: int = 200, **forms: object) -> object:
+    devices = db.session.scalars(
+        select(Device).join(Counter).where(Counter.branch_id == branch.id, Device.revoked_at.is_(None))
+        .order_by(Device.paired_at)
+    ).all()
+    context = {
+        "branch": branch,
+        "form": forms.get("form") or BranchForm(obj=branch),
+        "counter_form": forms.get("counter_form") or CounterForm(formdata=None),
+        "pair_form": PairDeviceForm(formdata=None),
+        "devices": devices,
+        "can_edit": _can_edit(),
+        "can_pair": current_user.can(Permission.PAIR_DEVICE),
+    }
+    fragment = forms.get("fragment")
+    return render("settings/branch.html", fragment, status, **context)  # type: ignore[arg-type]
+
+
+@bp.get("/branches/<int:branch_id>")
+@permission_required(Permission.PAGE_SETTINGS)
+def branch(branch_id: int) -> object:
+    return _branch_page(tenant_get_or_404(Branch, branch_id))
+
+
+@bp.post("/branches/<int:branch_id>")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def update_branch(branch_id: int) -> object:
+    branch = tenant_get_or_404(Branch, branch_id)
+    form = BranchForm()
+    if form.validate_on_submit():
+        try:
+            merchants.update_branch(db.session, current_actor(), branch, form.data)
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Branch saved.", "success")
+            return _branch_page(branch, form=form, fragment="settings/_branch_form.html")
+    return _branch_page(branch, 422, form=form, fragment="settings/_branch_form.html")
+
+
+@bp.post("/branches/<int:branch_id>/counters")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def create_counter(branch_id: int) -> object:
+    branch = tenant_get_or_404(Branch, branch_id)
+    form = CounterForm()
+    if form.validate_on_submit():
+        try:
+            merchants.create_counter(db.session, current_actor(), branch, form.data)
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            return _branch_page(branch, fragment="settings/_counters.html")
+    return _branch_page(branch, 422, counter_form=form, fragment="settings/_counters.html")
+
+
+@bp.post("/counters/<int:counter_id>")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def update_counter(counter_id: int) -> object:
+    counter = tenant_get_or_404(Counter, counter_id)
+    form = CounterForm()
+    if form.validate_on_submit():
+        try:
+            merchants.update_counter(db.session, current_actor(), counter, form.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        db.session.rollback()
+        return _branch_page(counter.branch, 422, fragment="settings/_counters.html")
+    return _branch_page(counter.branch, fragment="settings/_counters.html")
