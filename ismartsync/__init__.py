@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import Any
 
 from dotenv import load_dotenv
 from flask import Flask
+from sqlalchemy import Engine, event
 
 from ismartsync.config import Settings
 
@@ -38,6 +40,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     _register_blueprints(app)
     return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    """SQLite: enforce foreign keys, and let SQLAlchemy own transactions so savepoints work."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,0 +1,169 @@
+"""Fixtures: the schema built by the migrations, one rolled-back transaction per test.
+
+PostgreSQL and Redis are used when `ISMARTSYNC_TEST_DATABASE_URL` / `ISMARTSYNC_TEST_REDIS_URL` are set
+(always in CI); otherwise a SQLite file and in-process jobs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from redis import Redis
+
+from ismartsync import create_app
+from ismartsync.extensions import db, limiter
+from tests import factories
+
+DATABASE_URL = os.environ.get("ISMARTSYNC_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("ISMARTSYNC_TEST_REDIS_URL")
+TEST_ENCRYPTION_KEY = "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZSE="
+
+
+def _database_url(tmp_dir: Path) -> str:
+    if not DATABASE_URL:
+        return f"sqlite:///{tmp_dir / 'test.sqlite3'}"
+    url = sa.make_url(DATABASE_URL)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _reset_database(url: str) -> None:
+    """Create the test database if missing and empty it, so the migrations build it from scratch."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database})
+        if not exists:
+            conn.exec_driver_sql(f'CREATE DATABASE "{parsed.database}"')
+    admin.dispose()
+    engine = sa.create_engine(parsed, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+def make_test_config(database_url: str, **extra: object) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": REDIS_URL,
+        "RATELIMIT_STORAGE_URI": REDIS_URL or "memory://",
+        "ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
+        "DEV_OUTBOX": True,
+        "SERVER_NAME": "localhost",
+        "LOG_FORMAT": "text",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    _reset_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app(make_test_config(database_url))
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, never from create_all
+    if REDIS_URL:
+        Redis.from_url(REDIS_URL).flushdb()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app: Flask) -> Iterator[None]:
+    """Run each test in an outer transaction that is rolled back, so code under test can commit.
+
+    Every session the app opens (requests, in-process jobs, workers run in this process) is bound
+    to the same connection and joins the outer transaction through a savepoint.
+    """
+    with app.app_context():
+        engine = db.engine
+        connection = engine.connect()
+        outer = connection.begin()
+        engines = db.engines
+        engines[None] = connection  # type: ignore[assignment]
+        db.session.remove()
+        db.session.session_factory.kw["join_transaction_mode"] = "create_savepoint"
+        limiter.reset()
+        try:
+            yield
+        finally:
+            db.session.remove()
+            engines[None] = engine
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A test client that signs in and submits forms with their CSRF token, like a person would."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def csrf(self, path: str = "/sign-in") -> str:
+        html = self.client.get(path).get_data(as_text=True)
+        match = CSRF_RE.search(html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def get(self, path: str, **kwargs: object):  # noqa: ANN201
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict | None = None, *, htmx: bool = False, **kwargs: object):  # noqa: ANN201
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf())
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.client.post(path, data=data, headers=headers, **kwargs)
+
+    def sign_in(self, user: object, password: str = factories.PASSWORD) -> None:
+        response = self.post("/sign-in", {"email": user.email, "password": password})
+        assert response.status_code == 303, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def browser(client: FlaskClient) -> Browser:
+    return Browser(client)
+
+
+@pytest.fixture
+def merchant() -> object:
+    return factories.MerchantFactory()
+
+
+@pytest.fixture
+def roles(merchant: object) -> dict[str, object]:
+    return factories.roles_of(merchant)
+
+
+@pytest.fixture
+def owner(merchant: object, roles: dict[str, object]) -> object:
+    return factories.UserFactory(merchant=merchant, role=roles["Owner"], all_branches=True)

@@ -1,0 +1,81 @@
+"""factory_boy factories: build real rows through the app's own session."""
+
+from __future__ import annotations
+
+import factory
+from sqlalchemy import select
+
+from ismartsync.extensions import db
+from ismartsync.models import Branch, Counter, Device, Merchant, Role, User
+from ismartsync.passwords import hash_password, hash_pin
+from ismartsync.services.roles import create_default_roles
+
+PASSWORD = "correct-horse-battery"
+PIN = "2580"
+_PASSWORD_HASH = hash_password(PASSWORD)
+_PIN_HASH = hash_pin(PIN)
+
+
+class _Base(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class MerchantFactory(_Base):
+    class Meta:
+        model = Merchant
+
+    legal_name = factory.Sequence(lambda n: f"Merchant {n} (Private) Limited")
+    brand_name = factory.Sequence(lambda n: f"Brand {n}")
+
+    @factory.post_generation
+    def with_roles(obj: Merchant, create: bool, extracted: object, **kwargs: object) -> None:
+        if create and extracted is not False:
+            create_default_roles(db.session, obj)
+
+
+def roles_of(merchant: Merchant) -> dict[str, Role]:
+    return {r.name: r for r in db.session.scalars(select(Role).where(Role.merchant_id == merchant.id))}
+
+
+class BranchFactory(_Base):
+    class Meta:
+        model = Branch
+
+    merchant = factory.SubFactory(MerchantFactory)
+    name = factory.Sequence(lambda n: f"Branch {n}")
+    code = factory.Sequence(lambda n: f"B{n}")
+
+
+class CounterFactory(_Base):
+    class Meta:
+        model = Counter
+
+    branch = factory.SubFactory(BranchFactory)
+    merchant = factory.SelfAttribute("branch.merchant")
+    name = factory.Sequence(lambda n: f"Counter {n}")
+
+
+class UserFactory(_Base):
+    class Meta:
+        model = User
+
+    merchant = factory.SubFactory(MerchantFactory)
+    email = factory.Sequence(lambda n: f"member{n}@example.pk")
+    full_name = factory.Sequence(lambda n: f"Member {n}")
+    password_hash = _PASSWORD_HASH
+    pin_hash = _PIN_HASH
+    role = factory.LazyAttribute(lambda o: roles_of(o.merchant)["Cashier"])
+
+
+class DeviceFactory(_Base):
+    class Meta:
+        model = Device
+
+    counter = factory.SubFactory(CounterFactory)
+    merchant = factory.SelfAttribute("counter.merchant")
+    label = "Tablet"
+    secret_hash = "0" * 64
+    paired_by_id = factory.LazyAttribute(lambda o: UserFactory(merchant=o.merchant).id)
