@@ -28,8 +28,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     crypto.configure(app.config["ENCRYPTION_KEYS"])
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)

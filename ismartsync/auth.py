@@ -23,8 +23,15 @@ from ismartsync.services.devices import device_secret_matches
 DEVICE_COOKIE = "ismartsync_device"
 DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookies at 400 days
 # What a locked screen may still reach.
-UNLOCKED_ENDPOINTS = {"device.locked", "device.unlock", "device.pin_pad", "device.pin_entry", "auth.sign_out",
-                      "static", "health.healthz"}
+UNLOCKED_ENDPOINTS = {
+    "device.locked",
+    "device.unlock",
+    "device.pin_pad",
+    "device.pin_entry",
+    "auth.sign_out",
+    "static",
+    "health.healthz",
+}
 
 M = TypeVar("M")
 
@@ -56,8 +63,9 @@ def set_device_cookie(response: Response, device: Device, secret: str) -> None:
 
 
 def clear_device_cookie(response: Response) -> None:
-    response.delete_cookie(DEVICE_COOKIE, httponly=True, samesite="Lax",
-                           secure=current_app.config["DEVICE_COOKIE_SECURE"])
+    response.delete_cookie(
+        DEVICE_COOKIE, httponly=True, samesite="Lax", secure=current_app.config["DEVICE_COOKIE_SECURE"]
+    )
 
 
 def _load_device() -> Device | None:
@@ -148,8 +156,11 @@ def _approval_prompt(permission: Permission, error: DomainError | None = None) -
     from ismartsync.web import render
 
     counter = g.device.counter if g.get("device") else None
-    carried = [(k, v) for k, v in request.form.items(multi=True)
-               if k not in {"csrf_token", "approver_id", "approver_pin", "approval_target"}]
+    carried = [
+        (k, v)
+        for k, v in request.form.items(multi=True)
+        if k not in {"csrf_token", "approver_id", "approver_pin", "approval_target"}
+    ]
     status = 429 if isinstance(error, Throttled) else (422 if error else 403)
     body, status, headers = render(
         "approvals/approval.html",
@@ -188,8 +199,9 @@ def permission_required(permission: Permission) -> Callable[[Callable[..., Any]]
                 return _approval_prompt(permission, DomainError("Choose who approves.", field="approver_id"))
             counter = g.device.counter if g.get("device") else None
             try:
-                g.approver = approve_with_pin(db.session, current_actor(), permission, approver_id,
-                                              request.form.get("approver_pin", ""), counter)
+                g.approver = approve_with_pin(
+                    db.session, current_actor(), permission, approver_id, request.form.get("approver_pin", ""), counter
+                )
             except DomainError as exc:
                 return _approval_prompt(permission, exc)
             return view(*args, **kwargs)

@@ -28,8 +28,12 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
     """Create the demo merchant once; return (role, name, email, PIN) of its staff."""
     if db.session.scalar(select(User).where(User.email == DEMO_OWNER)) is None:
         owner = merchants.sign_up_owner(
-            db.session, legal_name="Zari Textiles (Private) Limited", brand_name="Zari",
-            owner_name="Ayesha Khan", email=DEMO_OWNER, password=DEMO_PASSWORD,
+            db.session,
+            legal_name="Zari Textiles (Private) Limited",
+            brand_name="Zari",
+            owner_name="Ayesha Khan",
+            email=DEMO_OWNER,
+            password=DEMO_PASSWORD,
         )
         merchant = owner.merchant
         merchant.ntn, merchant.strn, merchant.tax_office = "1234567-8", "3277876127954", "RTO Lahore"
@@ -38,18 +42,30 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
         main.name, main.code, main.address = "Gulberg", "GUL", "42-B Main Boulevard, Gulberg III, Lahore"
         dha = Branch(merchant=merchant, name="DHA Phase 5", code="DHA", address="Commercial Area, DHA Phase 5, Lahore")
         db.session.add(dha)
-        db.session.add_all([Counter(merchant=merchant, branch=main, name="Counter 2"),
-                            Counter(merchant=merchant, branch=dha, name="Counter 1"),
-                            Counter(merchant=merchant, branch=dha, name="Counter 2")])
+        db.session.add_all(
+            [
+                Counter(merchant=merchant, branch=main, name="Counter 2"),
+                Counter(merchant=merchant, branch=dha, name="Counter 1"),
+                Counter(merchant=merchant, branch=dha, name="Counter 2"),
+            ]
+        )
         db.session.flush()
         roles = {r.name: r for r in db.session.scalars(select(Role).where(Role.merchant_id == merchant.id))}
         branches = {b.code: b for b in db.session.scalars(select(Branch).where(Branch.merchant_id == merchant.id))}
         owner.pin_hash = hash_pin(DEMO_STAFF[0][3])
         for role, name, email, pin, codes in DEMO_STAFF[1:]:
-            db.session.add(User(
-                merchant=merchant, email=email, full_name=name, role=roles[role], password_hash=hash_password(DEMO_PASSWORD),
-                pin_hash=hash_pin(pin), all_branches=codes is None, branches=[branches[c] for c in codes or []],
-            ))
+            db.session.add(
+                User(
+                    merchant=merchant,
+                    email=email,
+                    full_name=name,
+                    role=roles[role],
+                    password_hash=hash_password(DEMO_PASSWORD),
+                    pin_hash=hash_pin(pin),
+                    all_branches=codes is None,
+                    branches=[branches[c] for c in codes or []],
+                )
+            )
         db.session.commit()
     return [(role, name, email, pin) for role, name, email, pin, _ in DEMO_STAFF]
 
@@ -59,7 +75,7 @@ def init_app(app: Flask) -> None:
     def seed_demo_command() -> None:
         """Create the demo merchant (two branches, two counters each, one member per role)."""
         staff = seed_demo()
-        click.echo("\nDemo sign-ins (password for all: %s)" % DEMO_PASSWORD)
+        click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
         for role, name, email, pin in staff:
             click.echo(f"  {role:<11} {name:<16} {email:<36} PIN {pin}")
         click.echo()

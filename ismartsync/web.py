@@ -131,7 +131,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[str, int]:
-        return _error_page(400, "Page expired", "This form was open too long or came from elsewhere. Reload and try again.")
+        return _error_page(
+            400, "Page expired", "This form was open too long or came from elsewhere. Reload and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

@@ -133,10 +133,10 @@ class Browser:
         assert match, f"no CSRF token on {path}"
         return match.group(1)
 
-    def get(self, path: str, **kwargs: object):  # noqa: ANN201
+    def get(self, path: str, **kwargs: object):
         return self.client.get(path, **kwargs)
 
-    def post(self, path: str, data: dict | None = None, *, htmx: bool = False, **kwargs: object):  # noqa: ANN201
+    def post(self, path: str, data: dict | None = None, *, htmx: bool = False, **kwargs: object):
         data = dict(data or {})
         data.setdefault("csrf_token", self.csrf())
         headers = dict(kwargs.pop("headers", {}) or {})

@@ -23,7 +23,9 @@ class SignInForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
-    code = StringField("6-digit code", [InputRequired(), Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="Enter the 6 digits.")])
+    code = StringField(
+        "6-digit code", [InputRequired(), Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="Enter the 6 digits.")]
+    )
 
 
 class ForgotPasswordForm(FlaskForm):

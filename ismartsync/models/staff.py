@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ismartsync.crypto import EncryptedText
-from ismartsync.models.base import Base, IdMixin, TenantMixin, TimestampMixin
+from ismartsync.models.base import Base, TenantMixin, TimestampMixin
 from ismartsync.models.merchant import Branch, Counter
 from ismartsync.permissions import Effect, Permission
 
@@ -37,9 +37,7 @@ class Role(TenantMixin, TimestampMixin, Base):
     is_owner: Mapped[bool] = mapped_column(default=False)
     is_default: Mapped[bool] = mapped_column(default=False)
 
-    grants: Mapped[list[RoleGrant]] = relationship(
-        back_populates="role", cascade="all, delete-orphan", lazy="selectin"
-    )
+    grants: Mapped[list[RoleGrant]] = relationship(back_populates="role", cascade="all, delete-orphan", lazy="selectin")
 
     def effect(self, permission: Permission) -> Effect:
         if self.is_owner:

@@ -73,7 +73,9 @@ def authenticate_pin(session: Session, counter: Counter, user_id: int, pin: str,
     return user  # type: ignore[return-value]
 
 
-def approval_candidates(session: Session, merchant_id: int, permission: Permission, counter: Counter | None) -> list[User]:
+def approval_candidates(
+    session: Session, merchant_id: int, permission: Permission, counter: Counter | None
+) -> list[User]:
     """Members who could approve `permission` here with their PIN."""
     users = session.scalars(
         select(User)
@@ -81,8 +83,7 @@ def approval_candidates(session: Session, merchant_id: int, permission: Permissi
         .order_by(User.full_name)
     ).all()
     return [
-        u for u in users
-        if u.can(permission) and u.can(Permission.APPROVE) and (counter is None or u.works_at(counter))
+        u for u in users if u.can(permission) and u.can(Permission.APPROVE) and (counter is None or u.works_at(counter))
     ]
 
 

@@ -34,8 +34,14 @@ def pair_device(session: Session, actor: Actor, counter: Counter, label: str, us
     counter.last_paired_at = utcnow()
     session.add(device)
     session.flush()
-    record_audit(session, actor, "device.pair", f"Paired “{device.label}” to {counter.label}", target=device,
-                 branch_id=counter.branch_id)
+    record_audit(
+        session,
+        actor,
+        "device.pair",
+        f"Paired “{device.label}” to {counter.label}",
+        target=device,
+        branch_id=counter.branch_id,
+    )
     return device, secret
 
 
@@ -49,5 +55,11 @@ def revoke_device(session: Session, actor: Actor, device: Device) -> None:
     device.revoked_at = utcnow()
     device.revoked_by_id = actor.user.id
     session.flush()
-    record_audit(session, actor, "device.revoke", f"Unpaired “{device.label}” from {device.counter.label}",
-                 target=device, branch_id=device.counter.branch_id)
+    record_audit(
+        session,
+        actor,
+        "device.revoke",
+        f"Unpaired “{device.label}” from {device.counter.label}",
+        target=device,
+        branch_id=device.counter.branch_id,
+    )

@@ -15,8 +15,16 @@ from ismartsync.services.audit import Actor, record_audit, snapshot
 from ismartsync.services.roles import create_default_roles
 
 MERCHANT_FIELDS = [
-    "legal_name", "brand_name", "ntn", "strn", "tax_office", "address", "phone",
-    "time_zone", "prices_include_tax", "default_tax_rate_bp",
+    "legal_name",
+    "brand_name",
+    "ntn",
+    "strn",
+    "tax_office",
+    "address",
+    "phone",
+    "time_zone",
+    "prices_include_tax",
+    "default_tax_rate_bp",
 ]
 BRANCH_FIELDS = ["name", "code", "address", "phone", "active"]
 COUNTER_FIELDS = ["name", "active"]
@@ -65,8 +73,15 @@ def update_merchant(session: Session, actor: Actor, merchant: Merchant, values: 
     if not 0 <= merchant.default_tax_rate_bp <= 10000:
         raise DomainError("The tax rate must be between 0 and 100 %.", field="default_tax_rate")
     session.flush()
-    record_audit(session, actor, "merchant.update", "Updated the business profile", target=merchant,
-                 before=before, after=snapshot(merchant, MERCHANT_FIELDS))
+    record_audit(
+        session,
+        actor,
+        "merchant.update",
+        "Updated the business profile",
+        target=merchant,
+        before=before,
+        after=snapshot(merchant, MERCHANT_FIELDS),
+    )
 
 
 def _check_branch_code(session: Session, merchant_id: int, code: str, branch_id: int | None) -> None:
@@ -83,8 +98,15 @@ def create_branch(session: Session, actor: Actor, values: dict[str, Any]) -> Bra
     branch.code = branch.code.upper()
     session.add(branch)
     session.flush()
-    record_audit(session, actor, "branch.create", f"Added branch {branch.name}", target=branch,
-                 branch_id=branch.id, after=snapshot(branch, BRANCH_FIELDS))
+    record_audit(
+        session,
+        actor,
+        "branch.create",
+        f"Added branch {branch.name}",
+        target=branch,
+        branch_id=branch.id,
+        after=snapshot(branch, BRANCH_FIELDS),
+    )
     return branch
 
 
@@ -94,8 +116,16 @@ def update_branch(session: Session, actor: Actor, branch: Branch, values: dict[s
     _apply(branch, values, BRANCH_FIELDS)
     branch.code = branch.code.upper()
     session.flush()
-    record_audit(session, actor, "branch.update", f"Updated branch {branch.name}", target=branch,
-                 branch_id=branch.id, before=before, after=snapshot(branch, BRANCH_FIELDS))
+    record_audit(
+        session,
+        actor,
+        "branch.update",
+        f"Updated branch {branch.name}",
+        target=branch,
+        branch_id=branch.id,
+        before=before,
+        after=snapshot(branch, BRANCH_FIELDS),
+    )
 
 
 def _check_counter_name(session: Session, branch: Branch, name: str, counter_id: int | None) -> None:
@@ -111,8 +141,15 @@ def create_counter(session: Session, actor: Actor, branch: Branch, values: dict[
     _apply(counter, values, COUNTER_FIELDS)
     session.add(counter)
     session.flush()
-    record_audit(session, actor, "counter.create", f"Added {counter.name} at {branch.name}", target=counter,
-                 branch_id=branch.id, after=snapshot(counter, COUNTER_FIELDS))
+    record_audit(
+        session,
+        actor,
+        "counter.create",
+        f"Added {counter.name} at {branch.name}",
+        target=counter,
+        branch_id=branch.id,
+        after=snapshot(counter, COUNTER_FIELDS),
+    )
     return counter
 
 
@@ -121,5 +158,13 @@ def update_counter(session: Session, actor: Actor, counter: Counter, values: dic
     before = snapshot(counter, COUNTER_FIELDS)
     _apply(counter, values, COUNTER_FIELDS)
     session.flush()
-    record_audit(session, actor, "counter.update", f"Updated {counter.name} at {counter.branch.name}",
-                 target=counter, branch_id=counter.branch_id, before=before, after=snapshot(counter, COUNTER_FIELDS))
+    record_audit(
+        session,
+        actor,
+        "counter.update",
+        f"Updated {counter.name} at {counter.branch.name}",
+        target=counter,
+        branch_id=counter.branch_id,
+        before=before,
+        after=snapshot(counter, COUNTER_FIELDS),
+    )

@@ -32,9 +32,13 @@ def _check_name(session: Session, merchant_id: int, name: str, role_id: int | No
     return name
 
 
-def create_role(session: Session, actor: Actor, name: str, description: str = "", copy_from: Role | None = None) -> Role:
+def create_role(
+    session: Session, actor: Actor, name: str, description: str = "", copy_from: Role | None = None
+) -> Role:
     """A custom role, empty or copied from another role's grants."""
-    role = Role(merchant_id=actor.merchant_id, name=_check_name(session, actor.merchant_id, name), description=description)
+    role = Role(
+        merchant_id=actor.merchant_id, name=_check_name(session, actor.merchant_id, name), description=description
+    )
     if copy_from is not None and not copy_from.is_owner:
         role.grants = [RoleGrant(permission=g.permission, effect=g.effect) for g in copy_from.grants]
     session.add(role)

@@ -68,8 +68,14 @@ def invite_member(
     session.add(user)
     session.flush()
     send_invite(session, actor, user, accept_url)
-    record_audit(session, actor, "staff.invite", f"Invited {user.full_name} as {role.name}", target=user,
-                 after=_access_snapshot(user))
+    record_audit(
+        session,
+        actor,
+        "staff.invite",
+        f"Invited {user.full_name} as {role.name}",
+        target=user,
+        after=_access_snapshot(user),
+    )
     return user
 
 
@@ -79,8 +85,14 @@ def send_invite(session: Session, actor: Actor, user: User, accept_url: str) -> 
     user.invited_at = utcnow()
     token = make_token(INVITE, user.id, user.password_hash)
     queue_email(
-        session, user.email, f"You are invited to {actor.user.merchant.brand_name} on iSmartSync", "invite",
-        actor.merchant_id, user=user, inviter=actor.user, link=accept_url.replace("{token}", token),
+        session,
+        user.email,
+        f"You are invited to {actor.user.merchant.brand_name} on iSmartSync",
+        "invite",
+        actor.merchant_id,
+        user=user,
+        inviter=actor.user,
+        link=accept_url.replace("{token}", token),
     )
 
 
@@ -132,8 +144,15 @@ def request_password_reset(session: Session, email: str, reset_url: str) -> None
     if user is None or not user.has_accepted_invite:
         return
     token = make_token(RESET, user.id, user.password_hash)
-    queue_email(session, user.email, "Reset your iSmartSync password", "reset", user.merchant_id,
-                user=user, link=reset_url.replace("{token}", token))
+    queue_email(
+        session,
+        user.email,
+        "Reset your iSmartSync password",
+        "reset",
+        user.merchant_id,
+        user=user,
+        link=reset_url.replace("{token}", token),
+    )
 
 
 def update_member(
@@ -159,8 +178,15 @@ def update_member(
     user.branches = list(branches)
     user.counters = [c for c in counters if c.branch in user.branches or all_branches]
     session.flush()
-    record_audit(session, actor, "staff.update", f"Updated {user.full_name}", target=user,
-                 before=before, after=_access_snapshot(user))
+    record_audit(
+        session,
+        actor,
+        "staff.update",
+        f"Updated {user.full_name}",
+        target=user,
+        before=before,
+        after=_access_snapshot(user),
+    )
 
 
 def deactivate_member(session: Session, actor: Actor, user: User) -> None:
@@ -173,13 +199,27 @@ def deactivate_member(session: Session, actor: Actor, user: User) -> None:
     user.deactivated_at = utcnow()
     user.session_version += 1
     session.flush()
-    record_audit(session, actor, "staff.deactivate", f"Deactivated {user.full_name}", target=user,
-                 before={"active": True}, after={"active": False})
+    record_audit(
+        session,
+        actor,
+        "staff.deactivate",
+        f"Deactivated {user.full_name}",
+        target=user,
+        before={"active": True},
+        after={"active": False},
+    )
 
 
 def reactivate_member(session: Session, actor: Actor, user: User) -> None:
     user.active = True
     user.deactivated_at = None
     session.flush()
-    record_audit(session, actor, "staff.reactivate", f"Reactivated {user.full_name}", target=user,
-                 before={"active": False}, after={"active": True})
+    record_audit(
+        session,
+        actor,
+        "staff.reactivate",
+        f"Reactivated {user.full_name}",
+        target=user,
+        before={"active": False},
+        after={"active": True},
+    )

@@ -32,12 +32,14 @@ def provisioning_uri(user: User) -> str:
 def confirm_two_factor(session: Session, actor: Actor, code: str) -> None:
     user = actor.user
     if not user.totp_secret or not pyotp.TOTP(user.totp_secret).verify(code.strip().replace(" ", ""), valid_window=1):
-        raise InvalidCredentials("That code is not right. Check the time on your phone and try the newest code.",
-                                 field="code")
+        raise InvalidCredentials(
+            "That code is not right. Check the time on your phone and try the newest code.", field="code"
+        )
     user.totp_enabled = True
     session.flush()
-    record_audit(session, actor, "security.two_factor_on", f"{user.full_name} turned on two-factor sign-in",
-                 target=user)
+    record_audit(
+        session, actor, "security.two_factor_on", f"{user.full_name} turned on two-factor sign-in", target=user
+    )
 
 
 def disable_two_factor(session: Session, actor: Actor) -> None:
@@ -45,5 +47,6 @@ def disable_two_factor(session: Session, actor: Actor) -> None:
     user.totp_enabled = False
     user.totp_secret = None
     session.flush()
-    record_audit(session, actor, "security.two_factor_off", f"{user.full_name} turned off two-factor sign-in",
-                 target=user)
+    record_audit(
+        session, actor, "security.two_factor_off", f"{user.full_name} turned off two-factor sign-in", target=user
+    )

@@ -22,8 +22,9 @@ def _page(status: int = 200, **context: object) -> tuple[str, int]:
     qr = None
     if current_user.totp_secret and not current_user.totp_enabled:
         qr = segno.make(two_factor.provisioning_uri(current_user), error="m").svg_data_uri(scale=5)
-    return render_template("account/index.html", qr=qr, may_2fa=two_factor.may_use_two_factor(current_user),
-                           **context), status
+    return render_template(
+        "account/index.html", qr=qr, may_2fa=two_factor.may_use_two_factor(current_user), **context
+    ), status
 
 
 @bp.get("")

@@ -63,8 +63,9 @@ def entries() -> object:
         page=page,
         filters=filters,
         users=db.session.scalars(select(User).where(User.merchant_id == merchant_id).order_by(User.full_name)).all(),
-        branches=db.session.scalars(select(Branch).where(Branch.merchant_id == merchant_id)
-                                    .order_by(Branch.name)).all(),
+        branches=db.session.scalars(
+            select(Branch).where(Branch.merchant_id == merchant_id).order_by(Branch.name)
+        ).all(),
         can_export=current_user.effect(Permission.EXPORT).value != "blocked",
     )
 
@@ -76,14 +77,25 @@ def export() -> Response:
     query, _ = _filtered()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["time", "action", "summary", "by", "approved by", "branch", "counter", "target",
-                     "before", "after", "ip"])
+    writer.writerow(
+        ["time", "action", "summary", "by", "approved by", "branch", "counter", "target", "before", "after", "ip"]
+    )
     for e in db.session.scalars(query.limit(100_000)):
-        writer.writerow([
-            local_time(e.created_at, "%Y-%m-%d %H:%M:%S"), e.action, e.summary,
-            e.actor.full_name if e.actor else "", e.approver.full_name if e.approver else "",
-            e.branch.name if e.branch else "", e.counter.name if e.counter else "",
-            f"{e.target_type} {e.target_id}" if e.target_type else "", e.before or "", e.after or "", e.ip_address,
-        ])
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})
+        writer.writerow(
+            [
+                local_time(e.created_at, "%Y-%m-%d %H:%M:%S"),
+                e.action,
+                e.summary,
+                e.actor.full_name if e.actor else "",
+                e.approver.full_name if e.approver else "",
+                e.branch.name if e.branch else "",
+                e.counter.name if e.counter else "",
+                f"{e.target_type} {e.target_id}" if e.target_type else "",
+                e.before or "",
+                e.after or "",
+                e.ip_address,
+            ]
+        )
+    return Response(
+        buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'}
+    )

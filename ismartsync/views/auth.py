@@ -52,8 +52,12 @@ def sign_up() -> object:
     try:
         staff.validate_password(form.password.data, form.email.data)
         owner = merchants.sign_up_owner(
-            db.session, legal_name=form.legal_name.data, brand_name=form.brand_name.data,
-            owner_name=form.owner_name.data, email=form.email.data, password=form.password.data,
+            db.session,
+            legal_name=form.legal_name.data,
+            brand_name=form.brand_name.data,
+            owner_name=form.owner_name.data,
+            email=form.email.data,
+            password=form.password.data,
         )
     except DomainError as exc:
         db.session.rollback()
@@ -73,8 +77,9 @@ def sign_in_page() -> object:
     if not form.validate_on_submit():
         return _form_page("auth/sign_in.html", form, 422 if form.is_submitted() else 200)
     try:
-        user = auth_service.authenticate_password(db.session, form.email.data, form.password.data,
-                                                  request.remote_addr or "")
+        user = auth_service.authenticate_password(
+            db.session, form.email.data, form.password.data, request.remote_addr or ""
+        )
     except Throttled as exc:
         attach_error(form, exc)
         return _form_page("auth/sign_in.html", form, 429)

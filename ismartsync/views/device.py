@@ -68,7 +68,9 @@ def pin_entry(user_id: int) -> object:
     form = PinForm()
     template = "device/pin_entry.html"
     if not form.validate_on_submit():
-        return render_template(template, form=form, user=user, counter=device.counter), 422 if form.is_submitted() else 200
+        return render_template(
+            template, form=form, user=user, counter=device.counter
+        ), 422 if form.is_submitted() else 200
     try:
         auth_service.authenticate_pin(db.session, device.counter, user.id, form.pin.data, request.remote_addr or "")
     except DomainError as exc:
@@ -110,8 +112,9 @@ def unlock() -> object:
     if not form.validate_on_submit():
         return render_template("device/locked.html", **context), 422
     try:
-        auth_service.authenticate_pin(db.session, device.counter, current_user.id, form.pin.data,
-                                      request.remote_addr or "")
+        auth_service.authenticate_pin(
+            db.session, device.counter, current_user.id, form.pin.data, request.remote_addr or ""
+        )
     except DomainError as exc:
         attach_error(form, exc)
         return render_template("device/locked.html", **context), 429 if isinstance(exc, Throttled) else 401
@@ -128,8 +131,9 @@ def pair(counter_id: int) -> object:
         flash("Give the tablet a shorter name.", "error")
         return redirect(url_for("settings.branch", branch_id=counter.branch_id), code=303)
     try:
-        device, secret = pair_device(db.session, current_actor(), counter, form.label.data or "Tablet",
-                                     request.user_agent.string or "")
+        device, secret = pair_device(
+            db.session, current_actor(), counter, form.label.data or "Tablet", request.user_agent.string or ""
+        )
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("settings.branch", branch_id=counter.branch_id), code=303)

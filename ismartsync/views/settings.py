@@ -54,14 +54,16 @@ def update_business() -> object:
         else:
             db.session.commit()
             flash("Business profile saved.", "success")
-            return render("settings/business.html", "settings/_business_form.html", form=form, can_edit=True,
-                          saved=True)
+            return render(
+                "settings/business.html", "settings/_business_form.html", form=form, can_edit=True, saved=True
+            )
     return render("settings/business.html", "settings/_business_form.html", 422, form=form, can_edit=True)
 
 
 def _branches() -> list[Branch]:
-    return list(db.session.scalars(select(Branch).where(Branch.merchant_id == current_user.merchant_id)
-                                   .order_by(Branch.name)))
+    return list(
+        db.session.scalars(select(Branch).where(Branch.merchant_id == current_user.merchant_id).order_by(Branch.name))
+    )
 
 
 @bp.get("/branches")
@@ -85,13 +87,16 @@ def create_branch() -> object:
             db.session.commit()
             flash(f"Branch {branch.name} added.", "success")
             return hx_redirect_or(url_for("settings.branch", branch_id=branch.id))
-    return render("settings/branches.html", "settings/_branch_new.html", 422, branches=_branches(), form=form,
-                  can_edit=True)
+    return render(
+        "settings/branches.html", "settings/_branch_new.html", 422, branches=_branches(), form=form, can_edit=True
+    )
 
 
 def _branch_page(branch: Branch, status: int = 200, **forms: object) -> object:
     devices = db.session.scalars(
-        select(Device).join(Counter).where(Counter.branch_id == branch.id, Device.revoked_at.is_(None))
+        select(Device)
+        .join(Counter)
+        .where(Counter.branch_id == branch.id, Device.revoked_at.is_(None))
         .order_by(Device.paired_at)
     ).all()
     context = {

@@ -26,13 +26,19 @@ bp = Blueprint("staff", __name__)
 
 
 def _roles() -> list[Role]:
-    return list(db.session.scalars(select(Role).where(Role.merchant_id == current_user.merchant_id)
-                                   .order_by(Role.is_owner.desc(), Role.is_default.desc(), Role.name)))
+    return list(
+        db.session.scalars(
+            select(Role)
+            .where(Role.merchant_id == current_user.merchant_id)
+            .order_by(Role.is_owner.desc(), Role.is_default.desc(), Role.name)
+        )
+    )
 
 
 def _branches() -> list[Branch]:
-    return list(db.session.scalars(select(Branch).where(Branch.merchant_id == current_user.merchant_id)
-                                   .order_by(Branch.name)))
+    return list(
+        db.session.scalars(select(Branch).where(Branch.merchant_id == current_user.merchant_id).order_by(Branch.name))
+    )
 
 
 def _fill_choices(form: MemberForm) -> None:
@@ -55,8 +61,9 @@ def _access(form: MemberForm) -> dict[str, object]:
 @bp.get("/staff")
 @permission_required(Permission.PAGE_STAFF)
 def members() -> object:
-    users = db.session.scalars(select(User).where(User.merchant_id == current_user.merchant_id)
-                               .order_by(User.active.desc(), User.full_name)).all()
+    users = db.session.scalars(
+        select(User).where(User.merchant_id == current_user.merchant_id).order_by(User.active.desc(), User.full_name)
+    ).all()
     return render("staff/members.html", None, users=users, can_manage=current_user.can(Permission.MANAGE_STAFF))
 
 
@@ -76,15 +83,17 @@ def invite() -> object:
         return render("staff/invite.html", "staff/_invite_form.html", form=form)
     if form.validate_on_submit():
         try:
-            user = staff_service.invite_member(db.session, current_actor(), email=form.email.data,
-                                               accept_url=_invite_url(), **_access(form))
+            user = staff_service.invite_member(
+                db.session, current_actor(), email=form.email.data, accept_url=_invite_url(), **_access(form)
+            )
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(f"Invitation sent to {user.email}. The link works for "
-                  f"{int(current_user_ttl_hours())} hours.", "success")
+            flash(
+                f"Invitation sent to {user.email}. The link works for {int(current_user_ttl_hours())} hours.", "success"
+            )
             return hx_redirect_or(url_for("staff.members"))
     return render("staff/invite.html", "staff/_invite_form.html", 422, form=form)
 
@@ -101,8 +110,7 @@ def member(user_id: int) -> object:
     user = tenant_get_or_404(User, user_id)
     can_manage = current_user.can(Permission.MANAGE_STAFF)
     if request.method == "GET":
-        form = MemberForm(obj=user, branch_ids=[b.id for b in user.branches],
-                          counter_ids=[c.id for c in user.counters])
+        form = MemberForm(obj=user, branch_ids=[b.id for b in user.branches], counter_ids=[c.id for c in user.counters])
         _fill_choices(form)
         return render("staff/member.html", "staff/_member_form.html", form=form, member=user, can_manage=can_manage)
     return _update_member(user)
@@ -161,9 +169,16 @@ def _status_change(user_id: int, operation: object, message: str, use_email: boo
 
 # Roles × permissions
 
+
 def _matrix_context(**extra: object) -> dict[str, object]:
-    return {"roles": _roles(), "pages": PAGES, "actions": ACTIONS, "Effect": Effect,
-            "can_manage": current_user.can(Permission.MANAGE_ROLES), **extra}
+    return {
+        "roles": _roles(),
+        "pages": PAGES,
+        "actions": ACTIONS,
+        "Effect": Effect,
+        "can_manage": current_user.can(Permission.MANAGE_ROLES),
+        **extra,
+    }
 
 
 @bp.get("/roles")
@@ -216,8 +231,12 @@ def set_grant(role_id: int) -> object:
         error = "Choose Allowed, Blocked or Needs approval."
     if error is None and not request.htmx:
         return hx_redirect_or(url_for("staff.roles"))
-    return render("staff/roles.html", "staff/_grant_cell.html", 422 if error else 200,
-                  **_matrix_context(role=role, permission=permission, error=error))
+    return render(
+        "staff/roles.html",
+        "staff/_grant_cell.html",
+        422 if error else 200,
+        **_matrix_context(role=role, permission=permission, error=error),
+    )
 
 
 @bp.post("/roles/<int:role_id>/delete")
