@@ -10,6 +10,7 @@ from ismartsync.extensions import db
 from ismartsync.models import Branch, Counter, Role, User
 from ismartsync.passwords import hash_password, hash_pin
 from ismartsync.services import merchants
+from ismartsync.services.email import requeue_stale_emails
 
 DEMO_PASSWORD = "demo-password-1"
 DEMO_OWNER = "owner@demo.ismartsync.local"
@@ -79,3 +80,10 @@ def init_app(app: Flask) -> None:
         for role, name, email, pin in staff:
             click.echo(f"  {role:<11} {name:<16} {email:<36} PIN {pin}")
         click.echo()
+
+    @app.cli.command("sweep-emails")
+    def sweep_emails_command() -> None:
+        """Enqueue again the emails left behind by a Redis outage or a dead worker."""
+        count = requeue_stale_emails(db.session)
+        db.session.commit()
+        click.echo(f"{count} email(s) enqueued again")

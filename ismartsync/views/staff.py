@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ismartsync.auth import (
     current_actor,
@@ -20,6 +23,7 @@ from ismartsync.models import Branch, Counter, Role, User
 from ismartsync.permissions import ACTIONS, PAGES, Effect, Permission
 from ismartsync.services import roles as role_service
 from ismartsync.services import staff as staff_service
+from ismartsync.services.audit import Actor
 from ismartsync.web import hx_redirect_or, render
 
 bp = Blueprint("staff", __name__)
@@ -91,33 +95,27 @@ def invite() -> object:
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(
-                f"Invitation sent to {user.email}. The link works for {int(current_user_ttl_hours())} hours.", "success"
-            )
+            hours = int(current_app.config["INVITE_TTL"].total_seconds() // 3600)
+            flash(f"Invitation sent to {user.email}. The link works for {hours} hours.", "success")
             return hx_redirect_or(url_for("staff.members"))
     return render("staff/invite.html", "staff/_invite_form.html", 422, form=form)
 
 
-def current_user_ttl_hours() -> float:
-    from flask import current_app
-
-    return current_app.config["INVITE_TTL"].total_seconds() / 3600
-
-
-@bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
+@bp.get("/staff/<int:user_id>")
 @permission_required(Permission.PAGE_STAFF)
 def member(user_id: int) -> object:
     user = tenant_get_or_404(User, user_id)
+    form = MemberForm(obj=user, branch_ids=[b.id for b in user.branches], counter_ids=[c.id for c in user.counters])
+    _fill_choices(form)
     can_manage = current_user.can(Permission.MANAGE_STAFF)
-    if request.method == "GET":
-        form = MemberForm(obj=user, branch_ids=[b.id for b in user.branches], counter_ids=[c.id for c in user.counters])
-        _fill_choices(form)
-        return render("staff/member.html", "staff/_member_form.html", form=form, member=user, can_manage=can_manage)
-    return _update_member(user)
+    return render("staff/member.html", "staff/_member_form.html", form=form, member=user, can_manage=can_manage)
 
 
+@bp.post("/staff/<int:user_id>")
+@permission_required(Permission.PAGE_STAFF)
 @permission_required(Permission.MANAGE_STAFF)
-def _update_member(user: User) -> object:
+def update_member(user_id: int) -> object:
+    user = tenant_get_or_404(User, user_id)
     form = MemberForm()
     _fill_choices(form)
     if form.validate_on_submit():
@@ -148,16 +146,18 @@ def reactivate(user_id: int) -> object:
 @bp.post("/staff/<int:user_id>/resend-invite")
 @permission_required(Permission.MANAGE_STAFF)
 def resend_invite(user_id: int) -> object:
-    def resend(session: object, actor: object, user: User) -> None:
-        staff_service.send_invite(db.session, current_actor(), user, _invite_url())
+    def resend(session: Session, actor: Actor, user: User) -> None:
+        staff_service.send_invite(session, actor, user, _invite_url())
 
     return _status_change(user_id, resend, "A new invitation went to {}.", use_email=True)
 
 
-def _status_change(user_id: int, operation: object, message: str, use_email: bool = False) -> object:
+def _status_change(
+    user_id: int, operation: Callable[[Session, Actor, User], None], message: str, use_email: bool = False
+) -> object:
     user = tenant_get_or_404(User, user_id)
     try:
-        operation(db.session, current_actor(), user)  # type: ignore[operator]
+        operation(db.session, current_actor(), user)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
