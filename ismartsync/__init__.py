@@ -10,7 +10,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from sqlalchemy import Engine, event
 
-from ismartsync.config import Settings
+from ismartsync.config import Settings, check_production
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(Settings().flask_config())
     if config:
         app.config.update(config)
+    check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
     from ismartsync import auth, cli, crypto, templating, web

@@ -19,6 +19,7 @@ from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor
 from ismartsync.services.auth import approval_candidates, approve_with_pin
 from ismartsync.services.devices import device_secret_matches
+from ismartsync.web import hx_redirect_or, render
 
 DEVICE_COOKIE = "ismartsync_device"
 DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookies at 400 days
@@ -111,8 +112,6 @@ def _before_request() -> Response | None:
         elif g.device is not None and g.device.merchant_id != current_user.merchant_id:
             g.device = None  # never mix one tenant's device with another tenant's session
         elif session.get("locked") and request.endpoint not in UNLOCKED_ENDPOINTS:
-            from ismartsync.web import hx_redirect_or
-
             return hx_redirect_or(url_for("device.locked"))
     return None
 
@@ -153,8 +152,6 @@ def tenant_get_many(model: type[M], idents: list[Any]) -> list[M]:
 
 
 def _approval_prompt(permission: Permission, error: DomainError | None = None) -> Any:
-    from ismartsync.web import render
-
     counter = g.device.counter if g.get("device") else None
     carried = [
         (k, v)

@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 PREFIX = "ISMARTSYNC_"
+DEV_SECRET_KEY = "dev-only-not-secret"
+DEV_ENCRYPTION_KEYS = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE="
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -26,14 +28,14 @@ def _flag(name: str, default: bool = False) -> bool:
 class Settings:
     """Everything the app reads from its environment, with development defaults."""
 
-    secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", "dev-only-not-secret"))
+    secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", DEV_SECRET_KEY))
     database_url: str = field(
         default_factory=lambda: _env("DATABASE_URL", "sqlite:///" + os.path.abspath("instance/demo.sqlite3"))
     )
     redis_url: str | None = field(default_factory=lambda: _env("REDIS_URL"))
     encryption_keys: str = field(
         # Comma-separated Fernet keys, newest first: old keys keep decrypting during a rotation.
-        default_factory=lambda: _env("ENCRYPTION_KEYS", "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE=")
+        default_factory=lambda: _env("ENCRYPTION_KEYS", DEV_ENCRYPTION_KEYS)
     )
     debug: bool = field(default_factory=lambda: _flag("DEBUG"))
     dev_outbox: bool = field(default_factory=lambda: _flag("DEV_OUTBOX"))
@@ -86,3 +88,13 @@ class Settings:
 def setting_names() -> list[str]:
     """Every environment variable the app reads, for the README and `.env.example`."""
     return [PREFIX + f.name.upper() for f in fields(Settings)]
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """Refuse to serve real traffic with the development secrets."""
+    if config.get("DEBUG") or config.get("TESTING"):
+        return
+    if config["SECRET_KEY"] == DEV_SECRET_KEY or config["ENCRYPTION_KEYS"] == DEV_ENCRYPTION_KEYS:
+        raise RuntimeError(
+            "Set ISMARTSYNC_SECRET_KEY and ISMARTSYNC_ENCRYPTION_KEYS (or ISMARTSYNC_DEBUG=1 for development)."
+        )

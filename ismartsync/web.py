@@ -8,7 +8,7 @@ import secrets
 import time
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, g, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -153,8 +153,6 @@ def init_app(app: Flask) -> None:
 
 def hx_redirect_or(location: str) -> Response:
     """A 303 for a plain form, an `HX-Redirect` for htmx."""
-    from flask import redirect
-
     if is_htmx():
         response = Response(status=204)
         response.headers["HX-Redirect"] = location
