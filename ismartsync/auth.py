@@ -48,6 +48,15 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
+@login_manager.unauthorized_handler
+def _unauthorized() -> Response:
+    """Paired tablets go to their PIN pad; everyone else to the sign-in page."""
+    if g.get("device") is not None:
+        return hx_redirect_or(url_for("device.pin_pad"))
+    wanted = request.full_path.rstrip("?") if request.method == "GET" and not request.htmx else None
+    return hx_redirect_or(url_for("auth.sign_in_page", next=wanted))
+
+
 def _device_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="ismartsync.device")
 
@@ -210,8 +219,5 @@ def permission_required(permission: Permission) -> Callable[[Callable[..., Any]]
 
 
 def init_app(app: Flask) -> None:
-    login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = "Please sign in to continue."
-    login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     app.before_request(_before_request)
