@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-TIME_ZONES = [("Asia/Karachi", "Pakistan (Asia/Karachi)"), ("Asia/Dubai", "UAE (Asia/Dubai)"), ("UTC", "UTC")]
+TIME_ZONES = [
+    SelectChoice("Asia/Karachi", "Pakistan (Asia/Karachi)"),
+    SelectChoice("Asia/Dubai", "UAE (Asia/Dubai)"),
+    SelectChoice("UTC", "UTC"),
+]
 
 
 class MerchantForm(FlaskForm):

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -51,4 +52,4 @@ class RoleForm(FlaskForm):
 
 class GrantForm(FlaskForm):
     permission = StringField(validators=[InputRequired()])
-    effect = SelectField(choices=[(e.value, e.label) for e in Effect])
+    effect = SelectField(choices=[SelectChoice(e.value, e.label) for e in Effect])
