@@ -41,7 +41,7 @@ worker: install
 	$(BIN)/python -m jobs.worker
 
 bench: install
-	@echo "No benchmarks yet: the counter issue adds them under bench/."
+	$(BIN)/python -m bench.foundation
 
 clean:
 	rm -rf $(VENV) node_modules ismartsync/static/vendor instance/demo.sqlite3

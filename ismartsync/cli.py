@@ -13,15 +13,15 @@ from ismartsync.services import merchants
 from ismartsync.services.email import requeue_stale_emails
 
 DEMO_PASSWORD = "demo-password-1"
-DEMO_OWNER = "owner@demo.ismartsync.local"
+DEMO_OWNER = "owner@zari.example.com"
 # (role, name, email, PIN, branch codes; None = every branch)
 DEMO_STAFF = [
     ("Owner", "Ayesha Khan", DEMO_OWNER, "2580", None),
-    ("Manager", "Bilal Ahmed", "manager@demo.ismartsync.local", "1357", None),
-    ("Cashier", "Sana Iqbal", "cashier@demo.ismartsync.local", "2468", ["GUL"]),
-    ("Cashier", "Usman Tariq", "cashier2@demo.ismartsync.local", "3691", ["DHA"]),
-    ("Inventory", "Hamza Raza", "inventory@demo.ismartsync.local", "4826", ["GUL", "DHA"]),
-    ("Accountant", "Mariam Siddiqui", "accountant@demo.ismartsync.local", "5937", None),
+    ("Manager", "Bilal Ahmed", "manager@zari.example.com", "1357", None),
+    ("Cashier", "Sana Iqbal", "cashier@zari.example.com", "2468", ["GUL"]),
+    ("Cashier", "Usman Tariq", "cashier2@zari.example.com", "3691", ["DHA"]),
+    ("Inventory", "Hamza Raza", "inventory@zari.example.com", "4826", ["GUL", "DHA"]),
+    ("Accountant", "Mariam Siddiqui", "accountant@zari.example.com", "5937", None),
 ]
 
 

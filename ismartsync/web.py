@@ -36,7 +36,7 @@ def is_htmx() -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def render(page: str, fragment: str | None = None, status: int = 200, **context: Any) -> tuple[str, int, dict]:
+def render(page: str, fragment: str | None = None, status: int = 200, /, **context: Any) -> tuple[str, int, dict]:
     """Render the whole page, or only its fragment for htmx; the two share one template."""
     template = fragment if fragment and is_htmx() else page
     return render_template(template, **context), status, {"Vary": "HX-Request"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyotp
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ismartsync import throttle
 from ismartsync.errors import DomainError, InvalidCredentials
@@ -44,14 +44,19 @@ def record_sign_in(user: User) -> None:
     user.last_sign_in_at = utcnow()
 
 
+def _members_with_pin(session: Session, merchant_id: int) -> list[User]:
+    query = (
+        select(User)
+        .where(User.merchant_id == merchant_id, User.active.is_(True), User.pin_hash.is_not(None))
+        .options(selectinload(User.branches), selectinload(User.counters))
+        .order_by(User.full_name)
+    )
+    return list(session.scalars(query))
+
+
 def pin_users(session: Session, counter: Counter) -> list[User]:
     """Members who can sign in with a PIN at this counter, for the PIN pad."""
-    users = session.scalars(
-        select(User)
-        .where(User.merchant_id == counter.merchant_id, User.active.is_(True), User.pin_hash.is_not(None))
-        .order_by(User.full_name)
-    ).all()
-    return [u for u in users if u.works_at(counter)]
+    return [u for u in _members_with_pin(session, counter.merchant_id) if u.works_at(counter)]
 
 
 def authenticate_pin(session: Session, counter: Counter, user_id: int, pin: str, address: str) -> User:
@@ -77,13 +82,10 @@ def approval_candidates(
     session: Session, merchant_id: int, permission: Permission, counter: Counter | None
 ) -> list[User]:
     """Members who could approve `permission` here with their PIN."""
-    users = session.scalars(
-        select(User)
-        .where(User.merchant_id == merchant_id, User.active.is_(True), User.pin_hash.is_not(None))
-        .order_by(User.full_name)
-    ).all()
     return [
-        u for u in users if u.can(permission) and u.can(Permission.APPROVE) and (counter is None or u.works_at(counter))
+        u
+        for u in _members_with_pin(session, merchant_id)
+        if u.can(permission) and u.can(Permission.APPROVE) and (counter is None or u.works_at(counter))
     ]
 
 
