@@ -37,9 +37,15 @@ def is_htmx() -> bool:
 
 
 def render(page: str, fragment: str | None = None, status: int = 200, /, **context: Any) -> tuple[str, int, dict]:
-    """Render the whole page, or only its fragment for htmx; the two share one template."""
-    template = fragment if fragment and is_htmx() else page
-    return render_template(template, **context), status, {"Vary": "HX-Request"}
+    """Render the whole page, or only its fragment for htmx; the two share one template.
+
+    A fragment response carries the pending flash messages out of band, so `flash()` works alike for both.
+    """
+    if fragment and is_htmx():
+        body = render_template(fragment, **context) + render_template("_flashes.html")
+    else:
+        body = render_template(page, **context)
+    return body, status, {"Vary": "HX-Request"}
 
 
 def _security_headers(response: Response) -> Response:

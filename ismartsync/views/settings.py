@@ -54,9 +54,7 @@ def update_business() -> object:
         else:
             db.session.commit()
             flash("Business profile saved.", "success")
-            return render(
-                "settings/business.html", "settings/_business_form.html", form=form, can_edit=True, saved=True
-            )
+            return render("settings/business.html", "settings/_business_form.html", form=form, can_edit=True)
     return render("settings/business.html", "settings/_business_form.html", 422, form=form, can_edit=True)
 
 
