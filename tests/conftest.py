@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from redis import Redis
 
 from ismartsync import create_app
 from ismartsync.extensions import db, limiter
+from ismartsync.queue import get_queue, redis_connection
 from tests import factories
 
 DATABASE_URL = os.environ.get("ISMARTSYNC_TEST_DATABASE_URL")
@@ -128,7 +129,8 @@ class Browser:
         self.client = client
 
     def csrf(self, path: str = "/sign-in") -> str:
-        html = self.client.get(path).get_data(as_text=True)
+        # Following redirects: a signed-in member is sent on from /sign-in, a locked tablet to its lock screen.
+        html = self.client.get(path, follow_redirects=True).get_data(as_text=True)
         match = CSRF_RE.search(html)
         assert match, f"no CSRF token on {path}"
         return match.group(1)
@@ -167,3 +169,55 @@ def roles(merchant: object) -> dict[str, object]:
 @pytest.fixture
 def owner(merchant: object, roles: dict[str, object]) -> object:
     return factories.UserFactory(merchant=merchant, role=roles["Owner"], all_branches=True)
+
+
+@pytest.fixture
+def make_browser(app: Flask) -> Callable[[], Browser]:
+    """Another person at another screen: a fresh client with its own cookies."""
+    return lambda: Browser(app.test_client())
+
+
+@pytest.fixture
+def branch(merchant: object) -> object:
+    return factories.BranchFactory(merchant=merchant, name="Gulberg", code="GUL")
+
+
+@pytest.fixture
+def counter(branch: object) -> object:
+    return factories.CounterFactory(branch=branch, name="Counter 1")
+
+
+@pytest.fixture
+def manager(merchant: object, roles: dict[str, object]) -> object:
+    return factories.UserFactory(merchant=merchant, role=roles["Manager"], all_branches=True, full_name="Bilal Ahmed")
+
+
+@pytest.fixture
+def cashier(merchant: object, roles: dict[str, object], branch: object) -> object:
+    return factories.UserFactory(merchant=merchant, role=roles["Cashier"], branches=[branch], full_name="Sana Iqbal")
+
+
+@pytest.fixture
+def other_merchant() -> object:
+    return factories.MerchantFactory()
+
+
+@pytest.fixture
+def outsider(other_merchant: object) -> object:
+    """The owner of another merchant: nothing of ours may ever reach them, or them us."""
+    owner_role = factories.roles_of(other_merchant)["Owner"]
+    return factories.UserFactory(merchant=other_merchant, role=owner_role, all_branches=True, full_name="Other Owner")
+
+
+@pytest.fixture
+def run_jobs(app: Flask) -> Callable[..., None]:
+    """Work off the queued jobs like a worker would; without Redis they already ran in-process at commit."""
+
+    def run(*queues: str) -> None:
+        if not REDIS_URL:
+            return
+        from rq import SimpleWorker
+
+        SimpleWorker([get_queue(q) for q in queues or ("email",)], connection=redis_connection()).work(burst=True)
+
+    return run
