@@ -12,6 +12,7 @@ from ismartsync.errors import DomainError
 from ismartsync.models import Branch, Counter, Role, User
 from ismartsync.models.base import utcnow
 from ismartsync.passwords import hash_password, hash_pin
+from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor, record_audit
 from ismartsync.services.email import queue_email
 from ismartsync.services.merchants import email_taken
@@ -32,8 +33,15 @@ def _access_snapshot(user: User) -> dict[str, object]:
 
 
 def _check_can_assign(actor: Actor, role: Role) -> None:
-    if role.is_owner and not actor.user.role.is_owner:
+    """Nobody hands out powers they do not hold themselves (owners hold them all)."""
+    if actor.user.role.is_owner:
+        return
+    if role.is_owner:
         raise DomainError("Only an owner can make someone an owner.", field="role_id")
+    beyond = [p for p in Permission if role.effect(p) is not Effect.BLOCKED and not actor.user.can(p)]
+    if beyond:
+        names = ", ".join(p.info.label for p in beyond[:3])
+        raise DomainError(f"This role can do things you cannot ({names}). Ask an owner.", field="role_id")
 
 
 def invite_member(
