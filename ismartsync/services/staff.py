@@ -146,6 +146,12 @@ def accept_invite(session: Session, user: User, password: str, pin: str | None) 
     record_audit(session, Actor(user), "staff.accept_invite", f"{user.full_name} joined", target=user)
 
 
+def reset_password(session: Session, user: User, password: str) -> None:
+    """Set a new password from a reset link; every other session of the member ends."""
+    set_password(session, user, password)
+    record_audit(session, Actor(user), "security.password_reset", f"{user.full_name} reset their password", target=user)
+
+
 def request_password_reset(session: Session, email: str, reset_url: str) -> None:
     """Email a reset link if the address belongs to an active member; say nothing either way."""
     user = session.scalar(select(User).where(User.email == email.strip().lower(), User.active.is_(True)))

@@ -151,7 +151,7 @@ def reset_password(token: str) -> object:
     if not form.validate_on_submit():
         return _form_page("auth/reset_password.html", form, 422 if form.is_submitted() else 200, user=user)
     try:
-        staff.set_password(db.session, user, form.password.data)
+        staff.reset_password(db.session, user, form.password.data)
     except DomainError as exc:
         attach_error(form, exc)
         return _form_page("auth/reset_password.html", form, 422, user=user)
