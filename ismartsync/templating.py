@@ -32,7 +32,6 @@ NAV = [
     # (endpoint, label, permission that shows it)
     ("dashboard.index", "Dashboard", None),
     ("staff.members", "Staff", Permission.PAGE_STAFF),
-    ("staff.roles", "Roles", Permission.PAGE_STAFF),
     ("settings.business", "Settings", Permission.PAGE_SETTINGS),
     ("audit.entries", "Audit log", Permission.PAGE_AUDIT),
 ]

@@ -20,7 +20,7 @@ from ismartsync.extensions import db
 from ismartsync.forms import attach_error
 from ismartsync.forms.staff import GrantForm, InviteForm, MemberForm, RoleForm
 from ismartsync.models import Branch, Counter, Role, User
-from ismartsync.permissions import ACTIONS, PAGES, Effect, Permission
+from ismartsync.permissions import ACTIONS, DEFAULT_ROLES, OWNER_ROLE_NAME, PAGES, Effect, Permission
 from ismartsync.services import roles as role_service
 from ismartsync.services import staff as staff_service
 from ismartsync.services.audit import Actor
@@ -30,13 +30,10 @@ bp = Blueprint("staff", __name__)
 
 
 def _roles() -> list[Role]:
-    return list(
-        db.session.scalars(
-            select(Role)
-            .where(Role.merchant_id == current_user.merchant_id)
-            .order_by(Role.is_owner.desc(), Role.is_default.desc(), Role.name)
-        )
-    )
+    """Owner first, then the other default roles in their usual order, then custom roles by name."""
+    roles = db.session.scalars(select(Role).where(Role.merchant_id == current_user.merchant_id))
+    order = [OWNER_ROLE_NAME, *DEFAULT_ROLES]
+    return sorted(roles, key=lambda r: (order.index(r.name) if r.is_default else len(order), r.name.lower()))
 
 
 def _branches() -> list[Branch]:
