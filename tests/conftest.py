@@ -77,9 +77,22 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+class RequestScopedClient(FlaskClient):
+    """Each request gets its own app context, as in production: its own `g` and its own database session.
+
+    Without this every request would reuse the test's app context, so `g` (the CSRF token, the approver)
+    would leak from one request into the next, and a view that forgot to commit would still look right.
+    """
+
+    def open(self, *args: object, **kwargs: object):  # type: ignore[override]
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
     app = create_app(make_test_config(database_url))
+    app.test_client_class = RequestScopedClient
     with app.app_context():
         upgrade()  # the schema comes from the migrations, never from create_all
     if REDIS_URL:

@@ -28,7 +28,8 @@ class CheckboxList(SelectMultipleField):
 
 class MemberForm(FlaskForm):
     full_name = StringField("Full name", [InputRequired(), Length(max=120)])
-    role_id = SelectField("Role", coerce=int)
+    # validate_choice=False: another merchant's id is answered with 404 by the tenant loader, like the lists below.
+    role_id = SelectField("Role", coerce=int, validate_choice=False)
     all_branches = BooleanField("Every branch (now and future)")
     branch_ids = CheckboxList("Branches", coerce=int)
     counter_ids = CheckboxList("Only these counters (optional)", coerce=int)
@@ -47,7 +48,7 @@ class InviteForm(MemberForm):
 class RoleForm(FlaskForm):
     name = StringField("Role name", [InputRequired(), Length(max=60)])
     description = StringField("What it is for", [Optional(), Length(max=200)])
-    copy_from = SelectField("Start from", coerce=int)
+    copy_from = SelectField("Start from", coerce=int, validate_choice=False)
 
 
 class GrantForm(FlaskForm):

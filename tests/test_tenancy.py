@@ -1,0 +1,231 @@
+"""Tenant isolation: another merchant's ids, in a URL or in a form field, are a 404 and change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from ismartsync.extensions import db
+from ismartsync.models import Counter, Device, OutgoingEmail, Role, User
+from ismartsync.permissions import Effect, Permission
+from tests import factories
+
+World = SimpleNamespace
+
+
+@pytest.fixture
+def theirs(other_merchant: Any, outsider: User) -> World:
+    """Rows of another merchant, each one a target a curious owner might put in a URL."""
+    roles = factories.roles_of(other_merchant)
+    branch = factories.BranchFactory(merchant=other_merchant, name="Their branch", code="THR")
+    counter = factories.CounterFactory(branch=branch, name="Their counter")
+    member = factories.UserFactory(
+        merchant=other_merchant, role=roles["Cashier"], branches=[branch], full_name="Their Cashier", password_hash=None
+    )
+    former = factories.UserFactory(
+        merchant=other_merchant, role=roles["Cashier"], full_name="Their Former", active=False
+    )
+    custom_role = Role(merchant=other_merchant, name="Their custom role")
+    db.session.add(custom_role)
+    device = factories.DeviceFactory(counter=counter, paired_by_id=outsider.id)
+    db.session.flush()
+    return World(
+        owner=outsider,
+        branch=branch,
+        counter=counter,
+        member=member,
+        former=former,
+        roles=roles,
+        custom_role=custom_role,
+        device=device,
+    )
+
+
+def _reloaded(row: Any) -> Any:
+    db.session.expire_all()
+    return db.session.get(type(row), row.id)
+
+
+@dataclass
+class Case:
+    path: Callable[[World], str]
+    data: Callable[[World], dict[str, Any]] = lambda t: {}
+    # True when the other merchant's row is exactly as before.
+    unchanged: Callable[[World, str], bool] = lambda t, body: True
+    on_paired_device: bool = False
+    shows: list[str] = field(default_factory=list)
+
+
+def _no_counter_named(name: str) -> bool:
+    return db.session.scalar(select(func.count()).select_from(Counter).where(Counter.name == name)) == 0
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("settings.branch", "GET"): Case(
+        lambda t: f"/settings/branches/{t.branch.id}", unchanged=lambda t, body: "Their branch" not in body
+    ),
+    ("settings.update_branch", "POST"): Case(
+        lambda t: f"/settings/branches/{t.branch.id}",
+        lambda t: {"name": "Hijacked", "code": "HJK", "active": "y"},
+        lambda t, body: _reloaded(t.branch).name == "Their branch",
+    ),
+    ("settings.create_counter", "POST"): Case(
+        lambda t: f"/settings/branches/{t.branch.id}/counters",
+        lambda t: {"name": "Hijacked", "active": "y"},
+        lambda t, body: _no_counter_named("Hijacked"),
+    ),
+    ("settings.update_counter", "POST"): Case(
+        lambda t: f"/settings/counters/{t.counter.id}",
+        lambda t: {"name": "Hijacked"},
+        lambda t, body: _reloaded(t.counter).name == "Their counter" and _reloaded(t.counter).active,
+    ),
+    ("device.pin_entry", "GET"): Case(
+        lambda t: f"/device/pin/{t.owner.id}",
+        unchanged=lambda t, body: "Other Owner" not in body,
+        on_paired_device=True,
+    ),
+    ("device.pin_entry", "POST"): Case(
+        lambda t: f"/device/pin/{t.owner.id}",
+        lambda t: {"pin": factories.PIN},
+        lambda t, body: _reloaded(t.owner).last_sign_in_at is None,
+        on_paired_device=True,
+    ),
+    ("device.pair", "POST"): Case(
+        lambda t: f"/device/pair/{t.counter.id}",
+        lambda t: {"label": "Hijacked"},
+        lambda t, body: (
+            db.session.scalar(select(func.count()).select_from(Device).where(Device.label == "Hijacked")) == 0
+        ),
+    ),
+    ("device.revoke", "POST"): Case(
+        lambda t: f"/device/{t.device.id}/revoke", unchanged=lambda t, body: _reloaded(t.device).is_active
+    ),
+    ("staff.member", "GET"): Case(
+        lambda t: f"/staff/{t.member.id}", unchanged=lambda t, body: "Their Cashier" not in body
+    ),
+    ("staff.update_member", "POST"): Case(
+        lambda t: f"/staff/{t.member.id}",
+        lambda t: {"full_name": "Hijacked", "role_id": str(t.our_roles["Cashier"].id), "all_branches": "y"},
+        lambda t, body: _reloaded(t.member).full_name == "Their Cashier",
+    ),
+    ("staff.deactivate", "POST"): Case(
+        lambda t: f"/staff/{t.member.id}/deactivate", unchanged=lambda t, body: _reloaded(t.member).active
+    ),
+    ("staff.reactivate", "POST"): Case(
+        lambda t: f"/staff/{t.former.id}/reactivate", unchanged=lambda t, body: not _reloaded(t.former).active
+    ),
+    ("staff.resend_invite", "POST"): Case(
+        lambda t: f"/staff/{t.member.id}/resend-invite",
+        unchanged=lambda t, body: (
+            db.session.scalar(
+                select(func.count()).select_from(OutgoingEmail).where(OutgoingEmail.to_address == t.member.email)
+            )
+            == 0
+        ),
+    ),
+    ("staff.set_grant", "POST"): Case(
+        lambda t: f"/roles/{t.roles['Cashier'].id}/grants",
+        lambda t: {"permission": Permission.PAGE_AUDIT.value, "effect": Effect.ALLOWED.value},
+        lambda t, body: _reloaded(t.roles["Cashier"]).effect(Permission.PAGE_AUDIT) is Effect.BLOCKED,
+    ),
+    ("staff.delete_role", "POST"): Case(
+        lambda t: f"/roles/{t.custom_role.id}/delete", unchanged=lambda t, body: _reloaded(t.custom_role) is not None
+    ),
+}
+
+
+def _routes_with_ids(app: Any) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if "<int:" in rule.rule
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_taking_an_id_has_a_tenant_isolation_case(app):
+    missing = _routes_with_ids(app) - set(CASES)
+    assert not missing, f"add a tenant isolation case for {sorted(missing)}"
+    assert set(CASES) <= _routes_with_ids(app), "a case names a route that no longer exists"
+
+
+@pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]}-{r[1]}")
+def test_another_merchants_id_in_the_url_is_not_found(route, browser, owner, roles, counter, theirs):
+    case = CASES[route]
+    theirs.our_roles = roles
+    browser.sign_in(owner)
+    if case.on_paired_device:
+        assert browser.post(f"/device/pair/{counter.id}", {"label": "Front"}).status_code == 303
+    method = route[1]
+    path = case.path(theirs)
+    response = browser.get(path) if method == "GET" else browser.post(path, case.data(theirs))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 404, body
+    assert case.unchanged(theirs, body)
+
+
+INVITE = {"full_name": "New Person", "email": "new.person@example.pk"}
+
+
+FOREIGN_FIELDS: dict[str, Callable[[World], Any]] = {
+    "role_id": lambda t: str(t.roles["Manager"].id),
+    "branch_ids": lambda t: [str(t.branch.id)],
+    "counter_ids": lambda t: [str(t.counter.id)],
+}
+
+
+def _our_access(roles: dict[str, Role], branch: Any) -> dict[str, Any]:
+    return {"role_id": str(roles["Cashier"].id), "branch_ids": [str(branch.id)]}
+
+
+@pytest.mark.parametrize("field_name", sorted(FOREIGN_FIELDS))
+def test_invite_with_another_merchants_id_in_a_field_is_not_found(field_name, browser, owner, roles, branch, theirs):
+    browser.sign_in(owner)
+    data = {**INVITE, **_our_access(roles, branch), field_name: FOREIGN_FIELDS[field_name](theirs)}
+    response = browser.post("/staff/invite", data)
+    assert response.status_code == 404
+    assert db.session.scalar(select(User).where(User.email == INVITE["email"])) is None
+
+
+@pytest.mark.parametrize("field_name", sorted(FOREIGN_FIELDS))
+def test_member_form_with_another_merchants_id_in_a_field_is_not_found(
+    field_name, browser, owner, roles, branch, cashier, theirs
+):
+    browser.sign_in(owner)
+    data = {"full_name": "Renamed", **_our_access(roles, branch), field_name: FOREIGN_FIELDS[field_name](theirs)}
+    response = browser.post(f"/staff/{cashier.id}", data)
+    assert response.status_code == 404
+    assert _reloaded(cashier).full_name == "Sana Iqbal"
+
+
+def test_new_role_copied_from_another_merchants_role_is_not_found(browser, owner, theirs):
+    browser.sign_in(owner)
+    response = browser.post("/roles", {"name": "Copycat", "copy_from": str(theirs.roles["Manager"].id)})
+    assert response.status_code == 404
+    assert db.session.scalar(select(Role).where(Role.name == "Copycat")) is None
+
+
+@pytest.mark.parametrize("param", ["actor", "branch"])
+def test_audit_filter_by_another_merchants_id_is_not_found(param, browser, owner, theirs):
+    browser.sign_in(owner)
+    target = theirs.owner.id if param == "actor" else theirs.branch.id
+    assert browser.get(f"/audit?{param}={target}").status_code == 404
+    assert browser.get(f"/audit/export.csv?{param}={target}").status_code == 404
+
+
+def test_a_session_never_uses_another_merchants_paired_device(make_browser, owner, outsider, counter):
+    """A tablet paired by one merchant, then used to sign in to another merchant's account."""
+    tablet = make_browser()
+    tablet.sign_in(owner)
+    tablet.post(f"/device/pair/{counter.id}", {"label": "Front"})
+    tablet.post("/sign-out")
+    tablet.sign_in(outsider)
+    page = tablet.get("/").get_data(as_text=True)
+    assert "Hello, Other" in page
+    assert counter.name not in page  # no counter chip, no Lock or Switch user of the other merchant's tablet
+    assert "/device/lock" not in page
