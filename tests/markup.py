@@ -91,3 +91,9 @@ def links_to(html: str, element_id: str) -> list[str]:
 def is_fragment(html: str) -> bool:
     """An htmx fragment: no document around it."""
     return "<html" not in html and "<body" not in html
+
+
+def nav_labels(html: str) -> list[str]:
+    """The entries of the main navigation bar, as shown."""
+    match = re.search(r'<nav[^>]*aria-label="Main"[^>]*>(.*?)</nav>', html, re.S)
+    return [text(a) for a in re.findall(r"<a\b[^>]*>(.*?)</a>", match.group(1), re.S)] if match else []

@@ -63,7 +63,8 @@ def sign_up_owner(
 
 def _apply(obj: Any, values: dict[str, Any], fields: list[str]) -> None:
     for name in fields:
-        if name in values:
+        # None is an optional field the form did not send (WTForms gives None, not ""): keep what is there.
+        if values.get(name) is not None:
             setattr(obj, name, values[name].strip() if isinstance(values[name], str) else values[name])
 
 

@@ -1,0 +1,92 @@
+"""The default roles: which pages each may open (403 otherwise) and which entries its navigation shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from ismartsync.permissions import DEFAULT_ROLES, OWNER_ROLE_NAME, Effect, Permission
+from tests import factories
+from tests.markup import nav_labels, text_of
+
+STAFF = ["/staff", "/roles", "/staff/{member}"]
+SETTINGS = ["/settings/business", "/settings/branches", "/settings/branches/{branch}"]
+AUDIT = ["/audit"]
+EXPORT = ["/audit/export.csv"]
+INVITE = ["/staff/invite"]
+EVERY_PAGE = STAFF + SETTINGS + AUDIT + EXPORT + INVITE
+
+# What each default role may open, written out by hand: the product's promise, not a copy of DEFAULT_ROLES.
+MAY_OPEN = {
+    "Owner": EVERY_PAGE,
+    "Manager": EVERY_PAGE,
+    "Cashier": [],
+    "Inventory": [],
+    "Accountant": AUDIT + EXPORT,
+}
+NAV = {
+    "Owner": ["Dashboard", "Staff", "Settings", "Audit log"],
+    "Manager": ["Dashboard", "Staff", "Settings", "Audit log"],
+    "Cashier": ["Dashboard"],
+    "Inventory": ["Dashboard"],
+    "Accountant": ["Dashboard", "Audit log"],
+}
+
+
+def test_every_default_role_has_a_row_in_these_tables():
+    assert set(MAY_OPEN) == set(NAV) == {OWNER_ROLE_NAME, *DEFAULT_ROLES}
+
+
+@pytest.fixture
+def member_of(merchant, roles):
+    def make(role_name: str):
+        return factories.UserFactory(merchant=merchant, role=roles[role_name], all_branches=True)
+
+    return make
+
+
+@pytest.mark.parametrize("role_name", sorted(MAY_OPEN))
+def test_role_opens_only_its_pages_and_gets_403_elsewhere(role_name, member_of, browser, branch, cashier):
+    user = member_of(role_name)
+    browser.sign_in(user)
+    for template in EVERY_PAGE:
+        path = template.format(member=cashier.id, branch=branch.id)
+        response = browser.get(path)
+        if template in MAY_OPEN[role_name]:
+            assert response.status_code == 200, f"{role_name} should open {path}"
+        else:
+            assert response.status_code == 403, f"{role_name} should be refused {path}"
+            assert "Your role does not allow this" in text_of(response.get_data(as_text=True), "error")
+
+
+@pytest.mark.parametrize("role_name", sorted(NAV))
+def test_navigation_shows_only_what_the_role_may_open(role_name, member_of, browser):
+    browser.sign_in(member_of(role_name))
+    html = browser.get("/").get_data(as_text=True)
+    assert nav_labels(html) == NAV[role_name]
+
+
+@pytest.mark.parametrize("role_name", sorted(MAY_OPEN))
+def test_every_role_reaches_its_dashboard_and_account(role_name, member_of, browser):
+    browser.sign_in(member_of(role_name))
+    assert browser.get("/").status_code == 200
+    assert browser.get("/account").status_code == 200
+
+
+def test_signed_out_visitor_is_sent_to_sign_in_and_back(browser, owner):
+    response = browser.get("/settings/business")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/sign-in?next=/settings/business"
+    response = browser.post("/sign-in?next=/settings/business", {"email": owner.email, "password": factories.PASSWORD})
+    assert response.headers["Location"] == "/settings/business"
+
+
+def test_owner_role_holds_every_permission_whatever_its_grants_say(roles):
+    owner_role = roles[OWNER_ROLE_NAME]
+    assert owner_role.grants == []
+    assert all(owner_role.effect(p) is Effect.ALLOWED for p in Permission)
+
+
+def test_deactivated_member_holds_no_permission(merchant, roles):
+    manager = factories.UserFactory(merchant=merchant, role=roles["Manager"], active=False)
+    assert not manager.can(Permission.PAGE_STAFF)
+    assert manager.effect(Permission.REFUND) is Effect.BLOCKED
