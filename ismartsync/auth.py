@@ -171,7 +171,7 @@ def _approval_prompt(permission: Permission, error: DomainError | None = None) -
     body, status, headers = render(
         "approvals/approval.html",
         "approvals/_approval.html",
-        status=status,
+        status,
         permission=permission,
         approvers=approval_candidates(db.session, current_user.merchant_id, permission, counter),
         carried=carried,
