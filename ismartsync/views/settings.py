@@ -19,7 +19,7 @@ from ismartsync.forms.settings import (
     PairDeviceForm,
 )
 from ismartsync.models import Branch, Counter, Device
-from ismartsync.permissions import Permission
+from ismartsync.permissions import Effect, Permission
 from ismartsync.services import merchants
 from ismartsync.web import hx_redirect_or, render
 
@@ -27,7 +27,8 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
 def _can_edit() -> bool:
-    return current_user.can(Permission.EDIT_SETTINGS)
+    """Show the forms unless blocked: “Needs approval” asks for a supervisor's PIN on save."""
+    return current_user.effect(Permission.EDIT_SETTINGS) is not Effect.BLOCKED
 
 
 @bp.get("/business")
