@@ -29,7 +29,7 @@ UNLOCKED_ENDPOINTS = {
     "device.unlock",
     "device.pin_pad",
     "device.pin_entry",
-    "auth.sign_out",
+    "auth.sign_out_now",
     "static",
     "health.healthz",
 }

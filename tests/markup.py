@@ -97,3 +97,15 @@ def nav_labels(html: str) -> list[str]:
     """The entries of the main navigation bar, as shown."""
     match = re.search(r'<nav[^>]*aria-label="Main"[^>]*>(.*?)</nav>', html, re.S)
     return [text(a) for a in re.findall(r"<a\b[^>]*>(.*?)</a>", match.group(1), re.S)] if match else []
+
+
+def field_text(html: str, name: str) -> str:
+    """Everything shown in a form field's box (label, input, hint and its error message)."""
+    return text_of(html, f"field-{name}")
+
+
+def link_path(body: str, prefix: str) -> str:
+    """The path of the link in an email body that starts with `prefix` ("/invite/", "/password/reset/")."""
+    match = re.search(r"https?://[^/\s]+(" + re.escape(prefix) + r"\S+)", body)
+    assert match, f"no {prefix} link in:\n{body}"
+    return match.group(1)
