@@ -232,7 +232,10 @@ def set_grant(role_id: int) -> object:
         "staff/roles.html",
         "staff/_grant_cell.html",
         422 if error else 200,
-        **_matrix_context(role=role, permission=permission, error=error),
+        # A plain form gets the whole matrix back: the message shows in the one cell that was refused.
+        **_matrix_context(
+            role=role, permission=permission, error=error, error_role_id=role.id, error_permission=permission
+        ),
     )
 
 
