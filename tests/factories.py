@@ -6,7 +6,7 @@ import factory
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import Branch, Counter, Device, Merchant, Role, User
+from ismartsync.models import AuditEntry, Branch, Counter, Device, Merchant, Role, User
 from ismartsync.passwords import hash_password, hash_pin
 from ismartsync.services.roles import create_default_roles
 
@@ -79,3 +79,14 @@ class DeviceFactory(_Base):
     label = "Tablet"
     secret_hash = "0" * 64
     paired_by_id = factory.LazyAttribute(lambda o: UserFactory(merchant=o.merchant).id)
+
+
+class AuditEntryFactory(_Base):
+    """An entry as `record_audit` writes it; `created_at` can be set, since entries cannot be changed later."""
+
+    class Meta:
+        model = AuditEntry
+
+    merchant = factory.SubFactory(MerchantFactory)
+    action = "staff.update"
+    summary = factory.Sequence(lambda n: f"Audited change {n}")
