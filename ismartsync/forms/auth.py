@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
-PIN_VALIDATORS = [Regexp(r"^\d{4,6}$", message="A PIN is 4 to 6 digits.")]
+PIN_VALIDATORS = [Regexp(r"^[0-9]{4,6}$", message="A PIN is 4 to 6 digits.")]
 
 
 class SignUpForm(FlaskForm):

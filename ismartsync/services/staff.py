@@ -120,7 +120,8 @@ def validate_password(password: str, user_email: str = "") -> None:
 
 
 def validate_pin(pin: str) -> None:
-    if not (pin.isdigit() and 4 <= len(pin) <= 6):
+    # ASCII only: Urdu or full-width digits pass isdigit() but never match what the counter keypad types.
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 6):
         raise DomainError("A PIN is 4 to 6 digits.", field="pin")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
         raise DomainError("Pick a PIN that is harder to guess.", field="pin")

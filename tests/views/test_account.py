@@ -30,6 +30,7 @@ def test_member_sets_a_new_pin(browser, cashier):
         ("12ab", "A PIN is 4 to 6 digits."),
         ("123", "A PIN is 4 to 6 digits."),
         ("1234567", "A PIN is 4 to 6 digits."),
+        ("۲۵۸۰", "A PIN is 4 to 6 digits."),  # Urdu digits: the counter keypad could never type them
         ("", "Enter your PIN."),
         ("1111", "Pick a PIN that is harder to guess."),
         ("1234", "Pick a PIN that is harder to guess."),
