@@ -36,9 +36,10 @@ def _branch_name(branch: Branch) -> str:
     return db.session.get(Branch, branch.id).name
 
 
-def _approvals() -> list[AuditEntry]:
+def _entries(merchant, action: str) -> list[AuditEntry]:
     db.session.expire_all()
-    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "approval")))
+    query = select(AuditEntry).where(AuditEntry.merchant_id == merchant.id, AuditEntry.action == action)
+    return list(db.session.scalars(query))
 
 
 def test_action_needing_approval_asks_for_a_supervisor_instead_of_acting(at_counter, branch, manager):
@@ -67,7 +68,7 @@ def test_wrong_supervisor_pin_is_refused_with_no_effect(at_counter, branch, mana
     assert response.status_code == 422
     assert "Approval refused" in text_of(response.get_data(as_text=True), "approval")
     assert _branch_name(branch) == "Gulberg"
-    assert _approvals() == []
+    assert _entries(branch.merchant, "approval") == []
 
 
 def test_supervisor_pin_lets_the_action_through_and_is_audited(at_counter, branch, manager, cashier):
@@ -76,10 +77,10 @@ def test_supervisor_pin_lets_the_action_through_and_is_audited(at_counter, branc
     )
     assert response.status_code == 200
     assert _branch_name(branch) == "Gulberg Main"
-    [approval] = _approvals()
+    [approval] = _entries(branch.merchant, "approval")
     assert (approval.actor_id, approval.approver_id) == (cashier.id, manager.id)
     assert approval.after == {"permission": "action.edit_settings"}
-    change = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "branch.update"))
+    [change] = _entries(branch.merchant, "branch.update")
     assert (change.actor_id, change.approver_id) == (cashier.id, manager.id)
 
 
@@ -96,7 +97,7 @@ def _approver_refused(browser, branch, approver_id: int, pin: str = factories.PI
     )
     assert response.status_code == 422
     assert _branch_name(branch) == "Gulberg"
-    assert _approvals() == []
+    assert _entries(branch.merchant, "approval") == []
 
 
 def test_approver_without_the_permission_is_refused(at_counter, branch, merchant, roles):

@@ -120,8 +120,9 @@ def test_production_refuses_to_start_with_development_secrets(setting, productio
 # CSRF
 
 
-def _branch_named(name: str) -> Branch | None:
-    return db.session.scalar(select(Branch).where(Branch.name == name))
+def _branch_named(owner, name: str) -> Branch | None:
+    db.session.expire_all()
+    return db.session.scalar(select(Branch).where(Branch.merchant_id == owner.merchant_id, Branch.name == name))
 
 
 def test_form_post_without_csrf_token_is_rejected_and_changes_nothing(browser, owner):
@@ -129,14 +130,14 @@ def test_form_post_without_csrf_token_is_rejected_and_changes_nothing(browser, o
     response = browser.client.post("/settings/branches", data={"name": "Forged", "code": "FRG", "active": "y"})
     assert response.status_code == 400
     assert "Page expired" in text_of(response.get_data(as_text=True), "error")
-    assert _branch_named("Forged") is None
+    assert _branch_named(owner, "Forged") is None
 
 
 def test_form_post_with_a_wrong_csrf_token_is_rejected(browser, owner):
     browser.sign_in(owner)
     data = {"csrf_token": "not-the-token", "name": "Forged", "code": "FRG", "active": "y"}
     assert browser.client.post("/settings/branches", data=data).status_code == 400
-    assert _branch_named("Forged") is None
+    assert _branch_named(owner, "Forged") is None
 
 
 def test_csrf_token_of_another_session_is_rejected(browser, make_browser, owner):
@@ -144,7 +145,7 @@ def test_csrf_token_of_another_session_is_rejected(browser, make_browser, owner)
     stranger_token = make_browser().csrf()
     data = {"csrf_token": stranger_token, "name": "Forged", "code": "FRG", "active": "y"}
     assert browser.client.post("/settings/branches", data=data).status_code == 400
-    assert _branch_named("Forged") is None
+    assert _branch_named(owner, "Forged") is None
 
 
 def test_htmx_request_passes_csrf_in_the_x_csrftoken_header(browser, owner):
@@ -156,7 +157,7 @@ def test_htmx_request_passes_csrf_in_the_x_csrftoken_header(browser, owner):
         headers={"HX-Request": "true", "X-CSRFToken": token},
     )
     assert response.status_code == 204
-    branch = _branch_named("By htmx")
+    branch = _branch_named(owner, "By htmx")
     assert branch is not None
     assert response.headers["HX-Redirect"] == f"/settings/branches/{branch.id}"
 

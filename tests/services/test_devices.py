@@ -33,5 +33,5 @@ def test_revoking_twice_logs_once(manager, counter):
     revoked_at = device.revoked_at
     revoke_device(db.session, Actor(manager), device)
     assert device.revoked_at == revoked_at and not device.is_active
-    count = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "device.revoke")
+    count = select(func.count()).where(AuditEntry.target_id == device.id, AuditEntry.action == "device.revoke")
     assert db.session.scalar(count) == 1

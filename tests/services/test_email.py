@@ -36,7 +36,8 @@ def test_sweeper_sends_only_stale_unsent_emails_that_still_have_tries_left(run_j
     db.session.commit()
     run_jobs("email")
     db.session.expire_all()
-    statuses = dict(db.session.execute(select(OutgoingEmail.to_address, OutgoingEmail.status)).all())
+    mine = select(OutgoingEmail.to_address, OutgoingEmail.status).where(OutgoingEmail.to_address.like("%@example.pk"))
+    statuses = dict(db.session.execute(mine).all())
     assert statuses == {
         "stale@example.pk": "sent",
         "failed@example.pk": "sent",

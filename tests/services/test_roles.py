@@ -14,8 +14,9 @@ from ismartsync.services.roles import create_role, delete_role, set_grant
 from tests import factories
 
 
-def _audit_count(action: str) -> int:
-    return db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action))
+def _audit_count(merchant, action: str) -> int:
+    query = select(func.count()).where(AuditEntry.merchant_id == merchant.id, AuditEntry.action == action)
+    return db.session.scalar(query)
 
 
 def test_new_merchant_starts_with_the_default_roles(roles):
@@ -30,7 +31,7 @@ def test_new_merchant_starts_with_the_default_roles(roles):
 def test_set_grant_allows_an_action(owner, roles):
     set_grant(db.session, Actor(owner), roles["Cashier"], Permission.REFUND, Effect.ALLOWED)
     assert roles["Cashier"].effect(Permission.REFUND) is Effect.ALLOWED
-    assert _audit_count("role.permission") == 1
+    assert _audit_count(owner.merchant, "role.permission") == 1
 
 
 def test_blocking_removes_the_grant_row(owner, roles):
@@ -43,7 +44,7 @@ def test_blocking_removes_the_grant_row(owner, roles):
 
 def test_setting_the_same_effect_again_changes_and_logs_nothing(owner, roles):
     set_grant(db.session, Actor(owner), roles["Cashier"], Permission.REFUND, Effect.NEEDS_APPROVAL)
-    assert _audit_count("role.permission") == 0
+    assert _audit_count(owner.merchant, "role.permission") == 0
 
 
 def test_page_access_cannot_need_approval(owner, roles):
@@ -92,5 +93,5 @@ def test_delete_role_refuses_default_roles(owner, roles):
 def test_delete_role_removes_an_unused_custom_role_and_logs_it(owner):
     trainee = create_role(db.session, Actor(owner), "Trainee")
     delete_role(db.session, Actor(owner), trainee)
-    assert db.session.scalar(select(Role).where(Role.name == "Trainee")) is None
-    assert _audit_count("role.delete") == 1
+    assert db.session.scalar(select(Role).where(Role.merchant_id == owner.merchant_id, Role.name == "Trainee")) is None
+    assert _audit_count(owner.merchant, "role.delete") == 1

@@ -29,8 +29,8 @@ def tablet(make_browser, manager, counter):
 
 
 @pytest.fixture
-def device(tablet) -> Device:
-    return db.session.scalar(select(Device).where(Device.label == "Front tablet"))
+def device(tablet, counter) -> Device:
+    return db.session.scalar(select(Device).where(Device.counter_id == counter.id))
 
 
 def _pin_in(tablet, user: User, pin: str = factories.PIN):

@@ -44,7 +44,9 @@ def test_owner_saves_the_business_profile(signed_in, merchant, owner):
     assert "Business profile saved." in text(response.get_data(as_text=True))
     saved = _merchant(merchant)
     assert (saved.ntn, saved.strn, saved.default_tax_rate_bp) == ("1234567-8", "3277876127954", 1750)
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "merchant.update"))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.merchant_id == merchant.id, AuditEntry.action == "merchant.update")
+    )
     assert entry.actor_id == owner.id
     assert entry.after["default_tax_rate_bp"] == 1750 and "currency" not in entry.after
 
@@ -98,25 +100,25 @@ def test_member_who_may_only_view_settings_sees_a_locked_form_and_cannot_save(br
 BRANCH = {"name": "DHA Phase 5", "code": "dha", "address": "Commercial Area", "phone": "", "active": "y"}
 
 
-def _branch(code: str) -> Branch | None:
+def _branch(merchant, code: str) -> Branch | None:
     db.session.expire_all()
-    return db.session.scalar(select(Branch).where(Branch.code == code))
+    return db.session.scalar(select(Branch).where(Branch.merchant_id == merchant.id, Branch.code == code))
 
 
-def test_owner_adds_a_branch_and_lands_on_its_page(signed_in):
+def test_owner_adds_a_branch_and_lands_on_its_page(signed_in, merchant):
     response = signed_in.post("/settings/branches", BRANCH)
-    branch = _branch("DHA")  # codes are stored in capitals
+    branch = _branch(merchant, "DHA")  # codes are stored in capitals
     assert branch is not None and branch.name == "DHA Phase 5"
     assert response.headers["Location"] == f"/settings/branches/{branch.id}"
     assert "DHA Phase 5" in text_of(signed_in.get("/settings/branches").get_data(as_text=True), "main")
 
 
 @pytest.mark.parametrize("code", ["GUL", "gul"])
-def test_branch_with_a_code_already_used_is_refused_beside_the_code(signed_in, branch, code):
+def test_branch_with_a_code_already_used_is_refused_beside_the_code(signed_in, merchant, branch, code):
     response = signed_in.post("/settings/branches", {**BRANCH, "code": code})
     assert response.status_code == 422
     assert "Another branch already uses this code." in field_text(response.get_data(as_text=True), "code")
-    assert _branch("DHA") is None
+    assert _branch(merchant, "DHA") is None
 
 
 def test_bad_branch_over_htmx_returns_only_the_new_branch_form(signed_in, branch):
@@ -137,15 +139,15 @@ def test_renaming_a_branch_to_another_branchs_code_is_refused(signed_in, merchan
     response = signed_in.post(f"/settings/branches/{branch.id}", {**BRANCH, "name": "Gulberg", "code": "DHA"})
     assert response.status_code == 422
     assert "Another branch already uses this code." in field_text(response.get_data(as_text=True), "code")
-    assert _branch("GUL") is not None
+    assert _branch(merchant, "GUL") is not None
 
 
-def test_branch_edit_over_htmx_returns_the_branch_form(signed_in, branch):
+def test_branch_edit_over_htmx_returns_the_branch_form(signed_in, merchant, branch):
     response = signed_in.post(f"/settings/branches/{branch.id}", {**BRANCH, "code": "GUL"}, htmx=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert is_fragment(html) and element(html, "branch-form") is not None
-    assert _branch("GUL").name == "DHA Phase 5"
+    assert _branch(merchant, "GUL").name == "DHA Phase 5"
 
 
 # Counters
@@ -194,4 +196,4 @@ def test_accountant_cannot_open_or_change_settings(browser, merchant, roles, bra
     browser.sign_in(accountant)
     assert browser.get(f"/settings/branches/{branch.id}").status_code == 403
     assert browser.post("/settings/branches", BRANCH).status_code == 403
-    assert _branch("DHA") is None
+    assert _branch(merchant, "DHA") is None

@@ -61,7 +61,9 @@ def test_changing_a_cell_with_a_plain_form_reloads_the_matrix(signed_in, roles):
 
 def test_change_is_audited_with_before_and_after(signed_in, roles, owner):
     _set(signed_in, roles["Cashier"], Permission.REFUND, Effect.ALLOWED, htmx=True)
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "role.permission"))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.merchant_id == owner.merchant_id, AuditEntry.action == "role.permission")
+    )
     assert entry.actor_id == owner.id
     assert (entry.before, entry.after) == ({"action.refund": "approval"}, {"action.refund": "allowed"})
 
