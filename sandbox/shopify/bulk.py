@@ -1,0 +1,169 @@
+"""Bulk operations: run a bulk query in a background thread to a JSONL file served over HTTP, with Shopify's
+statuses (CREATED → RUNNING → COMPLETED / FAILED / CANCELED), limits and the `bulk_operations/finish` webhook."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLError
+
+from sandbox.shopify.models import gid, rest_time
+
+if TYPE_CHECKING:
+    from sandbox.shopify.core import Sandbox
+    from sandbox.shopify.registry import Ctx
+
+CHUNK = 500
+MAX_RUNNING = 5
+
+
+@dataclass(eq=False)
+class BulkOperation:
+    typename = "BulkOperation"
+    id: int
+    shop: str
+    client_id: str
+    query: str
+    created_at: float
+    group_objects: bool
+    base_url: str
+    status: str = "CREATED"
+    type: str = "QUERY"
+    error_code: str | None = None
+    completed_at: float | None = None
+    object_count: int = 0
+    root_object_count: int = 0
+    file_size: int | None = None
+    path: str | None = None
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    cancel: bool = False
+
+    @property
+    def gid(self) -> str:
+        return gid("BulkOperation", self.id)
+
+    def url(self) -> str | None:
+        if self.path is None or self.status not in ("COMPLETED", "FAILED", "CANCELED") or not self.object_count:
+            return None
+        return f"{self.base_url}/sandbox/bulk/{self.id}-{self.token}.jsonl"
+
+
+class BulkRunner:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.operations: dict[int, BulkOperation] = {}
+        self.threads: list[threading.Thread] = []
+
+    def start(self, ctx: Ctx, query: str, group_objects: bool) -> tuple[BulkOperation | None, list[dict[str, Any]]]:
+        """Check the query and start it; (operation, []) or (None, user errors)."""
+        from sandbox.shopify.bulk_query import BulkQueryError, plan
+        from sandbox.shopify.registry import LISTINGS
+        from sandbox.shopify.schema import load_schema
+
+        running = [
+            op
+            for op in self.operations.values()
+            if op.shop == ctx.shop.domain and op.client_id == ctx.client_id and op.status in ("CREATED", "RUNNING")
+        ]
+        limit = MAX_RUNNING if ctx.at_least("2026-01") else 1
+        if len(running) >= limit:
+            code = "LIMIT_REACHED" if limit > 1 else "OPERATION_IN_PROGRESS"
+            return None, [
+                {
+                    "code": code,
+                    "field": None,
+                    "message": "A bulk query operation for this app and shop is "
+                    f"already in progress: {running[0].gid}.",
+                }
+            ]
+        try:
+            top = plan(load_schema(), query)
+            LISTINGS[(top.parent, top.name)](None, ctx, top.args)  # scope check
+        except (BulkQueryError, GraphQLError) as exc:
+            return None, [{"code": "INVALID", "field": ["query"], "message": str(exc.args[0])}]
+        op = BulkOperation(
+            ctx.shop.next_id("BulkOperation"),
+            ctx.shop.domain,
+            ctx.client_id,
+            query,
+            ctx.now(),
+            group_objects,
+            ctx.base_url,
+        )
+        self.operations[op.id] = op
+        thread = threading.Thread(target=self._run, args=(op, ctx, top), name=f"bulk-{op.id}", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+        return op, []
+
+    def _run(self, op: BulkOperation, ctx: Ctx, top: Any) -> None:
+        from sandbox.shopify.bulk_query import roots
+
+        sb = self.sandbox
+        if sb.stopping.wait(float(sb.config.get("bulk_delay_seconds") or 0)):
+            return
+        fault = sb.faults.take("bulk_run")
+        op.status = "RUNNING"
+        op.path = os.path.join(sb.tmpdir, f"bulk-{op.id}.jsonl")
+        lines = roots(ctx, top)
+        with open(op.path, "w", encoding="utf-8") as out:
+            while not sb.stopping.is_set() and not op.cancel:
+                with sb.lock:
+                    batch = list(itertools.islice(lines, CHUNK))
+                    later: list[dict[str, Any]] = []
+                    text = []
+                    for line, kids in batch:
+                        text.append(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
+                        (text.extend if op.group_objects else later.extend)(
+                            json.dumps(k, ensure_ascii=False, separators=(",", ":")) for k in kids
+                        )
+                    text.extend(later)
+                if not batch:
+                    break
+                out.write("\n".join(text) + "\n")
+                op.root_object_count += len(batch)
+                op.object_count += len(text)
+                if fault is not None:
+                    break
+        op.file_size = os.path.getsize(op.path)
+        op.completed_at = sb.now()
+        if fault is not None:
+            op.status, op.error_code = "FAILED", "INTERNAL_SERVER_ERROR"
+        else:
+            op.status = "CANCELED" if op.cancel else "COMPLETED"
+        if not sb.stopping.is_set():
+            shop = sb.shop(op.shop)
+            if shop is not None:
+                sb.webhooks.emit(op.shop, "bulk_operations/finish", lambda: self.payload(op))
+
+    @staticmethod
+    def payload(op: BulkOperation) -> dict[str, Any]:
+        return {
+            "admin_graphql_api_id": op.gid,
+            "completed_at": rest_time(op.completed_at),
+            "created_at": rest_time(op.created_at),
+            "error_code": op.error_code and op.error_code.lower(),
+            "status": op.status.lower(),
+            "type": op.type.lower(),
+        }
+
+    def current(self, shop: str, client_id: str, kind: str = "QUERY") -> BulkOperation | None:
+        mine = [
+            op for op in self.operations.values() if op.shop == shop and op.client_id == client_id and op.type == kind
+        ]
+        return max(mine, key=lambda op: op.id, default=None)
+
+    def clear(self) -> None:
+        for op in self.operations.values():
+            op.cancel = True
+        self.operations.clear()
+
+    def close(self) -> None:
+        for thread in self.threads:
+            thread.join(timeout=10)

@@ -1,0 +1,109 @@
+"""Sandbox configuration: the defaults, and merging a caller's overrides into them."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+WEBHOOK_TOPICS: tuple[str, ...] = (
+    "app/uninstalled",
+    "bulk_operations/finish",
+    "customers/create",
+    "customers/update",
+    "customers/delete",
+    "fulfillments/create",
+    "inventory_items/create",
+    "inventory_items/update",
+    "inventory_items/delete",
+    "inventory_levels/connect",
+    "inventory_levels/update",
+    "inventory_levels/disconnect",
+    "locations/create",
+    "locations/update",
+    "locations/delete",
+    "orders/create",
+    "orders/updated",
+    "orders/fulfilled",
+    "orders/partially_fulfilled",
+    "orders/cancelled",
+    "products/create",
+    "products/update",
+    "products/delete",
+)
+
+APP_SCOPES = (
+    "read_products,read_inventory,write_inventory,read_locations,read_orders,read_customers,"
+    "read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders"
+)
+
+DEFAULTS: dict[str, Any] = {
+    "app_url": "http://127.0.0.1:5000",
+    "public_url": None,
+    "seed": 20261127,
+    "variants": 300,
+    "shops": [
+        {"domain": "zari-demo.myshopify.com", "name": "Zari Demo", "variants": None, "kind": "apparel"},
+        {"domain": "noor-footwear.myshopify.com", "name": "Noor Footwear", "variants": 60, "kind": "footwear"},
+    ],
+    "apps": [
+        {
+            "client_id": "ismartsync-demo",
+            "client_secret": "ismartsync-demo-secret",
+            "name": "iSmartSync",
+            "scopes": APP_SCOPES,
+            "grant_scopes": None,
+            "redirect_urls": None,
+            "launch_url": "{app_url}/shopify/install",
+            "webhook_uri": "{app_url}/webhooks/shopify",
+            "webhook_topics": list(WEBHOOK_TOPICS),
+            "webhook_api_version": "2026-07",
+            "client_credentials": True,
+            "protected_customer_data": True,
+            "auto_approve": False,
+        }
+    ],
+    "tokens": [],
+    "api_versions": ["2026-01", "2026-04", "2026-07", "2026-10"],
+    "rate_limit": {"maximum_available": 2000.0, "restore_rate": 100.0},
+    "max_query_cost": 1000,
+    "bulk_delay_seconds": 0.2,
+    "webhooks": {"enabled": True, "retry_delays": [1, 2, 4, 8, 16, 32, 64, 128], "timeout_seconds": 5.0},
+    "ttl": {
+        "code": 600,
+        "access_token": 3600,
+        "refresh_token": 7_776_000,
+        "client_credentials": 86_399,
+        "online": 86_399,
+    },
+}
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _expand(value: Any, app_url: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{app_url}", app_url.rstrip("/"))
+    if isinstance(value, list):
+        return [_expand(v, app_url) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand(v, app_url) for k, v in value.items()}
+    return value
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The defaults with `overrides` merged in (nested dicts merge, lists replace); each app gets every key."""
+    config = _merge(copy.deepcopy(DEFAULTS), overrides or {})
+    app_defaults = DEFAULTS["apps"][0]
+    config["apps"] = [{**app_defaults, "client_secret": None, **app} for app in config["apps"]]
+    for app in config["apps"]:
+        if not app.get("client_id") or not app.get("client_secret"):
+            raise ValueError("every sandbox app needs a client_id and a client_secret")
+    return _expand(config, config["app_url"])

@@ -1,0 +1,13 @@
+"""GraphQL resolvers for the parts of the Admin API iSmartSync uses; importing this package registers them."""
+
+from sandbox.shopify.resolvers import (  # noqa: F401
+    bulk_fields,
+    catalog,
+    customers,
+    fulfillment,
+    inventory,
+    inventory_mutations,
+    orders,
+    shop,
+    webhook_subscriptions,
+)

@@ -1,0 +1,176 @@
+"""Fixtures for the Shopify sandbox: a real server on a free port, a token, a tiny webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from sandbox.shopify import create_sandbox_app
+from sandbox.shopify.core import Sandbox
+
+SHOP = "zari-demo.myshopify.com"
+OTHER_SHOP = "noor-footwear.myshopify.com"
+TOKEN = "shpat_sandbox_test_token"
+CLIENT_ID = "ismartsync-demo"
+CLIENT_SECRET = "ismartsync-demo-secret"
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http(
+    method: str,
+    url: str,
+    data: Any = None,
+    headers: dict[str, str] | None = None,
+    form: bool = False,
+    timeout: float = 10,
+) -> HttpResponse:
+    """A plain HTTP call with the standard library (no redirects followed)."""
+    body = None
+    headers = dict(headers or {})
+    if data is not None:
+        if form:
+            body = urllib.parse.urlencode(data).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        else:
+            body = json.dumps(data).encode()
+            headers["Content-Type"] = "application/json"
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect())
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return HttpResponse(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return HttpResponse(exc.code, dict(exc.headers), exc.read())
+
+
+@dataclass
+class RunningSandbox:
+    url: str
+    app: Flask
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return self.app.extensions["shopify_sandbox"]
+
+    def graphql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str = TOKEN,
+        shop: str = SHOP,
+        version: str = "2026-07",
+    ) -> HttpResponse:
+        return http(
+            "POST",
+            f"{self.url}/shops/{shop}/admin/api/{version}/graphql.json",
+            {"query": query, "variables": variables or {}},
+            {"X-Shopify-Access-Token": token},
+        )
+
+    def control(self, method: str, path: str, data: Any = None) -> Any:
+        response = http(method, f"{self.url}/sandbox/control{path}", data)
+        assert response.status == 200, response.body
+        return response.json()
+
+
+def _serve(app: Flask) -> tuple[str, Callable[[], None]]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return f"http://127.0.0.1:{server.server_port}", stop
+
+
+def sandbox_config(**overrides: Any) -> dict[str, Any]:
+    """Small, fast settings: no app webhook address unless a test gives one, quick retries."""
+    config: dict[str, Any] = {
+        "tokens": [{"token": TOKEN, "shop": SHOP, "client_id": CLIENT_ID}],
+        "apps": [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "webhook_uri": None}],
+        "webhooks": {"retry_delays": [0.05, 0.1]},
+        "bulk_delay_seconds": 0.0,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def make_shopify_sandbox() -> Iterator[Callable[..., RunningSandbox]]:
+    """Start a sandbox with `sandbox_config(**overrides)` on a free port; everything stops after the test."""
+    stops: list[Callable[[], None]] = []
+
+    def start(**overrides: Any) -> RunningSandbox:
+        app = create_sandbox_app(sandbox_config(**overrides))
+        url, stop = _serve(app)
+        sb = app.extensions["shopify_sandbox"]
+        stops.append(lambda: (stop(), sb.close()))
+        return RunningSandbox(url, app)
+
+    yield start
+    for stop in reversed(stops):
+        stop()
+
+
+@pytest.fixture
+def shopify_sandbox(make_shopify_sandbox: Callable[..., RunningSandbox]) -> RunningSandbox:
+    return make_shopify_sandbox()
+
+
+@dataclass
+class Receiver:
+    """Records webhook POSTs; answers with the statuses queued in `answers` (then 200)."""
+
+    url: str
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[Receiver]:
+    receiver = Receiver("")
+    lock = threading.Lock()
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length)
+        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        with lock:
+            receiver.calls.append({"headers": headers, "body": raw})
+            status = receiver.answers.pop(0) if receiver.answers else 200
+        start_response(f"{status} X", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    url, stop = _serve(wsgi)  # type: ignore[arg-type]
+    receiver.url = f"{url}/webhooks/shopify"
+    yield receiver
+    stop()
