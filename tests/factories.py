@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import factory
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from ismartsync import passwords
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, Branch, Counter, Device, Merchant, Role, User
 from ismartsync.passwords import hash_password, hash_pin
 from ismartsync.services.roles import create_default_roles
+
+# Argon2 at production cost takes about 0.3 s a check, and the suite signs in hundreds of times: tests run the
+# same hashing code at argon2's lowest cost, for the rows made here and for passwords and PINs set through the app.
+passwords._hasher = passwords._pin_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+passwords._DUMMY_HASH = passwords._hasher.hash("not-a-real-password")
 
 PASSWORD = "correct-horse-battery"
 PIN = "2580"
