@@ -25,6 +25,8 @@ class Merchant(IdMixin, TimestampMixin, Base):
     prices_include_tax: Mapped[bool] = mapped_column(default=True)
     # Basis points: 1800 is 18.00 %.
     default_tax_rate_bp: Mapped[int] = mapped_column(default=1800)
+    # What a sale that would take branch stock below zero does: "warn" (sell, show a warning) or "block".
+    negative_stock_policy: Mapped[str] = mapped_column(sa.String(8), default="warn")
 
     branches: Mapped[list[Branch]] = relationship(back_populates="merchant", order_by="Branch.name")
 

@@ -1,0 +1,111 @@
+"""The stock ledger: the one place that moves branch stock.
+
+Every change is an append-only `StockMovement`, and `StockLevel` (their sum per variant and branch) changes in the
+same transaction under a row lock, so level = sum of movements under any concurrency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ismartsync.errors import DomainError
+from ismartsync.models import Branch, Merchant, MovementKind, StockLevel, StockMovement, User, Variant
+from ismartsync.models.base import utcnow
+
+# Movements that record what already happened elsewhere: the policy never refuses them.
+_ALWAYS_APPLIED = {MovementKind.OPENING, MovementKind.SHOPIFY, MovementKind.COUNT}
+
+
+class NegativeStock(DomainError):
+    """The merchant blocks selling below zero, and this would."""
+
+
+@dataclass(frozen=True)
+class MovementResult:
+    movement: StockMovement
+    # Set when the level went below zero under the "warn" policy: the counter shows it.
+    warning: str | None = None
+
+
+def _locked_level(session: Session, merchant_id: int, variant_id: int, branch_id: int) -> StockLevel:
+    """The level row, created if missing, locked for this transaction (SELECT … FOR UPDATE)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(StockLevel)
+        .values(merchant_id=merchant_id, variant_id=variant_id, branch_id=branch_id, quantity=0, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["variant_id", "branch_id"])
+    )
+    level = session.scalars(
+        select(StockLevel)
+        .where(StockLevel.variant_id == variant_id, StockLevel.branch_id == branch_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return level
+
+
+def record_movement(
+    session: Session,
+    *,
+    variant: Variant,
+    branch: Branch,
+    delta: int,
+    kind: MovementKind,
+    reason: str = "",
+    reference: str = "",
+    actor: User | None = None,
+) -> MovementResult:
+    """Move `delta` units of `variant` at `branch`; the only writer of stock levels and movements.
+
+    :raise NegativeStock: the merchant blocks negative stock and this would take the level below zero.
+    """
+    if variant.merchant_id != branch.merchant_id:
+        raise ValueError("variant and branch belong to different merchants")
+    level = _locked_level(session, branch.merchant_id, variant.id, branch.id)
+    after = level.quantity + delta
+    warning = None
+    if delta < 0 and after < 0 and kind not in _ALWAYS_APPLIED:
+        merchant = session.get(Merchant, branch.merchant_id)
+        message = f"Only {max(level.quantity, 0)} of {variant.display_name} in stock at {branch.name}."
+        if merchant is not None and merchant.negative_stock_policy == "block":
+            raise NegativeStock(message)
+        warning = message
+    level.quantity = after
+    level.updated_at = utcnow()
+    movement = StockMovement(
+        merchant_id=branch.merchant_id,
+        variant_id=variant.id,
+        branch_id=branch.id,
+        kind=kind.value,
+        delta=delta,
+        quantity_after=after,
+        reason=reason[:200],
+        reference=reference[:200],
+        actor_id=actor.id if actor else None,
+    )
+    session.add(movement)
+    session.flush()
+    return MovementResult(movement, warning)
+
+
+def level_of(session: Session, variant: Variant, branch: Branch) -> int:
+    quantity = session.scalar(
+        select(StockLevel.quantity).where(StockLevel.variant_id == variant.id, StockLevel.branch_id == branch.id)
+    )
+    return quantity or 0
+
+
+def ledger_sum(session: Session, variant: Variant, branch: Branch) -> int:
+    """The sum of movements, which the level must always equal (for checks and tests)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(StockMovement.delta), 0)).where(
+            StockMovement.variant_id == variant.id, StockMovement.branch_id == branch.id
+        )
+    )
+    return int(total or 0)
