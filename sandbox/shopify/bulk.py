@@ -59,6 +59,7 @@ class BulkRunner:
         self.sandbox = sandbox
         self.operations: dict[int, BulkOperation] = {}
         self.threads: list[threading.Thread] = []
+        self.lock = threading.Lock()
 
     def start(self, ctx: Ctx, query: str, group_objects: bool) -> tuple[BulkOperation | None, list[dict[str, Any]]]:
         """Check the query and start it; (operation, []) or (None, user errors)."""
@@ -109,7 +110,8 @@ class BulkRunner:
         if sb.stopping.wait(float(sb.config.get("bulk_delay_seconds") or 0)):
             return
         fault = sb.faults.take("bulk_run")
-        op.status = "RUNNING"
+        with self.lock:
+            op.status = "RUNNING"
         op.path = os.path.join(sb.tmpdir, f"bulk-{op.id}.jsonl")
         lines = roots(ctx, top)
         with open(op.path, "w", encoding="utf-8") as out:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from graphql import (
+    GraphQLError,
     GraphQLResolveInfo,
     GraphQLSchema,
     build_client_schema,
@@ -74,6 +75,13 @@ def default_resolver(source: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
     return placeholder(info.return_type) if value is _MISSING else value
 
 
+def not_implemented(source: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
+    """Mutations the sandbox does not model fail loudly rather than pretend to succeed."""
+    raise GraphQLError(
+        f"The Shopify sandbox does not implement {info.field_name}.", extensions={"code": "NOT_IMPLEMENTED"}
+    )
+
+
 def resolve_type(value: Any, info: GraphQLResolveInfo, abstract_type: Any) -> str | None:
     if isinstance(value, dict):
         return value.get("__typename")
@@ -93,6 +101,10 @@ def load_schema(path: Path | None = None) -> GraphQLSchema:
         graphql_type = schema.type_map[type_name]
         for field_name, fn in fields.items():
             graphql_type.fields[field_name].resolve = fn  # type: ignore[attr-defined]
+    mutations = schema.mutation_type
+    for field_name, mutation in mutations.fields.items() if mutations else ():
+        if field_name not in RESOLVERS.get("Mutation", {}):
+            mutation.resolve = not_implemented
     for graphql_type in schema.type_map.values():
         if is_abstract_type(graphql_type):
             graphql_type.resolve_type = resolve_type  # type: ignore[attr-defined]

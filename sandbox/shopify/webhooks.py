@@ -239,7 +239,7 @@ class WebhookDispatcher:
     def flush(self, order: str = "fifo") -> int:
         """Deliver everything queued right now, in the caller's thread: fifo, reverse or shuffle."""
         with self.cond:
-            batch = [d for _, _, d in sorted(self.queue)]
+            batch = [d for _, _, d in sorted(self.queue, key=lambda entry: entry[1])]  # in the order queued
             self.queue.clear()
         if order == "reverse":
             batch.reverse()

@@ -85,12 +85,14 @@ class RunningSandbox:
         token: str = TOKEN,
         shop: str = SHOP,
         version: str = "2026-07",
+        timeout: float = 10,
     ) -> HttpResponse:
         return http(
             "POST",
             f"{self.url}/shops/{shop}/admin/api/{version}/graphql.json",
             {"query": query, "variables": variables or {}},
             {"X-Shopify-Access-Token": token},
+            timeout=timeout,
         )
 
     def control(self, method: str, path: str, data: Any = None) -> Any:

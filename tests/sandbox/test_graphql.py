@@ -27,8 +27,12 @@ def test_products_query_returns_seeded_catalog_with_shopify_shapes(shopify_sandb
     assert response.headers["X-Shopify-API-Version"] == "2026-07"
     body = response.json()
     assert "errors" not in body
-    assert body["data"]["shop"] == {"name": "Zari Demo", "myshopifyDomain": "zari-demo.myshopify.com",
-                                    "currencyCode": "PKR", "ianaTimezone": "Asia/Karachi"}  # fmt: skip
+    assert body["data"]["shop"] == {
+        "name": "Zari Demo",
+        "myshopifyDomain": "zari-demo.myshopify.com",
+        "currencyCode": "PKR",
+        "ianaTimezone": "Asia/Karachi",
+    }
     product = body["data"]["products"]["edges"][0]["node"]
     assert product["id"].startswith("gid://shopify/Product/")
     variant = product["variants"]["nodes"][0]
@@ -117,8 +121,16 @@ def test_old_version_falls_forward_to_the_oldest_supported(shopify_sandbox: Runn
 
 
 def test_missing_scope_is_access_denied(make_shopify_sandbox) -> None:
-    sandbox = make_shopify_sandbox(tokens=[{"token": "shpat_narrow", "shop": "zari-demo.myshopify.com",
-                                            "client_id": "ismartsync-demo", "scope": "read_products"}])  # fmt: skip
+    sandbox = make_shopify_sandbox(
+        tokens=[
+            {
+                "token": "shpat_narrow",
+                "shop": "zari-demo.myshopify.com",
+                "client_id": "ismartsync-demo",
+                "scope": "read_products",
+            }
+        ]
+    )
     body = sandbox.graphql("{ locations(first: 5) { nodes { id } } }", token="shpat_narrow").json()
 
     assert body["data"] is None

@@ -6,6 +6,7 @@ from sandbox.shopify.resolvers import (  # noqa: F401
     customers,
     fulfillment,
     inventory,
+    inventory_admin,
     inventory_mutations,
     orders,
     shop,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from graphql import GraphQLResolveInfo
@@ -15,8 +16,10 @@ from sandbox.shopify.store import parse_gid
 @resolves("Mutation", "bulkOperationRunQuery")
 def run_query(_: Any, info: GraphQLResolveInfo, query: str, groupObjects: bool = False) -> dict[str, Any]:
     ctx: Ctx = info.context
-    op, errors = ctx.sandbox.bulk.start(ctx, query, groupObjects)
-    return {"bulkOperation": op, "userErrors": errors}
+    with ctx.sandbox.bulk.lock:
+        op, errors = ctx.sandbox.bulk.start(ctx, query, groupObjects)
+        snapshot = dataclasses.replace(op) if op is not None else None  # the answer shows CREATED, as Shopify's does
+    return {"bulkOperation": snapshot, "userErrors": errors}
 
 
 def _find(ctx: Ctx, value: str) -> BulkOperation | None:
