@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from redis import Redis
+from rq import SimpleWorker
 
 from ismartsync import create_app
 from ismartsync.extensions import db, limiter
@@ -229,8 +230,6 @@ def run_jobs(app: Flask) -> Callable[..., None]:
     def run(*queues: str) -> None:
         if not REDIS_URL:
             return
-        from rq import SimpleWorker
-
         SimpleWorker([get_queue(q) for q in queues or ("email",)], connection=redis_connection()).work(burst=True)
 
     return run
