@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from sandbox.shopify.core import Sandbox
     from sandbox.shopify.registry import Ctx
 
-CHUNK = 500
+CHUNK = 2000
 MAX_RUNNING = 5
+ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(eq=False)
@@ -121,10 +122,8 @@ class BulkRunner:
                     later: list[dict[str, Any]] = []
                     text = []
                     for line, kids in batch:
-                        text.append(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
-                        (text.extend if op.group_objects else later.extend)(
-                            json.dumps(k, ensure_ascii=False, separators=(",", ":")) for k in kids
-                        )
+                        text.append(ENCODE(line))
+                        (text.extend if op.group_objects else later.extend)(ENCODE(k) for k in kids)
                     text.extend(later)
                 if not batch:
                     break

@@ -3,6 +3,7 @@ item), customers, orders with fulfillment orders and fulfillments, inventory adj
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
@@ -16,9 +17,12 @@ def gid(kind: str, number: int) -> str:
 
 def iso(ts: float | None) -> str | None:
     """GraphQL DateTime: UTC with a Z, to the second, as Shopify answers."""
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if ts is None else _iso(int(ts))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rest_time(ts: float | None) -> str | None:

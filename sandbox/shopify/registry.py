@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 Resolver = Callable[..., Any]
 ListingSource = Callable[[Any, "Ctx", dict[str, Any]], Listing]
 RESOLVERS: dict[str, dict[str, Resolver]] = defaultdict(dict)
+GETTERS: dict[tuple[str, str], Callable[[Any], Any]] = {}
 LISTINGS: dict[tuple[str, str], ListingSource] = {}
 
 
@@ -73,6 +74,7 @@ def fields(type_name: str, mapping: dict[str, Callable[[Any], Any]]) -> None:
     """Register plain `obj -> value` getters."""
     for name, getter in mapping.items():
         RESOLVERS[type_name][name] = lambda obj, info, _g=getter, **_: _g(obj)
+        GETTERS[(type_name, name)] = getter  # bulk operations call these directly
 
 
 def connection(type_name: str, field_name: str) -> Callable[[ListingSource], ListingSource]:

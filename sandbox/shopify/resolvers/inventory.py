@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import GraphQLResolveInfo
 
@@ -178,21 +178,31 @@ fields(
 )
 
 
+class Quantity(NamedTuple):
+    """One named quantity of a level; its id and time are only worked out when asked for."""
+
+    name: str
+    quantity: int
+    level: LevelView
+    stamp: float
+
+
 @resolves("InventoryLevel", "quantities")
-def level_quantities(level: LevelView, info: GraphQLResolveInfo, names: list[str]) -> list[dict[str, Any]]:
+def level_quantities(level: LevelView, info: GraphQLResolveInfo, names: list[str]) -> list[Quantity]:
     stock, v, loc = info.context.shop.stock, level.variant.idx, level.location.idx
-    updated = iso(stock.updated_at[loc][v] or level.variant.item_updated_at)
-    return [
-        {
-            "id": f"gid://shopify/InventoryQuantity/{level.level_id}?inventory_item_id={level.variant.item_id}"
-            f"&name={name}",
-            "name": name,
-            "quantity": stock.get(v, loc, name),
-            "updatedAt": updated,
-        }
-        for name in names
-        if name in QUANTITY_NAMES
-    ]
+    stamp = stock.updated_at[loc][v] or level.variant.item_updated_at
+    return [Quantity(name, stock.get(v, loc, name), level, stamp) for name in names if name in QUANTITY_NAMES]
+
+
+fields(
+    "InventoryQuantity",
+    {
+        "id": lambda q: f"{q.level.gid}&name={q.name}".replace("InventoryLevel", "InventoryQuantity"),
+        "name": lambda q: q.name,
+        "quantity": lambda q: q.quantity,
+        "updatedAt": lambda q: iso(q.stamp),
+    },
+)
 
 
 fields(
