@@ -17,7 +17,7 @@ def create_sandbox_app(config: dict[str, Any] | None = None) -> Flask:
 
     `app.extensions["shopify_sandbox"]` is the `Sandbox` (state, clock, webhooks...); call its `close()` when done.
     """
-    from sandbox.shopify import control, demo, graphql_view, oauth
+    from sandbox.shopify import control, control_shops, demo, graphql_view, oauth
 
     load_schema()
     app = Flask(__name__)
@@ -25,7 +25,7 @@ def create_sandbox_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     sb = Sandbox(load_config(config))
     app.extensions["shopify_sandbox"] = sb
-    for blueprint in (graphql_view.bp, oauth.bp, control.bp, demo.bp):
+    for blueprint in (graphql_view.bp, oauth.bp, control.bp, control_shops.bp, demo.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/")

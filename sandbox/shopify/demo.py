@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-from sandbox.shopify import admin
+from sandbox.shopify import admin, events
 from sandbox.shopify.core import Sandbox
 from sandbox.shopify.oauth import host_param, signed_url
 from sandbox.shopify.search import predicate
@@ -100,6 +100,15 @@ def place_order(shop: str) -> Response:
         except (admin.AdminError, ValueError) as exc:
             return _back(shop, error=str(exc))
     return _back(shop, message=f"Online order {order.name} placed")
+
+
+@bp.post("/shops/<shop>/uninstall")
+def uninstall(shop: str) -> Response:
+    """Uninstall an app as a merchant would: its credentials go, and it gets `app/uninstalled`."""
+    sb = sandbox()
+    with sb.lock:
+        events.app_uninstalled(sb, _shop(sb, shop), request.form.get("client_id", ""))
+    return redirect(url_for("shopify_demo.index"), code=303)
 
 
 @bp.get("/shops/<shop>/launch/<client_id>")

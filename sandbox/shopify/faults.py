@@ -14,7 +14,7 @@ TARGETS = ("graphql", "oauth", "bulk", "any")
 @dataclass
 class FaultRule:
     """`mode`: an HTTP status ("500", "502", "503", "504", "429"), "throttled" (HTTP 200 THROTTLED error),
-    "slow" (sleep `delay_ms` then answer normally), "timeout" (sleep `delay_ms`, default 30 s; with `apply` the
+    "slow" (sleep `delay_ms` then answer normally), "timeout" (sleep `delay_ms`, default 35 s; with `apply` the
     request is carried out first, so the client times out on a request Shopify did record; without it nothing is
     applied and the answer is a 504), "bulk_fail" (the next bulk operation ends FAILED / INTERNAL_SERVER_ERROR).
     `target`: "graphql", "oauth" (access_token), "bulk" (result downloads) or "any". `operation`: only requests whose
@@ -38,7 +38,7 @@ class FaultRule:
 
     @property
     def delay_seconds(self) -> float:
-        default = 30_000 if self.mode == "timeout" else 1_000
+        default = 35_000 if self.mode == "timeout" else 1_000
         return (self.delay_ms if self.delay_ms is not None else default) / 1000
 
 

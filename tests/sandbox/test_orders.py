@@ -92,3 +92,15 @@ def test_demo_page_changes_stock_and_places_orders(shopify_sandbox: RunningSandb
     assert state.stock.get(variant.idx, state.locations[1].idx, "available") == 17
     assert state.orders[-1].line_items[0].variant is variant
     assert "Zari Demo" in http("GET", f"{shopify_sandbox.url}/sandbox/").body.decode()
+
+
+def test_demo_page_uninstalls_an_app(shopify_sandbox: RunningSandbox) -> None:
+    page = http("GET", f"{shopify_sandbox.url}/sandbox/").body.decode()
+    assert "Uninstall" in page
+
+    answer = http(
+        "POST", f"{shopify_sandbox.url}/sandbox/shops/{SHOP}/uninstall", {"client_id": "ismartsync-demo"}, form=True
+    )
+
+    assert answer.status == 303
+    assert shopify_sandbox.graphql("{ shop { name } }").status == 401
