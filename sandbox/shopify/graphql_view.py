@@ -154,7 +154,12 @@ def _run(
     operation = get_operation_ast(document, operation_name) if not errors else None
     if errors or operation is None:
         entry["status"] = 200
-        errors = errors or [GraphQLError("An operation name is required when a document has several operations.")]
+        message = (
+            f'Unknown operation named "{operation_name}".'
+            if operation_name
+            else "An operation name is required when a document has several operations."
+        )
+        errors = errors or [GraphQLError(message)]
         return reply({"errors": [e.formatted for e in errors]}, 200, version)
     entry.update(
         operation_name=operation_name or (operation.name.value if operation.name else None),

@@ -10,7 +10,7 @@ QUERY = "{ productVariants(first: 50) { nodes { id sku } } }"  # requested cost 
 
 
 def test_throttled_when_the_bucket_is_short_and_restored_over_time(shopify_sandbox: RunningSandbox) -> None:
-    shopify_sandbox.control("POST", "/rate-limit", {"shop": SHOP, "maximum_available": 100, "restore_rate": 50})
+    shopify_sandbox.control("POST", "/rate-limit", {"shop": SHOP, "maximum_available": 100, "restore_rate": 10})
 
     first = shopify_sandbox.graphql(QUERY).json()
     second = shopify_sandbox.graphql(QUERY)
@@ -22,8 +22,8 @@ def test_throttled_when_the_bucket_is_short_and_restored_over_time(shopify_sandb
     assert "data" not in throttled
     assert throttled["errors"][0]["extensions"]["code"] == "THROTTLED"
     status = throttled["extensions"]["cost"]["throttleStatus"]
-    assert status["currentlyAvailable"] < 52 and status["restoreRate"] == 50.0
-    time.sleep((52 - status["currentlyAvailable"]) / 50 + 0.2)
+    assert status["currentlyAvailable"] < 52 and status["restoreRate"] == 10.0
+    time.sleep((52 - status["currentlyAvailable"]) / 10 + 0.2)
     assert "data" in shopify_sandbox.graphql(QUERY).json()
     summary = shopify_sandbox.control("GET", f"/requests?shop={SHOP}")["summary"]
     assert summary["throttled"] == 1

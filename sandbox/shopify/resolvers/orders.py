@@ -91,6 +91,17 @@ def list_fo_line_items(fo: FulfillmentOrder, ctx: Ctx, args: dict[str, Any]) -> 
     return Listing(fo.line_items, lambda i: i.id, None, bool(args.get("reverse")))
 
 
+@connection("Fulfillment", "fulfillmentOrders")
+def list_fulfillment_fulfillment_orders(f: Any, ctx: Ctx, args: dict[str, Any]) -> Listing:
+    return Listing(f.fulfillment_orders, lambda fo: fo.id, None, bool(args.get("reverse")))
+
+
+@connection("Customer", "orders")
+def list_customer_orders(customer: Any, ctx: Ctx, args: dict[str, Any]) -> Listing:
+    ctx.require("orders", "read_orders")
+    return Listing(ctx.shop.orders, lambda o: o.id, lambda o: o.customer is customer, bool(args.get("reverse")))
+
+
 @connection("Fulfillment", "fulfillmentLineItems")
 def list_fulfillment_line_items(f: Any, ctx: Ctx, args: dict[str, Any]) -> Listing:
     return Listing(f.line_items, lambda i: i.id, None, bool(args.get("reverse")))
