@@ -99,6 +99,7 @@ class BulkRunner:
             ctx.base_url,
         )
         self.operations[op.id] = op
+        self._prune()
         thread = threading.Thread(target=self._run, args=(op, ctx, top), name=f"bulk-{op.id}", daemon=True)
         self.threads.append(thread)
         thread.start()
@@ -142,6 +143,17 @@ class BulkRunner:
             shop = sb.shop(op.shop)
             if shop is not None:
                 sb.webhooks.emit(op.shop, "bulk_operations/finish", lambda: self.payload(op))
+
+    def _prune(self, keep: int = 5) -> None:
+        """Results expire (Shopify keeps them 7 days); here only the latest few files stay on disk."""
+        finished = sorted(
+            (op for op in self.operations.values() if op.status in ("COMPLETED", "FAILED", "CANCELED")),
+            key=lambda op: op.id,
+        )
+        for op in finished[:-keep]:
+            if op.path and os.path.exists(op.path):
+                os.remove(op.path)
+            op.status, op.path = "EXPIRED", None
 
     @staticmethod
     def payload(op: BulkOperation) -> dict[str, Any]:
