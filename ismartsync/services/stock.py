@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -109,3 +110,47 @@ def ledger_sum(session: Session, variant: Variant, branch: Branch) -> int:
         )
     )
     return int(total or 0)
+
+
+def record_opening_stock(session: Session, branch: Branch, quantities: dict[int, int], reference: str) -> int:
+    """Opening stock at `branch` for the variants that have no level there yet; returns how many were opened.
+
+    The bulk path of the ledger for imports: levels are inserted only where missing (so a re-run opens nothing
+    twice) and each gets one `opening` movement, keeping level = sum of movements.
+    """
+    if not quantities:
+        return 0
+    now = utcnow()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    opened: list[int] = []
+    items = list(quantities.items())
+    for start in range(0, len(items), 1000):
+        chunk = items[start : start + 1000]
+        base = {"merchant_id": branch.merchant_id, "branch_id": branch.id, "updated_at": now}
+        rows = [{**base, "variant_id": v, "quantity": q} for v, q in chunk]
+        result = session.execute(
+            insert(StockLevel)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["variant_id", "branch_id"])
+            .returning(StockLevel.variant_id)
+        )
+        opened.extend(result.scalars())
+    movements = [
+        {
+            "merchant_id": branch.merchant_id,
+            "variant_id": v,
+            "branch_id": branch.id,
+            "kind": MovementKind.OPENING.value,
+            "delta": quantities[v],
+            "quantity_after": quantities[v],
+            "reason": "Opening stock from Shopify",
+            "reference": reference[:200],
+            "created_at": now,
+        }
+        for v in opened
+        if quantities[v] != 0
+    ]
+    for start in range(0, len(movements), 1000):
+        session.execute(sa_insert(StockMovement), movements[start : start + 1000])
+    session.flush()
+    return len(opened)

@@ -1,0 +1,286 @@
+"""Catalog import: Shopify locations, products, variants and customers into our tables, in batches.
+
+Input is Shopify's own shapes (GraphQL nodes, or bulk-operation JSONL lines), already parsed. Every function is
+idempotent: running an import twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ismartsync.models import Customer, Product, ShopifyLocation, Variant
+from ismartsync.models.base import utcnow
+from ismartsync.money import to_minor
+
+BATCH_SIZE = 1000
+INTERNAL_BARCODE_PREFIX = "29"  # EAN-13 "in-store" range: never clashes with a manufacturer's code
+
+
+@dataclass
+class ImportCounts:
+    created: int = 0
+    updated: int = 0
+    seen: int = 0
+    # (inventory item gid, location gid) → on_hand, for opening stock at mapped locations.
+    on_hand: dict[tuple[str, str], int] = field(default_factory=dict)
+    high_water_mark: datetime | None = None
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def ean13_check_digit(first12: str) -> str:
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return str((10 - total % 10) % 10)
+
+
+def internal_barcode(variant_id: int) -> str:
+    body = f"{INTERNAL_BARCODE_PREFIX}{variant_id:010d}"
+    return body + ean13_check_digit(body)
+
+
+def kind_of(line: dict[str, Any]) -> str:
+    """`ProductVariant`, `InventoryLevel`, `Customer`… from a node's gid."""
+    gid = str(line.get("id", ""))
+    return gid.split("/")[3] if gid.startswith("gid://shopify/") else ""
+
+
+# Locations
+
+
+def upsert_locations(session: Session, merchant_id: int, nodes: Iterable[dict[str, Any]]) -> int:
+    existing = {
+        loc.shopify_id: loc
+        for loc in session.scalars(select(ShopifyLocation).where(ShopifyLocation.merchant_id == merchant_id))
+    }
+    changed = 0
+    for node in nodes:
+        address = node.get("address") or {}
+        values = {
+            "name": node.get("name") or "Location",
+            "address": ", ".join(str(address[k]) for k in ("address1", "city") if address.get(k)),
+            "active": bool(node.get("isActive", True)),
+            "fulfills_online_orders": bool(node.get("fulfillsOnlineOrders", False)),
+        }
+        location = existing.get(node["id"])
+        if location is None:
+            session.add(ShopifyLocation(merchant_id=merchant_id, shopify_id=node["id"], **values))
+            changed += 1
+        elif any(getattr(location, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(location, k, v)
+            location.synced_at = utcnow()
+            changed += 1
+    session.flush()
+    return changed
+
+
+# Products and variants
+
+
+def _product_values(product: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": (product.get("title") or "")[:255],
+        "handle": (product.get("handle") or "")[:255],
+        "vendor": (product.get("vendor") or "")[:255],
+        "product_type": (product.get("productType") or "")[:255],
+        "status": product.get("status") or "ACTIVE",
+        "shopify_updated_at": parse_time(product.get("updatedAt")),
+    }
+
+
+def _variant_values(node: dict[str, Any]) -> dict[str, Any]:
+    item = node.get("inventoryItem") or {}
+    compare_at = node.get("compareAtPrice")
+    return {
+        "inventory_item_id": item.get("id"),
+        "title": (node.get("title") or "")[:255],
+        "position": int(node.get("position") or 0),
+        "sku": (node.get("sku") or "").strip()[:255],
+        "barcode": (node.get("barcode") or "").strip()[:255],
+        "options": [{"name": o.get("name"), "value": o.get("value")} for o in node.get("selectedOptions") or []],
+        "price_minor": to_minor(node.get("price") or "0"),
+        "compare_at_price_minor": to_minor(compare_at) if compare_at else None,
+        "tracked": bool(item.get("tracked", True)),
+        "shopify_updated_at": parse_time(node.get("updatedAt")),
+        "deleted_at": None,
+    }
+
+
+def _differs(row: Any, values: dict[str, Any]) -> bool:
+    return any(getattr(row, k) != v for k, v in values.items())
+
+
+def _upsert_products(session: Session, merchant_id: int, products: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Product gid → our id, creating or updating as needed."""
+    rows = session.execute(
+        select(Product).where(Product.merchant_id == merchant_id, Product.shopify_id.in_(products))
+    ).scalars()
+    ids: dict[str, int] = {}
+    for row in rows:
+        ids[row.shopify_id] = row.id
+        values = _product_values(products[row.shopify_id])
+        if _differs(row, values):
+            for k, v in values.items():
+                setattr(row, k, v)
+            row.synced_at = utcnow()
+    new = [
+        Product(merchant_id=merchant_id, shopify_id=gid, **_product_values(p))
+        for gid, p in products.items()
+        if gid not in ids
+    ]
+    session.add_all(new)
+    session.flush()
+    ids.update({p.shopify_id: p.id for p in new})
+    return ids
+
+
+def upsert_variant_batch(session: Session, merchant_id: int, nodes: list[dict[str, Any]], counts: ImportCounts) -> None:
+    """Create or update one batch of variants (with their products); untouched rows are not written."""
+    products = {n["product"]["id"]: n["product"] for n in nodes if n.get("product")}
+    product_ids = _upsert_products(session, merchant_id, products)
+    by_gid = {n["id"]: n for n in nodes}
+    existing = {
+        v.shopify_id: v
+        for v in session.scalars(
+            select(Variant).where(Variant.merchant_id == merchant_id, Variant.shopify_id.in_(by_gid))
+        )
+    }
+    created: list[Variant] = []
+    for gid, node in by_gid.items():
+        values = _variant_values(node)
+        values["product_id"] = product_ids[node["product"]["id"]]
+        row = existing.get(gid)
+        if row is None:
+            created.append(Variant(merchant_id=merchant_id, shopify_id=gid, **values))
+        elif _differs(row, values):
+            for k, v in values.items():
+                setattr(row, k, v)
+            counts.updated += 1
+        stamp = values["shopify_updated_at"]
+        if stamp and (counts.high_water_mark is None or stamp > counts.high_water_mark):
+            counts.high_water_mark = stamp
+    session.add_all(created)
+    session.flush()
+    for variant in created:
+        if not variant.barcode:
+            variant.internal_barcode = internal_barcode(variant.id)
+    session.flush()
+    counts.created += len(created)
+    counts.seen += len(by_gid)
+
+
+def collect_levels(node: dict[str, Any], counts: ImportCounts) -> None:
+    """Remember on_hand per (item, location) from an InventoryLevel node (bulk line or nested)."""
+    item = (node.get("item") or {}).get("id")
+    location = (node.get("location") or {}).get("id")
+    if not item or not location:
+        return
+    for quantity in node.get("quantities") or []:
+        if quantity.get("name") == "on_hand":
+            counts.on_hand[(item, location)] = int(quantity.get("quantity") or 0)
+
+
+def import_variant_lines(
+    session: Session, merchant_id: int, lines: Iterable[dict[str, Any]], counts: ImportCounts
+) -> Iterator[int]:
+    """Consume variant and inventory-level lines in batches; yields the running count for progress."""
+    batch: list[dict[str, Any]] = []
+    for line in lines:
+        kind = kind_of(line)
+        if kind == "ProductVariant":
+            for level in ((line.get("inventoryItem") or {}).get("inventoryLevels") or {}).get("nodes") or []:
+                collect_levels(level, counts)
+            batch.append(line)
+            if len(batch) >= BATCH_SIZE:
+                upsert_variant_batch(session, merchant_id, batch, counts)
+                batch = []
+                yield counts.seen
+        elif kind == "InventoryLevel":
+            collect_levels(line, counts)
+    if batch:
+        upsert_variant_batch(session, merchant_id, batch, counts)
+    yield counts.seen
+
+
+def mark_missing_variants_deleted(session: Session, merchant_id: int, seen_gids: set[str]) -> int:
+    """After a full import: variants Shopify no longer has are kept (history) but marked deleted."""
+    stale = [
+        vid
+        for vid, gid in session.execute(
+            select(Variant.id, Variant.shopify_id).where(
+                Variant.merchant_id == merchant_id, Variant.deleted_at.is_(None)
+            )
+        )
+        if gid not in seen_gids
+    ]
+    if stale:
+        session.execute(update(Variant).where(Variant.id.in_(stale)).values(deleted_at=utcnow()))
+    return len(stale)
+
+
+# Customers
+
+
+def _customer_values(node: dict[str, Any]) -> dict[str, Any]:
+    email = (node.get("defaultEmailAddress") or {}).get("emailAddress") or node.get("email") or ""
+    phone = (node.get("defaultPhoneNumber") or {}).get("phoneNumber") or node.get("phone") or ""
+    return {
+        "first_name": (node.get("firstName") or "")[:120],
+        "last_name": (node.get("lastName") or "")[:120],
+        "email": email[:254],
+        "phone": phone[:40],
+        "shopify_updated_at": parse_time(node.get("updatedAt")),
+    }
+
+
+def upsert_customer_batch(
+    session: Session, merchant_id: int, nodes: list[dict[str, Any]], counts: ImportCounts
+) -> None:
+    """Customers with redacted or missing fields are stored with what is there."""
+    by_gid = {n["id"]: n for n in nodes}
+    existing = {
+        c.shopify_id: c
+        for c in session.scalars(
+            select(Customer).where(Customer.merchant_id == merchant_id, Customer.shopify_id.in_(by_gid))
+        )
+    }
+    for gid, node in by_gid.items():
+        values = _customer_values(node)
+        row = existing.get(gid)
+        if row is None:
+            session.add(Customer(merchant_id=merchant_id, shopify_id=gid, **values))
+            counts.created += 1
+        elif _differs(row, values):
+            for k, v in values.items():
+                setattr(row, k, v)
+            counts.updated += 1
+        stamp = values["shopify_updated_at"]
+        if stamp and (counts.high_water_mark is None or stamp > counts.high_water_mark):
+            counts.high_water_mark = stamp
+    session.flush()
+    counts.seen += len(by_gid)
+
+
+def import_customer_lines(
+    session: Session, merchant_id: int, lines: Iterable[dict[str, Any]], counts: ImportCounts
+) -> Iterator[int]:
+    batch: list[dict[str, Any]] = []
+    for line in lines:
+        if kind_of(line) != "Customer":
+            continue
+        batch.append(line)
+        if len(batch) >= BATCH_SIZE:
+            upsert_customer_batch(session, merchant_id, batch, counts)
+            batch = []
+            yield counts.seen
+    if batch:
+        upsert_customer_batch(session, merchant_id, batch, counts)
+    yield counts.seen
