@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
         account,
         audit,
         auth,
+        catalog,
         dashboard,
         dev,
         device,
@@ -75,7 +76,7 @@ def _register_blueprints(app: Flask) -> None:
         staff,
     )
 
-    for module in (auth, account, audit, dashboard, device, health, settings, staff):
+    for module in (auth, account, audit, catalog, dashboard, device, health, settings, staff):
         app.register_blueprint(module.bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(dev.bp)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g, url_for
 from flask_login import current_user
 
+from ismartsync.money import format_money
 from ismartsync.permissions import Permission
 
 
@@ -31,6 +32,8 @@ def percent_bp(value: int) -> str:
 NAV = [
     # (endpoint, label, permission that shows it)
     ("dashboard.index", "Dashboard", None),
+    ("catalog.variants", "Products", Permission.PAGE_PRODUCTS),
+    ("catalog.customers", "Customers", Permission.PAGE_ORDERS),
     ("staff.members", "Staff", Permission.PAGE_STAFF),
     ("settings.business", "Settings", Permission.PAGE_SETTINGS),
     ("audit.entries", "Audit log", Permission.PAGE_AUDIT),
@@ -50,6 +53,7 @@ def _nav() -> list[dict[str, Any]]:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["percent_bp"] = percent_bp
+    app.jinja_env.filters["money"] = format_money
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

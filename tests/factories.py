@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ismartsync import passwords
 from ismartsync.extensions import db
-from ismartsync.models import AuditEntry, Branch, Counter, Device, Merchant, Role, User
+from ismartsync.models import AuditEntry, Branch, Counter, Device, Merchant, Product, Role, User, Variant
 from ismartsync.passwords import hash_password, hash_pin
 from ismartsync.services.roles import create_default_roles
 
@@ -97,3 +97,26 @@ class AuditEntryFactory(_Base):
     merchant = factory.SubFactory(MerchantFactory)
     action = "staff.update"
     summary = factory.Sequence(lambda n: f"Audited change {n}")
+
+
+class ProductFactory(_Base):
+    class Meta:
+        model = Product
+
+    merchant = factory.SubFactory(MerchantFactory)
+    shopify_id = factory.Sequence(lambda n: f"gid://shopify/Product/{1000 + n}")
+    title = factory.Sequence(lambda n: f"Lawn suit {n}")
+
+
+class VariantFactory(_Base):
+    class Meta:
+        model = Variant
+
+    product = factory.SubFactory(ProductFactory)
+    merchant = factory.SelfAttribute("product.merchant")
+    shopify_id = factory.Sequence(lambda n: f"gid://shopify/ProductVariant/{5000 + n}")
+    inventory_item_id = factory.Sequence(lambda n: f"gid://shopify/InventoryItem/{9000 + n}")
+    title = "M / Red"
+    sku = factory.Sequence(lambda n: f"SKU-{n}")
+    barcode = factory.Sequence(lambda n: f"89{n:011d}")
+    price_minor = 299000

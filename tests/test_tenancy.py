@@ -33,6 +33,7 @@ def theirs(other_merchant: Any, outsider: User) -> World:
     custom_role = Role(merchant=other_merchant, name="Their custom role")
     db.session.add(custom_role)
     device = factories.DeviceFactory(counter=counter, paired_by_id=outsider.id)
+    variant = factories.VariantFactory(product__merchant=other_merchant, product__title="Their lawn suit")
     db.session.flush()
     return World(
         owner=outsider,
@@ -43,6 +44,7 @@ def theirs(other_merchant: Any, outsider: User) -> World:
         roles=roles,
         custom_role=custom_role,
         device=device,
+        variant=variant,
     )
 
 
@@ -66,6 +68,9 @@ def _no_counter_named(name: str) -> bool:
 
 
 CASES: dict[tuple[str, str], Case] = {
+    ("catalog.variant", "GET"): Case(
+        lambda t: f"/products/variants/{t.variant.id}", unchanged=lambda t, body: "Their lawn suit" not in body
+    ),
     ("settings.branch", "GET"): Case(
         lambda t: f"/settings/branches/{t.branch.id}", unchanged=lambda t, body: "Their branch" not in body
     ),

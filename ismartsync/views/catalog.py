@@ -1,0 +1,133 @@
+"""Products and variants with stock per branch, a variant's movement history, customers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask_login import current_user
+from sqlalchemy import Select, func, or_, select
+
+from ismartsync.auth import permission_required, tenant_get_or_404
+from ismartsync.extensions import db
+from ismartsync.models import Branch, Customer, Product, StockLevel, StockMovement, Variant
+from ismartsync.permissions import Permission
+from ismartsync.web import render
+
+bp = Blueprint("catalog", __name__)
+PAGE_SIZE = 50
+
+
+def _like(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_variants(merchant_id: int, term: str) -> Select:
+    """Variants matching a name, SKU or barcode (exact codes first), for the list and later the counter."""
+    query = (
+        select(Variant)
+        .join(Product)
+        .where(Variant.merchant_id == merchant_id, Variant.deleted_at.is_(None))
+        .order_by(Product.title, Variant.position, Variant.id)
+    )
+    term = term.strip()
+    if term:
+        pattern = _like(term)
+        query = query.where(
+            or_(
+                Variant.barcode == term,
+                Variant.internal_barcode == term,
+                func.lower(Variant.sku) == term.lower(),
+                func.lower(Product.title).like(pattern, escape="\\"),
+                func.lower(Variant.title).like(pattern, escape="\\"),
+                func.lower(Variant.sku).like(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+def _branches() -> list[Branch]:
+    return list(
+        db.session.scalars(select(Branch).where(Branch.merchant_id == current_user.merchant_id).order_by(Branch.name))
+    )
+
+
+def _levels(variant_ids: list[int]) -> dict[tuple[int, int], int]:
+    if not variant_ids:
+        return {}
+    rows = db.session.execute(
+        select(StockLevel.variant_id, StockLevel.branch_id, StockLevel.quantity).where(
+            StockLevel.variant_id.in_(variant_ids)
+        )
+    )
+    return {(v, b): q for v, b, q in rows}
+
+
+@bp.get("/products")
+@permission_required(Permission.PAGE_PRODUCTS)
+def variants() -> object:
+    term = request.args.get("q", "")
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = db.session.scalars(
+        search_variants(current_user.merchant_id, term).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    shown = list(rows[:PAGE_SIZE])
+    return render(
+        "catalog/variants.html",
+        "catalog/_variant_rows.html",
+        variants=shown,
+        levels=_levels([v.id for v in shown]),
+        branches=_branches(),
+        q=term,
+        page=page,
+        has_more=len(rows) > PAGE_SIZE,
+    )
+
+
+@bp.get("/products/variants/<int:variant_id>")
+@permission_required(Permission.PAGE_PRODUCTS)
+def variant(variant_id: int) -> object:
+    row = tenant_get_or_404(Variant, variant_id)
+    movements = db.session.scalars(
+        select(StockMovement)
+        .where(StockMovement.variant_id == row.id)
+        .order_by(StockMovement.id.desc())
+        .limit(200)
+    ).all()
+    return render(
+        "catalog/variant.html",
+        None,
+        variant=row,
+        branches=_branches(),
+        levels=_levels([row.id]),
+        movements=movements,
+    )
+
+
+@bp.get("/customers")
+@permission_required(Permission.PAGE_ORDERS)
+def customers() -> object:
+    term = request.args.get("q", "").strip()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    query = select(Customer).where(Customer.merchant_id == current_user.merchant_id)
+    if term:
+        pattern = _like(term)
+        query = query.where(
+            or_(
+                func.lower(Customer.first_name + " " + Customer.last_name).like(pattern, escape="\\"),
+                func.lower(Customer.email).like(pattern, escape="\\"),
+                Customer.phone.like(pattern, escape="\\"),
+            )
+        )
+    rows = db.session.scalars(
+        query.order_by(Customer.first_name, Customer.last_name, Customer.id)
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render(
+        "catalog/customers.html",
+        "catalog/_customer_rows.html",
+        customers=rows[:PAGE_SIZE],
+        q=term,
+        page=page,
+        has_more=len(rows) > PAGE_SIZE,
+    )
