@@ -88,10 +88,7 @@ def variants() -> object:
 def variant(variant_id: int) -> object:
     row = tenant_get_or_404(Variant, variant_id)
     movements = db.session.scalars(
-        select(StockMovement)
-        .where(StockMovement.variant_id == row.id)
-        .order_by(StockMovement.id.desc())
-        .limit(200)
+        select(StockMovement).where(StockMovement.variant_id == row.id).order_by(StockMovement.id.desc()).limit(200)
     ).all()
     return render(
         "catalog/variant.html",
