@@ -93,10 +93,19 @@ def is_fragment(html: str) -> bool:
     return "<html" not in html and "<body" not in html
 
 
+def _main_nav(html: str) -> str:
+    match = re.search(r'<nav[^>]*aria-label="Main"[^>]*>(.*?)</nav>', html, re.S)
+    return match.group(1) if match else ""
+
+
 def nav_labels(html: str) -> list[str]:
     """The entries of the main navigation bar, as shown."""
-    match = re.search(r'<nav[^>]*aria-label="Main"[^>]*>(.*?)</nav>', html, re.S)
-    return [text(a) for a in re.findall(r"<a\b[^>]*>(.*?)</a>", match.group(1), re.S)] if match else []
+    return [text(a) for a in re.findall(r"<a\b[^>]*>(.*?)</a>", _main_nav(html), re.S)]
+
+
+def nav_links(html: str) -> list[str]:
+    """Where the entries of the main navigation bar lead."""
+    return hrefs(_main_nav(html))
 
 
 def field_text(html: str, name: str) -> str:
