@@ -73,10 +73,13 @@ def _register_blueprints(app: Flask) -> None:
         device,
         health,
         settings,
+        shopify,
         staff,
+        sync,
+        webhooks,
     )
 
-    for module in (auth, account, audit, catalog, dashboard, device, health, settings, staff):
+    for module in (auth, account, audit, catalog, dashboard, device, health, settings, shopify, staff, sync, webhooks):
         app.register_blueprint(module.bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(dev.bp)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ismartsync.extensions import db
-from ismartsync.models import Counter, Device, OutgoingEmail, Role, User
+from ismartsync.models import Counter, Device, ImportRun, OutgoingEmail, Role, ShopifyLocation, User
 from ismartsync.permissions import Effect, Permission
 from tests import factories
 
@@ -34,6 +34,9 @@ def theirs(other_merchant: Any, outsider: User) -> World:
     db.session.add(custom_role)
     device = factories.DeviceFactory(counter=counter, paired_by_id=outsider.id)
     variant = factories.VariantFactory(product__merchant=other_merchant, product__title="Their lawn suit")
+    location = ShopifyLocation(merchant=other_merchant, shopify_id="gid://shopify/Location/990", name="Their store")
+    run = ImportRun(merchant=other_merchant, kind="full", step="Their import step")
+    db.session.add_all([location, run])
     db.session.flush()
     return World(
         owner=outsider,
@@ -45,6 +48,8 @@ def theirs(other_merchant: Any, outsider: User) -> World:
         custom_role=custom_role,
         device=device,
         variant=variant,
+        location=location,
+        run=run,
     )
 
 
@@ -68,6 +73,14 @@ def _no_counter_named(name: str) -> bool:
 
 
 CASES: dict[tuple[str, str], Case] = {
+    ("sync.map_location", "POST"): Case(
+        lambda t: f"/settings/locations/{t.branch.id}",
+        lambda t: {"location_id": str(t.location.id)},
+        lambda t, body: _reloaded(t.location).branch_id is None,
+    ),
+    ("sync.import_progress", "GET"): Case(
+        lambda t: f"/settings/imports/{t.run.id}", unchanged=lambda t, body: "Their import step" not in body
+    ),
     ("catalog.variant", "GET"): Case(
         lambda t: f"/products/variants/{t.variant.id}", unchanged=lambda t, body: "Their lawn suit" not in body
     ),
@@ -234,3 +247,10 @@ def test_a_session_never_uses_another_merchants_paired_device(make_browser, owne
     assert "Hello, Other" in page
     assert counter.name not in page  # no counter chip, no Lock or Switch user of the other merchant's tablet
     assert "/device/lock" not in page
+
+
+def test_linking_our_branch_to_another_merchants_location_is_not_found(browser, owner, branch, theirs):
+    browser.sign_in(owner)
+    response = browser.post(f"/settings/locations/{branch.id}", {"location_id": str(theirs.location.id)})
+    assert response.status_code == 404
+    assert _reloaded(theirs.location).branch_id is None

@@ -1,0 +1,105 @@
+"""Linking branches to Shopify locations, and starting catalog imports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ismartsync.errors import DomainError
+from ismartsync.models import Branch, ImportRun, ImportStatus, ShopifyConnection, ShopifyLocation
+from ismartsync.models.base import utcnow
+from ismartsync.queue import enqueue_after_commit
+from ismartsync.services.audit import Actor, record_audit
+
+# Incremental runs start this long before the last high-water mark: Shopify's `updated_at` filter has gaps.
+INCREMENTAL_OVERLAP = timedelta(minutes=5)
+
+
+class ImportKind:
+    FULL = "full"
+    INCREMENTAL = "incremental"
+
+
+def map_branch(session: Session, actor: Actor, branch: Branch, location: ShopifyLocation | None) -> None:
+    """Link `branch` to exactly one Shopify location (or none); a location serves one branch at most."""
+    current = session.scalar(select(ShopifyLocation).where(ShopifyLocation.branch_id == branch.id))
+    if current is not None and location is not None and current.id == location.id:
+        return
+    if location is not None and location.branch_id not in (None, branch.id):
+        raise DomainError(f"{location.name} is already linked to another branch.", field="location_id")
+    if location is not None and not location.active:
+        raise DomainError(f"{location.name} is not active in Shopify.", field="location_id")
+    if current is not None:
+        current.branch_id = None
+        session.flush()
+    if location is not None:
+        location.branch_id = branch.id
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "shopify.map_location",
+        f"{branch.name} → {location.name if location else 'no Shopify location'}",
+        target=branch,
+        branch_id=branch.id,
+        before={"location": current.name if current else None},
+        after={"location": location.name if location else None},
+    )
+
+
+def latest_run(session: Session, merchant_id: int) -> ImportRun | None:
+    return session.scalar(
+        select(ImportRun).where(ImportRun.merchant_id == merchant_id).order_by(ImportRun.id.desc()).limit(1)
+    )
+
+
+def start_import(session: Session, actor: Actor, kind: str | None = None) -> ImportRun:
+    """Queue an import: full the first time (or when asked), else incremental since the last success."""
+    connection = session.scalar(select(ShopifyConnection).where(ShopifyConnection.merchant_id == actor.merchant_id))
+    if connection is None or not connection.is_connected:
+        raise DomainError("Connect your Shopify store first.")
+    running = session.scalar(
+        select(ImportRun).where(
+            ImportRun.merchant_id == actor.merchant_id,
+            ImportRun.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING]),
+        )
+    )
+    if running is not None:
+        raise DomainError("An import is already running. It shows its progress below.")
+    last_success = session.scalar(
+        select(ImportRun)
+        .where(ImportRun.merchant_id == actor.merchant_id, ImportRun.status == ImportStatus.SUCCEEDED)
+        .order_by(ImportRun.id.desc())
+        .limit(1)
+    )
+    if kind is None:
+        kind = ImportKind.INCREMENTAL if last_success and last_success.high_water_mark else ImportKind.FULL
+    since = None
+    if kind == ImportKind.INCREMENTAL:
+        if last_success is None or last_success.high_water_mark is None:
+            raise DomainError("Run a full import first.")
+        since = last_success.high_water_mark - INCREMENTAL_OVERLAP
+    run = ImportRun(merchant_id=actor.merchant_id, kind=kind, since=since, started_by_id=actor.user.id)
+    session.add(run)
+    session.flush()
+    enqueue_after_commit(session, "jobs.shopify.run_catalog_import", run.id, queue="shopify", timeout=3600, retries=0)
+    record_audit(session, actor, "shopify.import", f"Started a {kind} catalog import", target=run)
+    return run
+
+
+def fail_stale_runs(session: Session, older_than: timedelta = timedelta(hours=2)) -> int:
+    """Runs a dead worker left 'running' are marked failed, so a new import can start."""
+    stale = session.scalars(
+        select(ImportRun).where(
+            ImportRun.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING]),
+            ImportRun.created_at < utcnow() - older_than,
+        )
+    ).all()
+    for run in stale:
+        run.status = ImportStatus.FAILED
+        run.error = "The import stopped without finishing (the worker was restarted). Start it again."
+        run.finished_at = utcnow()
+    session.flush()
+    return len(stale)

@@ -1,0 +1,93 @@
+"""Reading the catalog out of Shopify: locations, bulk exports of variants and customers, incremental pages.
+
+These functions only fetch and yield Shopify's own shapes; `ismartsync.services.catalog_import` stores them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from ismartsync.shopify.errors import ShopifyError
+
+POLL_SECONDS = 1.0
+BULK_TIMEOUT_SECONDS = 3600
+
+
+class GraphQLClient(Protocol):
+    def query(self, operation_name: str, variables: dict[str, Any] | None = None) -> dict[str, Any]: ...
+
+    def mutate(
+        self,
+        operation_name: str,
+        variables: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        payload: str,
+    ) -> dict[str, Any]: ...
+
+    def download_jsonl(self, url: str) -> Iterator[dict[str, Any]]: ...
+
+
+class BulkOperationFailed(ShopifyError):
+    """Shopify could not finish a bulk export."""
+
+
+def _pages(client: GraphQLClient, operation: str, root: str, variables: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    after = None
+    while True:
+        connection = client.query(operation, {**variables, "after": after})[root]
+        yield from connection["nodes"]
+        if not connection["pageInfo"]["hasNextPage"]:
+            return
+        after = connection["pageInfo"]["endCursor"]
+
+
+def fetch_locations(client: GraphQLClient) -> list[dict[str, Any]]:
+    return list(_pages(client, "Locations", "locations", {"includeInactive": True}))
+
+
+def run_bulk_export(
+    client: GraphQLClient,
+    operation: str,
+    on_progress: Callable[[int], None] = lambda count: None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[dict[str, Any]]:
+    """Start a bulk export, wait for it (reporting Shopify's object count), then stream its JSONL lines."""
+    started = client.mutate(operation, {}, payload="bulkOperationRunQuery")
+    operation_id = started["bulkOperation"]["id"]
+    deadline = time.monotonic() + BULK_TIMEOUT_SECONDS
+    while True:
+        status = client.query("BulkOperationStatus", {"id": operation_id})["bulkOperation"]
+        on_progress(int(status.get("objectCount") or 0))
+        if status["status"] == "COMPLETED":
+            break
+        if status["status"] in ("FAILED", "CANCELED", "EXPIRED"):
+            raise BulkOperationFailed(f"Shopify's export stopped ({status['status']}, {status.get('errorCode')}).")
+        if time.monotonic() > deadline:
+            raise BulkOperationFailed("Shopify's export took over an hour.")
+        sleep(POLL_SECONDS)
+    if not status.get("url"):
+        return iter(())  # an empty shop has no result file
+    return client.download_jsonl(status["url"])
+
+
+def changed_variants(client: GraphQLClient, since_iso: str) -> Iterator[dict[str, Any]]:
+    """Variants updated since `since_iso`, a page at a time (incremental runs)."""
+    return _pages(client, "ProductVariantsPage", "productVariants", {"query": f"updated_at:>'{since_iso}'"})
+
+
+def changed_customers(client: GraphQLClient, since_iso: str) -> Iterator[dict[str, Any]]:
+    return _pages(client, "CustomersPage", "customers", {"query": f"updated_at:>'{since_iso}'"})
+
+
+def on_hand_levels(client: GraphQLClient, item_ids: list[str]) -> Iterator[dict[str, Any]]:
+    """Inventory levels of these items, shaped like bulk lines (`item`, `location`, `quantities`)."""
+    for start in range(0, len(item_ids), 100):
+        nodes = client.query("VariantInventoryLevels", {"itemIds": item_ids[start : start + 100]})["nodes"]
+        for item in nodes:
+            if not item:
+                continue
+            for level in (item.get("inventoryLevels") or {}).get("nodes") or []:
+                yield {**level, "item": {"id": item["id"]}}

@@ -1,0 +1,85 @@
+"""Settings → Shopify locations and imports: link branches to locations, import the catalog, watch progress."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.errors import DomainError
+from ismartsync.extensions import db
+from ismartsync.models import Branch, ImportRun, ShopifyLocation
+from ismartsync.permissions import Permission
+from ismartsync.services import shopify_sync
+from ismartsync.services.shopify_connection import connection_of
+from ismartsync.web import hx_redirect_or, render
+
+bp = Blueprint("sync", __name__, url_prefix="/settings")
+
+
+def _page(status: int = 200, fragment: str | None = None, **extra: object) -> object:
+    merchant_id = current_user.merchant_id
+    context = {
+        "branches": db.session.scalars(select(Branch).where(Branch.merchant_id == merchant_id).order_by(Branch.name)),
+        "locations": list(
+            db.session.scalars(
+                select(ShopifyLocation).where(ShopifyLocation.merchant_id == merchant_id).order_by(ShopifyLocation.name)
+            )
+        ),
+        "connection": connection_of(db.session, merchant_id),
+        "run": shopify_sync.latest_run(db.session, merchant_id),
+        "can_edit": current_user.can(Permission.EDIT_SETTINGS),
+        "errors": {},
+        **extra,
+    }
+    context["branches"] = list(context["branches"])  # type: ignore[call-overload]
+    return render("sync/locations.html", fragment, status, **context)
+
+
+@bp.get("/locations")
+@permission_required(Permission.PAGE_SETTINGS)
+def locations() -> object:
+    return _page()
+
+
+@bp.post("/locations/<int:branch_id>")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def map_location(branch_id: int) -> object:
+    branch = tenant_get_or_404(Branch, branch_id)
+    raw = request.form.get("location_id", "")
+    location = tenant_get_or_404(ShopifyLocation, raw) if raw else None
+    try:
+        shopify_sync.map_branch(db.session, current_actor(), branch, location)
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(422, "sync/_mapping.html", errors={branch.id: exc.message})
+    db.session.commit()
+    if location is not None:
+        flash(f"{branch.name} now follows {location.name}. Run an import to bring in its stock.", "success")
+    return _page(fragment="sync/_mapping.html")
+
+
+@bp.post("/imports")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def start_import() -> object:
+    kind = request.form.get("kind") or None
+    if kind not in (None, shopify_sync.ImportKind.FULL, shopify_sync.ImportKind.INCREMENTAL):
+        kind = None
+    try:
+        shopify_sync.start_import(db.session, current_actor(), kind)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+    return hx_redirect_or(url_for("sync.locations"))
+
+
+@bp.get("/imports/<int:run_id>")
+@permission_required(Permission.PAGE_SETTINGS)
+def import_progress(run_id: int) -> object:
+    run = tenant_get_or_404(ImportRun, run_id)
+    return _page(fragment="sync/_import.html", run=run)
