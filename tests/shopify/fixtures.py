@@ -1,0 +1,91 @@
+"""Shopify fixtures for the app's side: our app configured against a sandbox on a free port, installs, signing.
+
+Imported by `tests/shopify/conftest.py` and `tests/views/conftest.py`, next to the sandbox's own fixtures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+from flask import Flask
+
+from ismartsync.shopify.oauth import ShopifyApp
+from tests.sandbox.conftest import CLIENT_ID, CLIENT_SECRET, SHOP, TOKEN, RunningSandbox, http  # noqa: F401
+
+SCOPES = "read_products,write_inventory,read_locations,read_orders,read_customers"
+_MISSING = object()
+_KEYS = ("SHOPIFY_API_BASE", "SHOPIFY_CLIENT_ID", "SHOPIFY_CLIENT_SECRET", "SHOPIFY_SCOPES")
+
+
+@pytest.fixture
+def use_sandbox(app: Flask) -> Iterator[Callable[[RunningSandbox], ShopifyApp]]:
+    """Point the app's Shopify settings at a running sandbox for this test; the old settings come back after."""
+    saved = {key: app.config.get(key, _MISSING) for key in _KEYS}
+
+    def use(running: RunningSandbox) -> ShopifyApp:
+        app.config.update(
+            SHOPIFY_API_BASE=f"{running.url}/shops/{{shop}}",
+            SHOPIFY_CLIENT_ID=CLIENT_ID,
+            SHOPIFY_CLIENT_SECRET=CLIENT_SECRET,
+            SHOPIFY_SCOPES=SCOPES,
+        )
+        return ShopifyApp.from_config(app.config)
+
+    yield use
+    for key, value in saved.items():
+        if value is _MISSING:
+            app.config.pop(key, None)
+        else:
+            app.config[key] = value
+
+
+@pytest.fixture
+def start_sandbox(app: Flask, make_shopify_sandbox: Callable[..., RunningSandbox]) -> Callable[..., RunningSandbox]:
+    """A sandbox whose app URL is ours, so it accepts our callback address."""
+
+    def start(**overrides: Any) -> RunningSandbox:
+        return make_shopify_sandbox(app_url=app.config["BASE_URL"], **overrides)
+
+    return start
+
+
+@pytest.fixture
+def sandbox(start_sandbox: Callable[..., RunningSandbox]) -> RunningSandbox:
+    return start_sandbox()
+
+
+@pytest.fixture
+def shopify_app(use_sandbox: Callable[[RunningSandbox], ShopifyApp], sandbox: RunningSandbox) -> ShopifyApp:
+    return use_sandbox(sandbox)
+
+
+def press_install(authorize_url: str) -> str:
+    """Open Shopify's install page, press Install, and return where Shopify sends the merchant (the callback URL)."""
+    page = http("GET", authorize_url)
+    assert page.status == 200, page.body
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.body.decode()))
+    answer = http("POST", authorize_url.split("?")[0], fields, form=True)
+    assert answer.status == 302, answer.body
+    return answer.headers["Location"]
+
+
+def callback_params(location: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(location).query))
+
+
+def sign(params: dict[str, str], secret: str = CLIENT_SECRET) -> dict[str, str]:
+    """Sign query parameters as Shopify does (what a forger without the secret cannot do)."""
+    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "hmac")
+    return {**params, "hmac": hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()}
+
+
+def signed_query(secret: str = CLIENT_SECRET, **params: str) -> str:
+    params.setdefault("timestamp", str(int(time.time())))
+    return urlencode(sign(params, secret))
