@@ -26,10 +26,7 @@ ismartsync/static/vendor/htmx.min.js: node_modules/.package-lock.json
 static: ismartsync/static/vendor/htmx.min.js
 
 run: install static
-	ISMARTSYNC_DEBUG=1 ISMARTSYNC_DEV_OUTBOX=1 ISMARTSYNC_LOG_FORMAT=text $(BIN)/flask db upgrade
-	ISMARTSYNC_DEBUG=1 ISMARTSYNC_DEV_OUTBOX=1 ISMARTSYNC_LOG_FORMAT=text $(BIN)/flask seed-demo
-	@echo "Serving on http://127.0.0.1:5000 (emails: http://127.0.0.1:5000/dev/outbox)"
-	ISMARTSYNC_DEBUG=1 ISMARTSYNC_DEV_OUTBOX=1 ISMARTSYNC_LOG_FORMAT=text $(BIN)/flask run --host 127.0.0.1 --port 5000
+	scripts/run-demo.sh
 
 test: install static
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
