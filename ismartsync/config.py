@@ -10,6 +10,12 @@ from typing import Any
 PREFIX = "ISMARTSYNC_"
 DEV_SECRET_KEY = "dev-only-not-secret"
 DEV_ENCRYPTION_KEYS = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE="
+# What iSmartSync asks a shop for (reference/shopify.md §5): catalog, stock at locations, orders, customers, and
+# fulfilling orders from a branch. No write_products: the catalog is Shopify's to edit.
+SHOPIFY_SCOPES = (
+    "read_products,read_inventory,write_inventory,read_locations,read_orders,read_customers,"
+    "read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders"
+)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -48,6 +54,12 @@ class Settings:
     login_address_limit: str = field(default_factory=lambda: _env("LOGIN_ADDRESS_LIMIT", "30/15minutes"))
     pin_limit: str = field(default_factory=lambda: _env("PIN_LIMIT", "5/5minutes"))
     log_format: str = field(default_factory=lambda: _env("LOG_FORMAT", "json"))
+    # Shopify: the API base URL template ("{shop}" is the myshopify.com domain; the sandbox's is
+    # http://127.0.0.1:5001/shops/{shop}), the app's credentials, and the scopes it asks for.
+    shopify_api_base: str = field(default_factory=lambda: _env("SHOPIFY_API_BASE", "https://{shop}"))
+    shopify_client_id: str | None = field(default_factory=lambda: _env("SHOPIFY_CLIENT_ID"))
+    shopify_client_secret: str | None = field(default_factory=lambda: _env("SHOPIFY_CLIENT_SECRET"))
+    shopify_scopes: str = field(default_factory=lambda: _env("SHOPIFY_SCOPES", SHOPIFY_SCOPES))
 
     def flask_config(self) -> dict[str, Any]:
         """The settings as Flask and its extensions expect them."""
@@ -69,6 +81,10 @@ class Settings:
             "LOGIN_ADDRESS_LIMIT": self.login_address_limit,
             "PIN_LIMIT": self.pin_limit,
             "LOG_FORMAT": self.log_format,
+            "SHOPIFY_API_BASE": self.shopify_api_base,
+            "SHOPIFY_CLIENT_ID": self.shopify_client_id,
+            "SHOPIFY_CLIENT_SECRET": self.shopify_client_secret,
+            "SHOPIFY_SCOPES": self.shopify_scopes,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": secure_cookies,

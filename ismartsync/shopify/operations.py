@@ -11,6 +11,8 @@ import json
 import re
 from pathlib import Path
 
+from graphql import OperationDefinitionNode, parse
+
 OPERATIONS_DIR = Path(__file__).with_name("operations")
 
 # The placeholder a document carries in `@idempotent(key: "IDEMPOTENCY_KEY")`: a string literal, so the file stays
@@ -39,6 +41,15 @@ def load(name: str) -> str:
     if not path.is_file():
         raise UnknownOperation(f"no GraphQL operation file {path.name} in {OPERATIONS_DIR}")
     return path.read_text(encoding="utf-8")
+
+
+@functools.cache
+def operation_type(name: str) -> str:
+    """The kind ("query" or "mutation") of the one operation in the file `name`."""
+    definitions = [d for d in parse(load(name)).definitions if isinstance(d, OperationDefinitionNode)]
+    if len(definitions) != 1:
+        raise UnknownOperation(f"{name}.graphql must hold exactly one operation")
+    return definitions[0].operation.value
 
 
 def is_idempotent(document: str) -> bool:
