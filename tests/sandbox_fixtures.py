@@ -1,8 +1,12 @@
-"""Fixtures for the Shopify sandbox: a real server on a free port, a token, a tiny webhook receiver."""
+"""Fixtures for the Shopify sandbox: a real server on a free port, a token, a tiny webhook receiver.
+
+A pytest plugin (`pytest_plugins` in tests/conftest.py), so every test directory can start a sandbox.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import urllib.error
 import urllib.parse
@@ -13,8 +17,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from redis import Redis
 from werkzeug.serving import make_server
 
+from ismartsync.shopify import bucket
 from sandbox.shopify import create_sandbox_app
 from sandbox.shopify.core import Sandbox
 
@@ -126,12 +132,25 @@ def sandbox_config(**overrides: Any) -> dict[str, Any]:
     return config
 
 
+def _forget_cost_buckets() -> None:
+    """A new sandbox is a new Shopify: what the app's client learnt about the old one's rate limits is void."""
+    url = os.environ.get("ISMARTSYNC_TEST_REDIS_URL")
+    redis = Redis.from_url(url) if url else None
+    for shop in (SHOP, OTHER_SHOP):
+        bucket.forget(shop, None)
+        if redis is not None:
+            bucket.forget(shop, redis)
+    if redis is not None:
+        redis.close()
+
+
 @pytest.fixture
 def make_shopify_sandbox() -> Iterator[Callable[..., RunningSandbox]]:
     """Start a sandbox with `sandbox_config(**overrides)` on a free port; everything stops after the test."""
     stops: list[Callable[[], None]] = []
 
     def start(**overrides: Any) -> RunningSandbox:
+        _forget_cost_buckets()
         app = create_sandbox_app(sandbox_config(**overrides))
         url, stop = _serve(app)
         sb = app.extensions["shopify_sandbox"]
