@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from ismartsync.shopify.oauth import ShopifyApp
-from tests.sandbox.conftest import CLIENT_ID, CLIENT_SECRET, SHOP, TOKEN, RunningSandbox, http  # noqa: F401
+from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET, SHOP, TOKEN, RunningSandbox, http  # noqa: F401
 
 SCOPES = "read_products,write_inventory,read_locations,read_orders,read_customers"
 _MISSING = object()
