@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from ismartsync.crypto import decrypt
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.models import AuditEntry, ShopifyConnection
+from ismartsync.models import AuditEntry, Merchant, ShopifyConnection
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod, ConnectionStatus
 from ismartsync.services import shopify_connection as connections
@@ -214,3 +217,54 @@ def test_client_for_gives_a_working_client(shopify_app, actor):
     connection = install(shopify_app, actor)
     with client_for(db.session, connection) as client:
         assert client.query("Shop", {})["shop"]["myshopifyDomain"] == SHOP
+
+
+@pytest.mark.committing
+def test_two_workers_refreshing_at_once_rotate_the_token_only_once(database_url, shopify_app, sandbox):
+    """Each worker in its own connection, committing for real: the second waits on the row lock, then finds the
+    token the first one got instead of spending the refresh token again."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs ISMARTSYNC_TEST_DATABASE_URL: SQLite has no row locks to race on")
+    url = oauth.authorize_url(shopify_app, SHOP, redirect_uri="http://127.0.0.1:5000/shopify/callback", state="s")
+    tokens = oauth.exchange_code(shopify_app, SHOP, callback_params(press_install(url))["code"])
+    engine = sa.create_engine(database_url, pool_size=4)
+    with Session(engine) as session:
+        merchant = Merchant(legal_name="Race Ltd", brand_name="Race")
+        connection = ShopifyConnection(
+            merchant=merchant,
+            shop_domain=SHOP,
+            auth_method=AuthMethod.OAUTH,
+            access_token=tokens.access_token,
+            access_token_expires_at=utcnow() + timedelta(minutes=2),  # as if issued 58 minutes ago
+            refresh_token=tokens.refresh_token,
+        )
+        session.add_all([merchant, connection])
+        session.commit()
+        ids = merchant.id, connection.id
+    issued_before = len(sandbox.sandbox.auth.refresh_tokens)
+    start = threading.Barrier(2)
+    results: list[str] = []
+
+    def worker() -> None:
+        with Session(engine) as session:
+            row = session.get(ShopifyConnection, ids[1])
+            start.wait()
+            results.append(access_token_for(session, row, app=shopify_app))  # both see two minutes left
+            session.commit()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert len(results) == 2 and results[0] == results[1] != tokens.access_token
+        assert len(sandbox.sandbox.auth.refresh_tokens) == issued_before + 1
+        with Session(engine) as session:
+            assert session.get(ShopifyConnection, ids[1]).access_token == results[0]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM shopify_connections WHERE id = :id"), {"id": ids[1]})
+            conn.execute(sa.text("DELETE FROM audit_entries WHERE merchant_id = :id"), {"id": ids[0]})
+            conn.execute(sa.text("DELETE FROM merchants WHERE id = :id"), {"id": ids[0]})
+        engine.dispose()
