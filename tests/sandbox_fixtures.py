@@ -1,11 +1,13 @@
 """Fixtures for the Shopify sandbox: a real server on a free port, a token, a tiny webhook receiver.
 
-A pytest plugin (`pytest_plugins` in tests/conftest.py), so every test directory can start a sandbox.
+A pytest plugin (`pytest_plugins` in tests/conftest.py), so every test directory can start a sandbox. At the end,
+fixtures for the app's Shopify client pointed at a sandbox.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import urllib.error
@@ -15,12 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from flask import Flask
 from redis import Redis
 from werkzeug.serving import make_server
 
 from ismartsync.shopify import bucket
+from ismartsync.shopify.client import ShopifyClient
 from sandbox.shopify import create_sandbox_app
 from sandbox.shopify.core import Sandbox
 
@@ -195,3 +199,67 @@ def webhook_receiver() -> Iterator[Receiver]:
     receiver.url = f"{url}/webhooks/shopify"
     yield receiver
     stop()
+
+
+# The app's Shopify client against a sandbox.
+
+TEST_REDIS_URL = os.environ.get("ISMARTSYNC_TEST_REDIS_URL")
+FAST_TIMEOUT = httpx.Timeout(connect=2, read=5, write=5, pool=2)
+
+
+class Sleeps(list[float]):
+    """A `sleep` for the client that only records: retry tests need not wait out real backoffs."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def requests_log(sandbox: RunningSandbox, shop: str = SHOP) -> list[dict[str, Any]]:
+    """What the sandbox saw, in order: one entry per GraphQL request."""
+    return sandbox.control("GET", f"/requests?shop={shop}")["requests"]
+
+
+@pytest.fixture
+def shared_redis() -> Iterator[Redis | None]:
+    """The test Redis when configured (the cost bucket is then shared through it), else None (in-process bucket)."""
+    if not TEST_REDIS_URL:
+        yield None
+        return
+    redis = Redis.from_url(TEST_REDIS_URL)
+    yield redis
+    redis.close()
+
+
+@pytest.fixture
+def make_client(shared_redis: Redis | None) -> Iterator[Callable[..., ShopifyClient]]:
+    """`make_client(sandbox, token=..., **options)`: a ShopifyClient for the sandbox's Zari shop, closed after."""
+    clients: list[ShopifyClient] = []
+
+    def make(sandbox: RunningSandbox, *, token: str = TOKEN, shop: str = SHOP, **options: Any) -> ShopifyClient:
+        options.setdefault("timeout", FAST_TIMEOUT)
+        options.setdefault("redis", shared_redis)
+        client = ShopifyClient(shop, token, api_base_template=f"{sandbox.url}/shops/{{shop}}", **options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def shopify_log() -> Iterator[list[logging.LogRecord]]:
+    """Every record the client logs, debug included (the app's logger does not propagate to caplog)."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("ismartsync.shopify")
+    handler, level = Keep(logging.DEBUG), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    yield records
+    logger.removeHandler(handler)
+    logger.setLevel(level)

@@ -14,7 +14,6 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,7 +26,10 @@ from ismartsync.shopify.errors import ShopifyUnavailable
 # to learn the real figures.
 DEFAULT_MAXIMUM = 1000.0
 DEFAULT_RESTORE_RATE = 50.0
-DEFAULT_ESTIMATE = 250  # a page of 250 simple nodes; learned per operation after its first answer
+# Until an operation has been answered once: a query as a page of 250 simple nodes, a mutation as Shopify prices
+# them (10 points). After that, the cost Shopify last requested for the operation.
+DEFAULT_QUERY_ESTIMATE = 250
+DEFAULT_MUTATION_ESTIMATE = 10
 HOLD_SECONDS = 120  # a reservation not settled by then belongs to a dead worker and stops counting as in flight
 MAX_POLL_SECONDS = 0.5  # re-check at least this often: another worker's report may free room sooner
 MAX_WAIT_SECONDS = 300.0
@@ -64,9 +66,9 @@ class Reservation:
 
 
 class CostBucket(Protocol):
-    def acquire(self, cost: float, sleep: Callable[[float], None]) -> Reservation: ...
+    def acquire(self, cost: float) -> Reservation: ...
     def settle(self, reservation: Reservation, status: ThrottleStatus | None, *, refund: bool = False) -> None: ...
-    def estimate(self, operation: str) -> int: ...
+    def estimate(self, operation: str, default: int) -> int: ...
     def remember(self, operation: str, cost: int) -> None: ...
     def snapshot(self) -> dict[str, float] | None: ...
 
@@ -77,8 +79,11 @@ class _BucketBase:
     def _try_reserve(self, member: str, cost: float) -> tuple[float, str | None]:
         raise NotImplementedError
 
-    def acquire(self, cost: float, sleep: Callable[[float], None]) -> Reservation:
-        """Wait until the bucket holds `cost` points (capped at its size) and take them."""
+    def acquire(self, cost: float) -> Reservation:
+        """Wait until the bucket holds `cost` points (capped at its size) and take them.
+
+        The wait is real time whatever `sleep` the client was given: only real time refills Shopify's bucket.
+        """
         reservation_id, waited = uuid.uuid4().hex, 0.0
         while True:
             wait, member = self._try_reserve(reservation_id, float(cost))
@@ -87,7 +92,7 @@ class _BucketBase:
             if waited >= MAX_WAIT_SECONDS:
                 raise ShopifyUnavailable(f"the Shopify cost bucket stayed short for {waited:.0f} s")
             pause = min(wait, MAX_POLL_SECONDS) + random.uniform(0, 0.02)  # jitter so waiting workers don't stampede
-            sleep(pause)
+            time.sleep(pause)
             waited += pause
 
 
@@ -113,9 +118,9 @@ class RedisCostBucket(_BucketBase):
         args = [reservation.member, "1" if refund else "0", *report, STATE_TTL_SECONDS]
         self._settle(keys=self.keys, args=args)
 
-    def estimate(self, operation: str) -> int:
+    def estimate(self, operation: str, default: int) -> int:
         value = self.redis.hget(self.costs_key, operation)
-        return int(float(_text(value))) if value is not None else DEFAULT_ESTIMATE
+        return int(float(_text(value))) if value is not None else default
 
     def remember(self, operation: str, cost: int) -> None:
         pipe = self.redis.pipeline(transaction=False)
@@ -187,9 +192,9 @@ class LocalCostBucket(_BucketBase):
             elif refund and held is not None:
                 state.available = min(state.maximum, state.available + held[0])
 
-    def estimate(self, operation: str) -> int:
+    def estimate(self, operation: str, default: int) -> int:
         with self._lock:
-            return self._estimates.get(self.shop, {}).get(operation, DEFAULT_ESTIMATE)
+            return self._estimates.get(self.shop, {}).get(operation, default)
 
     def remember(self, operation: str, cost: int) -> None:
         with self._lock:

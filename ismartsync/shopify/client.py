@@ -20,7 +20,13 @@ import httpx
 from redis import Redis
 
 from ismartsync.shopify import operations
-from ismartsync.shopify.bucket import ThrottleStatus, cost_bucket
+from ismartsync.shopify.bucket import (
+    DEFAULT_MUTATION_ESTIMATE,
+    DEFAULT_QUERY_ESTIMATE,
+    Reservation,
+    ThrottleStatus,
+    cost_bucket,
+)
 from ismartsync.shopify.download import stream_jsonl
 from ismartsync.shopify.errors import (
     ShopifyAuthError,
@@ -153,9 +159,11 @@ class ShopifyClient:
         """POST the document until it succeeds, fails for good, or the attempts run out."""
         request = {"query": document, "variables": dict(variables or {}), "operationName": name}
         headers = {"X-Shopify-Access-Token": self._token}
+        mutation = operations.operation_type(name) == "mutation"
+        default_cost = DEFAULT_MUTATION_ESTIMATE if mutation else DEFAULT_QUERY_ESTIMATE
         outcome = Retry(0, "not tried")
         for attempt in range(1, self.max_attempts + 1):
-            reservation = self.bucket.acquire(self.bucket.estimate(name), self.sleep)
+            reservation = self.bucket.acquire(self.bucket.estimate(name, default_cost))
             started = time.monotonic()
             try:
                 response = self._http.post(self.endpoint, json=request, headers=headers)
@@ -191,7 +199,7 @@ class ShopifyClient:
         response: httpx.Response,
         attempt: int,
         started: float,
-        reservation: Any,
+        reservation: Reservation,
         replay_safe: bool,
         payload: str | None,
     ) -> dict[str, Any] | Retry:
