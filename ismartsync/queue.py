@@ -40,6 +40,7 @@ def enqueue_after_commit(
     """Run `func(*args)` once `session` commits; nothing happens if it rolls back."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
+    session.connection()  # begin the transaction now, so its rollback (even with no writes) drops the job
     session.info.setdefault(_PENDING_KEY, []).append(PendingJob(func, args, queue, timeout, retries))
 
 
@@ -102,6 +103,8 @@ def _after_commit(session: Session) -> None:
         _dispatch(current_app._get_current_object(), jobs)  # type: ignore[attr-defined]
 
 
-@event.listens_for(FlaskSession, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+@event.listens_for(FlaskSession, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    # Any rollback of the session's own outermost transaction drops its jobs, even one that wrote nothing.
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING_KEY, None)

@@ -47,6 +47,15 @@ def test_job_of_a_rolled_back_transaction_never_runs(run_jobs):
     assert CALLS == []
 
 
+def test_job_of_a_rollback_that_wrote_nothing_never_runs(run_jobs):
+    enqueue_after_commit(db.session, "tests.test_queue.record_call", 8)
+    db.session.rollback()
+    factories.MerchantFactory()
+    db.session.commit()
+    run_jobs("default")
+    assert CALLS == []
+
+
 def test_unknown_queue_is_refused():
     with pytest.raises(ValueError, match="unknown queue"):
         enqueue_after_commit(db.session, "tests.test_queue.record_call", queue="someday")

@@ -26,7 +26,7 @@ class Merchant(IdMixin, TimestampMixin, Base):
     # Basis points: 1800 is 18.00 %.
     default_tax_rate_bp: Mapped[int] = mapped_column(default=1800)
     # What a sale that would take branch stock below zero does: "warn" (sell, show a warning) or "block".
-    negative_stock_policy: Mapped[str] = mapped_column(sa.String(8), default="warn")
+    negative_stock_policy: Mapped[str] = mapped_column(sa.String(8), default="warn", server_default="warn")
 
     branches: Mapped[list[Branch]] = relationship(back_populates="merchant", order_by="Branch.name")
 

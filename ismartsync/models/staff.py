@@ -77,6 +77,8 @@ class User(TenantMixin, TimestampMixin, Base):
     session_version: Mapped[int] = mapped_column(default=1)
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
     totp_enabled: Mapped[bool] = mapped_column(default=False)
+    # The last TOTP time step accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     invited_at: Mapped[datetime | None]
     last_sign_in_at: Mapped[datetime | None]
     deactivated_at: Mapped[datetime | None]

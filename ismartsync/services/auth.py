@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -13,6 +12,7 @@ from ismartsync.models.base import utcnow
 from ismartsync.passwords import verify_password, verify_pin
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor, record_audit
+from ismartsync.services.two_factor import accept_code
 
 
 def authenticate_password(session: Session, email: str, password: str, address: str) -> User:
@@ -34,7 +34,7 @@ def needs_second_factor(user: User) -> bool:
 def verify_totp(user: User, code: str, address: str) -> None:
     account = f"totp:{user.id}"
     throttle.check("login", account, address)
-    if not (user.totp_secret and pyotp.TOTP(user.totp_secret).verify(code.strip().replace(" ", ""), valid_window=1)):
+    if not accept_code(user, code):
         throttle.record_failure("login", account, address)
         raise InvalidCredentials("That code is not right. Use the newest code from your app.", field="code")
     throttle.clear("login", account)

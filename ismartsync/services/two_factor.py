@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
+from datetime import UTC, datetime
+
 import pyotp
 from sqlalchemy.orm import Session
 
@@ -9,6 +12,20 @@ from ismartsync.errors import DomainError, InvalidCredentials
 from ismartsync.models import User
 from ismartsync.permissions import Permission
 from ismartsync.services.audit import Actor, record_audit
+
+
+def accept_code(user: User, code: str) -> bool:
+    """Check a TOTP code (one step of clock drift either way); each code works once, so a seen code is no use."""
+    if not user.totp_secret:
+        return False
+    code = code.strip().replace(" ", "")
+    totp = pyotp.TOTP(user.totp_secret)
+    now = totp.timecode(datetime.now(UTC))
+    for step in (now - 1, now, now + 1):
+        if step > (user.totp_last_step or -1) and hmac.compare_digest(totp.generate_otp(step), code):
+            user.totp_last_step = step
+            return True
+    return False
 
 
 def may_use_two_factor(user: User) -> bool:
@@ -21,6 +38,7 @@ def start_two_factor(session: Session, user: User) -> str:
         raise DomainError("Two-factor sign-in is for owners and managers.")
     user.totp_secret = pyotp.random_base32()
     user.totp_enabled = False
+    user.totp_last_step = None
     session.flush()
     return user.totp_secret
 
@@ -31,7 +49,7 @@ def provisioning_uri(user: User) -> str:
 
 def confirm_two_factor(session: Session, actor: Actor, code: str) -> None:
     user = actor.user
-    if not user.totp_secret or not pyotp.TOTP(user.totp_secret).verify(code.strip().replace(" ", ""), valid_window=1):
+    if not accept_code(user, code):
         raise InvalidCredentials(
             "That code is not right. Check the time on your phone and try the newest code.", field="code"
         )

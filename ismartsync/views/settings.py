@@ -98,10 +98,12 @@ def _branch_page(branch: Branch, status: int = 200, **forms: object) -> object:
         .where(Counter.branch_id == branch.id, Device.revoked_at.is_(None))
         .order_by(Device.paired_at)
     ).all()
+    counter_form = forms.get("counter_form") or CounterForm(formdata=None)
+    counter_form.name.id = "new-counter-name"  # the branch form on the same page has its own "name"
     context = {
         "branch": branch,
         "form": forms.get("form") or BranchForm(obj=branch),
-        "counter_form": forms.get("counter_form") or CounterForm(formdata=None),
+        "counter_form": counter_form,
         "pair_form": PairDeviceForm(formdata=None),
         "devices": devices,
         "can_edit": _can_edit(),

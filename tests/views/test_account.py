@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pyotp
 import pytest
 
@@ -85,13 +87,25 @@ def with_two_factor(browser, owner) -> pyotp.TOTP:
     return totp
 
 
+def _next_code(totp: pyotp.TOTP) -> str:
+    """The code of the next 30-second step: the current one was used to turn two-factor on."""
+    return totp.at(time.time() + totp.interval)
+
+
 def test_sign_in_with_two_factor_asks_for_the_code_before_letting_in(browser, owner, with_two_factor):
     response = browser.post("/sign-in", {"email": owner.email, "password": factories.PASSWORD})
     assert response.headers["Location"] == "/sign-in/code"
     assert browser.get("/").status_code == 303  # the password alone does not sign in
-    response = browser.post("/sign-in/code", {"code": with_two_factor.now()})
+    response = browser.post("/sign-in/code", {"code": _next_code(with_two_factor)})
     assert response.status_code == 303
     assert "Hello," in browser.get("/").get_data(as_text=True)
+
+
+def test_a_two_factor_code_works_only_once(browser, owner, with_two_factor):
+    browser.post("/sign-in", {"email": owner.email, "password": factories.PASSWORD})
+    response = browser.post("/sign-in/code", {"code": with_two_factor.now()})  # already used to turn it on
+    assert response.status_code == 401
+    assert browser.get("/").status_code == 303
 
 
 def test_wrong_two_factor_code_is_refused(browser, owner, with_two_factor):
@@ -110,14 +124,14 @@ def test_two_factor_codes_are_throttled(browser, owner, with_two_factor):
     browser.post("/sign-in", {"email": owner.email, "password": factories.PASSWORD})
     for _ in range(5):
         browser.post("/sign-in/code", {"code": _wrong_code(with_two_factor)})
-    response = browser.post("/sign-in/code", {"code": with_two_factor.now()})
+    response = browser.post("/sign-in/code", {"code": _next_code(with_two_factor)})
     assert response.status_code == 429
     assert "Too many wrong attempts" in text(response.get_data(as_text=True))
 
 
 def test_owner_turns_two_factor_off(browser, owner, with_two_factor):
     browser.post("/sign-in", {"email": owner.email, "password": factories.PASSWORD})
-    browser.post("/sign-in/code", {"code": with_two_factor.now()})
+    browser.post("/sign-in/code", {"code": _next_code(with_two_factor)})
     assert browser.post("/account/two-factor/off").status_code == 303
     assert not _fresh(owner).totp_enabled and _fresh(owner).totp_secret is None
     browser.post("/sign-out")

@@ -170,7 +170,7 @@ def test_counter_with_a_name_already_used_is_refused_beside_the_name(signed_in, 
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     counters = element(html, "counters")
-    assert "This branch already has a counter with that name." in field_text(counters, "name")
+    assert "This branch already has a counter with that name." in field_text(counters, "new-counter-name")
     assert is_fragment(html) is htmx
     assert _counter_names(branch) == ["Counter 1"]
 
