@@ -10,17 +10,20 @@ one in-process bucket per shop is shared by the threads of this process.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from redis import Redis
+from redis import Redis, RedisError
 
 from ismartsync.shopify import bucket_scripts
 from ismartsync.shopify.errors import ShopifyUnavailable
+
+log = logging.getLogger("ismartsync.shopify")
 
 # Until Shopify has reported a shop's bucket, assume the smallest one it ever had and let one request through
 # to learn the real figures.
@@ -63,6 +66,7 @@ class Reservation:
 
     member: str
     cost: float
+    local: bool = False  # held in this process's bucket because Redis failed
 
 
 class CostBucket(Protocol):
@@ -97,7 +101,11 @@ class _BucketBase:
 
 
 class RedisCostBucket(_BucketBase):
-    """The bucket of one shop, shared through Redis by every worker and web process."""
+    """The bucket of one shop, shared through Redis by every worker and web process.
+
+    If Redis fails, this process paces itself with an in-process bucket instead (and says so once in the log): a
+    Redis outage may cost a THROTTLED retry or two, never a failed Shopify call.
+    """
 
     def __init__(self, redis: Redis, shop: str) -> None:
         self.redis = redis
@@ -106,37 +114,72 @@ class RedisCostBucket(_BucketBase):
         self.costs_key = f"{prefix}:costs"
         self._reserve = redis.register_script(bucket_scripts.RESERVE)
         self._settle = redis.register_script(bucket_scripts.SETTLE)
+        self._fallback = LocalCostBucket(shop)
+        self._warned = False
 
     def _try_reserve(self, member: str, cost: float) -> tuple[float, str | None]:
         args = [member, cost, DEFAULT_MAXIMUM, DEFAULT_RESTORE_RATE, HOLD_SECONDS, STATE_TTL_SECONDS]
         wait, reserved = self._reserve(keys=self.keys, args=args)
         return float(_text(wait)), _text(reserved) or None
 
+    def acquire(self, cost: float) -> Reservation:
+        try:
+            return super().acquire(cost)
+        except RedisError as exc:
+            self._redis_failed(exc)
+            return replace(self._fallback.acquire(cost), local=True)
+
     def settle(self, reservation: Reservation, status: ThrottleStatus | None, *, refund: bool = False) -> None:
         """Forget the reservation; adopt Shopify's report, or give the points back if the request never ran."""
+        if reservation.local:
+            self._fallback.settle(reservation, status, refund=refund)
+            return
         report = [status.available, status.maximum, status.restore_rate] if status else ["", "", ""]
         args = [reservation.member, "1" if refund else "0", *report, STATE_TTL_SECONDS]
-        self._settle(keys=self.keys, args=args)
+        try:
+            self._settle(keys=self.keys, args=args)
+        except RedisError as exc:
+            self._redis_failed(exc)
 
     def estimate(self, operation: str, default: int) -> int:
-        value = self.redis.hget(self.costs_key, operation)
+        try:
+            value = self.redis.hget(self.costs_key, operation)
+        except RedisError as exc:
+            self._redis_failed(exc)
+            return self._fallback.estimate(operation, default)
         return int(float(_text(value))) if value is not None else default
 
     def remember(self, operation: str, cost: int) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hset(self.costs_key, operation, int(cost))
-        pipe.expire(self.costs_key, ESTIMATE_TTL_SECONDS)
-        pipe.execute()
+        self._fallback.remember(operation, cost)
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hset(self.costs_key, operation, int(cost))
+            pipe.expire(self.costs_key, ESTIMATE_TTL_SECONDS)
+            pipe.execute()
+        except RedisError as exc:
+            self._redis_failed(exc)
 
     def snapshot(self) -> dict[str, float] | None:
         """The bucket as we currently believe it is (for a health screen), or None before Shopify reported it."""
-        raw = self.redis.hgetall(self.keys[0])
+        try:
+            raw = self.redis.hgetall(self.keys[0])
+            now = _redis_now(self.redis)
+        except RedisError as exc:
+            self._redis_failed(exc)
+            return self._fallback.snapshot()
         if not raw:
             return None
         state = {_text(k): float(_text(v)) for k, v in raw.items()}
-        now = _redis_now(self.redis)
         restored = state["available"] + max(0.0, now - state["stamp"]) * state["rate"]
         return {"available": min(state["maximum"], restored), "maximum": state["maximum"], "rate": state["rate"]}
+
+    def _redis_failed(self, exc: RedisError) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "Redis is unavailable for the Shopify cost bucket; pacing within this process only",
+                extra={"fields": {"shop": self._fallback.shop, "error": type(exc).__name__}},
+            )
 
 
 @dataclass

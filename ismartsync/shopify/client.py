@@ -220,6 +220,7 @@ class ShopifyClient:
         if status == 429:
             return Retry(retry_after(response.headers.get("Retry-After")) or backoff(attempt), "HTTP 429")
         if status >= 500:
+            # 503 is Shopify's "Unavailable Shop": nothing ran. Other 5xx may come after the change was applied.
             if not replay_safe and status != 503:
                 raise ShopifyUnavailable(f"HTTP {status} from Shopify", attempts=attempt, **context)
             return Retry(backoff(attempt), f"HTTP {status} from Shopify")

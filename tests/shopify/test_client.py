@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ismartsync.shopify import client as client_module
 from ismartsync.shopify.client import ShopifyClient
 from ismartsync.shopify.errors import ShopifyAuthError, ShopifyQueryError, ShopifyUnavailable, ShopifyUserError
 from ismartsync.shopify.version import API_VERSION
@@ -237,6 +238,24 @@ def test_mutation_timing_out_after_it_applied_is_retried_with_its_key_and_applie
     assert record["applied"] is True and record["replays"] == 1
     time.sleep(2)  # the sandbox logs the first request once its stalled answer is finally sent
     assert sorted(e["idempotency_keys"] == [key] for e in requests_log(shopify_sandbox)) == [True, True]
+
+
+def test_a_mutation_unsafe_to_replay_is_not_resent_after_a_timeout(
+    shopify_sandbox: RunningSandbox, make_client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "REPLAY_SAFE_MUTATIONS", frozenset())  # as if activating were not idempotent
+    variant, location = _stocked_pair(shopify_sandbox, stocked=False)
+    shopify_sandbox.control(
+        "POST", "/faults", {"mode": "timeout", "apply": True, "delay_ms": 1000, "operation": "inventoryActivate"}
+    )
+    client = make_client(shopify_sandbox, timeout=httpx.Timeout(connect=2, read=0.3, write=2, pool=2))
+    activate = {"inventoryItemId": variant.item_gid, "locationId": location.gid}
+
+    with pytest.raises(ShopifyUnavailable, match="ReadTimeout"):
+        client.mutate("InventoryActivate", activate, payload="inventoryActivate")
+
+    time.sleep(1)  # the sandbox logs the stalled request once it answers
+    assert len(requests_log(shopify_sandbox)) == 1
 
 
 def test_another_served_version_is_logged_once(make_shopify_sandbox, make_client, shopify_log) -> None:

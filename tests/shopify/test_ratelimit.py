@@ -76,3 +76,17 @@ def test_after_throttled_it_waits_for_the_restore_rate(shopify_sandbox: RunningS
     assert _throttled(shopify_sandbox) == 1  # one surprise, then it waited instead of asking again at once
     assert len(requests_log(shopify_sandbox)) == 3
     assert 0.5 <= sleeps[0] <= PAGE_COST / 50 + 0.25  # (requested - available) / restoreRate + jitter
+
+
+def test_without_redis_the_client_paces_itself_in_process(
+    shopify_sandbox: RunningSandbox, make_client, shopify_log
+) -> None:
+    _small_bucket(shopify_sandbox)
+    gone = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)  # nothing listens there
+    client = make_client(shopify_sandbox, redis=gone)
+
+    pages = [client.query("ProductVariantsPage", PAGE) for _ in range(4)]
+
+    assert len(pages) == 4 and _throttled(shopify_sandbox) == 0
+    warnings = [r for r in shopify_log if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "Redis is unavailable" in warnings[0].getMessage()
