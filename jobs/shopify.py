@@ -12,8 +12,9 @@ from ismartsync.extensions import db
 from ismartsync.models import ImportRun, ImportStatus, ShopifyLocation, StockLevel, Variant
 from ismartsync.models.base import utcnow
 from ismartsync.services import catalog_import
-from ismartsync.services.shopify_connection import client_for, connection_of
+from ismartsync.services.shopify_connection import connection_of
 from ismartsync.services.shopify_sync import ImportKind
+from ismartsync.services.shopify_tokens import client_for
 from ismartsync.services.stock import record_opening_stock
 from ismartsync.shopify import importer
 from ismartsync.shopify.errors import ShopifyAuthError, ShopifyError
