@@ -265,6 +265,5 @@ def test_two_workers_refreshing_at_once_rotate_the_token_only_once(database_url,
     finally:
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM shopify_connections WHERE id = :id"), {"id": ids[1]})
-            conn.execute(sa.text("DELETE FROM audit_entries WHERE merchant_id = :id"), {"id": ids[0]})
             conn.execute(sa.text("DELETE FROM merchants WHERE id = :id"), {"id": ids[0]})
         engine.dispose()
