@@ -82,9 +82,14 @@ def _begin_install(shop: str) -> Response:
 @permission_required(Permission.EDIT_SETTINGS)
 def start_oauth() -> Any:
     form = OAuthConnectForm(prefix="oauth")
-    if not form.validate_on_submit():
-        return _page(422, "shopify/_connect_oauth.html", oauth_form=form)
-    return _begin_install(form.shop.data)
+    if form.validate_on_submit():
+        if _app().client_id and _app().client_secret:
+            return _begin_install(form.shop.data)
+        form.form_errors.append(
+            "iSmartSync's Shopify app is not set up on this server (ISMARTSYNC_SHOPIFY_CLIENT_ID and "
+            "ISMARTSYNC_SHOPIFY_CLIENT_SECRET). Use your own app or an admin token instead."
+        )
+    return _page(422, "shopify/_connect_oauth.html", oauth_form=form)
 
 
 @bp.get("/install")

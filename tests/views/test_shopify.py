@@ -111,6 +111,13 @@ def test_bad_shop_domain_over_htmx_returns_only_the_form(signed_in):
     assert element(html, "connect-oauth") is not None and element(html, "connect-own") is None
 
 
+def test_connect_without_our_app_configured_says_so(signed_in, app):
+    app.config["SHOPIFY_CLIENT_SECRET"] = None  # use_sandbox puts it back after the test
+    response = signed_in.post("/shopify/connect", {"oauth-shop": SHOP})
+    assert response.status_code == 422
+    assert "not set up on this server" in text_of(response.get_data(as_text=True), "connect-oauth")
+
+
 def _refused(browser, path: str, merchant, message: str) -> None:
     response = browser.get(path)
     assert response.status_code == 400
