@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ismartsync.models import Customer, Product, ShopifyLocation, Variant
@@ -120,9 +120,7 @@ def _differs(row: Any, values: dict[str, Any]) -> bool:
 
 def _upsert_products(session: Session, merchant_id: int, products: dict[str, dict[str, Any]]) -> dict[str, int]:
     """Product gid → our id, creating or updating as needed."""
-    rows = session.execute(
-        select(Product).where(Product.merchant_id == merchant_id, Product.shopify_id.in_(products))
-    ).scalars()
+    rows = session.scalars(select(Product).where(Product.merchant_id == merchant_id, Product.shopify_id.in_(products)))
     ids: dict[str, int] = {}
     for row in rows:
         ids[row.shopify_id] = row.id
@@ -132,18 +130,21 @@ def _upsert_products(session: Session, merchant_id: int, products: dict[str, dic
                 setattr(row, k, v)
             row.synced_at = utcnow()
     new = [
-        Product(merchant_id=merchant_id, shopify_id=gid, **_product_values(p))
+        {"merchant_id": merchant_id, "shopify_id": gid, "synced_at": utcnow(), **_product_values(p)}
         for gid, p in products.items()
         if gid not in ids
     ]
-    session.add_all(new)
-    session.flush()
-    ids.update({p.shopify_id: p.id for p in new})
+    if new:
+        created = session.execute(insert(Product).returning(Product.shopify_id, Product.id), new)
+        ids.update({gid: pid for gid, pid in created})
     return ids
 
 
 def upsert_variant_batch(session: Session, merchant_id: int, nodes: list[dict[str, Any]], counts: ImportCounts) -> None:
-    """Create or update one batch of variants (with their products); untouched rows are not written."""
+    """Create or update one batch of variants (with their products); untouched rows are not written.
+
+    New rows go in with one multi-row INSERT … RETURNING, so a 100k-variant first import stays within a minute.
+    """
     products = {n["product"]["id"]: n["product"] for n in nodes if n.get("product")}
     product_ids = _upsert_products(session, merchant_id, products)
     by_gid = {n["id"]: n for n in nodes}
@@ -153,13 +154,13 @@ def upsert_variant_batch(session: Session, merchant_id: int, nodes: list[dict[st
             select(Variant).where(Variant.merchant_id == merchant_id, Variant.shopify_id.in_(by_gid))
         )
     }
-    created: list[Variant] = []
+    new: list[dict[str, Any]] = []
     for gid, node in by_gid.items():
         values = _variant_values(node)
         values["product_id"] = product_ids[node["product"]["id"]]
         row = existing.get(gid)
         if row is None:
-            created.append(Variant(merchant_id=merchant_id, shopify_id=gid, **values))
+            new.append({"merchant_id": merchant_id, "shopify_id": gid, **values})
         elif _differs(row, values):
             for k, v in values.items():
                 setattr(row, k, v)
@@ -167,13 +168,13 @@ def upsert_variant_batch(session: Session, merchant_id: int, nodes: list[dict[st
         stamp = values["shopify_updated_at"]
         if stamp and (counts.high_water_mark is None or stamp > counts.high_water_mark):
             counts.high_water_mark = stamp
-    session.add_all(created)
+    if new:
+        created = session.execute(insert(Variant).returning(Variant.id, Variant.barcode), new).all()
+        barcodes = [{"id": vid, "internal_barcode": internal_barcode(vid)} for vid, barcode in created if not barcode]
+        if barcodes:
+            session.execute(update(Variant), barcodes)
     session.flush()
-    for variant in created:
-        if not variant.barcode:
-            variant.internal_barcode = internal_barcode(variant.id)
-    session.flush()
-    counts.created += len(created)
+    counts.created += len(new)
     counts.seen += len(by_gid)
 
 

@@ -122,19 +122,14 @@ def record_opening_stock(session: Session, branch: Branch, quantities: dict[int,
         return 0
     now = utcnow()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    opened: list[int] = []
-    items = list(quantities.items())
-    for start in range(0, len(items), 1000):
-        chunk = items[start : start + 1000]
-        base = {"merchant_id": branch.merchant_id, "branch_id": branch.id, "updated_at": now}
-        rows = [{**base, "variant_id": v, "quantity": q} for v, q in chunk]
-        result = session.execute(
-            insert(StockLevel)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["variant_id", "branch_id"])
-            .returning(StockLevel.variant_id)
-        )
-        opened.extend(result.scalars())
+    base = {"merchant_id": branch.merchant_id, "branch_id": branch.id, "updated_at": now}
+    rows = [{**base, "variant_id": v, "quantity": q} for v, q in quantities.items()]
+    statement = (
+        insert(StockLevel)
+        .on_conflict_do_nothing(index_elements=["variant_id", "branch_id"])
+        .returning(StockLevel.variant_id)
+    )
+    opened = list(session.execute(statement, rows).scalars())
     movements = [
         {
             "merchant_id": branch.merchant_id,

@@ -11,7 +11,8 @@ from typing import Any, Protocol
 
 from ismartsync.shopify.errors import ShopifyError
 
-POLL_SECONDS = 1.0
+# Poll quickly at first (small shops finish in a moment), then back off to every few seconds.
+POLL_SECONDS = (0.2, 3.0)
 BULK_TIMEOUT_SECONDS = 3600
 
 
@@ -58,6 +59,7 @@ def run_bulk_export(
     started = client.mutate(operation, {}, payload="bulkOperationRunQuery")
     operation_id = started["bulkOperation"]["id"]
     deadline = time.monotonic() + BULK_TIMEOUT_SECONDS
+    wait, longest = POLL_SECONDS
     while True:
         status = client.query("BulkOperationStatus", {"id": operation_id})["bulkOperation"]
         on_progress(int(status.get("objectCount") or 0))
@@ -67,7 +69,8 @@ def run_bulk_export(
             raise BulkOperationFailed(f"Shopify's export stopped ({status['status']}, {status.get('errorCode')}).")
         if time.monotonic() > deadline:
             raise BulkOperationFailed("Shopify's export took over an hour.")
-        sleep(POLL_SECONDS)
+        sleep(wait)
+        wait = min(wait * 1.5, longest)
     if not status.get("url"):
         return iter(())  # an empty shop has no result file
     return client.download_jsonl(status["url"])

@@ -1,0 +1,151 @@
+"""Full catalog import of a large shop from the Shopify sandbox: wall time and peak memory of our process.
+
+Run with `make bench` (or `python -m bench.catalog_import --variants 100000`). The sandbox runs as its own process,
+so its memory is not counted. PostgreSQL when ISMARTSYNC_BENCH_DATABASE_URL is set, else a temporary SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from ismartsync import create_app
+from ismartsync.extensions import db
+from ismartsync.models import Branch, ImportRun, Merchant, ShopifyConnection, ShopifyLocation, StockLevel, Variant
+from ismartsync.models.shopify import AuthMethod
+from ismartsync.services.audit import Actor
+from ismartsync.services.merchants import sign_up_owner
+from ismartsync.services.shopify_sync import map_branch, start_import
+
+SHOP = "zari-demo.myshopify.com"
+TOKEN = "shpat_bench_token"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_sandbox(variants: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    config = os.path.join(tempfile.mkdtemp(), "sandbox.json")
+    with open(config, "w") as file:
+        tokens = [{"token": TOKEN, "shop": SHOP, "client_id": "ismartsync-demo"}]
+        json.dump({"tokens": tokens, "bulk_delay_seconds": 0}, file)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox.shopify",
+            "--port",
+            str(port),
+            "--variants",
+            str(variants),
+            "--config",
+            config,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"{url}/sandbox/control/state", timeout=1).close()
+            return process, url
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the sandbox did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--variants", type=int, default=100_000)
+    args = parser.parse_args()
+    logging.getLogger("ismartsync").setLevel(logging.WARNING)
+    url = os.environ.get("ISMARTSYNC_BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    sandbox, sandbox_url = _start_sandbox(args.variants)
+    try:
+        app = create_app(
+            {
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "bench",
+                "LOG_FORMAT": "text",
+                "REDIS_URL": None,
+                "SHOPIFY_API_BASE": f"{sandbox_url}/shops/{{shop}}",
+            }
+        )
+        with app.app_context():
+            upgrade()
+            owner = sign_up_owner(
+                db.session,
+                legal_name="Bench Ltd",
+                brand_name="Bench",
+                owner_name="Bench Owner",
+                email=f"bench-{time.time_ns()}@example.com",
+                password="bench-password-1",
+            )
+            merchant = db.session.get(Merchant, owner.merchant_id)
+            db.session.add(
+                ShopifyConnection(
+                    merchant=merchant, shop_domain=SHOP, auth_method=AuthMethod.ADMIN_TOKEN, access_token=TOKEN
+                )
+            )
+            db.session.commit()
+            # Locations first (a small incremental run would do; a full one is what we time below).
+            from ismartsync.services.catalog_import import upsert_locations
+            from ismartsync.services.shopify_tokens import client_for
+            from ismartsync.shopify.importer import fetch_locations
+
+            connection = db.session.scalar(
+                select(ShopifyConnection).where(ShopifyConnection.merchant_id == merchant.id)
+            )
+            upsert_locations(db.session, merchant.id, fetch_locations(client_for(db.session, connection)))
+            branch = db.session.scalar(select(Branch).where(Branch.merchant_id == merchant.id))
+            location = db.session.scalars(
+                select(ShopifyLocation).where(ShopifyLocation.merchant_id == merchant.id, ShopifyLocation.active)
+            ).first()
+            map_branch(db.session, Actor(owner), branch, location)
+            db.session.commit()
+
+            started = time.perf_counter()
+            run = start_import(db.session, Actor(owner), "full")
+            db.session.commit()  # in-process: the job runs right after this commit
+            elapsed = time.perf_counter() - started
+            db.session.expire_all()
+            run = db.session.get(ImportRun, run.id)
+            variants = db.session.scalar(
+                select(func.count()).select_from(Variant).where(Variant.merchant_id == merchant.id)
+            )
+            levels = db.session.scalar(
+                select(func.count()).select_from(StockLevel).where(StockLevel.branch_id == branch.id)
+            )
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"database: {url.split(':')[0]}")
+        print(
+            f"full import of {args.variants:,} variants: status={run.status} wall={elapsed:.1f} s "
+            f"peak RSS={peak_mb:.0f} MB variants={variants:,} opening levels={levels:,}"
+        )
+        if run.status != "succeeded":
+            print(f"error: {run.error}")
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
