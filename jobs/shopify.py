@@ -67,8 +67,18 @@ def _open_stock(run: ImportRun, counts: catalog_import.ImportCounts) -> None:
     db.session.commit()
 
 
+def _mapped_locations(run: ImportRun) -> set[str]:
+    return set(
+        db.session.scalars(
+            select(ShopifyLocation.shopify_id).where(
+                ShopifyLocation.merchant_id == run.merchant_id, ShopifyLocation.branch_id.is_not(None)
+            )
+        )
+    )
+
+
 def _full(run: ImportRun, client: importer.GraphQLClient) -> None:
-    counts = catalog_import.ImportCounts()
+    counts = catalog_import.ImportCounts(locations=_mapped_locations(run))
     lines = importer.run_bulk_export(
         client, "BulkVariantsQuery", on_progress=lambda n: _step(run, f"Shopify is exporting the catalog ({n:,} rows)")
     )
@@ -85,7 +95,7 @@ def _full(run: ImportRun, client: importer.GraphQLClient) -> None:
 
 def _incremental(run: ImportRun, client: importer.GraphQLClient) -> None:
     since = run.since.strftime("%Y-%m-%dT%H:%M:%SZ") if run.since else "1970-01-01T00:00:00Z"
-    counts = catalog_import.ImportCounts()
+    counts = catalog_import.ImportCounts(locations=_mapped_locations(run))
     _import_variants(run, importer.changed_variants(client, since), counts)
     # Variants new since the last run have no stock at mapped branches yet: read their levels too.
     missing = db.session.scalars(

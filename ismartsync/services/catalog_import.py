@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.orm import Session, lazyload
 
 from ismartsync.models import Customer, Product, ShopifyLocation, Variant
 from ismartsync.models.base import utcnow
 from ismartsync.money import to_minor
 
 BATCH_SIZE = 1000
+# Rows seen after which PostgreSQL's statistics are refreshed during a big import (then every 25 batches).
+STATISTICS_AT = (BATCH_SIZE, 5 * BATCH_SIZE)
 INTERNAL_BARCODE_PREFIX = "29"  # EAN-13 "in-store" range: never clashes with a manufacturer's code
 
 
@@ -29,6 +31,8 @@ class ImportCounts:
     seen: int = 0
     # (inventory item gid, location gid) → on_hand, for opening stock at mapped locations.
     on_hand: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Only levels at these locations are kept (None: all); a big shop has several levels per variant.
+    locations: set[str] | None = None
     high_water_mark: datetime | None = None
 
 
@@ -151,7 +155,9 @@ def upsert_variant_batch(session: Session, merchant_id: int, nodes: list[dict[st
     existing = {
         v.shopify_id: v
         for v in session.scalars(
-            select(Variant).where(Variant.merchant_id == merchant_id, Variant.shopify_id.in_(by_gid))
+            select(Variant)
+            .where(Variant.merchant_id == merchant_id, Variant.shopify_id.in_(by_gid))
+            .options(lazyload(Variant.product))
         )
     }
     new: list[dict[str, Any]] = []
@@ -169,10 +175,18 @@ def upsert_variant_batch(session: Session, merchant_id: int, nodes: list[dict[st
         if stamp and (counts.high_water_mark is None or stamp > counts.high_water_mark):
             counts.high_water_mark = stamp
     if new:
-        created = session.execute(insert(Variant).returning(Variant.id, Variant.barcode), new).all()
-        barcodes = [{"id": vid, "internal_barcode": internal_barcode(vid)} for vid, barcode in created if not barcode]
-        if barcodes:
-            session.execute(update(Variant), barcodes)
+        # A plain executemany (pipelined by psycopg), then one query for the new rows that need our barcode.
+        session.execute(insert(Variant.__table__), new)
+        unlabelled = session.scalars(
+            select(Variant.id).where(
+                Variant.merchant_id == merchant_id,
+                Variant.shopify_id.in_([row["shopify_id"] for row in new if not row["barcode"]]),
+            )
+        ).all()
+        if unlabelled:
+            session.execute(
+                update(Variant), [{"id": vid, "internal_barcode": internal_barcode(vid)} for vid in unlabelled]
+            )
     session.flush()
     counts.created += len(new)
     counts.seen += len(by_gid)
@@ -182,11 +196,19 @@ def collect_levels(node: dict[str, Any], counts: ImportCounts) -> None:
     """Remember on_hand per (item, location) from an InventoryLevel node (bulk line or nested)."""
     item = (node.get("item") or {}).get("id")
     location = (node.get("location") or {}).get("id")
-    if not item or not location:
+    if not item or not location or (counts.locations is not None and location not in counts.locations):
         return
     for quantity in node.get("quantities") or []:
         if quantity.get("name") == "on_hand":
             counts.on_hand[(item, location)] = int(quantity.get("quantity") or 0)
+
+
+def refresh_statistics(session: Session, *tables: str) -> None:
+    """PostgreSQL plans from table statistics; during a first import they say "empty" until refreshed, and the
+    look-ups of existing rows then scan whole tables. ANALYZE samples a few thousand rows: well under a second."""
+    if session.get_bind().dialect.name == "postgresql":
+        for table in tables:
+            session.execute(text(f"ANALYZE {table}"))
 
 
 def import_variant_lines(
@@ -203,6 +225,8 @@ def import_variant_lines(
             if len(batch) >= BATCH_SIZE:
                 upsert_variant_batch(session, merchant_id, batch, counts)
                 batch = []
+                if counts.seen in STATISTICS_AT or counts.seen % (25 * BATCH_SIZE) == 0:
+                    refresh_statistics(session, "products", "variants")
                 yield counts.seen
         elif kind == "InventoryLevel":
             collect_levels(line, counts)
@@ -281,6 +305,8 @@ def import_customer_lines(
         if len(batch) >= BATCH_SIZE:
             upsert_customer_batch(session, merchant_id, batch, counts)
             batch = []
+            if counts.seen in STATISTICS_AT or counts.seen % (25 * BATCH_SIZE) == 0:
+                refresh_statistics(session, "customers")
             yield counts.seen
     if batch:
         upsert_customer_batch(session, merchant_id, batch, counts)

@@ -87,8 +87,8 @@ def changed_customers(client: GraphQLClient, since_iso: str) -> Iterator[dict[st
 
 def on_hand_levels(client: GraphQLClient, item_ids: list[str]) -> Iterator[dict[str, Any]]:
     """Inventory levels of these items, shaped like bulk lines (`item`, `location`, `quantities`)."""
-    for start in range(0, len(item_ids), 100):
-        nodes = client.query("VariantInventoryLevels", {"itemIds": item_ids[start : start + 100]})["nodes"]
+    for start in range(0, len(item_ids), 50):
+        nodes = client.query("VariantInventoryLevels", {"itemIds": item_ids[start : start + 50]})["nodes"]
         for item in nodes:
             if not item:
                 continue
