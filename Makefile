@@ -39,6 +39,7 @@ worker: install
 
 bench: install
 	$(BIN)/python -m bench.foundation
+	$(BIN)/python -m bench.catalog_import --variants $${BENCH_VARIANTS:-100000}
 
 clean:
 	rm -rf $(VENV) node_modules ismartsync/static/vendor instance/demo.sqlite3
