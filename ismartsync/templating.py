@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, url_for
+from flask import Flask, g, request, url_for
 from flask_login import current_user
 
 from ismartsync.money import format_money
@@ -29,24 +30,38 @@ def percent_bp(value: int) -> str:
     return f"{whole}" if frac == 0 else f"{whole}.{frac:02d}".rstrip("0")
 
 
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    permission: Permission | None
+    # Endpoint prefixes of the screens that belong to this item, for highlighting it.
+    areas: tuple[str, ...]
+
+
 NAV = [
-    # (endpoint, label, permission that shows it)
-    ("dashboard.index", "Dashboard", None),
-    ("catalog.variants", "Products", Permission.PAGE_PRODUCTS),
-    ("catalog.customers", "Customers", Permission.PAGE_ORDERS),
-    ("staff.members", "Staff", Permission.PAGE_STAFF),
-    ("settings.business", "Settings", Permission.PAGE_SETTINGS),
-    ("audit.entries", "Audit log", Permission.PAGE_AUDIT),
+    NavItem("dashboard.index", "Dashboard", None, ("dashboard.",)),
+    NavItem("catalog.variants", "Products", Permission.PAGE_PRODUCTS, ("catalog.variant",)),
+    NavItem("catalog.customers", "Customers", Permission.PAGE_ORDERS, ("catalog.customers",)),
+    NavItem("staff.members", "Staff", Permission.PAGE_STAFF, ("staff.",)),
+    NavItem("settings.business", "Settings", Permission.PAGE_SETTINGS, ("settings.", "sync.", "shopify.")),
+    NavItem("audit.entries", "Audit log", Permission.PAGE_AUDIT, ("audit.",)),
 ]
 
 
 def _nav() -> list[dict[str, Any]]:
     if not (current_user and current_user.is_authenticated):
         return []
+    endpoint = request.endpoint or ""
     return [
-        {"endpoint": endpoint, "url": url_for(endpoint), "label": label}
-        for endpoint, label, permission in NAV
-        if permission is None or current_user.can(permission)
+        {
+            "endpoint": item.endpoint,
+            "url": url_for(item.endpoint),
+            "label": item.label,
+            "current": endpoint.startswith(item.areas),
+        }
+        for item in NAV
+        if item.permission is None or current_user.can(item.permission)
     ]
 
 

@@ -33,7 +33,6 @@ class ImportCounts:
     on_hand: dict[tuple[str, str], int] = field(default_factory=dict)
     # Only levels at these locations are kept (None: all); a big shop has several levels per variant.
     locations: set[str] | None = None
-    high_water_mark: datetime | None = None
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -77,9 +76,7 @@ def upsert_locations(session: Session, merchant_id: int, nodes: Iterable[dict[st
         if location is None:
             session.add(ShopifyLocation(merchant_id=merchant_id, shopify_id=node["id"], **values))
             changed += 1
-        elif any(getattr(location, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(location, k, v)
+        elif _apply_changes(location, values):
             location.synced_at = utcnow()
             changed += 1
     session.flush()
@@ -118,8 +115,12 @@ def _variant_values(node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _differs(row: Any, values: dict[str, Any]) -> bool:
-    return any(getattr(row, k) != v for k, v in values.items())
+def _apply_changes(row: Any, values: dict[str, Any]) -> bool:
+    """Set the values that differ; False (and nothing written) when the row already matches."""
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    for k, v in changed.items():
+        setattr(row, k, v)
+    return bool(changed)
 
 
 def _upsert_products(session: Session, merchant_id: int, products: dict[str, dict[str, Any]]) -> dict[str, int]:
@@ -128,10 +129,7 @@ def _upsert_products(session: Session, merchant_id: int, products: dict[str, dic
     ids: dict[str, int] = {}
     for row in rows:
         ids[row.shopify_id] = row.id
-        values = _product_values(products[row.shopify_id])
-        if _differs(row, values):
-            for k, v in values.items():
-                setattr(row, k, v)
+        if _apply_changes(row, _product_values(products[row.shopify_id])):
             row.synced_at = utcnow()
     new = [
         {"merchant_id": merchant_id, "shopify_id": gid, "synced_at": utcnow(), **_product_values(p)}
@@ -167,13 +165,8 @@ def upsert_variant_batch(session: Session, merchant_id: int, nodes: list[dict[st
         row = existing.get(gid)
         if row is None:
             new.append({"merchant_id": merchant_id, "shopify_id": gid, **values})
-        elif _differs(row, values):
-            for k, v in values.items():
-                setattr(row, k, v)
+        elif _apply_changes(row, values):
             counts.updated += 1
-        stamp = values["shopify_updated_at"]
-        if stamp and (counts.high_water_mark is None or stamp > counts.high_water_mark):
-            counts.high_water_mark = stamp
     if new:
         # A plain executemany (pipelined by psycopg), then one query for the new rows that need our barcode.
         session.execute(insert(Variant.__table__), new)
@@ -283,13 +276,8 @@ def upsert_customer_batch(
         if row is None:
             session.add(Customer(merchant_id=merchant_id, shopify_id=gid, **values))
             counts.created += 1
-        elif _differs(row, values):
-            for k, v in values.items():
-                setattr(row, k, v)
+        elif _apply_changes(row, values):
             counts.updated += 1
-        stamp = values["shopify_updated_at"]
-        if stamp and (counts.high_water_mark is None or stamp > counts.high_water_mark):
-            counts.high_water_mark = stamp
     session.flush()
     counts.seen += len(by_gid)
 

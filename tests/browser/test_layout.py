@@ -62,6 +62,10 @@ def test_main_screens_fit_the_tablet_and_fingers(tablet: Tablet, demo: Demo) -> 
         "settings-branch": f"/settings/branches/{demo.gulberg_id}",
         "audit": "/audit",
         "account": "/account",
+        "products": "/products",
+        "customers": "/customers",
+        "shopify": "/shopify",
+        "locations-import": "/settings/locations",
     }
     for name, path in screens.items():
         page.goto(path)

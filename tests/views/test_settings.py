@@ -197,3 +197,10 @@ def test_accountant_cannot_open_or_change_settings(browser, merchant, roles, bra
     assert browser.get(f"/settings/branches/{branch.id}").status_code == 403
     assert browser.post("/settings/branches", BRANCH).status_code == 403
     assert _branch(merchant, "DHA") is None
+
+
+@pytest.mark.parametrize("path", ["/settings/business", "/settings/locations", "/shopify"])
+def test_every_settings_screen_marks_settings_as_the_current_area(signed_in, path):
+    html = signed_in.get(path).get_data(as_text=True)
+    assert '<a href="/settings/business" class="nav-link is-current" aria-current="page">Settings</a>' in html
+    assert html.count('aria-current="page"') == 1
