@@ -78,11 +78,14 @@ def _mapped_locations(run: ImportRun) -> set[str]:
 
 
 def _full(run: ImportRun, client: importer.GraphQLClient) -> None:
-    counts = catalog_import.ImportCounts(locations=_mapped_locations(run))
+    counts = catalog_import.ImportCounts(locations=_mapped_locations(run), seen_ids=set())
     lines = importer.run_bulk_export(
         client, "BulkVariantsQuery", on_progress=lambda n: _step(run, f"Shopify is exporting the catalog ({n:,} rows)")
     )
     _import_variants(run, lines, counts)
+    if counts.seen_ids:  # an empty export deletes nothing: better a stale catalog than an empty one
+        # Variants Shopify no longer has stay for their history (sales, movements) but leave the catalog.
+        catalog_import.mark_missing_variants_deleted(db.session, run.merchant_id, counts.seen_ids)
     _open_stock(run, counts)
     customers = catalog_import.ImportCounts()
     lines = importer.run_bulk_export(

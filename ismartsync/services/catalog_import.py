@@ -33,6 +33,8 @@ class ImportCounts:
     on_hand: dict[tuple[str, str], int] = field(default_factory=dict)
     # Only levels at these locations are kept (None: all); a big shop has several levels per variant.
     locations: set[str] | None = None
+    # Variant gids seen, when a full import needs to know which ones Shopify no longer has.
+    seen_ids: set[str] | None = None
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -183,6 +185,8 @@ def upsert_variant_batch(session: Session, merchant_id: int, nodes: list[dict[st
     session.flush()
     counts.created += len(new)
     counts.seen += len(by_gid)
+    if counts.seen_ids is not None:
+        counts.seen_ids.update(by_gid)
 
 
 def collect_levels(node: dict[str, Any], counts: ImportCounts) -> None:

@@ -19,7 +19,7 @@ from ismartsync.models.shopify import AuthMethod
 from ismartsync.services.audit import Actor
 from ismartsync.services.shopify_sync import map_branch, start_import
 from ismartsync.services.stock import ledger_sum
-from tests.sandbox_fixtures import SHOP, TOKEN
+from tests.sandbox_fixtures import SHOP, TOKEN, http
 
 
 @pytest.fixture
@@ -132,3 +132,22 @@ def test_a_revoked_token_fails_the_run_asking_to_reconnect(sandbox, connected, o
     failed = _import(owner, run_jobs)
     assert failed.status == ImportStatus.FAILED
     assert "Reconnect" in failed.error
+
+
+def test_a_full_import_takes_variants_deleted_in_shopify_out_of_the_catalog(
+    sandbox, connected, merchant, owner, run_jobs
+):
+    _import(owner, run_jobs)
+    variant = db.session.scalars(sa.select(Variant).where(Variant.merchant_id == merchant.id)).first()
+    product_number = variant.product.shopify_id.rsplit("/", 1)[1]
+    gone = {v.id for v in variant.product.variants}
+    response = http("DELETE", f"{sandbox.url}/sandbox/control/shops/{SHOP}/products/{product_number}")
+    assert response.status == 200, response.body
+    run = _import(owner, run_jobs, "full")
+    assert run.status == ImportStatus.SUCCEEDED, run.error
+    deleted = set(
+        db.session.scalars(
+            sa.select(Variant.id).where(Variant.merchant_id == merchant.id, Variant.deleted_at.is_not(None))
+        )
+    )
+    assert deleted == gone
