@@ -134,6 +134,7 @@ def run_catalog_import(run_id: int) -> None:
             raise ShopifyAuthError("The Shopify store is not connected.")
         client = client_for(db.session, connection)
         catalog_import.upsert_locations(db.session, run.merchant_id, importer.fetch_locations(client))
+        connection.served_api_version = client.served_version or connection.served_api_version
         db.session.commit()
         (_full if run.kind == ImportKind.FULL else _incremental)(run, client)
     except ShopifyAuthError as exc:

@@ -81,6 +81,8 @@ class ShopifyClient:
         self.bucket = cost_bucket(shop_domain, redis)
         self._http = httpx.Client(timeout=timeout, headers={"User-Agent": "iSmartSync"})
         self._versions_seen: set[str] = set()
+        # The API version Shopify served last (its X-Shopify-API-Version header), for the connection screen.
+        self.served_version: str | None = None
 
     @classmethod
     def from_config(
@@ -251,6 +253,8 @@ class ShopifyClient:
 
     def _log_request(self, name: str, response: httpx.Response, attempt: int, started: float, body: Any) -> None:
         served = response.headers.get("X-Shopify-API-Version")
+        if served:
+            self.served_version = served
         fields = {
             "shop": self.shop_domain,
             "operation": name,

@@ -58,6 +58,8 @@ def test_first_import_brings_locations_variants_customers_and_opening_stock(
     first = _import(owner, run_jobs)
     assert first.status == ImportStatus.SUCCEEDED, first.error
     assert first.kind == "full"
+    db.session.refresh(connected)
+    assert connected.served_api_version == "2026-07"
     assert _count(Variant, merchant) == _sandbox_variants(sandbox)
     location = db.session.scalars(
         sa.select(ShopifyLocation).where(ShopifyLocation.merchant_id == merchant.id, ShopifyLocation.active)
