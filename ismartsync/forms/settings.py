@@ -28,6 +28,13 @@ class MerchantForm(FlaskForm):
     address = TextAreaField("Registered address", [Optional(), Length(max=300)])
     phone = StringField("Phone", [Optional(), Length(max=30)])
     time_zone = SelectField("Time zone", choices=TIME_ZONES)
+    negative_stock_policy = SelectField(
+        "When a sale would take branch stock below zero",
+        choices=[
+            SelectChoice("warn", "Sell, and warn the cashier"),
+            SelectChoice("block", "Do not sell"),
+        ],
+    )
     prices_include_tax = BooleanField("Prices include sales tax")
     default_tax_rate = DecimalField(
         "Standard sales tax rate (%)", [InputRequired(), NumberRange(min=0, max=100)], places=2

@@ -25,6 +25,7 @@ MERCHANT_FIELDS = [
     "time_zone",
     "prices_include_tax",
     "default_tax_rate_bp",
+    "negative_stock_policy",
 ]
 BRANCH_FIELDS = ["name", "code", "address", "phone", "active"]
 COUNTER_FIELDS = ["name", "active"]

@@ -24,6 +24,7 @@ PROFILE = {
     "time_zone": "Asia/Karachi",
     "prices_include_tax": "y",
     "default_tax_rate": "17.5",
+    "negative_stock_policy": "warn",
 }
 
 
@@ -204,3 +205,12 @@ def test_every_settings_screen_marks_settings_as_the_current_area(signed_in, pat
     html = signed_in.get(path).get_data(as_text=True)
     assert '<a href="/settings/business" class="nav-link is-current" aria-current="page">Settings</a>' in html
     assert html.count('aria-current="page"') == 1
+
+
+def test_owner_chooses_to_block_sales_below_zero_stock(signed_in, merchant):
+    assert signed_in.post("/settings/business", {**PROFILE, "negative_stock_policy": "block"}).status_code == 200
+    assert _merchant(merchant).negative_stock_policy == "block"
+    response = signed_in.post("/settings/business", {**PROFILE, "negative_stock_policy": "sometimes"})
+    assert response.status_code == 422
+    assert "Not a valid choice" in field_text(response.get_data(as_text=True), "negative_stock_policy")
+    assert _merchant(merchant).negative_stock_policy == "block"
