@@ -125,10 +125,6 @@ def _before_request() -> Response | None:
     return None
 
 
-def current_counter_id() -> int | None:
-    return g.device.counter_id if g.get("device") else None
-
-
 def current_actor() -> Actor:
     """The signed-in member as the services see them, with place and approver."""
     device = g.get("device")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 PIN_VALIDATORS = [Regexp(r"^[0-9]{4,6}$", message="A PIN is 4 to 6 digits.")]
@@ -42,8 +42,3 @@ class AcceptInviteForm(SetPasswordForm):
 
 class PinForm(FlaskForm):
     pin = PasswordField("PIN", [InputRequired(message="Enter your PIN."), *PIN_VALIDATORS])
-
-
-class ApprovalForm(FlaskForm):
-    approver_id = HiddenField()
-    approver_pin = PasswordField("Supervisor PIN", [InputRequired(), *PIN_VALIDATORS])

@@ -15,6 +15,8 @@ from ismartsync.services.audit import Actor, record_audit
 
 # Incremental runs start this long before the last high-water mark: Shopify's `updated_at` filter has gaps.
 INCREMENTAL_OVERLAP = timedelta(minutes=5)
+# A run that has not finished in this long is dead (a 100k-variant import takes about a minute).
+STALE_AFTER = timedelta(hours=2)
 
 
 class ImportKind:
@@ -60,6 +62,7 @@ def start_import(session: Session, actor: Actor, kind: str | None = None) -> Imp
     connection = session.scalar(select(ShopifyConnection).where(ShopifyConnection.merchant_id == actor.merchant_id))
     if connection is None or not connection.is_connected:
         raise DomainError("Connect your Shopify store first.")
+    fail_stale_runs(session, actor.merchant_id)
     running = session.scalar(
         select(ImportRun).where(
             ImportRun.merchant_id == actor.merchant_id,
@@ -89,10 +92,11 @@ def start_import(session: Session, actor: Actor, kind: str | None = None) -> Imp
     return run
 
 
-def fail_stale_runs(session: Session, older_than: timedelta = timedelta(hours=2)) -> int:
-    """Runs a dead worker left 'running' are marked failed, so a new import can start."""
+def fail_stale_runs(session: Session, merchant_id: int, older_than: timedelta = STALE_AFTER) -> int:
+    """Runs left queued or running by a dead worker or a Redis outage are marked failed, so a new one can start."""
     stale = session.scalars(
         select(ImportRun).where(
+            ImportRun.merchant_id == merchant_id,
             ImportRun.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING]),
             ImportRun.created_at < utcnow() - older_than,
         )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
+from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import (
     ImportRun,
@@ -15,9 +18,10 @@ from ismartsync.models import (
     StockMovement,
     Variant,
 )
+from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod
 from ismartsync.services.audit import Actor
-from ismartsync.services.shopify_sync import map_branch, start_import
+from ismartsync.services.shopify_sync import STALE_AFTER, map_branch, start_import
 from ismartsync.services.stock import ledger_sum
 from tests.sandbox_fixtures import SHOP, TOKEN, http
 
@@ -153,3 +157,23 @@ def test_a_full_import_takes_variants_deleted_in_shopify_out_of_the_catalog(
         )
     )
     assert deleted == gone
+
+
+def test_a_run_left_behind_by_a_dead_worker_does_not_block_the_next_import(connected, merchant, owner):
+    left = ImportRun(
+        merchant_id=merchant.id,
+        kind="full",
+        status=ImportStatus.RUNNING,
+        created_at=utcnow() - STALE_AFTER - timedelta(minutes=1),
+    )
+    fresh = ImportRun(merchant_id=merchant.id, kind="full", status=ImportStatus.QUEUED)
+    db.session.add(left)
+    db.session.commit()
+    run = start_import(db.session, Actor(owner), "full")
+    assert run.id != left.id
+    assert left.status == ImportStatus.FAILED and "start it again" in left.error.lower()
+    db.session.rollback()
+    db.session.add(fresh)
+    db.session.commit()
+    with pytest.raises(DomainError, match="already running"):
+        start_import(db.session, Actor(owner), "full")
