@@ -37,11 +37,14 @@ class PendingJob:
 def enqueue_after_commit(
     session: Session, func: str, *args: Any, queue: str = "default", timeout: int = 120, retries: int = 3
 ) -> None:
-    """Run `func(*args)` once `session` commits; nothing happens if it rolls back."""
+    """Run `func(*args)` once `session` commits; nothing happens if it rolls back; the same job asked twice runs once."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     session.connection()  # begin the transaction now, so its rollback (even with no writes) drops the job
-    session.info.setdefault(_PENDING_KEY, []).append(PendingJob(func, args, queue, timeout, retries))
+    pending = session.info.setdefault(_PENDING_KEY, [])
+    job = PendingJob(func, args, queue, timeout, retries)
+    if job not in pending:  # a sale of five lines asks for one push, not five
+        pending.append(job)
 
 
 def redis_connection(app: Flask | None = None) -> Redis | None:

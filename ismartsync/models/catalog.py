@@ -54,6 +54,8 @@ class Variant(TenantMixin, Base):
     tax_rate_bp: Mapped[int | None]
     pct_code: Mapped[str] = mapped_column(sa.String(8), default="")
     third_schedule: Mapped[bool] = mapped_column(default=False)
+    # Why Shopify will not take stock changes for this item (a bundle, say); empty when it does.
+    sync_skip_reason: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     shopify_updated_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
 

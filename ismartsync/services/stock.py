@@ -1,7 +1,8 @@
 """The stock ledger: the one place that moves branch stock.
 
 Every change is an append-only `StockMovement`, and `StockLevel` (their sum per variant and branch) changes in the
-same transaction under a row lock, so level = sum of movements under any concurrency.
+same transaction under a row lock, so level = sum of movements under any concurrency. A movement at a branch mapped
+to a Shopify location also goes into the sync outbox in that transaction (`services.sync_outbox`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from ismartsync.errors import DomainError
 from ismartsync.models import Branch, Merchant, MovementKind, StockLevel, StockMovement, User, Variant
 from ismartsync.models.base import utcnow
+from ismartsync.services.sync_outbox import queue_movement
 
 # Movements that record what already happened elsewhere: the policy never refuses them.
 _ALWAYS_APPLIED = {MovementKind.OPENING, MovementKind.SHOPIFY, MovementKind.COUNT}
@@ -93,6 +95,7 @@ def record_movement(
     )
     session.add(movement)
     session.flush()
+    queue_movement(session, movement, variant)
     return MovementResult(movement, warning)
 
 

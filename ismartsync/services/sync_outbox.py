@@ -1,0 +1,140 @@
+"""The sync outbox: what Shopify must still be told of our stock movements, and what we know of its side.
+
+The ledger (`services.stock.record_movement`) calls `queue_movement` in the movement's own transaction, so no
+caller can forget Shopify. The invariant the sync keeps, per variant at a mapped branch, is
+
+    Shopify on_hand = our level − the sum of our changes not yet in Shopify (`unsent_sum`)
+
+so any other difference is a change made in Shopify, and our own writes echo back as no difference at all.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ismartsync.models import (
+    InventorySyncState,
+    MovementKind,
+    OutboxStatus,
+    ShopifyLocation,
+    StockMovement,
+    SyncOutboxEntry,
+    Variant,
+)
+from ismartsync.models.sync import UNSENT
+from ismartsync.queue import enqueue_after_commit
+
+PUSH_JOB = "jobs.sync.push_stock"
+# Movements that came from Shopify (or mirror what it already has) are never sent back.
+NOT_PUSHED = frozenset({MovementKind.SHOPIFY, MovementKind.OPENING})
+# Shopify has no "sale" reason; these are its names for what each movement is (reference/shopify.md §2.5).
+REASONS: dict[str, str] = {
+    MovementKind.SALE: "correction",
+    MovementKind.RETURN: "restock",
+    MovementKind.TRANSFER_OUT: "movement_created",
+    MovementKind.TRANSFER_IN: "movement_received",
+    MovementKind.ADJUSTMENT: "correction",
+    MovementKind.COUNT: "cycle_count_available",
+    MovementKind.FULFILMENT: "correction",
+}
+
+
+def mapped_location_id(session: Session, branch_id: int) -> str | None:
+    """The Shopify location GID linked to this branch, if any."""
+    return session.scalar(
+        select(ShopifyLocation.shopify_id).where(ShopifyLocation.branch_id == branch_id, ShopifyLocation.active)
+    )
+
+
+def syncs_stock(variant: Variant) -> bool:
+    """Whether Shopify keeps a quantity for this variant that we may change."""
+    return bool(variant.tracked and variant.inventory_item_id and not variant.sync_skip_reason)
+
+
+def queue_movement(session: Session, movement: StockMovement, variant: Variant) -> SyncOutboxEntry | None:
+    """Add the movement to the outbox if Shopify must hear of it, and have it pushed after the commit."""
+    if movement.kind in NOT_PUSHED or not syncs_stock(variant):
+        return None
+    location_id = mapped_location_id(session, movement.branch_id)
+    if location_id is None:
+        return None
+    entry = SyncOutboxEntry(
+        merchant_id=movement.merchant_id,
+        movement_id=movement.id,
+        variant_id=movement.variant_id,
+        branch_id=movement.branch_id,
+        inventory_item_id=variant.inventory_item_id,
+        location_id=location_id,
+        kind=movement.kind,
+        delta=movement.delta,
+        quantity_after=movement.quantity_after,
+        reference=movement.reference or f"gid://ismartsync/StockMovement/{movement.id}",
+    )
+    session.add(entry)
+    enqueue_push(session, movement.merchant_id)
+    return entry
+
+
+def enqueue_push(session: Session, merchant_id: int) -> None:
+    """Push the merchant's outbox once this transaction commits (the sweeper covers a lost job)."""
+    enqueue_after_commit(session, PUSH_JOB, merchant_id, queue="shopify", timeout=300, retries=0)
+
+
+def unsent_sum(session: Session, variant_id: int, branch_id: int) -> int:
+    """Our changes to this variant at this branch that Shopify does not have yet."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(SyncOutboxEntry.delta), 0)).where(
+            SyncOutboxEntry.variant_id == variant_id,
+            SyncOutboxEntry.branch_id == branch_id,
+            SyncOutboxEntry.status.in_(UNSENT),
+        )
+    )
+    return int(total or 0)
+
+
+def is_sending(session: Session, variant_id: int, branch_id: int) -> bool:
+    """A batch with this pair is on its way: Shopify may or may not have it yet."""
+    return (
+        session.scalar(
+            select(SyncOutboxEntry.id)
+            .where(
+                SyncOutboxEntry.variant_id == variant_id,
+                SyncOutboxEntry.branch_id == branch_id,
+                SyncOutboxEntry.status == OutboxStatus.SENDING,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def sync_state(
+    session: Session, merchant_id: int, variant_id: int, branch_id: int, *, lock: bool = False
+) -> InventorySyncState:
+    """The pair's sync state, created if missing; `lock` holds it (FOR UPDATE) until the transaction ends."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(InventorySyncState)
+        .values(merchant_id=merchant_id, variant_id=variant_id, branch_id=branch_id, version=0)
+        .on_conflict_do_nothing(index_elements=["variant_id", "branch_id"])
+    )
+    query = select(InventorySyncState).where(
+        InventorySyncState.variant_id == variant_id, InventorySyncState.branch_id == branch_id
+    )
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def state_versions(session: Session, merchant_id: int, branch_id: int | None = None) -> dict[tuple[int, int], int]:
+    """Every known pair's version (for a reader to compare before and after an API read)."""
+    query = select(InventorySyncState.variant_id, InventorySyncState.branch_id, InventorySyncState.version).where(
+        InventorySyncState.merchant_id == merchant_id
+    )
+    if branch_id is not None:
+        query = query.where(InventorySyncState.branch_id == branch_id)
+    return {(v, b): version for v, b, version in session.execute(query)}
