@@ -78,6 +78,8 @@ class SyncBatch(TenantMixin, Base):
     reason: Mapped[str] = mapped_column(sa.String(32))
     reference: Mapped[str] = mapped_column(sa.String(200))  # the referenceDocumentUri sent
     idempotency_key: Mapped[str] = mapped_column(sa.String(64))
+    # The exact variables sent, stored with the key before sending: a retry sends the same bytes under the same key.
+    request: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(sa.String(16), default=BatchStatus.SENDING)
     changes: Mapped[int] = mapped_column(default=0)
     attempts: Mapped[int] = mapped_column(default=0)

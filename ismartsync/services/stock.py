@@ -36,7 +36,7 @@ class MovementResult:
     warning: str | None = None
 
 
-def _locked_level(session: Session, merchant_id: int, variant_id: int, branch_id: int) -> StockLevel:
+def locked_level(session: Session, merchant_id: int, variant_id: int, branch_id: int) -> StockLevel:
     """The level row, created if missing, locked for this transaction (SELECT … FOR UPDATE)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -71,7 +71,7 @@ def record_movement(
     """
     if variant.merchant_id != branch.merchant_id:
         raise ValueError("variant and branch belong to different merchants")
-    level = _locked_level(session, branch.merchant_id, variant.id, branch.id)
+    level = locked_level(session, branch.merchant_id, variant.id, branch.id)
     after = level.quantity + delta
     warning = None
     if delta < 0 and after < 0 and kind not in _ALWAYS_APPLIED:

@@ -1,8 +1,8 @@
 """Two-way stock sync: outbox, batches, per-pair sync state, webhook deliveries, reconciliations and drift.
 
-Revision ID: 65906c6bc9a9
+Revision ID: d038e44a501d
 Revises: f893e3403930
-Create Date: 2026-11-27 15:57:48.980656
+Create Date: 2026-11-27 16:00:14.236357
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '65906c6bc9a9'
+revision = 'd038e44a501d'
 down_revision = 'f893e3403930'
 branch_labels = None
 depends_on = None
@@ -23,6 +23,7 @@ def upgrade():
     sa.Column('reason', sa.String(length=32), nullable=False),
     sa.Column('reference', sa.String(length=200), nullable=False),
     sa.Column('idempotency_key', sa.String(length=64), nullable=False),
+    sa.Column('request', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('changes', sa.Integer(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
