@@ -60,6 +60,10 @@ class Settings:
     shopify_client_id: str | None = field(default_factory=lambda: _env("SHOPIFY_CLIENT_ID"))
     shopify_client_secret: str | None = field(default_factory=lambda: _env("SHOPIFY_CLIENT_SECRET"))
     shopify_scopes: str = field(default_factory=lambda: _env("SHOPIFY_SCOPES", SHOPIFY_SCOPES))
+    # Periodic work (jobs/scheduler.py): the sync sweeper, scheduled reconciliations, incremental catalog imports.
+    sync_sweep_seconds: int = field(default_factory=lambda: int(_env("SYNC_SWEEP_SECONDS", "30")))
+    reconcile_interval_minutes: int = field(default_factory=lambda: int(_env("RECONCILE_INTERVAL_MINUTES", "60")))
+    shopify_incremental_minutes: int = field(default_factory=lambda: int(_env("SHOPIFY_INCREMENTAL_MINUTES", "15")))
 
     def flask_config(self) -> dict[str, Any]:
         """The settings as Flask and its extensions expect them."""
@@ -85,6 +89,9 @@ class Settings:
             "SHOPIFY_CLIENT_ID": self.shopify_client_id,
             "SHOPIFY_CLIENT_SECRET": self.shopify_client_secret,
             "SHOPIFY_SCOPES": self.shopify_scopes,
+            "SYNC_SWEEP_SECONDS": self.sync_sweep_seconds,
+            "RECONCILE_INTERVAL_MINUTES": self.reconcile_interval_minutes,
+            "SHOPIFY_INCREMENTAL_MINUTES": self.shopify_incremental_minutes,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": secure_cookies,
