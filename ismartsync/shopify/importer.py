@@ -94,3 +94,32 @@ def on_hand_levels(client: GraphQLClient, item_ids: list[str]) -> Iterator[dict[
                 continue
             for level in (item.get("inventoryLevels") or {}).get("nodes") or []:
                 yield {**level, "item": {"id": item["id"]}}
+
+
+# Single records, read again when a webhook says they changed.
+
+
+def product_with_variants(client: GraphQLClient, product_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The product (None once deleted) and every variant of it, each shaped like a ProductVariantsPage node."""
+    variants: list[dict[str, Any]] = []
+    after = None
+    while True:
+        product = client.query("ProductWithVariants", {"id": product_id, "after": after})["product"]
+        if product is None:
+            return None, []
+        page = product.pop("variants")
+        variants += [{**node, "product": product} for node in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return product, variants
+        after = page["pageInfo"]["endCursor"]
+
+
+def inventory_items(client: GraphQLClient, item_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    """Item gid → its node (`tracked`, levels), or None for an item Shopify no longer has; at most 50 ids."""
+    nodes = client.query("VariantInventoryLevels", {"itemIds": item_ids})["nodes"]
+    return dict(zip(item_ids, nodes, strict=True))
+
+
+def customer(client: GraphQLClient, customer_id: str) -> dict[str, Any] | None:
+    """A customer shaped like a CustomersPage node, or None once deleted."""
+    return client.query("Customer", {"id": customer_id})["customer"]
