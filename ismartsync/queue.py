@@ -37,7 +37,7 @@ class PendingJob:
 def enqueue_after_commit(
     session: Session, func: str, *args: Any, queue: str = "default", timeout: int = 120, retries: int = 3
 ) -> None:
-    """Run `func(*args)` once `session` commits; nothing happens if it rolls back; the same job asked twice runs once."""
+    """Run `func(*args)` once `session` commits, once however often it is asked; nothing if it rolls back."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     session.connection()  # begin the transaction now, so its rollback (even with no writes) drops the job

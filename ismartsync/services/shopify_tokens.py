@@ -103,9 +103,11 @@ def client_for(
 ) -> ShopifyClient:
     """A GraphQL client for the connection's shop, with a token good for at least five more minutes."""
     from ismartsync.queue import redis_connection
-    from ismartsync.shopify.client import ShopifyClient
+    from ismartsync.shopify.client import ShopifyClient, read_timeout
 
     app = app or current_app_settings()
     token = access_token_for(session, connection, app=app)
     options.setdefault("redis", redis_connection())
+    if seconds := current_app.config.get("SHOPIFY_TIMEOUT_SECONDS"):
+        options.setdefault("timeout", read_timeout(float(seconds)))
     return ShopifyClient(connection.shop_domain, token, api_base_template=app.api_base, **options)

@@ -10,7 +10,9 @@ so any other difference is a change made in Shopify, and our own writes echo bac
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Iterable
+
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -138,3 +140,16 @@ def state_versions(session: Session, merchant_id: int, branch_id: int | None = N
     if branch_id is not None:
         query = query.where(InventorySyncState.branch_id == branch_id)
     return {(v, b): version for v, b, version in session.execute(query)}
+
+
+def versions_of(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """The versions of some (variant id, branch id) pairs; a pair with no state yet is at version 0."""
+    keys = list(keys)
+    found: dict[tuple[int, int], int] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        query = select(InventorySyncState.variant_id, InventorySyncState.branch_id, InventorySyncState.version).where(
+            tuple_(InventorySyncState.variant_id, InventorySyncState.branch_id).in_(chunk)
+        )
+        found.update({(v, b): version for v, b, version in session.execute(query)})
+    return {key: found.get(key, 0) for key in keys}

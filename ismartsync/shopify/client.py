@@ -41,6 +41,12 @@ from ismartsync.shopify.version import API_VERSION
 log = logging.getLogger("ismartsync.shopify")
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5, read=30, write=30, pool=5)
+
+
+def read_timeout(seconds: float) -> httpx.Timeout:
+    """A timeout waiting at most `seconds` for Shopify's answer (the setting SHOPIFY_TIMEOUT_SECONDS)."""
+    return httpx.Timeout(connect=min(5.0, seconds), read=seconds, write=seconds, pool=5)
+
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$")
 # Mutations without @idempotent that may still be re-sent after an answer that never came: activating an item that
 # is already stocked changes nothing, and a duplicate bulk export only costs Shopify some work.
@@ -297,4 +303,4 @@ def _redis(url: str) -> Redis:
     return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 
 
-__all__ = ["DEFAULT_TIMEOUT", "ShopifyClient", "ShopifyError"]
+__all__ = ["DEFAULT_TIMEOUT", "ShopifyClient", "ShopifyError", "read_timeout"]

@@ -123,3 +123,18 @@ def inventory_items(client: GraphQLClient, item_ids: list[str]) -> dict[str, dic
 def customer(client: GraphQLClient, customer_id: str) -> dict[str, Any] | None:
     """A customer shaped like a CustomersPage node, or None once deleted."""
     return client.query("Customer", {"id": customer_id})["customer"]
+
+
+def location_levels(client: GraphQLClient, location_id: str) -> Iterator[dict[str, Any]]:
+    """Every inventory level at one location, shaped like bulk lines (`item`, `location`, `quantities`)."""
+    after = None
+    while True:
+        data = client.query("LocationInventoryLevels", {"locationId": location_id, "after": after})
+        connection = (data.get("location") or {}).get("inventoryLevels")
+        if connection is None:
+            return
+        for level in connection["nodes"]:
+            yield {**level, "location": {"id": location_id}}
+        if not connection["pageInfo"]["hasNextPage"]:
+            return
+        after = connection["pageInfo"]["endCursor"]

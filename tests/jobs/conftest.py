@@ -1,3 +1,4 @@
 """Fixtures for the job tests: the Shopify jobs need our app pointed at a sandbox."""
 
 from tests.shopify.fixtures import sandbox, shopify_app, start_sandbox, use_sandbox  # noqa: F401
+from tests.shopify.synced import synced  # noqa: F401

@@ -1,0 +1,106 @@
+"""A merchant whose store is connected, imported and whose branch is linked to a Shopify location with stock.
+
+Fixtures and helpers for the stock-sync tests (jobs, views, benchmarks import them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from ismartsync.extensions import db
+from ismartsync.models import (
+    Branch,
+    ImportStatus,
+    ShopifyConnection,
+    ShopifyLocation,
+    StockLevel,
+    Variant,
+)
+from ismartsync.models.shopify import AuthMethod
+from ismartsync.services.audit import Actor
+from ismartsync.services.shopify_sync import map_branch, start_import
+from tests.sandbox_fixtures import SHOP, TOKEN, RunningSandbox
+
+
+@dataclass
+class Synced:
+    sandbox: RunningSandbox
+    merchant_id: int
+    branch: Branch
+    location: ShopifyLocation
+
+    @property
+    def location_number(self) -> str:
+        return self.location.shopify_id.rsplit("/", 1)[1]
+
+    def variants(self, count: int = 5) -> list[Variant]:
+        """Tracked variants stocked at the branch, with some stock."""
+        return list(
+            db.session.scalars(
+                sa.select(Variant)
+                .join(StockLevel, StockLevel.variant_id == Variant.id)
+                .where(
+                    StockLevel.branch_id == self.branch.id,
+                    StockLevel.quantity > 5,
+                    Variant.tracked.is_(True),
+                )
+                .order_by(Variant.id)
+                .limit(count)
+            )
+        )
+
+    def shopify_level(self, variant: Variant) -> dict[str, Any]:
+        number = variant.inventory_item_id.rsplit("/", 1)[1]
+        rows = self.sandbox.control(
+            "GET", f"/shops/{SHOP}/inventory?inventory_item_id={number}&location_id={self.location_number}"
+        )
+        rows = rows if isinstance(rows, list) else rows.get("levels", rows.get("inventory", []))
+        assert len(rows) == 1, rows
+        return rows[0]
+
+    def shopify_on_hand(self, variant: Variant) -> int:
+        return int(self.shopify_level(variant)["on_hand"])
+
+    def set_in_shopify(self, variant: Variant, on_hand: int) -> None:
+        """Someone changes the quantity in Shopify's admin."""
+        number = variant.inventory_item_id.rsplit("/", 1)[1]
+        self.sandbox.control(
+            "POST",
+            f"/shops/{SHOP}/inventory",
+            {"inventory_item_id": number, "location_id": self.location_number, "on_hand": on_hand},
+        )
+
+
+def connect_and_import(sandbox: RunningSandbox, merchant: Any, owner: Any, branch: Branch, run_jobs: Any) -> Synced:
+    connection = ShopifyConnection(
+        merchant=merchant, shop_domain=SHOP, auth_method=AuthMethod.ADMIN_TOKEN, access_token=TOKEN, shop_name="Zari"
+    )
+    db.session.add(connection)
+    db.session.commit()
+    _import(owner, run_jobs)
+    location = db.session.scalars(
+        sa.select(ShopifyLocation)
+        .where(ShopifyLocation.merchant_id == merchant.id, ShopifyLocation.active)
+        .order_by(ShopifyLocation.id)
+    ).first()
+    map_branch(db.session, Actor(owner), branch, location)
+    db.session.commit()
+    _import(owner, run_jobs, "full")
+    return Synced(sandbox, merchant.id, branch, location)
+
+
+def _import(owner: Any, run_jobs: Any, kind: str | None = None) -> None:
+    run = start_import(db.session, Actor(owner), kind)
+    db.session.commit()
+    run_jobs("shopify")
+    db.session.refresh(run)
+    assert run.status == ImportStatus.SUCCEEDED, run.error
+
+
+@pytest.fixture
+def synced(sandbox, shopify_app, merchant, owner, branch, run_jobs) -> Synced:
+    return connect_and_import(sandbox, merchant, owner, branch, run_jobs)
