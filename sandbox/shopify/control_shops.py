@@ -91,11 +91,15 @@ def uninstall(sb: Sandbox, shop: ShopState) -> Response:
 @bp.route("/inventory", methods=["GET", "POST"])
 @with_shop
 def inventory(sb: Sandbox, shop: ShopState) -> Response:
-    """GET: levels (filter by variant_id, inventory_item_id, sku, location_id); POST: set available or on_hand."""
+    """GET: levels (filter by variant_id, inventory_item_id, sku, location_id); POST: set available or on_hand, or
+    change on_hand by `adjust_on_hand` (atomically, as a merchant's "+n" in the admin)."""
     if request.method == "POST":
         data = body()
         variant, location = admin.find_variant(shop, data), admin.find_location(shop, data)
-        admin.set_stock(sb, shop, variant, location, available=data.get("available"), on_hand=data.get("on_hand"))
+        on_hand = data.get("on_hand")
+        if data.get("adjust_on_hand") is not None:
+            on_hand = shop.stock.get(variant.idx, location.idx, "on_hand") + int(data["adjust_on_hand"])
+        admin.set_stock(sb, shop, variant, location, available=data.get("available"), on_hand=on_hand)
         return jsonify(level_json(shop, variant, location))
     args = request.args.to_dict()
     variants = (

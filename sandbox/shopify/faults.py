@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ class FaultRule:
     operation: str | None = None
     delay_ms: int | None = None
     apply: bool = False
+    probability: float = 1.0
     id: int = 0
     hits: int = field(default=0)
 
@@ -47,6 +49,7 @@ class Faults:
         self.rules: list[FaultRule] = []
         self.lock = threading.Lock()
         self.ids = itertools.count(1)
+        self.random = random.Random(0)
 
     def add(self, spec: dict[str, Any]) -> FaultRule:
         mode = str(spec.get("mode", ""))
@@ -62,9 +65,14 @@ class Faults:
             operation=spec.get("operation"),
             delay_ms=spec.get("delay_ms"),
             apply=bool(spec.get("apply", False)),
+            probability=float(spec.get("probability", 1.0)),
             id=next(self.ids),
         )
+        if not 0 < rule.probability <= 1:
+            raise ValueError("probability must be above 0 and at most 1")
         with self.lock:
+            if "seed" in spec:
+                self.random.seed(spec["seed"])
             self.rules.append(rule)
         return rule
 
@@ -73,6 +81,8 @@ class Faults:
         with self.lock:
             for rule in self.rules:
                 if rule.count > 0 and rule.matches(target, names):
+                    if rule.probability < 1 and self.random.random() >= rule.probability:
+                        continue
                     rule.count -= 1
                     rule.hits += 1
                     if rule.count == 0:

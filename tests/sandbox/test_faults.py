@@ -64,3 +64,12 @@ def test_timeout_after_applying_leaves_the_change_recorded(shopify_sandbox: Runn
 
     assert retry["data"]["inventoryAdjustQuantities"]["userErrors"] == []
     assert state.stock.get(variant.idx, 0, "on_hand") == before - 1
+
+
+def test_a_fault_with_a_probability_hits_about_that_share_of_requests(shopify_sandbox: RunningSandbox) -> None:
+    shopify_sandbox.control("POST", "/faults", {"mode": "503", "count": 1000, "probability": 0.2, "seed": 7})
+
+    statuses = [shopify_sandbox.graphql(QUERY).status for _ in range(200)]
+
+    assert 20 <= statuses.count(503) <= 60
+    assert statuses.count(200) == 200 - statuses.count(503)

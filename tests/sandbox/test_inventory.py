@@ -190,3 +190,13 @@ def test_move_between_states_keeps_on_hand(shopify_sandbox: RunningSandbox) -> N
         f"/shops/{SHOP}/inventory?inventory_item_id={level['inventory_item_id']}&location_id={level['location_id']}",
     )["levels"][0]
     assert (after["available"], after["damaged"]) == (level["available"] - 1, 1)
+
+
+def test_the_control_api_adjusts_on_hand_by_a_delta(shopify_sandbox: RunningSandbox) -> None:
+    level = shopify_sandbox.control("GET", f"/shops/{SHOP}/inventory?limit=1")["levels"][0]
+    target = {"inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"]}
+
+    after = shopify_sandbox.control("POST", f"/shops/{SHOP}/inventory", {**target, "adjust_on_hand": -3})
+
+    assert after["on_hand"] == level["on_hand"] - 3
+    assert after["available"] == level["available"] - 3
