@@ -64,6 +64,10 @@ class Settings:
     sync_sweep_seconds: int = field(default_factory=lambda: int(_env("SYNC_SWEEP_SECONDS", "30")))
     reconcile_interval_minutes: int = field(default_factory=lambda: int(_env("RECONCILE_INTERVAL_MINUTES", "60")))
     shopify_incremental_minutes: int = field(default_factory=lambda: int(_env("SHOPIFY_INCREMENTAL_MINUTES", "15")))
+    # A stock batch with no news for this long died with its worker and is sent again (same key).
+    sync_stale_seconds: int = field(default_factory=lambda: int(_env("SYNC_STALE_SECONDS", "180")))
+    # How long to wait for Shopify's answer before giving up on one attempt.
+    shopify_timeout_seconds: float = field(default_factory=lambda: float(_env("SHOPIFY_TIMEOUT_SECONDS", "30")))
 
     def flask_config(self) -> dict[str, Any]:
         """The settings as Flask and its extensions expect them."""
@@ -92,6 +96,8 @@ class Settings:
             "SYNC_SWEEP_SECONDS": self.sync_sweep_seconds,
             "RECONCILE_INTERVAL_MINUTES": self.reconcile_interval_minutes,
             "SHOPIFY_INCREMENTAL_MINUTES": self.shopify_incremental_minutes,
+            "SYNC_STALE_SECONDS": self.sync_stale_seconds,
+            "SHOPIFY_TIMEOUT_SECONDS": self.shopify_timeout_seconds,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": secure_cookies,

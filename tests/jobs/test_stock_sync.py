@@ -170,18 +170,17 @@ def test_a_sale_while_shopify_is_down_waits_and_is_applied_once_when_it_returns(
     assert synced.shopify_on_hand(variant) == before - 1
 
 
-def test_a_timeout_after_shopify_applied_is_resent_with_the_same_key_and_applied_once(synced, run_jobs, app):
+def test_a_timeout_after_shopify_applied_is_resent_with_the_same_key_and_applied_once(
+    synced, run_jobs, app, monkeypatch
+):
     variant = synced.variants(1)[0]
     before = synced.shopify_on_hand(variant)
-    app.config["SHOPIFY_TIMEOUT_SECONDS"] = 0.5
-    try:
-        synced.sandbox.control(
-            "POST", "/faults", {"mode": "timeout", "apply": True, "delay_ms": 1500, "operation": "InventoryAdjust"}
-        )
-        _sell(synced, variant, 1)
-        run_jobs("shopify")
-    finally:
-        app.config.pop("SHOPIFY_TIMEOUT_SECONDS")
+    monkeypatch.setitem(app.config, "SHOPIFY_TIMEOUT_SECONDS", 0.5)
+    synced.sandbox.control(
+        "POST", "/faults", {"mode": "timeout", "apply": True, "delay_ms": 1500, "operation": "InventoryAdjust"}
+    )
+    _sell(synced, variant, 1)
+    run_jobs("shopify")
 
     assert synced.shopify_on_hand(variant) == before - 1
     [entry] = _entries(variant)
@@ -191,24 +190,20 @@ def test_a_timeout_after_shopify_applied_is_resent_with_the_same_key_and_applied
     assert record["applied"] and record["replays"] >= 1
 
 
-def test_a_batch_left_sending_by_a_dead_worker_is_taken_over_with_its_key(synced, run_jobs, app):
+def test_a_batch_left_sending_by_a_dead_worker_is_taken_over_with_its_key(synced, run_jobs, app, monkeypatch):
     variant = synced.variants(1)[0]
     before = synced.shopify_on_hand(variant)
-    app.config["SYNC_STALE_SECONDS"] = 1
-    try:
-        record_movement(db.session, variant=variant, branch=synced.branch, delta=-1, kind=MovementKind.SALE)
-        # The worker claims the batch and dies before sending (the push job of this commit is dropped).
-        db.session.flush()
-        batch = claim_batch(
-            db.session, synced.merchant_id, now=utcnow() - timedelta(seconds=5), stale_after=timedelta(1)
-        )
-        db.session.info.clear()
-        db.session.commit()
-        key = batch.idempotency_key
-        sync.sweep()
-        run_jobs("shopify")
-    finally:
-        app.config.pop("SYNC_STALE_SECONDS")
+    monkeypatch.setitem(app.config, "SYNC_STALE_SECONDS", 1)
+    record_movement(db.session, variant=variant, branch=synced.branch, delta=-1, kind=MovementKind.SALE)
+    # A worker claims the batch and dies before sending (the push job of this commit is dropped with it).
+    db.session.flush()
+    claimed_at = utcnow() - timedelta(seconds=5)
+    batch = claim_batch(db.session, synced.merchant_id, now=claimed_at, stale_after=timedelta(seconds=1))
+    db.session.info.clear()
+    db.session.commit()
+    key = batch.idempotency_key
+    sync.sweep()
+    run_jobs("shopify")
 
     db.session.expire_all()
     assert (batch.status, batch.idempotency_key, batch.attempts) == (BatchStatus.APPLIED, key, 2)
