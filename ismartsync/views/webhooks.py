@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ismartsync.extensions import csrf, db
 from ismartsync.services import shopify_connection as connections
+from ismartsync.services import shopify_webhooks
 from ismartsync.shopify.oauth import ShopifyApp, verify_webhook_hmac
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -17,7 +18,8 @@ log = logging.getLogger(__name__)
 @bp.post("/shopify")
 @csrf.exempt
 def shopify() -> Response:
-    """401 for a bad signature (Shopify's compliance check expects exactly that), else 200 quickly."""
+    """401 for a bad signature (Shopify's compliance check expects exactly that); else store it once, queue its
+    processing and answer 200 at once: nothing here calls Shopify."""
     raw = request.get_data(cache=True)
     shop = request.headers.get("X-Shopify-Shop-Domain", "")
     topic = request.headers.get("X-Shopify-Topic", "")
@@ -34,10 +36,25 @@ def shopify() -> Response:
     if signer is None:
         log.warning("shopify webhook with a bad signature", extra={"fields": {"shop": shop, "topic": topic}})
         return Response("invalid signature", status=401, mimetype="text/plain")
-    if topic == "app/uninstalled":
+    webhook_id = request.headers.get("X-Shopify-Webhook-Id", "")
+    if not webhook_id:
+        # Shopify always sends one; without it a retry could not be told from a new event.
+        log.warning("shopify webhook without a webhook id", extra={"fields": {"shop": shop, "topic": topic}})
+        return Response("missing X-Shopify-Webhook-Id", status=400, mimetype="text/plain")
+    event = shopify_webhooks.store_delivery(
+        db.session,
+        shop=shop,
+        topic=topic,
+        webhook_id=webhook_id,
+        event_id=request.headers.get("X-Shopify-Event-Id", ""),
+        api_version=request.headers.get("X-Shopify-API-Version", ""),
+        triggered_at=request.headers.get("X-Shopify-Triggered-At"),
+        payload=raw.decode("utf-8", errors="replace"),
+    )
+    if topic == "app/uninstalled":  # Shopify has already revoked our tokens: say so at once (a repeat is harmless)
         revoked = connections.revoke_on_uninstall(db.session, shop, signed_by=signer, app=app)
-        db.session.commit()
         log.info("shopify app uninstalled", extra={"fields": {"shop": shop, "revoked": len(revoked)}})
-    # Issue 4 stores every other delivery (deduplicated on X-Shopify-Webhook-Id) and hands it to a job; until then
-    # they are acknowledged and dropped, and the periodic import catches up on what they announced.
+    db.session.commit()
+    if event is None:
+        log.info("shopify webhook repeated", extra={"fields": {"shop": shop, "topic": topic, "id": webhook_id}})
     return Response("ok", status=200, mimetype="text/plain")

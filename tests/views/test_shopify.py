@@ -292,7 +292,12 @@ def test_other_webhook_topics_are_acknowledged_and_change_nothing(signed_in, mer
     signed_in.post("/shopify/token", {"paste-shop": SHOP, "paste-access_token": TOKEN})
     body = b'{"id": 1}'
     signature = base64.b64encode(hmac.new(CLIENT_SECRET.encode(), body, hashlib.sha256).digest()).decode()
-    headers = {"X-Shopify-Topic": "products/update", "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Hmac-Sha256": signature}
+    headers = {
+        "X-Shopify-Topic": "products/update",
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-Hmac-Sha256": signature,
+        "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+    }
     assert client.post("/webhooks/shopify", data=body, headers=headers).status_code == 200
     assert saved_connection(merchant).is_connected
 

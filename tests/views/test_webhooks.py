@@ -1,0 +1,147 @@
+"""POST /webhooks/shopify: a signed delivery is stored once and queued once; bad signatures, repeats, rotated
+secrets, shops nobody connected and deliveries without a webhook id."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from ismartsync import queue
+from ismartsync.extensions import db
+from ismartsync.models import ShopifyConnection, WebhookEvent, WebhookStatus
+from ismartsync.models.shopify import AuthMethod, ConnectionStatus
+from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET, OTHER_SHOP, SHOP, TOKEN
+from tests.shopify.webhooks import PRODUCT_BODY, deliver, signature
+
+PROCESS = "jobs.webhooks.process_webhook"
+BODY = PRODUCT_BODY
+
+
+@pytest.fixture(autouse=True)
+def our_app(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SHOPIFY_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setitem(app.config, "SHOPIFY_CLIENT_SECRET", CLIENT_SECRET)
+
+
+@pytest.fixture
+def jobs(monkeypatch) -> list[queue.PendingJob]:
+    """The jobs each commit asks for, recorded instead of run: these tests are about intake only."""
+    asked: list[queue.PendingJob] = []
+    monkeypatch.setattr(queue, "_dispatch", lambda app, pending: asked.extend(pending))
+    return asked
+
+
+@pytest.fixture
+def connected(merchant) -> ShopifyConnection:
+    connection = ShopifyConnection(
+        merchant=merchant, shop_domain=SHOP, auth_method=AuthMethod.OAUTH, access_token=TOKEN, shop_name="Zari Demo"
+    )
+    db.session.add(connection)
+    db.session.commit()
+    return connection
+
+
+def stored() -> list[WebhookEvent]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)))
+
+
+def test_a_signed_delivery_is_stored_and_queued(client, connected, merchant, jobs):
+    response = deliver(client)
+
+    assert response.status_code == 200
+    (event,) = stored()
+    assert (event.merchant_id, event.shop_domain, event.topic) == (merchant.id, SHOP, "products/update")
+    assert (event.webhook_id, event.event_id, event.api_version) == ("wh-1", "ev-1", "2026-07")
+    assert event.triggered_at == datetime(2026, 11, 27, 10, 15, 30, 123000, tzinfo=UTC)
+    assert event.payload == BODY and event.status == WebhookStatus.RECEIVED and event.attempts == 0
+    assert [(j.func, j.args, j.queue) for j in jobs] == [(PROCESS, (event.id,), "shopify")]
+    assert jobs[0].retries == 3
+
+
+def test_a_bad_signature_is_refused_and_nothing_is_stored(client, connected, jobs):
+    response = deliver(client, secret="not-our-secret")
+
+    assert response.status_code == 401
+    assert stored() == [] and jobs == []
+
+
+def test_a_body_changed_after_signing_is_refused(client, connected, jobs):
+    response = deliver(client, BODY, **{"X-Shopify-Hmac-Sha256": signature(BODY.replace("Lawn", "Silk").encode())})
+
+    assert response.status_code == 401
+    assert stored() == [] and jobs == []
+
+
+def test_the_same_webhook_delivered_twice_is_stored_and_queued_once(client, connected, jobs):
+    assert deliver(client).status_code == 200
+    assert deliver(client).status_code == 200
+
+    assert len(stored()) == 1
+    assert len(jobs) == 1
+
+
+def test_another_webhook_id_is_another_delivery(client, connected, jobs):
+    deliver(client, webhook_id="wh-1")
+    deliver(client, webhook_id="wh-2")
+
+    assert [e.webhook_id for e in stored()] == ["wh-1", "wh-2"]
+    assert len(jobs) == 2
+
+
+def test_a_delivery_signed_with_the_previous_secret_is_accepted(app, client, connected, jobs, monkeypatch):
+    monkeypatch.setitem(app.config, "SHOPIFY_CLIENT_SECRET", "the-new-secret")
+    monkeypatch.setitem(app.config, "SHOPIFY_PREVIOUS_CLIENT_SECRET", CLIENT_SECRET)
+
+    assert deliver(client, secret=CLIENT_SECRET).status_code == 200
+    assert deliver(client, webhook_id="wh-2", secret="the-new-secret").status_code == 200
+    assert len(stored()) == 2 and len(jobs) == 2
+
+
+def test_a_delivery_for_a_shop_nobody_connected_is_kept_as_ignored(client, connected, jobs):
+    response = deliver(client, shop=OTHER_SHOP)
+
+    assert response.status_code == 200
+    (event,) = stored()
+    assert (event.merchant_id, event.status, event.shop_domain) == (None, WebhookStatus.IGNORED, OTHER_SHOP)
+    assert jobs == []
+
+
+def test_a_delivery_for_a_disconnected_store_is_kept_as_ignored(client, connected, jobs):
+    connected.status = ConnectionStatus.DISCONNECTED
+    db.session.commit()
+
+    assert deliver(client).status_code == 200
+    assert [e.status for e in stored()] == [WebhookStatus.IGNORED] and jobs == []
+
+
+def test_a_delivery_without_a_webhook_id_is_refused(client, connected, jobs):
+    response = deliver(client, **{"X-Shopify-Webhook-Id": None})
+
+    assert response.status_code == 400
+    assert stored() == [] and jobs == []
+
+
+def test_uninstall_is_stored_as_processed_and_revokes_at_once(client, connected, merchant, jobs):
+    body = json.dumps({"id": 1, "myshopify_domain": SHOP})
+
+    assert deliver(client, body, topic="app/uninstalled").status_code == 200
+    assert deliver(client, body, topic="app/uninstalled").status_code == 200  # Shopify's retry
+
+    (event,) = stored()
+    assert (event.merchant_id, event.status) == (merchant.id, WebhookStatus.PROCESSED)
+    assert event.processed_at is not None
+    db.session.refresh(connected)
+    assert connected.status == ConnectionStatus.REVOKED
+    assert jobs == []
+
+
+def test_deliveries_are_not_shared_between_shops(client, connected, jobs):
+    deliver(client, webhook_id="same-id")
+    deliver(client, webhook_id="same-id", shop=OTHER_SHOP)
+
+    count = db.session.scalar(select(func.count()).select_from(WebhookEvent))
+    assert count == 2 and len(jobs) == 1
