@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 PROCESSED, IGNORED = WebhookStatus.PROCESSED, WebhookStatus.IGNORED
 
 
+class BadPayload(ValueError):
+    """Shopify's payload lacks what the topic promises: trying again would not help."""
+
+
 class Delivery:
     """The event being processed, its parsed payload, and a Shopify client opened only if a handler needs one."""
 
@@ -39,6 +43,7 @@ class Delivery:
             if connection is None or not connection.is_connected:
                 raise NotConnected("The Shopify store is no longer connected.")
             self._client = client_for(db.session, connection)
+            db.session.commit()  # a renewed token is saved at once, whatever happens to the handler's work
         return self._client
 
     def gid(self, kind: str, key: str = "id") -> str:
@@ -46,7 +51,10 @@ class Delivery:
         given = str(self.payload.get("admin_graphql_api_id") or "")
         if key == "id" and given.startswith(f"gid://shopify/{kind}/"):
             return given
-        return f"gid://shopify/{kind}/{int(self.payload[key])}"
+        try:
+            return f"gid://shopify/{kind}/{int(self.payload[key])}"
+        except (KeyError, TypeError, ValueError):
+            raise BadPayload(f"The payload has no {key} of a {kind}.") from None
 
     @property
     def triggered_at(self) -> str | None:
@@ -165,7 +173,7 @@ def _handle(event: WebhookEvent) -> Outcome:
     delivery = Delivery(event, payload if isinstance(payload, dict) else {})
     try:
         return handler(delivery)
-    except NotConnected as exc:
+    except (NotConnected, BadPayload) as exc:
         db.session.rollback()
         return IGNORED, str(exc)
     finally:

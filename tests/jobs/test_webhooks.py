@@ -330,3 +330,12 @@ def test_a_failed_delivery_is_recorded_and_succeeds_when_run_again(store, mercha
     event = db.session.get(WebhookEvent, event.id)
     assert (event.status, event.attempts, event.error) == (WebhookStatus.PROCESSED, 2, "")
     assert db.session.get(Variant, variant.id).price_minor == 99900
+
+
+def test_a_payload_without_the_record_id_is_ignored_not_retried(store, client):
+    assert deliver(client, json.dumps({"title": "?"}), topic="products/update", webhook_id="odd").status_code == 200
+    store.run_jobs("shopify")
+
+    event = db.session.scalar(sa.select(WebhookEvent).where(WebhookEvent.webhook_id == "odd"))
+    db.session.refresh(event)
+    assert (event.status, event.error) == (WebhookStatus.IGNORED, "The payload has no id of a Product.")
