@@ -1,19 +1,29 @@
-"""Shopify jobs: the catalog import (full through bulk exports, or incremental by `updated_at`)."""
+"""Shopify jobs: the catalog import (full through bulk exports, or incremental by `updated_at`), and its schedule."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import ImportRun, ImportStatus, ShopifyLocation, StockLevel, Variant
+from ismartsync.models import (
+    ConnectionStatus,
+    ImportRun,
+    ImportStatus,
+    ShopifyConnection,
+    ShopifyLocation,
+    StockLevel,
+    Variant,
+)
 from ismartsync.models.base import utcnow
 from ismartsync.services import catalog_import
 from ismartsync.services.shopify_connection import connection_of
-from ismartsync.services.shopify_sync import ImportKind
+from ismartsync.services.shopify_sync import ImportKind, start_scheduled_import
 from ismartsync.services.shopify_tokens import client_for
 from ismartsync.services.stock import record_opening_stock
 from ismartsync.shopify import importer
@@ -158,3 +168,32 @@ def _fail(run: ImportRun, message: str) -> None:
     run = db.session.get(ImportRun, run.id)
     run.status, run.error, run.finished_at = ImportStatus.FAILED, message, utcnow()
     db.session.commit()
+
+
+@job
+def schedule_incremental_imports() -> int:
+    """Every minute: an incremental import for each connected merchant whose last import finished long enough ago
+    (`SHOPIFY_INCREMENTAL_MINUTES`) after a successful full one. Returns how many were started."""
+    every = timedelta(minutes=current_app.config["SHOPIFY_INCREMENTAL_MINUTES"])
+    merchant_ids = db.session.scalars(
+        select(ShopifyConnection.merchant_id).where(
+            ShopifyConnection.status == ConnectionStatus.CONNECTED,
+            select(ImportRun.id)
+            .where(
+                ImportRun.merchant_id == ShopifyConnection.merchant_id,
+                ImportRun.kind == ImportKind.FULL,
+                ImportRun.status == ImportStatus.SUCCEEDED,
+            )
+            .exists(),
+        )
+    ).all()
+    started = 0
+    for merchant_id in merchant_ids:
+        try:
+            if start_scheduled_import(db.session, merchant_id, every) is not None:
+                started += 1
+            db.session.commit()  # each merchant alone: one failing never holds back the others
+        except Exception:
+            db.session.rollback()
+            log.exception("could not schedule an incremental import for merchant %s", merchant_id)
+    return started

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The demo behind `make run`: migrate and seed SQLite, start the Shopify sandbox, serve the app; Ctrl+C stops both.
+# The demo behind `make run`: migrate and seed SQLite, start the Shopify sandbox and the periodic jobs (sync sweep,
+# reconciliations, incremental imports, in-process without Redis), serve the app; Ctrl+C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,9 @@ export ISMARTSYNC_SHOPIFY_CLIENT_ID=ismartsync-demo ISMARTSYNC_SHOPIFY_CLIENT_SE
 .venv/bin/python -m sandbox.shopify --port 5001 --app-url http://127.0.0.1:5000 &
 sandbox=$!
 trap 'kill "$sandbox" 2>/dev/null || true' EXIT INT TERM
+.venv/bin/python -m jobs.scheduler &
+scheduler=$!
+trap 'kill "$sandbox" "$scheduler" 2>/dev/null || true' EXIT INT TERM
 
 echo "Shopify sandbox: http://127.0.0.1:5001/sandbox/  (demo shop zari-demo.myshopify.com)"
 echo "Serving on http://127.0.0.1:5000  (emails: http://127.0.0.1:5000/dev/outbox)"

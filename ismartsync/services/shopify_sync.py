@@ -59,13 +59,32 @@ def latest_run(session: Session, merchant_id: int) -> ImportRun | None:
 
 def start_import(session: Session, actor: Actor, kind: str | None = None) -> ImportRun:
     """Queue an import: full the first time (or when asked), else incremental since the last success."""
-    connection = session.scalar(select(ShopifyConnection).where(ShopifyConnection.merchant_id == actor.merchant_id))
+    run = _queue_import(session, actor.merchant_id, kind, started_by_id=actor.user.id)
+    record_audit(session, actor, "shopify.import", f"Started a {run.kind} catalog import", target=run)
+    return run
+
+
+def start_scheduled_import(session: Session, merchant_id: int, every: timedelta) -> ImportRun | None:
+    """The periodic incremental import, started by no one: only when the last run finished more than `every` ago,
+    none is running and a full import has succeeded; else nothing (None)."""
+    fail_stale_runs(session, merchant_id)
+    last = latest_run(session, merchant_id)
+    if last is None or last.finished_at is None or last.finished_at > utcnow() - every:
+        return None  # never imported, still running, or recent enough
+    try:
+        return _queue_import(session, merchant_id, ImportKind.INCREMENTAL, started_by_id=None)
+    except DomainError:
+        return None  # disconnected, or no full import has succeeded yet: that is for a person to start
+
+
+def _queue_import(session: Session, merchant_id: int, kind: str | None, started_by_id: int | None) -> ImportRun:
+    connection = session.scalar(select(ShopifyConnection).where(ShopifyConnection.merchant_id == merchant_id))
     if connection is None or not connection.is_connected:
         raise DomainError("Connect your Shopify store first.")
-    fail_stale_runs(session, actor.merchant_id)
+    fail_stale_runs(session, merchant_id)
     running = session.scalar(
         select(ImportRun).where(
-            ImportRun.merchant_id == actor.merchant_id,
+            ImportRun.merchant_id == merchant_id,
             ImportRun.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING]),
         )
     )
@@ -73,7 +92,7 @@ def start_import(session: Session, actor: Actor, kind: str | None = None) -> Imp
         raise DomainError("An import is already running. It shows its progress below.")
     last_success = session.scalar(
         select(ImportRun)
-        .where(ImportRun.merchant_id == actor.merchant_id, ImportRun.status == ImportStatus.SUCCEEDED)
+        .where(ImportRun.merchant_id == merchant_id, ImportRun.status == ImportStatus.SUCCEEDED)
         .order_by(ImportRun.id.desc())
         .limit(1)
     )
@@ -84,11 +103,10 @@ def start_import(session: Session, actor: Actor, kind: str | None = None) -> Imp
         if last_success is None or last_success.high_water_mark is None:
             raise DomainError("Run a full import first.")
         since = last_success.high_water_mark - INCREMENTAL_OVERLAP
-    run = ImportRun(merchant_id=actor.merchant_id, kind=kind, since=since, started_by_id=actor.user.id)
+    run = ImportRun(merchant_id=merchant_id, kind=kind, since=since, started_by_id=started_by_id)
     session.add(run)
     session.flush()
     enqueue_after_commit(session, "jobs.shopify.run_catalog_import", run.id, queue="shopify", timeout=3600, retries=0)
-    record_audit(session, actor, "shopify.import", f"Started a {kind} catalog import", target=run)
     return run
 
 
