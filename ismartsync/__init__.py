@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
         dashboard,
         dev,
         device,
+        drift,
         health,
         settings,
         shopify,
@@ -79,7 +80,21 @@ def _register_blueprints(app: Flask) -> None:
         webhooks,
     )
 
-    for module in (auth, account, audit, catalog, dashboard, device, health, settings, shopify, staff, sync, webhooks):
+    for module in (
+        auth,
+        account,
+        audit,
+        catalog,
+        dashboard,
+        device,
+        drift,
+        health,
+        settings,
+        shopify,
+        staff,
+        sync,
+        webhooks,
+    ):
         app.register_blueprint(module.bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(dev.bp)

@@ -43,6 +43,7 @@ NAV = [
     NavItem("dashboard.index", "Dashboard", None, ("dashboard.",)),
     NavItem("catalog.variants", "Products", Permission.PAGE_PRODUCTS, ("catalog.variant",)),
     NavItem("catalog.customers", "Customers", Permission.PAGE_ORDERS, ("catalog.customers",)),
+    NavItem("drift.drifts", "Inventory", Permission.PAGE_INVENTORY, ("drift.",)),
     NavItem("staff.members", "Staff", Permission.PAGE_STAFF, ("staff.",)),
     NavItem("settings.business", "Settings", Permission.PAGE_SETTINGS, ("settings.", "sync.", "shopify.")),
     NavItem("audit.entries", "Audit log", Permission.PAGE_AUDIT, ("audit.",)),

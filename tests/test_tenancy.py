@@ -11,7 +11,17 @@ import pytest
 from sqlalchemy import func, select
 
 from ismartsync.extensions import db
-from ismartsync.models import Counter, Device, ImportRun, OutgoingEmail, Role, ShopifyLocation, User
+from ismartsync.models import (
+    Counter,
+    Device,
+    DriftStatus,
+    ImportRun,
+    OutgoingEmail,
+    Role,
+    ShopifyLocation,
+    StockDrift,
+    User,
+)
 from ismartsync.permissions import Effect, Permission
 from tests import factories
 
@@ -38,6 +48,11 @@ def theirs(other_merchant: Any, outsider: User) -> World:
     run = ImportRun(merchant=other_merchant, kind="full", step="Their import step")
     db.session.add_all([location, run])
     db.session.flush()
+    drift = StockDrift(
+        merchant=other_merchant, variant=variant, branch=branch, local_quantity=5, unsent=0, shopify_on_hand=2
+    )
+    db.session.add(drift)
+    db.session.flush()
     return World(
         owner=outsider,
         branch=branch,
@@ -50,6 +65,7 @@ def theirs(other_merchant: Any, outsider: User) -> World:
         variant=variant,
         location=location,
         run=run,
+        drift=drift,
     )
 
 
@@ -80,6 +96,14 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("sync.import_progress", "GET"): Case(
         lambda t: f"/settings/imports/{t.run.id}", unchanged=lambda t, body: "Their import step" not in body
+    ),
+    ("drift.accept_shopify", "POST"): Case(
+        lambda t: f"/inventory/drift/{t.drift.id}/accept",
+        unchanged=lambda t, body: _reloaded(t.drift).status == DriftStatus.OPEN,
+    ),
+    ("drift.push_ours", "POST"): Case(
+        lambda t: f"/inventory/drift/{t.drift.id}/push",
+        unchanged=lambda t, body: _reloaded(t.drift).status == DriftStatus.OPEN,
     ),
     ("catalog.variant", "GET"): Case(
         lambda t: f"/products/variants/{t.variant.id}", unchanged=lambda t, body: "Their lawn suit" not in body
