@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
         shopify,
         staff,
         sync,
+        sync_health,
         webhooks,
     )
 
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
         shopify,
         staff,
         sync,
+        sync_health,
         webhooks,
     ):
         app.register_blueprint(module.bp)

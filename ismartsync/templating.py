@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,25 @@ def local_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
     if current_user and current_user.is_authenticated:
         zone = current_user.merchant.time_zone
     return value.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def relative_time(value: datetime | None, now: datetime | None = None) -> str:
+    """How far a UTC timestamp is from now, as read at a glance: "just now", "4 min ago", "in 25 s", "2 days ago"."""
+    if value is None:
+        return "—"
+    seconds = round(((now or datetime.now(UTC)) - value).total_seconds())
+    if abs(seconds) < 5:
+        return "just now"
+    size = abs(seconds)
+    if size >= 2 * 86400:
+        amount = f"{size // 86400} days"
+    elif size >= 3600:
+        amount = f"{size // 3600} h"
+    elif size >= 60:
+        amount = f"{size // 60} min"
+    else:
+        amount = f"{size} s"
+    return f"{amount} ago" if seconds > 0 else f"in {amount}"
 
 
 def percent_bp(value: int) -> str:
@@ -45,7 +64,9 @@ NAV = [
     NavItem("catalog.customers", "Customers", Permission.PAGE_ORDERS, ("catalog.customers",)),
     NavItem("drift.drifts", "Inventory", Permission.PAGE_INVENTORY, ("drift.",)),
     NavItem("staff.members", "Staff", Permission.PAGE_STAFF, ("staff.",)),
-    NavItem("settings.business", "Settings", Permission.PAGE_SETTINGS, ("settings.", "sync.", "shopify.")),
+    NavItem(
+        "settings.business", "Settings", Permission.PAGE_SETTINGS, ("settings.", "sync.", "sync_health.", "shopify.")
+    ),
     NavItem("audit.entries", "Audit log", Permission.PAGE_AUDIT, ("audit.",)),
 ]
 
@@ -69,6 +90,7 @@ def _nav() -> list[dict[str, Any]]:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["percent_bp"] = percent_bp
+    app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -66,6 +66,7 @@ def test_main_screens_fit_the_tablet_and_fingers(tablet: Tablet, demo: Demo) -> 
         "customers": "/customers",
         "shopify": "/shopify",
         "locations-import": "/settings/locations",
+        "sync-health": "/settings/sync",
         "stock-differences": "/inventory/drift",
     }
     for name, path in screens.items():

@@ -200,7 +200,7 @@ def test_accountant_cannot_open_or_change_settings(browser, merchant, roles, bra
     assert _branch(merchant, "DHA") is None
 
 
-@pytest.mark.parametrize("path", ["/settings/business", "/settings/locations", "/shopify"])
+@pytest.mark.parametrize("path", ["/settings/business", "/settings/locations", "/settings/sync", "/shopify"])
 def test_every_settings_screen_marks_settings_as_the_current_area(signed_in, path):
     html = signed_in.get(path).get_data(as_text=True)
     assert '<a href="/settings/business" class="nav-link is-current" aria-current="page">Settings</a>' in html
