@@ -31,18 +31,29 @@ class PendingJob:
     queue: str
     timeout: int
     retries: int
+    unique: bool = False
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 def enqueue_after_commit(
-    session: Session, func: str, *args: Any, queue: str = "default", timeout: int = 120, retries: int = 3
+    session: Session,
+    func: str,
+    *args: Any,
+    queue: str = "default",
+    timeout: int = 120,
+    retries: int = 3,
+    unique: bool = False,
 ) -> None:
-    """Run `func(*args)` once `session` commits, once however often it is asked; nothing if it rolls back."""
+    """Run `func(*args)` once `session` commits, once however often it is asked; nothing if it rolls back.
+
+    `unique`: not enqueued again while the same call waits in the queue (it has not started yet), so a burst of
+    sales asks for one push; the `jobs.job` decorator releases the mark when the job starts.
+    """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     session.connection()  # begin the transaction now, so its rollback (even with no writes) drops the job
     pending = session.info.setdefault(_PENDING_KEY, [])
-    job = PendingJob(func, args, queue, timeout, retries)
+    job = PendingJob(func, args, queue, timeout, retries, unique)
     if job not in pending:  # a sale of five lines asks for one push, not five
         pending.append(job)
 
@@ -70,11 +81,28 @@ def resolve(func: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def queued_key(func: str, args: tuple[Any, ...]) -> str:
+    """The Redis key marking a unique job as waiting in its queue."""
+    return f"ismartsync:queued:{func}:{':'.join(map(str, args))}"
+
+
+def release_queued(app: Flask, func: str, args: tuple[Any, ...]) -> None:
+    """A unique job has started: the next request for it must enqueue it again."""
+    conn = redis_connection(app)
+    if conn is not None:
+        try:
+            conn.delete(queued_key(func, args))
+        except Exception:  # the mark expires by itself
+            log.warning("could not release the queued mark of %s", func)
+
+
 def _dispatch(app: Flask, jobs: list[PendingJob]) -> None:
     conn = redis_connection(app)
     for job in jobs:
         if conn is not None:
             try:
+                if job.unique and not conn.set(queued_key(job.func, job.args), 1, nx=True, ex=job.timeout + 60):
+                    continue  # the same call is already waiting in the queue
                 Queue(job.queue, connection=conn).enqueue(
                     job.func,
                     *job.args,

@@ -24,11 +24,20 @@ def _get_app() -> Flask:
 
 
 def job(func: F) -> F:
-    """Run the job in its own app context, so it has its own database session."""
+    """Run the job in its own app context, so it has its own database session.
+
+    A job enqueued as `unique` is marked while it waits in the queue; starting releases the mark, so what is asked
+    for from now on gets a run of its own.
+    """
+    path = f"{func.__module__}.{func.__qualname__}"
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _get_app().app_context():
+        from ismartsync.queue import release_queued
+
+        app = _get_app()
+        release_queued(app, path, args)
+        with app.app_context():
             return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -27,6 +27,7 @@ from ismartsync.models import (
 )
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import ConnectionStatus
+from ismartsync.services import shopify_webhooks
 from ismartsync.services import stock_push as push
 from ismartsync.services.reconciliation import latest_reconciliation, record_comparison, start_reconciliation
 from ismartsync.services.shopify_connection import connection_of
@@ -412,14 +413,8 @@ def sweep() -> None:
 
 
 def _sweep_webhooks(now: datetime) -> None:
-    try:
-        from ismartsync.services import shopify_webhooks
-    except ImportError:  # pragma: no cover - the webhook service lands separately
-        return
-    from ismartsync.queue import enqueue_after_commit
-
     for event_id in shopify_webhooks.stale_event_ids(db.session, older_than=now - WEBHOOK_GRACE):
-        enqueue_after_commit(db.session, "jobs.webhooks.process_webhook", event_id, queue="shopify", retries=3)
+        shopify_webhooks.enqueue_webhook(db.session, event_id)
     shopify_webhooks.prune_events(db.session, before=now - WEBHOOK_RETENTION)
 
 

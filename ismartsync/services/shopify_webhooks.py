@@ -96,7 +96,7 @@ def store_delivery(
 
 def enqueue_webhook(session: Session, event_id: int) -> None:
     """Process the event after the commit (also what the sweeper calls for lost or failed ones)."""
-    enqueue_after_commit(session, PROCESS_JOB, event_id, queue="shopify", timeout=300, retries=3)
+    enqueue_after_commit(session, PROCESS_JOB, event_id, queue="shopify", timeout=300, retries=3, unique=True)
 
 
 def finish_event(event: WebhookEvent, status: WebhookStatus, note: str = "") -> None:

@@ -82,7 +82,7 @@ def queue_movement(session: Session, movement: StockMovement, variant: Variant) 
 
 def enqueue_push(session: Session, merchant_id: int) -> None:
     """Push the merchant's outbox once this transaction commits (the sweeper covers a lost job)."""
-    enqueue_after_commit(session, PUSH_JOB, merchant_id, queue="shopify", timeout=300, retries=0)
+    enqueue_after_commit(session, PUSH_JOB, merchant_id, queue="shopify", timeout=300, retries=0, unique=True)
 
 
 def unsent_sum(session: Session, variant_id: int, branch_id: int) -> int:

@@ -81,7 +81,7 @@ def connect_and_import(sandbox: RunningSandbox, merchant: Any, owner: Any, branc
     )
     db.session.add(connection)
     db.session.commit()
-    _import(owner, run_jobs)
+    import_catalog(owner, run_jobs)
     location = db.session.scalars(
         sa.select(ShopifyLocation)
         .where(ShopifyLocation.merchant_id == merchant.id, ShopifyLocation.active)
@@ -89,11 +89,11 @@ def connect_and_import(sandbox: RunningSandbox, merchant: Any, owner: Any, branc
     ).first()
     map_branch(db.session, Actor(owner), branch, location)
     db.session.commit()
-    _import(owner, run_jobs, "full")
+    import_catalog(owner, run_jobs, "full")
     return Synced(sandbox, merchant.id, branch, location)
 
 
-def _import(owner: Any, run_jobs: Any, kind: str | None = None) -> None:
+def import_catalog(owner: Any, run_jobs: Any, kind: str | None = None) -> None:
     run = start_import(db.session, Actor(owner), kind)
     db.session.commit()
     run_jobs("shopify")

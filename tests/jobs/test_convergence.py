@@ -1,0 +1,409 @@
+"""Convergence: two-way stock sync under load, faults, duplicated and reordered webhooks and a killed worker.
+
+Real PostgreSQL, real RQ worker processes, the app on a real port receiving the sandbox's signed webhooks. Random
+local movements, Shopify-side edits and online orders run while a fifth of Shopify's answers fail (5xx, 429,
+THROTTLED, timeouts after applying); halfway every worker is killed in the middle of a batch. After the queues drain
+and one reconciliation, every mapped level must equal what the operations add up to, in iSmartSync and in Shopify.
+
+This test commits for real (worker processes cannot see a test transaction) and empties the database afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from redis import Redis
+from rq import Queue
+from werkzeug.serving import make_server
+
+from ismartsync import create_app
+from ismartsync.extensions import db
+from ismartsync.models import (
+    BatchStatus,
+    Branch,
+    MovementKind,
+    OutboxStatus,
+    ReconciliationStatus,
+    ShopifyLocation,
+    StockLevel,
+    SyncBatch,
+    SyncOutboxEntry,
+    Variant,
+    WebhookEvent,
+    WebhookStatus,
+)
+from ismartsync.services.audit import Actor
+from ismartsync.services.reconciliation import start_reconciliation
+from ismartsync.services.shopify_sync import map_branch
+from ismartsync.services.stock import ledger_sum, level_of, record_movement
+from jobs import sync
+from tests import factories
+from tests.conftest import DATABASE_URL, REDIS_URL, TEST_ENCRYPTION_KEY, make_test_config
+from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET, SHOP, RunningSandbox
+from tests.shopify.synced import connect_and_import, import_catalog
+
+pytestmark = pytest.mark.skipif(
+    not (DATABASE_URL and REDIS_URL),
+    reason="needs ISMARTSYNC_TEST_DATABASE_URL and ISMARTSYNC_TEST_REDIS_URL: real workers need real services",
+)
+ROOT = Path(__file__).resolve().parents[2]
+SEED = 20261127
+OPERATIONS = 160
+WORKERS = 3
+DRAIN_TIMEOUT = 90
+# About a fifth of Shopify's answers fail, in every way the client must survive.
+FAULTS = [
+    {"mode": "503", "probability": 0.05},
+    {"mode": "502", "probability": 0.03},
+    {"mode": "500", "probability": 0.02},
+    {"mode": "429", "probability": 0.02},
+    {"mode": "throttled", "probability": 0.04},
+    {"mode": "timeout", "probability": 0.04, "apply": True, "delay_ms": 1500},
+]
+
+
+@pytest.fixture(autouse=True)
+def _transaction() -> Iterator[None]:
+    """Replaces the rolled-back transaction: worker processes must see what the test commits."""
+    yield
+
+
+@pytest.fixture
+def committed(app: Flask) -> Iterator[Flask]:
+    """The app's context for the test; every table and the Redis database are emptied afterwards."""
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.rollback()
+            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+            db.session.remove()
+            Redis.from_url(REDIS_URL).flushdb()
+
+
+@pytest.fixture
+def webhook_server(app: Flask, database_url: str) -> Iterator[str]:
+    """The app on a real port, so the sandbox delivers its webhooks to us as Shopify would."""
+    live = create_app(
+        make_test_config(
+            database_url,
+            SERVER_NAME=None,
+            SHOPIFY_CLIENT_ID=CLIENT_ID,
+            SHOPIFY_CLIENT_SECRET=CLIENT_SECRET,
+        )
+    )
+    server = make_server("127.0.0.1", 0, live, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+    with live.app_context():
+        db.engine.dispose()
+
+
+class Workers:
+    """`python -m jobs.worker` processes, each in its own process group so a kill takes its work horse too."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, count: int) -> None:
+        for _ in range(count):
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "jobs.worker", "--no-cron", "shopify", "default"],
+                    cwd=ROOT,
+                    env=self.env,
+                    start_new_session=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+
+    def kill_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        self.processes.clear()
+
+
+def _worker_env(database_url: str, sandbox: RunningSandbox) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ISMARTSYNC_DATABASE_URL": database_url,
+        "ISMARTSYNC_REDIS_URL": REDIS_URL or "",
+        "ISMARTSYNC_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
+        "ISMARTSYNC_SECRET_KEY": "test-secret",
+        "ISMARTSYNC_DEBUG": "1",
+        "ISMARTSYNC_LOG_FORMAT": "text",
+        "ISMARTSYNC_SHOPIFY_API_BASE": f"{sandbox.url}/shops/{{shop}}",
+        "ISMARTSYNC_SHOPIFY_CLIENT_ID": CLIENT_ID,
+        "ISMARTSYNC_SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
+        "ISMARTSYNC_SYNC_STALE_SECONDS": "4",
+        "ISMARTSYNC_SHOPIFY_TIMEOUT_SECONDS": "1",
+    }
+
+
+@pytest.fixture
+def workers(database_url: str) -> Iterator[Callable[[RunningSandbox], Workers]]:
+    started: list[Workers] = []
+
+    def make(sandbox: RunningSandbox) -> Workers:
+        pool = Workers(_worker_env(database_url, sandbox))
+        started.append(pool)
+        return pool
+
+    yield make
+    for pool in started:
+        pool.kill_all()
+
+
+def _link_second_branch(merchant: Any, owner: Any, first: ShopifyLocation) -> Branch:
+    second_location = db.session.scalars(
+        sa.select(ShopifyLocation)
+        .where(ShopifyLocation.merchant_id == merchant.id, ShopifyLocation.active, ShopifyLocation.id != first.id)
+        .order_by(ShopifyLocation.id)
+    ).first()
+    branch = factories.BranchFactory(merchant=merchant, name="DHA", code="DHA")
+    db.session.commit()
+    map_branch(db.session, Actor(owner), branch, second_location)
+    db.session.commit()
+    return branch
+
+
+def _pairs(owner: Any, branches: list[Branch], count: int, run_jobs: Any) -> list[tuple[Variant, Branch]]:
+    """Tracked variants stocked at every branch, topped up by 30 each (through the sync, before any fault)."""
+    stocked = [
+        set(db.session.scalars(sa.select(StockLevel.variant_id).where(StockLevel.branch_id == b.id)))
+        for b in branches
+    ]
+    chosen = db.session.scalars(
+        sa.select(Variant)
+        .where(Variant.id.in_(set.intersection(*stocked)), Variant.tracked.is_(True))
+        .order_by(Variant.id)
+        .limit(count)
+    ).all()
+    assert len(chosen) == count, "the seeded shop has too few items stocked at both locations"
+    pairs = [(v, b) for v in chosen for b in branches]
+    for variant, branch in pairs:
+        record_movement(db.session, variant=variant, branch=branch, delta=30, kind=MovementKind.ADJUSTMENT)
+    db.session.commit()
+    run_jobs("shopify")
+    return pairs
+
+
+def _left(merchant_id: int, sandbox: RunningSandbox) -> str:
+    """What is still on its way ("" once everything has drained)."""
+    db.session.expire_all()
+    unsent = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            SyncOutboxEntry.merchant_id == merchant_id,
+            SyncOutboxEntry.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED]),
+        )
+    )
+    open_batches = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            SyncBatch.merchant_id == merchant_id, SyncBatch.status.in_([BatchStatus.SENDING, BatchStatus.RETRY])
+        )
+    )
+    unprocessed = db.session.scalar(
+        sa.select(sa.func.count()).where(WebhookEvent.status.not_in([WebhookStatus.PROCESSED, WebhookStatus.IGNORED]))
+    )
+    db.session.commit()
+    redis = Redis.from_url(REDIS_URL)
+    # Jobs a killed worker was running stay "started" for their whole timeout: the rows they left say more.
+    queued = sum(len(Queue(name, connection=redis)) for name in ("shopify", "default"))
+    webhooks_idle = sandbox.control("POST", "/webhooks/wait", {"timeout": 0.1})["idle"]
+    left = {
+        "unsent entries": unsent,
+        "open batches": open_batches,
+        "unprocessed webhooks": unprocessed,
+        "queued jobs": queued,
+        "webhooks in Shopify": int(not webhooks_idle),
+    }
+    return ", ".join(f"{name}: {count}" for name, count in left.items() if count)
+
+
+def _wait_until(waiting: Callable[[], str], timeout: float, every: Callable[[], None] = lambda: None) -> None:
+    """Until `waiting()` says nothing is left (an empty string); it says what was left at the timeout."""
+    deadline = time.monotonic() + timeout
+    left = "?"
+    while time.monotonic() < deadline:
+        every()
+        left = waiting()
+        if not left:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"still waiting after {timeout} s for {left}")
+
+
+def test_stock_converges_under_faults_duplicated_webhooks_and_a_killed_worker(
+    committed, make_shopify_sandbox, use_sandbox, webhook_server, workers, run_jobs, database_url
+):
+    sandbox = make_shopify_sandbox(
+        app_url=webhook_server,
+        variants=120,
+        apps=[
+            {
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "webhook_uri": f"{webhook_server}/webhooks/shopify",
+            }
+        ],
+        webhooks={"retry_delays": [0.2, 0.5, 1, 2, 4, 8]},
+    )
+    use_sandbox(sandbox)
+    merchant = factories.MerchantFactory()
+    owner = factories.UserFactory(merchant=merchant, role=factories.roles_of(merchant)["Owner"], all_branches=True)
+    gulberg = factories.BranchFactory(merchant=merchant, name="Gulberg", code="GUL")
+    db.session.commit()
+    synced = connect_and_import(sandbox, merchant, owner, gulberg, run_jobs)
+    dha = _link_second_branch(merchant, owner, synced.location)
+    import_catalog(owner, run_jobs, "full")  # opening stock at the second branch
+    branches = [gulberg, dha]
+    pairs = _pairs(owner, branches, 6, run_jobs)
+    locations = {
+        b.id: db.session.scalar(sa.select(ShopifyLocation).where(ShopifyLocation.branch_id == b.id)) for b in branches
+    }
+    expected = {(v.id, b.id): level_of(db.session, v, b) for v, b in pairs}
+    for (variant, branch), quantity in zip(pairs, expected.values(), strict=True):
+        assert _shopify_on_hand(sandbox, variant, locations[branch.id]) == quantity
+
+    sandbox.control("POST", "/webhooks", {"duplicate": 1, "reorder": True})
+    for i, fault in enumerate(FAULTS):
+        sandbox.control("POST", "/faults", {**fault, "count": 100_000, "seed": SEED + i})
+    pool = workers(sandbox)
+    pool.start(WORKERS)
+    rng = random.Random(SEED)
+
+    for step in range(OPERATIONS):
+        variant, branch = rng.choice(pairs)
+        location = locations[branch.id]
+        roll = rng.random()
+        if roll < 0.6:
+            kind, delta = rng.choice(
+                [
+                    (MovementKind.SALE, -1),
+                    (MovementKind.SALE, -2),
+                    (MovementKind.RETURN, 1),
+                    (MovementKind.ADJUSTMENT, 3),
+                ]
+            )
+            record_movement(db.session, variant=variant, branch=branch, delta=delta, kind=kind)
+            db.session.commit()
+            expected[(variant.id, branch.id)] += delta
+        elif roll < 0.85:
+            delta = rng.choice([-2, -1, 1, 2, 4])
+            sandbox.control(
+                "POST",
+                f"/shops/{SHOP}/inventory",
+                {
+                    "inventory_item_id": variant.inventory_item_id.rsplit("/", 1)[1],
+                    "location_id": location.shopify_id.rsplit("/", 1)[1],
+                    "adjust_on_hand": delta,
+                },
+            )
+            expected[(variant.id, branch.id)] += delta
+        else:  # an online order commits stock in Shopify; on_hand (our level) is unchanged until fulfilment
+            sandbox.control(
+                "POST",
+                f"/shops/{SHOP}/orders",
+                {
+                    "lines": [{"variant_id": variant.shopify_id.rsplit("/", 1)[1], "quantity": 1}],
+                    "location_id": location.shopify_id.rsplit("/", 1)[1],
+                },
+            )
+        if step == OPERATIONS // 2:
+            _kill_workers_mid_batch(sandbox, pool, merchant.id)
+        time.sleep(rng.random() * 0.03)
+
+    sandbox.control("DELETE", "/faults")
+    _wait_until(lambda: _left(merchant.id, sandbox), DRAIN_TIMEOUT, every=_sweeper(seconds=3))
+    run = start_reconciliation(db.session, merchant.id, trigger="manual")
+    db.session.commit()
+    _wait_until(lambda: _running(run.id), 60)
+
+    db.session.expire_all()
+    assert (run.status, run.drifted, run.busy) == (ReconciliationStatus.SUCCEEDED, 0, 0), run.error
+    for variant, branch in pairs:
+        key = (variant.id, branch.id)
+        assert level_of(db.session, variant, branch) == expected[key], (variant.id, branch.name)
+        assert ledger_sum(db.session, variant, branch) == expected[key]
+        assert _shopify_on_hand(sandbox, variant, locations[branch.id]) == expected[key], (variant.id, branch.name)
+    statuses = db.session.scalars(
+        sa.select(SyncOutboxEntry.status).where(SyncOutboxEntry.merchant_id == merchant.id).distinct()
+    ).all()
+    assert set(statuses) == {OutboxStatus.APPLIED}
+    keys = sandbox.control("GET", f"/idempotency?shop={SHOP}")["keys"]
+    assert keys and all(k["applied"] for k in keys if k["mutation"] == "inventoryAdjustQuantities")
+    requests = sandbox.control("GET", f"/requests?shop={SHOP}")["summary"]
+    assert requests["throttled"] > 0  # the faults really happened
+
+
+def _sweeper(seconds: float) -> Callable[[], None]:
+    """The scheduler's sweeper, every few seconds (30 s in production)."""
+    last = [0.0]
+
+    def tick() -> None:
+        if time.monotonic() - last[0] >= seconds:
+            last[0] = time.monotonic()
+            sync.sweep()
+
+    return tick
+
+
+def _kill_workers_mid_batch(sandbox: RunningSandbox, pool: Workers, merchant_id: int) -> None:
+    """Hold the next batch in Shopify for a while, kill every worker while it waits, start fresh ones."""
+    sandbox.control("POST", "/faults", {"mode": "slow", "delay_ms": 2500, "operation": "InventoryAdjust"})
+
+    def not_sending() -> str:
+        db.session.expire_all()
+        found = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                SyncBatch.merchant_id == merchant_id, SyncBatch.status == BatchStatus.SENDING
+            )
+        )
+        db.session.commit()
+        return "" if found else "a batch on its way"
+
+    _wait_until(not_sending, 20)
+    time.sleep(0.5)  # the request is in Shopify's hands now
+    pool.kill_all()
+    pool.start(WORKERS)
+
+
+def _running(reconciliation_id: int) -> str:
+    from ismartsync.models import Reconciliation
+
+    db.session.expire_all()
+    run = db.session.get(Reconciliation, reconciliation_id)
+    running = run.status == ReconciliationStatus.RUNNING
+    db.session.commit()
+    return "the reconciliation" if running else ""
+
+
+def _shopify_on_hand(sandbox: RunningSandbox, variant: Variant, location: ShopifyLocation) -> int:
+    rows = sandbox.control(
+        "GET",
+        f"/shops/{SHOP}/inventory?inventory_item_id={variant.inventory_item_id.rsplit('/', 1)[1]}"
+        f"&location_id={location.shopify_id.rsplit('/', 1)[1]}",
+    )["levels"]
+    return int(rows[0]["on_hand"])
