@@ -47,6 +47,7 @@ def read_timeout(seconds: float) -> httpx.Timeout:
     """A timeout waiting at most `seconds` for Shopify's answer (the setting SHOPIFY_TIMEOUT_SECONDS)."""
     return httpx.Timeout(connect=min(5.0, seconds), read=seconds, write=seconds, pool=5)
 
+
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$")
 # Mutations without @idempotent that may still be re-sent after an answer that never came: activating an item that
 # is already stocked changes nothing, and a duplicate bulk export only costs Shopify some work.

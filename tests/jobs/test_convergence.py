@@ -192,8 +192,7 @@ def _link_second_branch(merchant: Any, owner: Any, first: ShopifyLocation) -> Br
 def _pairs(owner: Any, branches: list[Branch], count: int, run_jobs: Any) -> list[tuple[Variant, Branch]]:
     """Tracked variants stocked at every branch, topped up by 30 each (through the sync, before any fault)."""
     stocked = [
-        set(db.session.scalars(sa.select(StockLevel.variant_id).where(StockLevel.branch_id == b.id)))
-        for b in branches
+        set(db.session.scalars(sa.select(StockLevel.variant_id).where(StockLevel.branch_id == b.id))) for b in branches
     ]
     chosen = db.session.scalars(
         sa.select(Variant)
