@@ -10,6 +10,7 @@ This test commits for real (worker processes cannot see a test transaction) and 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -63,13 +64,14 @@ SEED = 20261127
 OPERATIONS = 160
 WORKERS = 3
 DRAIN_TIMEOUT = 90
-# About a fifth of Shopify's answers fail, in every way the client must survive.
+# About a fifth of Shopify's answers fail (1 - 0.94 * 0.96 * 0.97 * 0.97 * 0.95 * 0.96), in every way the client
+# must survive; timeouts happen after Shopify applied the change.
 FAULTS = [
-    {"mode": "503", "probability": 0.05},
-    {"mode": "502", "probability": 0.03},
-    {"mode": "500", "probability": 0.02},
-    {"mode": "429", "probability": 0.02},
-    {"mode": "throttled", "probability": 0.04},
+    {"mode": "503", "probability": 0.06},
+    {"mode": "502", "probability": 0.04},
+    {"mode": "500", "probability": 0.03},
+    {"mode": "429", "probability": 0.03},
+    {"mode": "throttled", "probability": 0.05},
     {"mode": "timeout", "probability": 0.04, "apply": True, "delay_ms": 1500},
 ]
 
@@ -117,8 +119,25 @@ def webhook_server(app: Flask, database_url: str) -> Iterator[str]:
         db.engine.dispose()
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (RQ's work horses run in process groups of their own)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
 class Workers:
-    """`python -m jobs.worker` processes, each in its own process group so a kill takes its work horse too."""
+    """`python -m jobs.worker` processes; a kill takes their work horses too, in the middle of whatever they do."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
@@ -131,7 +150,6 @@ class Workers:
                     [sys.executable, "-m", "jobs.worker", "--no-cron", "shopify", "default"],
                     cwd=ROOT,
                     env=self.env,
-                    start_new_session=True,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
@@ -139,8 +157,9 @@ class Workers:
 
     def kill_all(self) -> None:
         for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
+            for pid in [process.pid, *_descendants(process.pid)]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             process.wait(timeout=10)
         self.processes.clear()
 
@@ -223,9 +242,11 @@ def _left(merchant_id: int, sandbox: RunningSandbox) -> str:
             SyncBatch.merchant_id == merchant_id, SyncBatch.status.in_([BatchStatus.SENDING, BatchStatus.RETRY])
         )
     )
-    unprocessed = db.session.scalar(
-        sa.select(sa.func.count()).where(WebhookEvent.status.not_in([WebhookStatus.PROCESSED, WebhookStatus.IGNORED]))
-    )
+    unprocessed = db.session.execute(
+        sa.select(WebhookEvent.topic, WebhookEvent.status, WebhookEvent.attempts, WebhookEvent.error).where(
+            WebhookEvent.status.not_in([WebhookStatus.PROCESSED, WebhookStatus.IGNORED])
+        )
+    ).all()
     db.session.commit()
     redis = Redis.from_url(REDIS_URL)
     # Jobs a killed worker was running stay "started" for their whole timeout: the rows they left say more.
@@ -234,7 +255,7 @@ def _left(merchant_id: int, sandbox: RunningSandbox) -> str:
     left = {
         "unsent entries": unsent,
         "open batches": open_batches,
-        "unprocessed webhooks": unprocessed,
+        "unprocessed webhooks": "; ".join(f"{t} {s} x{a} {e[:120]}" for t, s, a, e in unprocessed),
         "queued jobs": queued,
         "webhooks in Shopify": int(not webhooks_idle),
     }
@@ -331,10 +352,10 @@ def test_stock_converges_under_faults_duplicated_webhooks_and_a_killed_worker(
                 },
             )
         if step == OPERATIONS // 2:
-            _kill_workers_mid_batch(sandbox, pool, merchant.id)
-        time.sleep(rng.random() * 0.03)
+            _kill_workers_mid_batch(sandbox, pool)
+        time.sleep(rng.random() * 0.06)
 
-    sandbox.control("DELETE", "/faults")
+    # The faults stay on while the queues drain: the work mostly happens now.
     _wait_until(lambda: _left(merchant.id, sandbox), DRAIN_TIMEOUT, every=_sweeper(seconds=3))
     run = start_reconciliation(db.session, merchant.id, trigger="manual")
     db.session.commit()
@@ -351,10 +372,16 @@ def test_stock_converges_under_faults_duplicated_webhooks_and_a_killed_worker(
         sa.select(SyncOutboxEntry.status).where(SyncOutboxEntry.merchant_id == merchant.id).distinct()
     ).all()
     assert set(statuses) == {OutboxStatus.APPLIED}
-    keys = sandbox.control("GET", f"/idempotency?shop={SHOP}")["keys"]
-    assert keys and all(k["applied"] for k in keys if k["mutation"] == "inventoryAdjustQuantities")
-    requests = sandbox.control("GET", f"/requests?shop={SHOP}")["summary"]
-    assert requests["throttled"] > 0  # the faults really happened
+    # The killed worker's batch was taken over and sent again under its key; Shopify replayed it, not re-applied it.
+    taken_over = db.session.scalars(
+        sa.select(SyncBatch.idempotency_key).where(SyncBatch.merchant_id == merchant.id, SyncBatch.attempts > 1)
+    ).all()
+    keys = {k["key"]: k for k in sandbox.control("GET", f"/idempotency?shop={SHOP}")["keys"]}
+    assert taken_over and any(keys[key]["replays"] for key in taken_over if key in keys)
+    requests = sandbox.control("GET", f"/requests?shop={SHOP}")["requests"]
+    faulted = [r["fault"] for r in requests if r["fault"] and r["fault"] != "slow"]
+    print(f"convergence: {len(requests)} Shopify requests, {len(faulted)} faulted ({sorted(set(faulted))})")
+    assert len(faulted) >= 0.1 * len(requests) and len(set(faulted)) >= 4  # the faults really happened
 
 
 def _sweeper(seconds: float) -> Callable[[], None]:
@@ -369,22 +396,18 @@ def _sweeper(seconds: float) -> Callable[[], None]:
     return tick
 
 
-def _kill_workers_mid_batch(sandbox: RunningSandbox, pool: Workers, merchant_id: int) -> None:
-    """Hold the next batch in Shopify for a while, kill every worker while it waits, start fresh ones."""
-    sandbox.control("POST", "/faults", {"mode": "slow", "delay_ms": 2500, "operation": "InventoryAdjust"})
+def _kill_workers_mid_batch(sandbox: RunningSandbox, pool: Workers) -> None:
+    """Hold the next stock batch in Shopify for a while, kill every worker while it waits, start fresh ones.
 
-    def not_sending() -> str:
-        db.session.expire_all()
-        found = db.session.scalar(
-            sa.select(sa.func.count()).where(
-                SyncBatch.merchant_id == merchant_id, SyncBatch.status == BatchStatus.SENDING
-            )
-        )
-        db.session.commit()
-        return "" if found else "a batch on its way"
+    Shopify carries the held request out after the kill, so the batch is in Shopify while its worker is gone.
+    """
+    rule = sandbox.control("POST", "/faults", {"mode": "slow", "delay_ms": 3000, "operation": "InventoryAdjust"})["id"]
 
-    _wait_until(not_sending, 20)
-    time.sleep(0.5)  # the request is in Shopify's hands now
+    def held() -> str:
+        waiting = any(f["id"] == rule for f in sandbox.control("GET", "/faults")["faults"])
+        return "the next batch to reach Shopify" if waiting else ""
+
+    _wait_until(held, 30)
     pool.kill_all()
     pool.start(WORKERS)
 
