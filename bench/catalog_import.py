@@ -7,20 +7,16 @@ so its memory is not counted. PostgreSQL when ISMARTSYNC_BENCH_DATABASE_URL is s
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import resource
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from bench.common import SHOP, TOKEN, start_sandbox
 from ismartsync import create_app
 from ismartsync.extensions import db
 from ismartsync.models import Branch, ImportRun, Merchant, ShopifyConnection, ShopifyLocation, StockLevel, Variant
@@ -29,47 +25,6 @@ from ismartsync.services.audit import Actor
 from ismartsync.services.merchants import sign_up_owner
 from ismartsync.services.shopify_sync import map_branch, start_import
 
-SHOP = "zari-demo.myshopify.com"
-TOKEN = "shpat_bench_token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_sandbox(variants: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    config = os.path.join(tempfile.mkdtemp(), "sandbox.json")
-    with open(config, "w") as file:
-        tokens = [{"token": TOKEN, "shop": SHOP, "client_id": "ismartsync-demo"}]
-        json.dump({"tokens": tokens, "bulk_delay_seconds": 0}, file)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox.shopify",
-            "--port",
-            str(port),
-            "--variants",
-            str(variants),
-            "--config",
-            config,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"{url}/sandbox/control/state", timeout=1).close()
-            return process, url
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the sandbox did not start")
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -77,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("ismartsync").setLevel(logging.WARNING)
     url = os.environ.get("ISMARTSYNC_BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    sandbox, sandbox_url = _start_sandbox(args.variants)
+    sandbox, sandbox_url = start_sandbox(args.variants)
     try:
         app = create_app(
             {

@@ -32,6 +32,7 @@ class PendingJob:
     timeout: int
     retries: int
     unique: bool = False
+    urgent: bool = False
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -43,17 +44,19 @@ def enqueue_after_commit(
     timeout: int = 120,
     retries: int = 3,
     unique: bool = False,
+    urgent: bool = False,
 ) -> None:
     """Run `func(*args)` once `session` commits, once however often it is asked; nothing if it rolls back.
 
     `unique`: not enqueued again while the same call waits in the queue (it has not started yet), so a burst of
-    sales asks for one push; the `jobs.job` decorator releases the mark when the job starts.
+    sales asks for one push; the `jobs.job` decorator releases the mark when the job starts. `urgent`: to the front
+    of its queue (a stock push must not wait behind a thousand webhook re-reads).
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     session.connection()  # begin the transaction now, so its rollback (even with no writes) drops the job
     pending = session.info.setdefault(_PENDING_KEY, [])
-    job = PendingJob(func, args, queue, timeout, retries, unique)
+    job = PendingJob(func, args, queue, timeout, retries, unique, urgent)
     if job not in pending:  # a sale of five lines asks for one push, not five
         pending.append(job)
 
@@ -107,6 +110,7 @@ def _dispatch(app: Flask, jobs: list[PendingJob]) -> None:
                     job.func,
                     *job.args,
                     job_timeout=job.timeout,
+                    at_front=job.urgent,
                     retry=Retry(max=job.retries, interval=[5, 30, 120][: job.retries]) if job.retries else None,
                 )
                 continue

@@ -35,9 +35,11 @@ from ismartsync.services.shopify_tokens import NotConnected, client_for
 from ismartsync.services.stock_inbound import (
     Outcome,
     Pair,
+    Quantities,
     apply_reading,
+    is_echo,
     mapped_pairs,
-    on_hand_by_pair,
+    quantities_by_pair,
     read_covers,
     versions_before_read,
 )
@@ -172,32 +174,47 @@ def _send(client: ShopifyClient, batch_id: int, attempt: int) -> None:
         except ShopifyUnavailable as exc:
             _retry(batch_id, attempt, f"Shopify did not answer: {exc.message}")
             return
-        group = result.get("inventoryAdjustmentGroup") or {}
-        after = {
-            (c["item"]["id"], c["location"]["id"]): int(c["quantityAfterChange"])
-            for c in group.get("changes") or ()
-            if c.get("name") == "on_hand" and c.get("quantityAfterChange") is not None
-        }
-        _settle(batch_id, attempt, after)
+        _settle(batch_id, attempt, _figures_after(result.get("inventoryAdjustmentGroup") or {}))
         return
     _retry(batch_id, attempt, "Shopify kept refusing after fixes; trying again later.")
 
 
-def _settle(batch_id: int, attempt: int, after: dict[tuple[str, str], int]) -> None:
+def _figures_after(group: dict[str, Any]) -> dict[tuple[str, str], Quantities]:
+    """Shopify's on_hand and available after an adjustment group, by (item, location)."""
+    named: dict[tuple[str, str], dict[str, int]] = {}
+    for change in group.get("changes") or ():
+        if change.get("quantityAfterChange") is not None:
+            key = (change["item"]["id"], change["location"]["id"])
+            named.setdefault(key, {})[change["name"]] = int(change["quantityAfterChange"])
+    return {key: Quantities(q["on_hand"], q.get("available")) for key, q in named.items() if "on_hand" in q}
+
+
+def _settle(batch_id: int, attempt: int, after: dict[tuple[str, str], Quantities]) -> None:
     batch = push.still_ours(db.session, batch_id, attempt)
     if batch is None:  # another worker took it over (we were presumed dead); it settles it
         db.session.commit()
         return
     merchant_id, sent_at = batch.merchant_id, batch.sent_at or utcnow()
-    versions = push.settle_applied(db.session, batch)
+    versions = push.settle_applied(db.session, batch, after)
     db.session.commit()
-    for key, version in versions.items():
-        on_hand = after.get((key.inventory_item_id, key.location_id))
-        if on_hand is not None:
-            push.compare_after_push(
-                db.session, merchant_id, key, on_hand, version=version, sent_at=sent_at, batch_id=batch_id
-            )
-            db.session.commit()
+    figures = {
+        key: (after[(key.inventory_item_id, key.location_id)], version)
+        for key, version in versions.items()
+        if (key.inventory_item_id, key.location_id) in after
+    }
+    # The answer is ordered with our writes: a difference is a Shopify-side change made before it. If anything moved
+    # a pair since the batch settled, a newer read has covered it and this older answer is dropped ("busy").
+    for pair, quantities, version in push.out_of_step_after_push(db.session, merchant_id, figures):
+        apply_reading(
+            db.session,
+            pair,
+            quantities,
+            seen_version=version,
+            read_started_at=sent_at,
+            reference=f"gid://ismartsync/SyncBatch/{batch_id}",
+        )
+        db.session.commit()
+    db.session.commit()
 
 
 def _fail(batch_id: int, attempt: int, error: str) -> None:
@@ -256,18 +273,33 @@ def _fix_refusal(
 
 
 def refresh_stock(
-    merchant_id: int, item_ids: list[str], triggered_at: str | None = None, reference: str = ""
+    merchant_id: int,
+    item_ids: list[str],
+    triggered_at: str | None = None,
+    reference: str = "",
+    *,
+    location_id: str | None = None,
+    announced_available: int | None = None,
 ) -> dict[str, int]:
-    """Re-read Shopify's on_hand for these items at every mapped location and record Shopify-side changes.
+    """Re-read Shopify's on_hand for these items at every mapped location (or `location_id`) and record
+    Shopify-side changes.
 
-    Called by the webhook job. A delivery older than our last read of a pair is already covered (duplicates,
-    reordered deliveries); a pair our own batch moved during the read is read again. Returns outcome counts.
+    Called by the webhook job. No read is made for a delivery announcing the `available` we already know (the echo
+    of our own batch) or older than our last read (duplicates, reordered deliveries); a pair our own batch moved
+    during the read is read again. Returns outcome counts.
     """
     when = _parse_time(triggered_at)
-    pairs = [
-        p for p in mapped_pairs(db.session, merchant_id, item_ids=item_ids) if not read_covers(db.session, p, when)
+    candidates = [
+        p
+        for p in mapped_pairs(db.session, merchant_id, item_ids=item_ids)
+        if location_id is None or p.location_id == location_id
     ]
-    counts = {outcome.value: 0 for outcome in Outcome} | {"covered": len(item_ids) - len(pairs)}
+    pairs = [
+        p
+        for p in candidates
+        if not is_echo(db.session, p, announced_available) and not read_covers(db.session, p, when)
+    ]
+    counts = {outcome.value: 0 for outcome in Outcome} | {"covered": len(candidates) - len(pairs)}
     if not pairs:
         db.session.commit()
         return counts
@@ -291,9 +323,9 @@ def _read_and_apply(client: ShopifyClient, pairs: list[Pair], reference: str, co
     started = utcnow()
     levels = list(importer.on_hand_levels(client, sorted({p.inventory_item_id for p in pairs})))
     busy = []
-    for pair, on_hand in on_hand_by_pair(levels, pairs):
+    for pair, figures in quantities_by_pair(levels, pairs):
         outcome = apply_reading(
-            db.session, pair, on_hand, seen_version=versions[pair.key], read_started_at=started, reference=reference
+            db.session, pair, figures, seen_version=versions[pair.key], read_started_at=started, reference=reference
         )
         counts[outcome.value] += 1
         if outcome == Outcome.BUSY:
@@ -356,9 +388,9 @@ def _reconcile_location(client: ShopifyClient, run: Reconciliation, location_id:
     db.session.commit()
     started = utcnow()
     levels = list(importer.location_levels(client, location_id))
-    for n, (pair, on_hand) in enumerate(on_hand_by_pair(levels, pairs.values()), start=1):
+    for n, (pair, figures) in enumerate(quantities_by_pair(levels, pairs.values()), start=1):
         outcome = record_comparison(
-            db.session, run, pair, on_hand, seen_version=versions.get(pair.key, 0), read_at=started
+            db.session, run, pair, figures, seen_version=versions.get(pair.key, 0), read_at=started
         )
         run.checked += 1
         run.drifted += outcome == Outcome.CHANGED

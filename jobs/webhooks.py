@@ -112,9 +112,20 @@ def _inventory_level(d: Delivery) -> Outcome:
         return IGNORED, "The location is not linked to a branch."
     item_id = d.gid("InventoryItem", "inventory_item_id")
     reference = str(d.payload.get("admin_graphql_api_id") or item_id)
+    available = d.payload.get("available")
     from jobs.sync import refresh_stock
 
-    refresh_stock(d.merchant_id, [item_id], d.triggered_at, reference)
+    refresh_stock(
+        d.merchant_id,
+        [item_id],
+        d.triggered_at,
+        reference,
+        location_id=location_id,
+        # connect/disconnect carry no figure worth trusting: only an update's `available` can mark an echo.
+        announced_available=available
+        if d.event.topic == "inventory_levels/update" and isinstance(available, int)
+        else None,
+    )
     return PROCESSED, ""
 
 

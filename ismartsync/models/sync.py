@@ -106,6 +106,9 @@ class InventorySyncState(TenantMixin, Base):
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(default=0)
     shopify_on_hand: Mapped[int | None]
+    # Shopify's `available` as we last knew it: an inventory_levels/update announcing this same figure is the echo
+    # of what we already know, and needs no read.
+    shopify_available: Mapped[int | None]
     # When the last read of Shopify's quantity *started*: a webhook triggered before it says nothing new.
     read_at: Mapped[datetime | None]
     pushed_at: Mapped[datetime | None]

@@ -28,7 +28,7 @@ from ismartsync.models.base import utcnow
 from ismartsync.queue import enqueue_after_commit
 from ismartsync.services.audit import Actor, record_audit
 from ismartsync.services.stock import record_movement
-from ismartsync.services.stock_inbound import Outcome, Pair, compare_locked
+from ismartsync.services.stock_inbound import Outcome, Pair, Quantities, compare_locked
 from ismartsync.services.sync_outbox import enqueue_push, is_sending, mapped_location_id, sync_state
 
 RUN_JOB = "jobs.sync.run_reconciliation"
@@ -82,14 +82,17 @@ def _open_drift(session: Session, pair: Pair) -> StockDrift | None:
 
 
 def record_comparison(
-    session: Session, run: Reconciliation, pair: Pair, shopify_on_hand: int, *, seen_version: int, read_at: datetime
+    session: Session, run: Reconciliation, pair: Pair, shopify: Quantities, *, seen_version: int, read_at: datetime
 ) -> Outcome:
     """Compare one pair read during `run`: open (or refresh) its drift, or clear an old one."""
     state = sync_state(session, pair.merchant_id, pair.variant_id, pair.branch_id, lock=True)
     if state.version != seen_version or is_sending(session, pair.variant_id, pair.branch_id):
         return Outcome.BUSY
+    shopify_on_hand = shopify.on_hand
     comparison = compare_locked(session, pair, shopify_on_hand)
     state.shopify_on_hand = shopify_on_hand
+    if shopify.available is not None:
+        state.shopify_available = shopify.available
     if state.read_at is None or state.read_at < read_at:
         state.read_at = read_at
     drift = _open_drift(session, pair)

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from ismartsync.models import Branch, MovementKind, ShopifyLocation, Variant
+from ismartsync.models import Branch, MovementKind, ShopifyLocation, StockLevel, SyncOutboxEntry, Variant
+from ismartsync.models.sync import UNSENT
 from ismartsync.services.stock import locked_level, record_movement
 from ismartsync.services.sync_outbox import is_sending, state_versions, sync_state, unsent_sum
 
@@ -81,16 +82,25 @@ def versions_before_read(
     return state_versions(session, merchant_id, branch_id)
 
 
-def on_hand_by_pair(levels: Iterable[dict[str, Any]], pairs: Iterable[Pair]) -> Iterator[tuple[Pair, int]]:
+@dataclass(frozen=True)
+class Quantities:
+    """Shopify's figures for one pair at one moment."""
+
+    on_hand: int
+    available: int | None = None
+
+
+def quantities_by_pair(levels: Iterable[dict[str, Any]], pairs: Iterable[Pair]) -> Iterator[tuple[Pair, Quantities]]:
     """Match Shopify inventory levels (`item`, `location`, `quantities`) to our pairs; unstocked pairs are left out."""
     wanted = {(p.inventory_item_id, p.location_id): p for p in pairs}
     for level in levels:
         pair = wanted.get(((level.get("item") or {}).get("id"), (level.get("location") or {}).get("id")))
         if pair is None:
             continue
-        quantities = {q["name"]: q["quantity"] for q in level.get("quantities") or ()}
-        if "on_hand" in quantities:
-            yield pair, int(quantities["on_hand"])
+        named = {q["name"]: q["quantity"] for q in level.get("quantities") or ()}
+        if "on_hand" in named:
+            available = named.get("available")
+            yield pair, Quantities(int(named["on_hand"]), int(available) if available is not None else None)
 
 
 @dataclass(frozen=True)
@@ -111,27 +121,51 @@ def compare_locked(session: Session, pair: Pair, shopify_on_hand: int) -> Compar
     return Comparison(level.quantity, unsent_sum(session, pair.variant_id, pair.branch_id), shopify_on_hand)
 
 
+def out_of_step(session: Session, figures: dict[Pair, int]) -> list[Pair]:
+    """The pairs whose Shopify on_hand (`figures`) differs from ours less what is unsent, in one lock-free statement.
+
+    One statement sees one snapshot, so a sale (its level and its outbox entry) is wholly in or wholly out. The
+    pairs it returns need the locked comparison; the others need nothing more.
+    """
+    if not figures:
+        return []
+    unsent = (
+        select(func.coalesce(func.sum(SyncOutboxEntry.delta), 0))
+        .where(
+            SyncOutboxEntry.variant_id == StockLevel.variant_id,
+            SyncOutboxEntry.branch_id == StockLevel.branch_id,
+            SyncOutboxEntry.status.in_(UNSENT),
+        )
+        .scalar_subquery()
+    )
+    by_key = {pair.key: pair for pair in figures}
+    rows = session.execute(
+        select(StockLevel.variant_id, StockLevel.branch_id, StockLevel.quantity - unsent).where(
+            tuple_(StockLevel.variant_id, StockLevel.branch_id).in_(list(by_key))
+        )
+    ).all()
+    expected = {(v, b): quantity for v, b, quantity in rows}
+    return [pair for pair, on_hand in figures.items() if expected.get(pair.key) != on_hand]
+
+
 def apply_reading(
     session: Session,
     pair: Pair,
-    shopify_on_hand: int,
+    shopify: Quantities,
     *,
-    seen_version: int | None,
+    seen_version: int,
     read_started_at: datetime,
     reference: str,
 ) -> Outcome:
-    """Record what a read of Shopify shows for one pair.
-
-    `seen_version` is the pair's version noted before the read; None means the caller holds an answer that is
-    ordered with our writes already (a batch's own `quantityAfterChange`).
-    """
+    """Record what a read of Shopify shows for one pair, unless ours moved since `seen_version` was noted."""
     state = sync_state(session, pair.merchant_id, pair.variant_id, pair.branch_id, lock=True)
-    if seen_version is not None and (
-        state.version != seen_version or is_sending(session, pair.variant_id, pair.branch_id)
-    ):
+    if state.version != seen_version or is_sending(session, pair.variant_id, pair.branch_id):
         return Outcome.BUSY
+    shopify_on_hand = shopify.on_hand
     comparison = compare_locked(session, pair, shopify_on_hand)
     state.shopify_on_hand = shopify_on_hand
+    if shopify.available is not None:
+        state.shopify_available = shopify.available
     if state.read_at is None or state.read_at < read_started_at:
         state.read_at = read_started_at
     if comparison.drift == 0:
@@ -149,6 +183,15 @@ def apply_reading(
     state.version += 1
     session.flush()
     return Outcome.CHANGED
+
+
+def is_echo(session: Session, pair: Pair, announced_available: int | None) -> bool:
+    """A webhook announcing the `available` we already know (from our own batch's answer or a read) brings nothing:
+    the echo of our write, or a duplicate. Not while a batch of ours is on its way."""
+    if announced_available is None:
+        return False
+    state = sync_state(session, pair.merchant_id, pair.variant_id, pair.branch_id)
+    return state.shopify_available == announced_available and not is_sending(session, pair.variant_id, pair.branch_id)
 
 
 def read_covers(session: Session, pair: Pair, triggered_at: datetime | None) -> bool:

@@ -30,8 +30,8 @@ from ismartsync.models import (
 )
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor, record_audit
-from ismartsync.services.stock_inbound import Pair, apply_reading
-from ismartsync.services.sync_outbox import REASONS, enqueue_push, sync_state
+from ismartsync.services.stock_inbound import Pair, Quantities, out_of_step
+from ismartsync.services.sync_outbox import REASONS, enqueue_push, lock_states
 
 MAX_CHANGES = 250  # Shopify's limit on one mutation's input array
 CLAIM_WINDOW = 5000  # pending entries looked at per claim
@@ -240,10 +240,11 @@ def still_ours(session: Session, batch_id: int, attempt: int) -> SyncBatch | Non
     return batch
 
 
-def settle_applied(session: Session, batch: SyncBatch) -> dict[PairKey, int]:
-    """Shopify applied the batch: its entries are applied and each pair's version moves on, in one transaction.
+def settle_applied(session: Session, batch: SyncBatch, after: dict[tuple[str, str], Quantities]) -> dict[PairKey, int]:
+    """Shopify applied the batch: its entries are applied and each pair's version moves on, in one transaction;
+    Shopify's figures after it (`after`, by item and location) become what we know of its side.
 
-    Returns each pair's new version, for `compare_after_push` (one pair per transaction, after the commit).
+    Returns each pair's new version, for `compare_after_push` (one pair at a time, after the commit).
     """
     now = utcnow()
     entries = list(batch.entries)
@@ -251,40 +252,31 @@ def settle_applied(session: Session, batch: SyncBatch) -> dict[PairKey, int]:
         entry.status, entry.applied_at, entry.error = OutboxStatus.APPLIED, now, ""
     batch.status, batch.finished_at, batch.error, batch.next_attempt_at = BatchStatus.APPLIED, now, "", None
     versions = {}
-    for key in sorted({_pair_of(e) for e in entries}, key=lambda p: (p.variant_id, p.branch_id)):
-        state = sync_state(session, batch.merchant_id, key.variant_id, key.branch_id, lock=True)
+    keys = {_pair_of(e) for e in entries}
+    states = lock_states(session, batch.merchant_id, [(k.variant_id, k.branch_id) for k in keys])
+    for key in keys:
+        state = states[(key.variant_id, key.branch_id)]
         state.version += 1
         state.pushed_at = now
+        if (figures := after.get((key.inventory_item_id, key.location_id))) is not None:
+            state.shopify_on_hand, state.shopify_available = figures.on_hand, figures.available
         versions[key] = state.version
     session.flush()
     return versions
 
 
-def compare_after_push(
-    session: Session,
-    merchant_id: int,
-    key: PairKey,
-    on_hand_after: int,
-    *,
-    version: int,
-    sent_at: datetime,
-    batch_id: int,
-) -> bool:
-    """Compare Shopify's on_hand right after our batch with ours; True if a Shopify-side change showed up.
-
-    The answer is ordered with our writes; if anything moved the pair since the batch settled (`version`), a newer
-    read has already covered it and this older one is dropped.
-    """
-    pair = Pair(merchant_id, key.variant_id, key.branch_id, key.inventory_item_id, key.location_id)
-    outcome = apply_reading(
-        session,
-        pair,
-        on_hand_after,
-        seen_version=version,
-        read_started_at=sent_at,
-        reference=f"gid://ismartsync/SyncBatch/{batch_id}",
-    )
-    return outcome == "changed"
+def out_of_step_after_push(
+    session: Session, merchant_id: int, after: dict[PairKey, tuple[Quantities, int]]
+) -> list[tuple[Pair, Quantities, int]]:
+    """The pairs whose figures right after our batch (`after`: figures and the pair's settled version) disagree
+    with ours: each needs `apply_reading` in a transaction of its own. Usually none, which one statement shows."""
+    pairs = {
+        Pair(merchant_id, k.variant_id, k.branch_id, k.inventory_item_id, k.location_id): value
+        for k, value in after.items()
+    }
+    return [
+        (pair, *pairs[pair]) for pair in out_of_step(session, {p: figures.on_hand for p, (figures, _) in pairs.items()})
+    ]
 
 
 def settle_retry(batch: SyncBatch, error: str, *, delay: timedelta | None = None) -> None:

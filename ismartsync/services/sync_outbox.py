@@ -82,7 +82,9 @@ def queue_movement(session: Session, movement: StockMovement, variant: Variant) 
 
 def enqueue_push(session: Session, merchant_id: int) -> None:
     """Push the merchant's outbox once this transaction commits (the sweeper covers a lost job)."""
-    enqueue_after_commit(session, PUSH_JOB, merchant_id, queue="shopify", timeout=300, retries=0, unique=True)
+    enqueue_after_commit(
+        session, PUSH_JOB, merchant_id, queue="shopify", timeout=300, retries=0, unique=True, urgent=True
+    )
 
 
 def unsent_sum(session: Session, variant_id: int, branch_id: int) -> int:
@@ -153,3 +155,25 @@ def versions_of(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple
         )
         found.update({(v, b): version for v, b, version in session.execute(query)})
     return {key: found.get(key, 0) for key in keys}
+
+
+def lock_states(
+    session: Session, merchant_id: int, keys: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], InventorySyncState]:
+    """The states of these (variant id, branch id) pairs, created if missing and locked in a fixed order (so two
+    lockers never wait on each other in a circle), in two statements whatever their number."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    rows = [{"merchant_id": merchant_id, "variant_id": v, "branch_id": b, "version": 0} for v, b in keys]
+    session.execute(insert(InventorySyncState).on_conflict_do_nothing(index_elements=["variant_id", "branch_id"]), rows)
+    states = session.scalars(
+        select(InventorySyncState)
+        .where(tuple_(InventorySyncState.variant_id, InventorySyncState.branch_id).in_(keys))
+        .order_by(InventorySyncState.variant_id, InventorySyncState.branch_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {(state.variant_id, state.branch_id): state for state in states}

@@ -1,8 +1,8 @@
 """Two-way stock sync: outbox, batches, per-pair sync state, webhook deliveries, reconciliations and drift.
 
-Revision ID: d038e44a501d
+Revision ID: e23447afc10f
 Revises: f893e3403930
-Create Date: 2026-11-27 16:00:14.236357
+Create Date: 2026-11-27 16:51:58.821416
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'd038e44a501d'
+revision = 'e23447afc10f'
 down_revision = 'f893e3403930'
 branch_labels = None
 depends_on = None
@@ -68,6 +68,7 @@ def upgrade():
     sa.Column('branch_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('shopify_on_hand', sa.Integer(), nullable=True),
+    sa.Column('shopify_available', sa.Integer(), nullable=True),
     sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('pushed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('merchant_id', sa.Integer(), nullable=False),
