@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("fiscal", "shopify", "email", "reports", "default")
 _PENDING_KEY = "ismartsync_pending_jobs"
+# How long a unique job's "waiting in the queue" mark lives at most: a job lost between its dequeue and its start
+# (a killed worker) blocks its next enqueue no longer than this.
+UNIQUE_MARK_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def _dispatch(app: Flask, jobs: list[PendingJob]) -> None:
     for job in jobs:
         if conn is not None:
             try:
-                if job.unique and not conn.set(queued_key(job.func, job.args), 1, nx=True, ex=job.timeout + 60):
+                if job.unique and not conn.set(queued_key(job.func, job.args), 1, nx=True, ex=UNIQUE_MARK_SECONDS):
                     continue  # the same call is already waiting in the queue
                 Queue(job.queue, connection=conn).enqueue(
                     job.func,

@@ -61,9 +61,9 @@ pytestmark = pytest.mark.skipif(
 )
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261127
-OPERATIONS = 160
+OPERATIONS = 200
 WORKERS = 3
-DRAIN_TIMEOUT = 90
+DRAIN_TIMEOUT = 150
 # About a fifth of Shopify's answers fail (1 - 0.94 * 0.96 * 0.97 * 0.97 * 0.95 * 0.96), in every way the client
 # must survive; timeouts happen after Shopify applied the change.
 FAULTS = [
