@@ -414,8 +414,12 @@ def schedule_reconciliations() -> None:
         last = latest_reconciliation(db.session, merchant_id)
         if last is not None and (last.status == ReconciliationStatus.RUNNING or last.started_at > now - interval):
             continue
-        start_reconciliation(db.session, merchant_id, trigger="scheduled")
-        db.session.commit()
+        try:
+            start_reconciliation(db.session, merchant_id, trigger="scheduled")
+            db.session.commit()
+        except Exception:  # one merchant's trouble must not stop the others' comparisons
+            db.session.rollback()
+            log.exception("could not start the scheduled reconciliation of merchant %s", merchant_id)
 
 
 # --- sweeper --------------------------------------------------------------------------------------------------------

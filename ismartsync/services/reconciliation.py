@@ -120,7 +120,8 @@ def _pair_of(session: Session, drift: StockDrift) -> Pair:
 
 
 def _checked(session: Session, drift: StockDrift) -> tuple[Pair, int]:
-    """The drift's pair and its current difference, under locks; refuses when the figures are stale."""
+    """The drift's pair and its current difference (0: in step again, and the drift is cleared), under locks;
+    refuses when the figures are stale."""
     if drift.status != DriftStatus.OPEN:
         raise DomainError("This difference has already been dealt with.")
     pair = _pair_of(session, drift)
@@ -131,7 +132,6 @@ def _checked(session: Session, drift: StockDrift) -> tuple[Pair, int]:
     if difference == 0:
         drift.status, drift.resolved_at = DriftStatus.CLEARED, utcnow()
         session.flush()
-        raise DomainError("Ours and Shopify's agree again; nothing to do.")
     return pair, difference
 
 
@@ -153,9 +153,14 @@ def _resolve(session: Session, actor: Actor, drift: StockDrift, status: DriftSta
     session.flush()
 
 
-def accept_shopify(session: Session, actor: Actor, drift: StockDrift) -> None:
-    """Take Shopify's quantity as ours: a "shopify" movement of the difference (never pushed back)."""
+def accept_shopify(session: Session, actor: Actor, drift: StockDrift) -> bool:
+    """Take Shopify's quantity as ours: a "shopify" movement of the difference (never pushed back).
+
+    False when the two agree again by now: the drift is cleared and nothing moves.
+    """
     pair, difference = _checked(session, drift)
+    if difference == 0:
+        return False
     record_movement(
         session,
         variant=session.get(Variant, pair.variant_id),
@@ -168,11 +173,17 @@ def accept_shopify(session: Session, actor: Actor, drift: StockDrift) -> None:
     )
     sync_state(session, pair.merchant_id, pair.variant_id, pair.branch_id, lock=True).version += 1
     _resolve(session, actor, drift, DriftStatus.ACCEPTED, difference)
+    return True
 
 
-def push_ours(session: Session, actor: Actor, drift: StockDrift) -> None:
-    """Make Shopify's quantity ours: the opposite of the difference goes to Shopify through the outbox."""
+def push_ours(session: Session, actor: Actor, drift: StockDrift) -> bool:
+    """Make Shopify's quantity ours: the opposite of the difference goes to Shopify through the outbox.
+
+    False when the two agree again by now: the drift is cleared and nothing is sent.
+    """
     pair, difference = _checked(session, drift)
+    if difference == 0:
+        return False
     level = compare_locked(session, pair, drift.shopify_on_hand).local
     session.add(
         SyncOutboxEntry(
@@ -191,6 +202,7 @@ def push_ours(session: Session, actor: Actor, drift: StockDrift) -> None:
     )
     enqueue_push(session, pair.merchant_id)
     _resolve(session, actor, drift, DriftStatus.PUSHED, difference)
+    return True
 
 
 def open_drifts(session: Session, merchant_id: int, limit: int = 500) -> list[StockDrift]:

@@ -39,14 +39,16 @@ def drifts() -> object:
     return _page("drift/_list.html")
 
 
-def _resolve(drift_id: int, action: Callable[..., None], done: str) -> object:
+def _resolve(drift_id: int, action: Callable[..., bool], done: str) -> object:
     drift = tenant_get_or_404(StockDrift, drift_id)
     try:
-        action(db.session, current_actor(), drift)
+        acted = action(db.session, current_actor(), drift)
     except DomainError as exc:
         db.session.rollback()
         return _page("drift/_row.html", 422, shown=drift, drift=drift, errors={drift.id: exc.message})
     db.session.commit()
+    if not acted:
+        done = "ours and Shopify's agree again; nothing to do."
     flash(f"{drift.variant.display_name} at {drift.branch.name}: {done}", "success")
     return _page("drift/_row.html", shown=drift, drift=drift)
 
