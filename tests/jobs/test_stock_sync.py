@@ -338,3 +338,35 @@ def test_push_ours_makes_shopify_agree_with_the_branch(synced, run_jobs, owner):
     assert drift.status == DriftStatus.PUSHED
     assert synced.shopify_on_hand(variant) == level
     assert level_of(db.session, variant, synced.branch) == level
+
+
+def test_the_echo_of_our_own_batch_is_recognised_without_reading_shopify(synced, run_jobs):
+    variant = synced.variants(1)[0]
+    _sell(synced, variant, 1)
+    run_jobs("shopify")
+    echo = synced.shopify_level(variant)["available"]  # what Shopify's inventory_levels/update would announce
+    synced.sandbox.control("DELETE", "/requests")
+
+    counts = sync.refresh_stock(
+        synced.merchant_id,
+        [variant.inventory_item_id],
+        location_id=synced.location.shopify_id,
+        announced_available=echo,
+    )
+
+    assert counts["covered"] == 1
+    assert _shopify_requests(synced) == []
+    # Another figure is news: Shopify is read, and an online order (available only) changes nothing of ours.
+    counts = sync.refresh_stock(
+        synced.merchant_id,
+        [variant.inventory_item_id],
+        location_id=synced.location.shopify_id,
+        announced_available=echo - 1,
+    )
+    assert counts["in_step"] == 1
+    assert _shopify_requests(synced) == ["VariantInventoryLevels"]
+    assert not _shopify_movements(variant)
+
+
+def _shopify_requests(synced) -> list[str]:
+    return [r["operation_name"] for r in synced.sandbox.control("GET", f"/requests?shop={SHOP}")["requests"]]
