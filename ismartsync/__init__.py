@@ -50,10 +50,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
-    """SQLite: enforce foreign keys, and let SQLAlchemy own transactions so savepoints work."""
+    """SQLite: enforce foreign keys, and let SQLAlchemy own transactions so savepoints work.
+
+    The demo runs the app, in-process jobs and the scheduler side by side: write-ahead logging lets them read while
+    one writes, and a writer waits its turn (up to 30 s) instead of failing with "database is locked".
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA busy_timeout=30000")
 
 
 @event.listens_for(Engine, "begin")
