@@ -45,6 +45,8 @@ class Settings:
     )
     debug: bool = field(default_factory=lambda: _flag("DEBUG"))
     dev_outbox: bool = field(default_factory=lambda: _flag("DEV_OUTBOX"))
+    # Without Redis: run jobs on a background thread of the web process instead of right after the commit (the demo).
+    jobs_in_background: bool = field(default_factory=lambda: _flag("JOBS_IN_BACKGROUND"))
     smtp_url: str | None = field(default_factory=lambda: _env("SMTP_URL"))
     mail_from: str = field(default_factory=lambda: _env("MAIL_FROM", "iSmartSync <no-reply@ismartsync.local>"))
     base_url: str = field(default_factory=lambda: _env("BASE_URL", "http://127.0.0.1:5000"))
@@ -80,6 +82,7 @@ class Settings:
             "ENCRYPTION_KEYS": self.encryption_keys,
             "DEBUG": self.debug,
             "DEV_OUTBOX": self.dev_outbox,
+            "JOBS_IN_BACKGROUND": self.jobs_in_background,
             "SMTP_URL": self.smtp_url,
             "MAIL_FROM": self.mail_from,
             "BASE_URL": self.base_url,

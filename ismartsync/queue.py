@@ -1,4 +1,5 @@
-"""Background jobs: enqueue after the commit, on RQ when Redis is configured, else in-process.
+"""Background jobs: enqueue after the commit, on RQ when Redis is configured, else in-process (right after the
+commit, or on a background thread with JOBS_IN_BACKGROUND, as the demo does so a sale never waits on Shopify).
 
 Jobs are named by dotted path (`"jobs.email.deliver_email"`), so `jobs` depends on `ismartsync`
 and never the reverse. A job enqueued inside a transaction that rolls back is never run.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import queue as queue_module
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,7 +125,24 @@ def _dispatch(app: Flask, jobs: list[PendingJob]) -> None:
                 # area (email outbox, sync outbox, fiscal queue) picks it up again later.
                 log.exception("could not enqueue %s; left for the sweeper", job.func)
                 continue
-        _run_inline(app, job)
+        if app.config.get("JOBS_IN_BACKGROUND"):
+            _background(app).put(job)
+        else:
+            _run_inline(app, job)
+
+
+def _background(app: Flask) -> queue_module.Queue[PendingJob]:
+    """The demo's stand-in for a worker: one thread of this process runs the jobs in order, after the request."""
+    jobs = app.extensions.get("ismartsync_background_jobs")
+    if jobs is None:
+        jobs = app.extensions["ismartsync_background_jobs"] = queue_module.Queue()
+
+        def work() -> None:
+            while True:
+                _run_inline(app, jobs.get())
+
+        threading.Thread(target=work, name="in-process-jobs", daemon=True).start()
+    return jobs
 
 
 def _run_inline(app: Flask, job: PendingJob) -> None:

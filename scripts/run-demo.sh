@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 export FLASK_APP=app.py
 export ISMARTSYNC_DEBUG=1 ISMARTSYNC_DEV_OUTBOX=1 ISMARTSYNC_LOG_FORMAT=text
+# No Redis in the demo: jobs run on a background thread of the app, so a sale never waits on Shopify.
+export ISMARTSYNC_JOBS_IN_BACKGROUND=1
 export ISMARTSYNC_BASE_URL=http://127.0.0.1:5000
 export ISMARTSYNC_SHOPIFY_API_BASE="http://127.0.0.1:5001/shops/{shop}"
 export ISMARTSYNC_SHOPIFY_CLIENT_ID=ismartsync-demo ISMARTSYNC_SHOPIFY_CLIENT_SECRET=ismartsync-demo-secret

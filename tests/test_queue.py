@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from ismartsync.models import EmailStatus, OutgoingEmail
 from ismartsync.queue import enqueue_after_commit
 from ismartsync.services.email import requeue_stale_emails
 from tests import factories
+from tests.conftest import REDIS_URL
 
 CALLS: list[tuple[object, ...]] = []
 
@@ -20,6 +22,15 @@ CALLS: list[tuple[object, ...]] = []
 def record_call(*args: object) -> None:
     """A job for these tests: it only notes that it ran."""
     CALLS.append(args)
+
+
+RAN = threading.Event()
+
+
+def record_thread() -> None:
+    """A job noting which thread ran it."""
+    CALLS.append((threading.current_thread().name,))
+    RAN.set()
 
 
 @pytest.fixture(autouse=True)
@@ -80,3 +91,24 @@ def test_invitation_survives_a_redis_outage_and_the_sweeper_sends_it(app, monkey
     db.session.commit()
     run_jobs("email")
     assert _email("zara@example.pk").status == EmailStatus.SENT
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs ISMARTSYNC_TEST_REDIS_URL: without Redis each job runs at its commit")
+def test_a_unique_job_is_enqueued_once_while_it_waits(run_jobs):
+    for _ in range(3):
+        enqueue_after_commit(db.session, "tests.test_queue.record_call", 5, unique=True)
+        db.session.commit()
+    run_jobs("default")
+    assert CALLS == [(5,)]
+
+
+def test_without_redis_the_demo_runs_jobs_on_a_background_thread_after_the_commit(app, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    monkeypatch.setitem(app.config, "JOBS_IN_BACKGROUND", True)
+    monkeypatch.delitem(app.extensions, "ismartsync_redis", raising=False)
+    RAN.clear()
+    enqueue_after_commit(db.session, "tests.test_queue.record_thread")
+    assert CALLS == []
+    db.session.commit()
+    assert RAN.wait(10)
+    assert CALLS == [("in-process-jobs",)]
