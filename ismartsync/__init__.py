@@ -64,8 +64,10 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE: a transaction takes the write lock when it starts (waiting for it up to the busy timeout), so it
+    # never has to upgrade a read into a write later, which SQLite refuses at once when another writer came between.
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _register_blueprints(app: Flask) -> None:
