@@ -370,3 +370,32 @@ def test_the_echo_of_our_own_batch_is_recognised_without_reading_shopify(synced,
 
 def _shopify_requests(synced) -> list[str]:
     return [r["operation_name"] for r in synced.sandbox.control("GET", f"/requests?shop={SHOP}")["requests"]]
+
+
+def test_a_count_meeting_a_change_in_shopify_reads_again_and_still_sets_the_count(synced, run_jobs, app, monkeypatch):
+    variant = synced.variants(1)[0]
+    level = level_of(db.session, variant, synced.branch)
+    monkeypatch.setitem(app.config, "SYNC_STALE_SECONDS", 1)
+    record_movement(db.session, variant=variant, branch=synced.branch, delta=2 - level, kind=MovementKind.COUNT)
+    db.session.flush()
+    batch = claim_batch(
+        db.session, synced.merchant_id, now=utcnow() - timedelta(seconds=5), stale_after=timedelta(seconds=1)
+    )
+    db.session.info.clear()  # this worker reads Shopify, stores the request, and dies before sending
+    db.session.commit()
+    with sync._client(synced.merchant_id) as client:
+        sync._request(client, batch)
+    synced.set_in_shopify(variant, level + 6)  # meanwhile someone changes it in Shopify
+
+    sync.sweep()
+    run_jobs("shopify")
+
+    assert synced.shopify_on_hand(variant) == 2
+    sets = [
+        r
+        for r in synced.sandbox.control("GET", f"/requests?shop={SHOP}")["requests"]
+        if r["operation_name"] == "InventorySet"
+    ]
+    assert [r["user_errors"] for r in sets] == [1, 0]
+    assert sets[0]["idempotency_keys"] != sets[1]["idempotency_keys"]
+    assert [e.status for e in _entries(variant)] == [OutboxStatus.APPLIED]
