@@ -28,7 +28,7 @@ from ismartsync.models.base import utcnow
 from ismartsync.queue import enqueue_after_commit
 from ismartsync.services.audit import Actor, record_audit
 from ismartsync.services.stock import record_movement
-from ismartsync.services.stock_inbound import Outcome, Pair, Quantities, compare_locked
+from ismartsync.services.stock_inbound import Outcome, Pair, Quantities, compare_locked, locked_reading
 from ismartsync.services.sync_outbox import enqueue_push, is_sending, mapped_location_id, sync_state
 
 RUN_JOB = "jobs.sync.run_reconciliation"
@@ -85,16 +85,10 @@ def record_comparison(
     session: Session, run: Reconciliation, pair: Pair, shopify: Quantities, *, seen_version: int, read_at: datetime
 ) -> Outcome:
     """Compare one pair read during `run`: open (or refresh) its drift, or clear an old one."""
-    state = sync_state(session, pair.merchant_id, pair.variant_id, pair.branch_id, lock=True)
-    if state.version != seen_version or is_sending(session, pair.variant_id, pair.branch_id):
+    reading = locked_reading(session, pair, shopify, seen_version=seen_version, read_at=read_at)
+    if reading is None:
         return Outcome.BUSY
-    shopify_on_hand = shopify.on_hand
-    comparison = compare_locked(session, pair, shopify_on_hand)
-    state.shopify_on_hand = shopify_on_hand
-    if shopify.available is not None:
-        state.shopify_available = shopify.available
-    if state.read_at is None or state.read_at < read_at:
-        state.read_at = read_at
+    state, comparison = reading
     drift = _open_drift(session, pair)
     if comparison.drift == 0:
         if drift is not None:
@@ -105,7 +99,7 @@ def record_comparison(
         drift = StockDrift(merchant_id=pair.merchant_id, variant_id=pair.variant_id, branch_id=pair.branch_id)
         session.add(drift)
     drift.reconciliation_id = run.id
-    drift.local_quantity, drift.unsent, drift.shopify_on_hand = comparison.local, comparison.unsent, shopify_on_hand
+    drift.local_quantity, drift.unsent, drift.shopify_on_hand = comparison.local, comparison.unsent, shopify.on_hand
     drift.state_version, drift.detected_at = state.version, utcnow()
     session.flush()
     return Outcome.CHANGED

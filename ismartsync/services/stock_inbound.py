@@ -17,7 +17,15 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from ismartsync.models import Branch, MovementKind, ShopifyLocation, StockLevel, SyncOutboxEntry, Variant
+from ismartsync.models import (
+    Branch,
+    InventorySyncState,
+    MovementKind,
+    ShopifyLocation,
+    StockLevel,
+    SyncOutboxEntry,
+    Variant,
+)
 from ismartsync.models.sync import UNSENT
 from ismartsync.services.stock import locked_level, record_movement
 from ismartsync.services.sync_outbox import is_sending, state_versions, sync_state, unsent_sum
@@ -148,6 +156,23 @@ def out_of_step(session: Session, figures: dict[Pair, int]) -> list[Pair]:
     return [pair for pair, on_hand in figures.items() if expected.get(pair.key) != on_hand]
 
 
+def locked_reading(
+    session: Session, pair: Pair, shopify: Quantities, *, seen_version: int, read_at: datetime
+) -> tuple[InventorySyncState, Comparison] | None:
+    """Lock the pair, note Shopify's figures and compare them with ours; None ("busy") when ours moved since
+    `seen_version` was noted before the read, or a batch of ours is on its way."""
+    state = sync_state(session, pair.merchant_id, pair.variant_id, pair.branch_id, lock=True)
+    if state.version != seen_version or is_sending(session, pair.variant_id, pair.branch_id):
+        return None
+    comparison = compare_locked(session, pair, shopify.on_hand)
+    state.shopify_on_hand = shopify.on_hand
+    if shopify.available is not None:
+        state.shopify_available = shopify.available
+    if state.read_at is None or state.read_at < read_at:
+        state.read_at = read_at
+    return state, comparison
+
+
 def apply_reading(
     session: Session,
     pair: Pair,
@@ -158,16 +183,10 @@ def apply_reading(
     reference: str,
 ) -> Outcome:
     """Record what a read of Shopify shows for one pair, unless ours moved since `seen_version` was noted."""
-    state = sync_state(session, pair.merchant_id, pair.variant_id, pair.branch_id, lock=True)
-    if state.version != seen_version or is_sending(session, pair.variant_id, pair.branch_id):
+    reading = locked_reading(session, pair, shopify, seen_version=seen_version, read_at=read_started_at)
+    if reading is None:
         return Outcome.BUSY
-    shopify_on_hand = shopify.on_hand
-    comparison = compare_locked(session, pair, shopify_on_hand)
-    state.shopify_on_hand = shopify_on_hand
-    if shopify.available is not None:
-        state.shopify_available = shopify.available
-    if state.read_at is None or state.read_at < read_started_at:
-        state.read_at = read_started_at
+    state, comparison = reading
     if comparison.drift == 0:
         session.flush()
         return Outcome.IN_STEP

@@ -71,6 +71,12 @@ def push_ours(drift_id: int) -> object:
 @permission_required(Permission.PAGE_INVENTORY)
 @permission_required(Permission.STOCK_EDIT)
 def start_reconciliation() -> object:
+    ask_for_reconciliation()
+    return _page("drift/_list.html")
+
+
+def ask_for_reconciliation() -> None:
+    """ "Compare with Shopify now" (here and on the sync health screen): queued, or why not, as a flash."""
     try:
         reconciliation.start_reconciliation(
             db.session, current_user.merchant_id, trigger="manual", actor=current_actor()
@@ -81,4 +87,3 @@ def start_reconciliation() -> object:
     else:
         db.session.commit()
         flash("Comparing the stock of every linked branch with Shopify.", "success")
-    return _page("drift/_list.html")

@@ -6,11 +6,11 @@ from flask import Blueprint, flash
 from flask_login import current_user
 
 from ismartsync.auth import current_actor, permission_required
-from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.permissions import Effect, Permission
 from ismartsync.queue import redis_connection
-from ismartsync.services import reconciliation, stock_push, sync_health
+from ismartsync.services import stock_push, sync_health
+from ismartsync.views.drift import ask_for_reconciliation
 from ismartsync.web import render
 
 bp = Blueprint("sync_health", __name__, url_prefix="/settings/sync")
@@ -52,14 +52,5 @@ def retry_failed() -> object:
 @permission_required(Permission.PAGE_SETTINGS)
 @permission_required(Permission.STOCK_EDIT)
 def start_reconciliation() -> object:
-    try:
-        reconciliation.start_reconciliation(
-            db.session, current_user.merchant_id, trigger="manual", actor=current_actor()
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash("Comparing the stock of every linked branch with Shopify.", "success")
+    ask_for_reconciliation()
     return _page()
