@@ -6,6 +6,7 @@ from ismartsync.models.catalog import Customer, Product, Variant
 from ismartsync.models.device import Device
 from ismartsync.models.email import EmailStatus, OutgoingEmail
 from ismartsync.models.merchant import Branch, Counter, Merchant
+from ismartsync.models.register import Register, RegisterStatus, Shift, ShiftStatus
 from ismartsync.models.shopify import (
     AuthMethod,
     ConnectionStatus,
@@ -52,8 +53,12 @@ __all__ = [
     "Product",
     "Reconciliation",
     "ReconciliationStatus",
+    "Register",
+    "RegisterStatus",
     "Role",
     "RoleGrant",
+    "Shift",
+    "ShiftStatus",
     "ShopifyConnection",
     "ShopifyLocation",
     "StockDrift",
