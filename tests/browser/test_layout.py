@@ -68,6 +68,7 @@ def test_main_screens_fit_the_tablet_and_fingers(tablet: Tablet, demo: Demo) -> 
         "locations-import": "/settings/locations",
         "sync-health": "/settings/sync",
         "stock-differences": "/inventory/drift",
+        "counter": "/counter",
     }
     for name, path in screens.items():
         page.goto(path)

@@ -1,0 +1,73 @@
+"""The counter: its register and the cashier's shift (selling itself comes with the counter screen)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, url_for
+from flask_login import current_user
+
+from ismartsync.auth import current_actor, permission_required
+from ismartsync.errors import DomainError
+from ismartsync.extensions import db
+from ismartsync.forms.counter import StartRegisterForm
+from ismartsync.money import to_minor
+from ismartsync.permissions import Effect, Permission
+from ismartsync.services import registers
+from ismartsync.web import hx_redirect_or, render
+
+bp = Blueprint("counter", __name__, url_prefix="/counter")
+
+
+def _page(form: StartRegisterForm | None = None, status: int = 200, error: str = "") -> object:
+    counter = g.device.counter if g.get("device") else None
+    context = {
+        "counter": counter,
+        "register": registers.open_register(db.session, counter) if counter else None,
+        "shift": registers.current_shift(db.session, current_user),
+        "form": form or StartRegisterForm(),
+        "can_start": current_user.effect(Permission.CLOSE_REGISTER) is not Effect.BLOCKED,
+        "error": error,
+    }
+    return render("counter/index.html", "counter/_till.html", status, **context)
+
+
+@bp.get("")
+@permission_required(Permission.PAGE_POS)
+def index() -> object:
+    return _page()
+
+
+@bp.post("/register")
+@permission_required(Permission.PAGE_POS)
+@permission_required(Permission.CLOSE_REGISTER)
+def start_register() -> object:
+    form = StartRegisterForm()
+    counter = g.device.counter if g.get("device") else None
+    if counter is None:
+        return _page(form, 422, "Pair this tablet with a counter first.")
+    if not form.validate():
+        return _page(form, 422)
+    try:
+        registers.start_register(db.session, current_actor(), counter, to_minor(form.opening_float.data))
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.field == "opening_float":
+            form.opening_float.errors = [exc.message]
+            return _page(form, 422)
+        return _page(form, 422, exc.message)  # e.g. another tablet started it: shown with the open register
+    db.session.commit()
+    return hx_redirect_or(url_for("counter.index"))
+
+
+@bp.post("/shift")
+@permission_required(Permission.PAGE_POS)
+def open_shift() -> object:
+    counter = g.device.counter if g.get("device") else None
+    if counter is None:
+        return _page(status=422, error="Pair this tablet with a counter first.")
+    try:
+        registers.open_shift(db.session, current_actor(), counter)
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(status=422, error=exc.message)
+    db.session.commit()
+    return hx_redirect_or(url_for("counter.index"))
