@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ismartsync.errors import DomainError, Throttled
 from ismartsync.extensions import db, login_manager
-from ismartsync.models import Device, User
+from ismartsync.models import Counter, Device, User
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor
@@ -125,6 +125,12 @@ def _before_request() -> Response | None:
     return None
 
 
+def current_counter() -> Counter | None:
+    """The counter this request's paired tablet belongs to (None on an unpaired browser)."""
+    device = g.get("device")
+    return device.counter if device else None
+
+
 def current_actor() -> Actor:
     """The signed-in member as the services see them, with place and approver."""
     device = g.get("device")
@@ -157,7 +163,7 @@ def tenant_get_many(model: type[M], idents: list[Any]) -> list[M]:
 
 
 def _approval_prompt(permission: Permission, error: DomainError | None = None) -> Any:
-    counter = g.device.counter if g.get("device") else None
+    counter = current_counter()
     carried = [
         (k, v)
         for k, v in request.form.items(multi=True)
@@ -199,7 +205,7 @@ def permission_required(permission: Permission) -> Callable[[Callable[..., Any]]
                 approver_id = int(request.form.get("approver_id", ""))
             except ValueError:
                 return _approval_prompt(permission, DomainError("Choose who approves.", field="approver_id"))
-            counter = g.device.counter if g.get("device") else None
+            counter = current_counter()
             try:
                 g.approver = approve_with_pin(
                     db.session, current_actor(), permission, approver_id, request.form.get("approver_pin", ""), counter

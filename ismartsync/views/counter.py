@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, url_for
+from flask import Blueprint, url_for
 from flask_login import current_user
 
-from ismartsync.auth import current_actor, permission_required
+from ismartsync.auth import current_actor, current_counter, permission_required
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.counter import StartRegisterForm
@@ -18,7 +18,7 @@ bp = Blueprint("counter", __name__, url_prefix="/counter")
 
 
 def _page(form: StartRegisterForm | None = None, status: int = 200, error: str = "") -> object:
-    counter = g.device.counter if g.get("device") else None
+    counter = current_counter()
     context = {
         "counter": counter,
         "register": registers.open_register(db.session, counter) if counter else None,
@@ -41,7 +41,7 @@ def index() -> object:
 @permission_required(Permission.CLOSE_REGISTER)
 def start_register() -> object:
     form = StartRegisterForm()
-    counter = g.device.counter if g.get("device") else None
+    counter = current_counter()
     if counter is None:
         return _page(form, 422, "Pair this tablet with a counter first.")
     if not form.validate():
@@ -61,7 +61,7 @@ def start_register() -> object:
 @bp.post("/shift")
 @permission_required(Permission.PAGE_POS)
 def open_shift() -> object:
-    counter = g.device.counter if g.get("device") else None
+    counter = current_counter()
     if counter is None:
         return _page(status=422, error="Pair this tablet with a counter first.")
     try:
