@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ismartsync import passwords
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, Branch, Counter, Device, Merchant, Product, Role, User, Variant
+from ismartsync.models.catalog import search_text
 from ismartsync.passwords import hash_password, hash_pin
 from ismartsync.services.roles import create_default_roles
 
@@ -119,4 +120,5 @@ class VariantFactory(_Base):
     title = "M / Red"
     sku = factory.Sequence(lambda n: f"SKU-{n}")
     barcode = factory.Sequence(lambda n: f"89{n:011d}")
+    search_text = factory.LazyAttribute(lambda v: search_text(v.product.title, v.title, v.sku, v.barcode))
     price_minor = 299000

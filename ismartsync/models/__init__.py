@@ -5,8 +5,10 @@ from ismartsync.models.base import Base
 from ismartsync.models.catalog import Customer, Product, Variant
 from ismartsync.models.device import Device
 from ismartsync.models.email import EmailStatus, OutgoingEmail
+from ismartsync.models.fiscal import FiscalDocument, FiscalStatus, InvoiceType
 from ismartsync.models.merchant import Branch, Counter, Merchant
 from ismartsync.models.register import Register, RegisterStatus, Shift, ShiftStatus
+from ismartsync.models.sale import PaymentMethod, Sale, SaleLine, SalePayment, SaleStatus, Tender
 from ismartsync.models.shopify import (
     AuthMethod,
     ConnectionStatus,
@@ -43,13 +45,17 @@ __all__ = [
     "Device",
     "DriftStatus",
     "EmailStatus",
+    "FiscalDocument",
+    "FiscalStatus",
     "ImportRun",
     "ImportStatus",
     "InventorySyncState",
+    "InvoiceType",
     "Merchant",
     "MovementKind",
     "OutboxStatus",
     "OutgoingEmail",
+    "PaymentMethod",
     "Product",
     "Reconciliation",
     "ReconciliationStatus",
@@ -57,6 +63,10 @@ __all__ = [
     "RegisterStatus",
     "Role",
     "RoleGrant",
+    "Sale",
+    "SaleLine",
+    "SalePayment",
+    "SaleStatus",
     "Shift",
     "ShiftStatus",
     "ShopifyConnection",
@@ -66,6 +76,7 @@ __all__ = [
     "StockMovement",
     "SyncBatch",
     "SyncOutboxEntry",
+    "Tender",
     "User",
     "Variant",
     "WebhookEvent",

@@ -35,6 +35,13 @@ class Variant(TenantMixin, Base):
         sa.Index("ix_variants_merchant_barcode", "merchant_id", "barcode"),
         sa.Index("ix_variants_merchant_sku", "merchant_id", "sku"),
         sa.Index("ix_variants_merchant_inventory_item", "merchant_id", "inventory_item_id"),
+        # Counter search: "lawn 3pc" finds any variant whose text holds both pieces, fast over 100k+ variants.
+        sa.Index(
+            "ix_variants_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), index=True)
@@ -56,6 +63,8 @@ class Variant(TenantMixin, Base):
     third_schedule: Mapped[bool] = mapped_column(default=False)
     # Why Shopify will not take stock changes for this item (a bundle, say); empty when it does.
     sync_skip_reason: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # Lower-cased product title, variant title, SKU and barcode, for the counter's search (see search_text()).
+    search_text: Mapped[str] = mapped_column(sa.String(1000), default="", server_default="")
     shopify_updated_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
 
@@ -71,6 +80,12 @@ class Variant(TenantMixin, Base):
         return title if self.title in ("", "Default Title") else f"{title} — {self.title}"
 
 
+def search_text(product_title: str, variant_title: str, sku: str, barcode: str) -> str:
+    """What the counter's search matches a variant against."""
+    title = "" if variant_title == "Default Title" else variant_title
+    return " ".join(p for p in (product_title, title, sku, barcode) if p).lower()[:1000]
+
+
 class Customer(TenantMixin, Base):
     __tablename__ = "customers"
     __table_args__ = (
@@ -83,6 +98,9 @@ class Customer(TenantMixin, Base):
     last_name: Mapped[str] = mapped_column(sa.String(120), default="")
     email: Mapped[str] = mapped_column(sa.String(254), default="")
     phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    # For FBR invoices to registered or identified buyers; kept here, never sent to Shopify.
+    cnic: Mapped[str] = mapped_column(sa.String(15), default="", server_default="")
+    ntn: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
     shopify_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

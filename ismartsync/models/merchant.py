@@ -27,6 +27,14 @@ class Merchant(IdMixin, TimestampMixin, Base):
     default_tax_rate_bp: Mapped[int] = mapped_column(default=1800)
     # What a sale that would take branch stock below zero does: "warn" (sell, show a warning) or "block".
     negative_stock_policy: Mapped[str] = mapped_column(sa.String(8), default="warn", server_default="warn")
+    # FBR's Re 1 POS service fee, printed as its own line; 0 switches it off.
+    pos_fee_minor: Mapped[int] = mapped_column(default=100, server_default="100")
+    # The largest discount a cashier gives without "Discount over limit" (basis points of the discounted amount).
+    cashier_discount_limit_bp: Mapped[int] = mapped_column(default=1000, server_default="1000")
+    # Above this payable the buyer's name is required (SRO 1006: Rs 100,000).
+    buyer_name_threshold_minor: Mapped[int] = mapped_column(
+        sa.BigInteger, default=100_000_00, server_default="10000000"
+    )
 
     branches: Mapped[list[Branch]] = relationship(back_populates="merchant", order_by="Branch.name")
 
@@ -60,6 +68,8 @@ class Counter(TenantMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Set when a device was last paired, for the counters list.
     last_paired_at: Mapped[datetime | None]
+    # The last sale number given here; checkout takes the next one under this row's lock, so numbers have no gaps.
+    last_sale_number: Mapped[int] = mapped_column(default=0, server_default="0")
 
     branch: Mapped[Branch] = relationship(back_populates="counters")
 

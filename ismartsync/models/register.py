@@ -72,6 +72,8 @@ class Shift(TenantMixin, Base):
     register_id: Mapped[int] = mapped_column(sa.ForeignKey("registers.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(sa.String(16), default=ShiftStatus.OPEN)
+    # Cash that sales left in the drawer (tendered minus change), kept by checkout in the sale's transaction.
+    cash_sales_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from ismartsync.models import Customer, Product, ShopifyLocation, Variant
 from ismartsync.models.base import utcnow
+from ismartsync.models.catalog import search_text
 from ismartsync.money import to_minor
 
 BATCH_SIZE = 1000
@@ -164,6 +165,9 @@ def upsert_variant_batch(session: Session, merchant_id: int, nodes: list[dict[st
     for gid, node in by_gid.items():
         values = _variant_values(node)
         values["product_id"] = product_ids[node["product"]["id"]]
+        values["search_text"] = search_text(
+            node["product"].get("title") or "", values["title"], values["sku"], values["barcode"]
+        )
         row = existing.get(gid)
         if row is None:
             new.append({"merchant_id": merchant_id, "shopify_id": gid, **values})
