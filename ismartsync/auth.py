@@ -187,6 +187,36 @@ def _approval_prompt(permission: Permission, error: DomainError | None = None) -
     return body, status, headers
 
 
+def authorize(permission: Permission) -> Any | None:
+    """None when the member may go ahead (after a supervisor's PIN, if the role needs one); else the response to send.
+
+    For actions whose permission depends on the values (a discount beyond the cashier's limit), so the view asks.
+    """
+    effect = current_user.effect(permission)
+    if effect is Effect.ALLOWED:
+        return None
+    if effect is Effect.BLOCKED:
+        abort(403)
+    if request.method != "POST" or "approver_id" not in request.form:
+        return _approval_prompt(permission)
+    try:
+        approver_id = int(request.form.get("approver_id", ""))
+    except ValueError:
+        return _approval_prompt(permission, DomainError("Choose who approves.", field="approver_id"))
+    try:
+        g.approver = approve_with_pin(
+            db.session,
+            current_actor(),
+            permission,
+            approver_id,
+            request.form.get("approver_pin", ""),
+            current_counter(),
+        )
+    except DomainError as exc:
+        return _approval_prompt(permission, exc)
+    return None
+
+
 def permission_required(permission: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Allow, refuse (403), or ask for a supervisor's PIN first, as the member's role says."""
 
@@ -194,25 +224,8 @@ def permission_required(permission: Permission) -> Callable[[Callable[..., Any]]
         @wraps(view)
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            effect = current_user.effect(permission)
-            if effect is Effect.ALLOWED:
-                return view(*args, **kwargs)
-            if effect is Effect.BLOCKED:
-                abort(403)
-            if request.method != "POST" or "approver_id" not in request.form:
-                return _approval_prompt(permission)
-            try:
-                approver_id = int(request.form.get("approver_id", ""))
-            except ValueError:
-                return _approval_prompt(permission, DomainError("Choose who approves.", field="approver_id"))
-            counter = current_counter()
-            try:
-                g.approver = approve_with_pin(
-                    db.session, current_actor(), permission, approver_id, request.form.get("approver_pin", ""), counter
-                )
-            except DomainError as exc:
-                return _approval_prompt(permission, exc)
-            return view(*args, **kwargs)
+            refusal = authorize(permission)
+            return refusal if refusal is not None else view(*args, **kwargs)
 
         wrapped.permission = permission  # type: ignore[attr-defined]
         return wrapped

@@ -8,7 +8,7 @@ from ismartsync.models.email import EmailStatus, OutgoingEmail
 from ismartsync.models.fiscal import FiscalDocument, FiscalStatus, InvoiceType
 from ismartsync.models.merchant import Branch, Counter, Merchant
 from ismartsync.models.register import Register, RegisterStatus, Shift, ShiftStatus
-from ismartsync.models.sale import PaymentMethod, Sale, SaleLine, SalePayment, SaleStatus, Tender
+from ismartsync.models.sale import PaymentMethod, QuickKey, Sale, SaleLine, SalePayment, SaleStatus, Tender
 from ismartsync.models.shopify import (
     AuthMethod,
     ConnectionStatus,
@@ -57,6 +57,7 @@ __all__ = [
     "OutgoingEmail",
     "PaymentMethod",
     "Product",
+    "QuickKey",
     "Reconciliation",
     "ReconciliationStatus",
     "Register",

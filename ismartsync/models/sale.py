@@ -187,3 +187,15 @@ class PaymentMethod(TenantMixin, Base):
     def label(self) -> str:
         tail = self.account_number[-4:] if self.account_number else ""
         return f"{self.name} ··{tail}" if tail else self.name
+
+
+class QuickKey(TenantMixin, Base):
+    """A favourite on the counter's quick-key grid: one tap adds it (the merchant's list, shared by its branches)."""
+
+    __tablename__ = "quick_keys"
+    __table_args__ = (sa.UniqueConstraint("merchant_id", "variant_id"),)
+
+    variant_id: Mapped[int] = mapped_column(sa.ForeignKey("variants.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+
+    variant: Mapped[Variant] = relationship(lazy="joined")

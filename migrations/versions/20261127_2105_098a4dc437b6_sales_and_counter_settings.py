@@ -1,4 +1,4 @@
-"""Sales (carts, lines, payments), bank and wallet tenders, pending fiscal documents, counter settings and search text.
+"""Sales (carts, lines, payments), bank and wallet tenders, quick keys, pending fiscal documents, counter settings and search text.
 
 Revision ID: 098a4dc437b6
 Revises: a191a91cc470
@@ -213,6 +213,24 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_sale_payments_merchant_id"), ["merchant_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sale_payments_sale_id"), ["sale_id"], unique=False)
 
+    op.create_table(
+        "quick_keys",
+        sa.Column("variant_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("merchant_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["merchant_id"], ["merchants.id"], name=op.f("fk_quick_keys_merchant_id_merchants"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["variant_id"], ["variants.id"], name=op.f("fk_quick_keys_variant_id_variants"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quick_keys")),
+        sa.UniqueConstraint("merchant_id", "variant_id", name=op.f("uq_quick_keys_merchant_id_variant_id")),
+    )
+    with op.batch_alter_table("quick_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_quick_keys_merchant_id"), ["merchant_id"], unique=False)
+
     with op.batch_alter_table("counters", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_sale_number", sa.Integer(), server_default="0", nullable=False))
 
@@ -278,6 +296,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_sale_payments_sale_id"))
         batch_op.drop_index(batch_op.f("ix_sale_payments_merchant_id"))
 
+    op.drop_table("quick_keys")
     op.drop_table("sale_payments")
     with op.batch_alter_table("sale_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sale_lines_sale_id"))

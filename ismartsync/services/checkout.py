@@ -1,0 +1,219 @@
+"""Checkout: a cart becomes a placed sale in one transaction, once, however often the tablet sends it.
+
+In one transaction: the next gapless number of the counter (under the counter row's lock), the lines as priced, the
+payments, the stock movements through the ledger (which write the Shopify outbox), the shift's cash, and a pending
+fiscal document. The cart's UUID travels with every checkout request, so a double tap or a retry after a dropped
+connection finds the sale already placed and answers with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from ismartsync.errors import DomainError
+from ismartsync.models import (
+    Branch,
+    Counter,
+    Customer,
+    FiscalDocument,
+    Merchant,
+    MovementKind,
+    PaymentMethod,
+    Sale,
+    SaleLine,
+    SalePayment,
+    SaleStatus,
+    Shift,
+    Tender,
+    User,
+    Variant,
+)
+from ismartsync.models.base import utcnow
+from ismartsync.money import format_money
+from ismartsync.services.audit import Actor
+from ismartsync.services.cart import reprice
+from ismartsync.services.registers import selling_shift
+from ismartsync.services.stock import record_movement
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One tender as the cashier entered it; for cash, `amount_minor` is what the customer handed over."""
+
+    tender: Tender
+    amount_minor: int
+    method_id: int | None = None
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class Checkout:
+    sale: Sale
+    # Stock warnings under the "warn" policy (sold below zero), for the receipt screen.
+    warnings: tuple[str, ...] = ()
+    repeated: bool = False  # this request found the sale already placed
+
+
+def usin_for(branch: Branch, counter: Counter, number: int) -> str:
+    """FBR's unique sale identifier: branch code, counter and its gapless number (ISS-style, ≤ 40 chars)."""
+    return f"{branch.code}-C{counter.id}-{number:06d}"
+
+
+def checkout_sale(
+    session: Session,
+    actor: Actor,
+    counter: Counter,
+    sale_uuid: str,
+    payments: list[Payment],
+    *,
+    salesperson_id: int | None = None,
+) -> Checkout:
+    """Place the cart `sale_uuid` at `counter`, paid by `payments`; a repeat returns the placed sale."""
+    sale = session.scalar(
+        select(Sale)
+        .where(Sale.merchant_id == counter.merchant_id, Sale.uuid == sale_uuid)
+        .options(selectinload(Sale.lines).joinedload(SaleLine.variant), selectinload(Sale.payments))
+        .with_for_update(of=Sale)
+    )
+    if sale is None:
+        raise DomainError("That cart is no longer open. Start a new sale.")
+    if not sale.is_draft:
+        return Checkout(sale, repeated=True)
+    if sale.counter_id != counter.id or sale.parked_at is not None:
+        raise DomainError("That cart is not on this counter's screen any more.")
+    if not sale.lines:
+        raise DomainError("The cart is empty.")
+    shift = selling_shift(session, actor.user, counter)
+    merchant = session.get(Merchant, counter.merchant_id)
+    assert merchant is not None
+    reprice(sale)
+    _check_buyer(merchant, sale)
+    _settle(session, sale, payments)
+    if salesperson_id is not None:
+        _check_salesperson(session, sale, salesperson_id)
+    sale.salesperson_id = salesperson_id
+
+    number = _next_number(session, counter)
+    branch = session.get(Branch, counter.branch_id)
+    assert branch is not None
+    sale.number = number
+    sale.usin = usin_for(branch, counter, number)
+    sale.status = SaleStatus.PLACED
+    sale.placed_at = utcnow()
+    sale.register_id = shift.register_id
+    sale.shift_id = shift.id
+    sale.cashier_id = actor.user.id
+    warnings = _move_stock(session, actor, sale, branch)
+    cash = sum(p.amount_minor for p in sale.payments if p.tender == Tender.CASH)
+    if cash:
+        session.execute(
+            update(Shift).where(Shift.id == shift.id).values(cash_sales_minor=Shift.cash_sales_minor + cash)
+        )
+    session.add(FiscalDocument(merchant_id=sale.merchant_id, sale_id=sale.id, counter_id=counter.id, usin=sale.usin))
+    session.flush()
+    return Checkout(sale, warnings=tuple(warnings))
+
+
+def _next_number(session: Session, counter: Counter) -> int:
+    """The counter's next sale number, taken under its row lock: no gaps, no repeats, even at 50 tills a second."""
+    return session.execute(
+        update(Counter)
+        .where(Counter.id == counter.id)
+        .values(last_sale_number=Counter.last_sale_number + 1)
+        .returning(Counter.last_sale_number)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+
+
+def _check_buyer(merchant: Merchant, sale: Sale) -> None:
+    customer: Customer | None = sale.customer
+    if customer is not None:
+        sale.buyer_name = customer.full_name if (customer.first_name or customer.last_name) else ""
+        sale.buyer_phone = customer.phone
+        sale.buyer_cnic = customer.cnic
+        sale.buyer_ntn = customer.ntn
+    if sale.payable_minor > merchant.buyer_name_threshold_minor and not sale.buyer_name:
+        limit = format_money(merchant.buyer_name_threshold_minor)
+        raise DomainError(f"Above {limit} the buyer's name is required. Add the customer first.", field="customer")
+
+
+def _settle(session: Session, sale: Sale, payments: list[Payment]) -> None:
+    """Apply the tenders: card, bank and wallet first at face value, cash pays the rest and gets the change."""
+    due = sale.payable_minor
+    if any(p.amount_minor < 0 for p in payments):
+        raise DomainError("An amount cannot be negative.", field="payments")
+    other = [p for p in payments if p.tender != Tender.CASH and p.amount_minor > 0]
+    cash_given = sum(p.amount_minor for p in payments if p.tender == Tender.CASH)
+    other_total = sum(p.amount_minor for p in other)
+    if other_total > due:
+        raise DomainError(
+            f"Card, bank and wallet come to {format_money(other_total)}, more than the {format_money(due)} due. "
+            "Change is given only in cash.",
+            field="payments",
+        )
+    cash_due = due - other_total
+    if cash_given < cash_due:
+        raise DomainError(f"{format_money(cash_due - cash_given)} still to pay.", field="payments")
+    for p in other:
+        label = p.tender.label
+        if p.tender in (Tender.BANK, Tender.WALLET):
+            method = session.get(PaymentMethod, p.method_id) if p.method_id else None
+            if method is None or method.merchant_id != sale.merchant_id or method.kind != p.tender or not method.active:
+                raise DomainError(f"Choose which {p.tender.label.lower()} account was paid.", field="payments")
+            label = method.label
+        sale.payments.append(
+            SalePayment(
+                merchant_id=sale.merchant_id,
+                tender=p.tender,
+                payment_method_id=p.method_id if p.tender in (Tender.BANK, Tender.WALLET) else None,
+                label=label,
+                amount_minor=p.amount_minor,
+                tendered_minor=p.amount_minor,
+                reference=p.reference.strip()[:80],
+            )
+        )
+    if cash_given:
+        sale.payments.append(
+            SalePayment(
+                merchant_id=sale.merchant_id,
+                tender=Tender.CASH,
+                label=Tender.CASH.label,
+                amount_minor=cash_due,
+                tendered_minor=cash_given,
+                change_minor=cash_given - cash_due,
+            )
+        )
+    sale.paid_minor = due
+    sale.change_minor = cash_given - cash_due
+
+
+def _check_salesperson(session: Session, sale: Sale, user_id: int) -> None:
+    person = session.get(User, user_id)
+    if person is None or person.merchant_id != sale.merchant_id or not person.active:
+        raise DomainError("Choose a salesperson from the list.", field="salesperson")
+
+
+def _move_stock(session: Session, actor: Actor, sale: Sale, branch: Branch) -> list[str]:
+    """One sale movement per line, in variant order so that concurrent checkouts lock levels alike (no deadlock)."""
+    warnings = []
+    reference = f"gid://ismartsync/Sale/{sale.id}"
+    for line in sorted(sale.lines, key=lambda ln: (ln.variant_id or 0, ln.position)):
+        variant: Variant | None = line.variant
+        if variant is None or not variant.tracked:
+            continue
+        result = record_movement(
+            session,
+            variant=variant,
+            branch=branch,
+            delta=-line.quantity,
+            kind=MovementKind.SALE,
+            reason=f"Sale {sale.usin}",
+            reference=reference,
+            actor=actor.user,
+        )
+        if result.warning:
+            warnings.append(result.warning)
+    return warnings

@@ -1,0 +1,240 @@
+"""Cart and checkout: priced lines on a draft, one placed sale per cart, gapless numbers, stock via the ledger."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from ismartsync.errors import DomainError
+from ismartsync.extensions import db
+from ismartsync.models import (
+    AuditEntry,
+    FiscalDocument,
+    PaymentMethod,
+    Sale,
+    SaleStatus,
+    Shift,
+    StockLevel,
+    StockMovement,
+    Tender,
+)
+from ismartsync.models.catalog import Customer
+from ismartsync.services import cart as carts
+from ismartsync.services.audit import Actor
+from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.pricing import Discount, DiscountKind
+from ismartsync.services.registers import open_shift, start_register
+from ismartsync.services.stock import level_of, record_opening_stock
+from tests import factories
+
+
+@pytest.fixture
+def till(manager, cashier, counter):
+    """A started register with the cashier's shift open: what selling needs."""
+    start_register(db.session, Actor(manager), counter, 500_000)
+    open_shift(db.session, Actor(cashier, counter_id=counter.id), counter)
+    db.session.flush()
+    return Actor(cashier, branch_id=counter.branch_id, counter_id=counter.id)
+
+
+@pytest.fixture
+def items(merchant, branch):
+    variants = [
+        factories.VariantFactory(product__merchant=merchant, price_minor=price, barcode=f"8960000000{i:03d}")
+        for i, price in enumerate([299000, 150000, 99900])
+    ]
+    record_opening_stock(db.session, branch, {v.id: 10 for v in variants}, "opening")
+    return variants
+
+
+def cart_with(till, counter, *variants):
+    cart = carts.open_cart(db.session, till, counter)
+    for variant in variants:
+        carts.add_variant(db.session, cart, variant)
+    return cart
+
+
+def test_the_same_variant_scanned_again_adds_to_its_line(till, counter, items):
+    cart = cart_with(till, counter, items[0], items[0], items[1])
+
+    assert [(ln.name, ln.quantity) for ln in cart.lines] == [(items[0].display_name, 2), (items[1].display_name, 1)]
+    assert cart.subtotal_minor == 2 * 299000 + 150000
+    assert cart.payable_minor == cart.total_minor + 100  # the Re 1 POS fee
+
+
+def test_a_code_finds_a_variant_by_barcode_internal_barcode_or_sku(merchant, items):
+    items[1].barcode, items[1].internal_barcode = "", "2000000000017"
+    assert carts.find_by_code(db.session, merchant.id, items[0].barcode) == items[0]
+    assert carts.find_by_code(db.session, merchant.id, "2000000000017") == items[1]
+    assert carts.find_by_code(db.session, merchant.id, items[2].sku) == items[2]
+    assert carts.find_by_code(db.session, merchant.id, "nothing-like-it") is None
+
+
+def test_search_matches_every_word_of_name_sku_or_barcode(merchant, items):
+    items[0].search_text = "lawn 3pc printed — m / red zr-1001 8960000000000"
+    db.session.flush()
+    assert carts.search_variants(db.session, merchant.id, "3PC lawn") == [items[0]]
+    assert carts.search_variants(db.session, merchant.id, "lawn khussa") == []
+
+
+def test_checkout_places_one_sale_with_a_number_stock_movements_and_a_pending_fiscal_document(
+    till, counter, items, branch
+):
+    cart = cart_with(till, counter, items[0], items[1])
+    due = cart.payable_minor
+
+    done = checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 500_000)])
+    db.session.commit()
+
+    sale = done.sale
+    assert (sale.status, sale.number, sale.usin) == (SaleStatus.PLACED, 1, f"{branch.code}-C{counter.id}-000001")
+    assert (sale.paid_minor, sale.change_minor) == (due, 500_000 - due)
+    assert [(p.tender, p.amount_minor, p.tendered_minor) for p in sale.payments] == [("cash", due, 500_000)]
+    assert level_of(db.session, items[0], branch) == 9 and level_of(db.session, items[1], branch) == 9
+    references = db.session.scalars(sa.select(StockMovement.reference).where(StockMovement.kind == "sale")).all()
+    assert references == [f"gid://ismartsync/Sale/{sale.id}"] * 2
+    fiscal = db.session.scalars(sa.select(FiscalDocument)).one()
+    assert (fiscal.usin, fiscal.status, fiscal.sale_id) == (sale.usin, "pending", sale.id)
+    assert db.session.get(Shift, sale.shift_id).cash_sales_minor == due
+
+
+def test_checkout_repeated_with_the_same_cart_makes_one_sale(till, counter, items):
+    cart = cart_with(till, counter, items[0])
+    first = checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CARD, cart.payable_minor)])
+    db.session.commit()
+
+    again = checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CARD, cart.payable_minor)])
+
+    assert again.repeated and again.sale.id == first.sale.id
+    assert db.session.scalar(sa.select(sa.func.count(Sale.id)).where(Sale.status == "placed")) == 1
+    assert db.session.scalar(sa.select(sa.func.count(StockMovement.id)).where(StockMovement.kind == "sale")) == 1
+
+
+def test_sale_numbers_follow_each_other_per_counter(till, counter, items):
+    numbers = []
+    for _ in range(3):
+        cart = cart_with(till, counter, items[2])
+        numbers.append(checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 10**7)]).sale.number)
+    assert numbers == [1, 2, 3]
+
+
+def test_split_card_and_cash_gives_change_only_from_cash(till, counter, items):
+    cart = cart_with(till, counter, items[0])  # 2,990 + Re 1 fee = 2,991
+    sale = checkout_sale(
+        db.session, till, counter, cart.uuid, [Payment(Tender.CARD, 200_000), Payment(Tender.CASH, 100_000)]
+    ).sale
+    assert [(p.tender, p.amount_minor, p.change_minor) for p in sale.payments] == [
+        ("card", 200_000, 0),
+        ("cash", 99_100, 900),
+    ]
+    assert sale.change_minor == 900
+
+
+def test_card_over_the_amount_due_is_refused(till, counter, items):
+    cart = cart_with(till, counter, items[2])
+    with pytest.raises(DomainError, match="Change is given only in cash"):
+        checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CARD, cart.payable_minor + 1)])
+
+
+def test_too_little_paid_is_refused_with_what_is_still_due(till, counter, items):
+    cart = cart_with(till, counter, items[2])  # 999 + 1
+    with pytest.raises(DomainError, match="Rs 1 still to pay"):
+        checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 99_900)])
+
+
+def test_a_bank_tender_needs_one_of_the_merchants_active_accounts(till, counter, items, merchant):
+    bank = PaymentMethod(merchant_id=merchant.id, kind="bank", name="Meezan Bank", account_number="0101 0104567890")
+    db.session.add(bank)
+    db.session.flush()
+    cart = cart_with(till, counter, items[2])
+    with pytest.raises(DomainError, match="Choose which bank transfer account"):
+        checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.BANK, cart.payable_minor)])
+    sale = checkout_sale(
+        db.session, till, counter, cart.uuid, [Payment(Tender.BANK, cart.payable_minor, bank.id, "TX-77")]
+    ).sale
+    assert [(p.tender, p.label, p.reference) for p in sale.payments] == [("bank", "Meezan Bank ··7890", "TX-77")]
+
+
+def test_selling_without_an_open_shift_is_refused(manager, counter, items):
+    start_register(db.session, Actor(manager), counter, 0)
+    actor = Actor(manager, counter_id=counter.id)
+    cart = carts.open_cart(db.session, actor, counter)
+    carts.add_variant(db.session, cart, items[0])
+    with pytest.raises(DomainError, match="Open your shift"):
+        checkout_sale(db.session, actor, counter, cart.uuid, [Payment(Tender.CASH, 10**7)])
+
+
+def test_above_the_threshold_the_buyers_name_is_required(till, counter, items, merchant):
+    merchant.buyer_name_threshold_minor = 100_000
+    cart = cart_with(till, counter, items[0])
+    with pytest.raises(DomainError, match="buyer's name is required") as refused:
+        checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 10**7)])
+    assert refused.value.field == "customer"
+
+    cart.customer = Customer(merchant_id=merchant.id, first_name="Ayesha", last_name="Khan", phone="03001234567")
+    sale = checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 10**7)]).sale
+    assert (sale.buyer_name, sale.buyer_phone) == ("Ayesha Khan", "03001234567")
+
+
+def test_block_policy_refuses_to_add_more_than_the_branch_has(till, counter, items, merchant):
+    merchant.negative_stock_policy = "block"
+    cart = carts.open_cart(db.session, till, counter)
+    carts.add_variant(db.session, cart, items[0], 10)
+    with pytest.raises(DomainError, match="Only 10 of"):
+        carts.add_variant(db.session, cart, items[0])
+
+
+def test_warn_policy_sells_below_zero_and_says_so(till, counter, items, branch):
+    cart = carts.open_cart(db.session, till, counter)
+    carts.add_variant(db.session, cart, items[0], 12)
+    assert carts.branch_stock(db.session, cart)[cart.lines[0].id].short
+
+    done = checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 10**8)])
+
+    assert done.warnings and "Only 10" in done.warnings[0]
+    assert level_of(db.session, items[0], branch) == -2
+
+
+def test_block_policy_refuses_checkout_when_stock_went_meanwhile(till, counter, items, merchant, branch):
+    cart = cart_with(till, counter, items[0])
+    merchant.negative_stock_policy = "block"
+    db.session.execute(sa.update(StockLevel).where(StockLevel.variant_id == items[0].id).values(quantity=0))
+    with pytest.raises(DomainError, match="Only 0 of"):
+        checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 10**8)])
+
+
+def test_discounts_and_price_overrides_reprice_the_cart_and_are_audited(till, counter, items):
+    cart = cart_with(till, counter, items[0], items[1])  # 2,990 and 1,500 incl. 18 %
+    line = cart.lines[0]
+    carts.set_discount(db.session, till, cart, line, Discount(DiscountKind.PERCENT, 1000))
+    carts.override_price(db.session, till, cart, cart.lines[1], 140_000)
+    carts.set_discount(db.session, till, cart, None, Discount(DiscountKind.AMOUNT, 10_000))
+
+    assert cart.discount_minor == 29_900 + 10_000
+    assert cart.total_minor == 299_000 + 140_000 - 39_900
+    actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions[-3:] == ["cart.discount", "cart.price_override", "cart.discount"]
+
+
+def test_a_discount_beyond_the_cashier_limit_is_over_limit(till, counter, items, merchant):
+    merchant.cashier_discount_limit_bp = 1000
+    cart = cart_with(till, counter, items[0])
+    assert not carts.over_limit(db.session, cart, cart.lines[0], Discount(DiscountKind.PERCENT, 1000))
+    assert carts.over_limit(db.session, cart, cart.lines[0], Discount(DiscountKind.PERCENT, 1001))
+    assert carts.over_limit(db.session, cart, None, Discount(DiscountKind.AMOUNT, 30_000))
+
+
+def test_a_parked_cart_is_recalled_at_another_counter_of_the_branch(till, counter, items, branch):
+    cart = cart_with(till, counter, items[0])
+    carts.park_cart(db.session, till, cart, "Mrs Khan, fitting")
+    other = factories.CounterFactory(branch=branch, name="Counter 9")
+    waiting = cart_with(till, other, items[1])
+
+    recalled = carts.recall_cart(db.session, till, other, cart)
+
+    assert recalled.counter_id == other.id and recalled.parked_at is None
+    assert carts.active_cart(db.session, other).id == cart.id
+    assert waiting.parked_at is not None  # the cart that was on screen went aside, not away
+    assert [c.label for c in carts.parked_carts(db.session, branch.id)] == [waiting.label]
+    with pytest.raises(DomainError, match="Another counter took that cart"):
+        carts.recall_cart(db.session, till, counter, cart)
