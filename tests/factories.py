@@ -8,7 +8,19 @@ from sqlalchemy import select
 
 from ismartsync import passwords
 from ismartsync.extensions import db
-from ismartsync.models import AuditEntry, Branch, Counter, Device, Merchant, Product, Role, User, Variant
+from ismartsync.models import (
+    AuditEntry,
+    Branch,
+    Counter,
+    Device,
+    Merchant,
+    PaymentMethod,
+    Product,
+    Role,
+    Tender,
+    User,
+    Variant,
+)
 from ismartsync.models.catalog import search_text
 from ismartsync.passwords import hash_password, hash_pin
 from ismartsync.services.roles import create_default_roles
@@ -122,3 +134,16 @@ class VariantFactory(_Base):
     barcode = factory.Sequence(lambda n: f"89{n:011d}")
     search_text = factory.LazyAttribute(lambda v: search_text(v.product.title, v.title, v.sku, v.barcode))
     price_minor = 299000
+
+
+class PaymentMethodFactory(_Base):
+    """A bank account offered at the till; pass kind=Tender.WALLET and a mobile number for a wallet."""
+
+    class Meta:
+        model = PaymentMethod
+
+    merchant = factory.SubFactory(MerchantFactory)
+    kind = Tender.BANK.value
+    name = "Meezan Bank"
+    account_title = "Zari Textiles (Pvt) Ltd"
+    account_number = factory.Sequence(lambda n: f"0101 01{n:08d}")
