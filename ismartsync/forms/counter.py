@@ -1,10 +1,10 @@
-"""Forms of the counter: starting its register."""
+"""Forms of the counter: starting its register, discounts, prices, customers, parking and paying."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import DecimalField, HiddenField, RadioField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 
 class StartRegisterForm(FlaskForm):
@@ -17,3 +17,83 @@ class StartRegisterForm(FlaskForm):
         ],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
+
+
+def _amount(label: str, required: bool = False) -> DecimalField:
+    first = InputRequired(f"Enter the {label.lower()}.") if required else Optional()
+    return DecimalField(
+        label,
+        places=2,
+        validators=[first, NumberRange(min=0, max=100_000_000, message="Enter an amount from Rs 0 to Rs 100,000,000.")],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+
+
+class DiscountForm(FlaskForm):
+    """A discount on a line or on the whole cart; an empty value clears it."""
+
+    kind = RadioField(
+        "Discount in", choices=[SelectChoice("percent", "%"), SelectChoice("amount", "Rs")], default="percent"
+    )
+    value = DecimalField(
+        "Discount",
+        places=2,
+        validators=[Optional(), NumberRange(min=0, message="A discount cannot be negative.")],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+
+    def validate_value(self, field: DecimalField) -> None:
+        if field.data is not None and self.kind.data == "percent" and field.data > 100:
+            raise ValidationError("Enter a percentage from 0 to 100.")
+
+
+class PriceForm(FlaskForm):
+    price = _amount("New unit price (Rs)", required=True)
+
+
+class ParkForm(FlaskForm):
+    label = StringField(
+        "Name it (optional)",
+        validators=[Length(max=80)],
+        render_kw={"placeholder": "e.g. Mrs Khan, fitting", "autocomplete": "off"},
+    )
+
+
+class CustomerForm(FlaskForm):
+    """A customer created at the till: a name and a phone, CNIC or NTN for an identified buyer."""
+
+    name = StringField("Name", validators=[InputRequired("Enter the customer's name."), Length(max=200)])
+    phone = StringField(
+        "Mobile",
+        validators=[
+            InputRequired("Enter a mobile number."),
+            Regexp(r"^(\+92|0092|0)?[- ]?3\d{2}[- ]?\d{7}$", message="Enter a Pakistani mobile, e.g. 0300 1234567."),
+        ],
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+    cnic = StringField(
+        "CNIC (optional)",
+        validators=[Optional(), Regexp(r"^\d{5}-?\d{7}-?\d$", message="A CNIC has 13 digits: 35202-1234567-1.")],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    ntn = StringField(
+        "NTN (optional)",
+        validators=[Optional(), Regexp(r"^\d{7}(-?\d)?$", message="An NTN has 7 digits, and may end in -check digit.")],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+
+
+class PayForm(FlaskForm):
+    """The tenders for one checkout: any mix of cash, card, one bank account and one wallet."""
+
+    sale_uuid = HiddenField(validators=[InputRequired("The cart was lost. Start a new sale.")])
+    cash = _amount("Cash received (Rs)")
+    card = _amount("Card (Rs)")
+    card_reference = StringField("Card slip no.", validators=[Optional(), Length(max=80)])
+    bank = _amount("Bank transfer (Rs)")
+    bank_method = SelectField("Into account", coerce=int, validate_choice=False)
+    bank_reference = StringField("Transfer ref.", validators=[Optional(), Length(max=80)])
+    wallet = _amount("Wallet (Rs)")
+    wallet_method = SelectField("Wallet", coerce=int, validate_choice=False)
+    wallet_reference = StringField("Transaction ID", validators=[Optional(), Length(max=80)])
+    salesperson = SelectField("Salesperson", coerce=int, validate_choice=False)

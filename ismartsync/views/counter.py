@@ -12,6 +12,8 @@ from ismartsync.forms.counter import StartRegisterForm
 from ismartsync.money import to_minor
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services import registers
+from ismartsync.services.cart import active_cart
+from ismartsync.views.cart import sell_context
 from ismartsync.web import hx_redirect_or, render
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
@@ -33,6 +35,14 @@ def _page(form: StartRegisterForm | None = None, status: int = 200, error: str =
 @bp.get("")
 @permission_required(Permission.PAGE_POS)
 def index() -> object:
+    """The selling screen when this cashier's shift is open on this tablet's counter; else what is missing."""
+    counter = current_counter()
+    if counter is not None:
+        shift = registers.current_shift(db.session, current_user)
+        register = registers.open_register(db.session, counter)
+        if shift is not None and register is not None and shift.register_id == register.id:
+            context = sell_context(counter, active_cart(db.session, counter), full=True)
+            return render("counter/index.html", None, **context)
     return _page()
 
 

@@ -1,0 +1,67 @@
+"""Customers at the till: finding one by phone or name, and adding one while the customer waits."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from ismartsync.models import Customer
+from ismartsync.services.audit import Actor, record_audit
+
+FIND_LIMIT = 8
+
+
+def normalise_phone(phone: str) -> str:
+    """A Pakistani mobile as 03xxxxxxxxx, whatever way it was typed (+92 300-1234567, 0092…, 300…)."""
+    digits = re.sub(r"\D", "", phone)
+    if digits.startswith("0092"):
+        digits = digits[4:]
+    elif digits.startswith("92") and len(digits) == 12:
+        digits = digits[2:]
+    return digits if digits.startswith("0") else f"0{digits}"
+
+
+def find_customers(session: Session, merchant_id: int, query: str) -> list[Customer]:
+    """Customers whose phone holds the digits typed, or whose name holds every word typed."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    compact = re.sub(r"[\s+\-]", "", query)
+    if compact.isdigit():
+        condition = Customer.phone.contains(compact[-10:], autoescape=True)  # 0300…, 300…, +92 300… alike
+    else:
+        name = func.lower(Customer.first_name + " " + Customer.last_name)
+        condition = and_(*[name.contains(w, autoescape=True) for w in query.lower().split()[:3]])
+    return list(
+        session.scalars(
+            select(Customer)
+            .where(Customer.merchant_id == merchant_id, condition)
+            .order_by(Customer.first_name, Customer.last_name)
+            .limit(FIND_LIMIT)
+        )
+    )
+
+
+def add_customer(session: Session, actor: Actor, name: str, phone: str, cnic: str = "", ntn: str = "") -> Customer:
+    """A new customer, or the one already on file with that mobile (never two for one number)."""
+    phone = normalise_phone(phone)
+    existing = session.scalar(
+        select(Customer).where(Customer.merchant_id == actor.merchant_id, Customer.phone == phone).limit(1)
+    )
+    if existing is not None:
+        return existing
+    first, _, last = name.strip().partition(" ")
+    customer = Customer(
+        merchant_id=actor.merchant_id,
+        first_name=first[:120],
+        last_name=last.strip()[:120],
+        phone=phone,
+        cnic=re.sub(r"\D", "", cnic),
+        ntn=ntn.strip(),
+    )
+    session.add(customer)
+    session.flush()
+    record_audit(session, actor, "customer.create", f"Added customer {customer.full_name}", target=customer)
+    return customer

@@ -1,0 +1,144 @@
+"""Paying at the counter: the tenders dialog, its live "change due", the checkout, and the receipt screen after it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.errors import DomainError
+from ismartsync.extensions import db
+from ismartsync.forms.counter import PayForm
+from ismartsync.models import Counter, PaymentMethod, Sale, Tender, User
+from ismartsync.money import format_money, to_minor
+from ismartsync.permissions import Permission
+from ismartsync.services import cart as carts
+from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.views.cart import back_to_counter, dialog, selling_counter
+from ismartsync.web import hx_redirect_or, render
+
+bp = Blueprint("checkout", __name__, url_prefix="/counter")
+
+
+def _methods(counter: Counter) -> dict[str, list[PaymentMethod]]:
+    rows = db.session.scalars(
+        select(PaymentMethod)
+        .where(PaymentMethod.merchant_id == counter.merchant_id, PaymentMethod.active.is_(True))
+        .order_by(PaymentMethod.name)
+    ).all()
+    return {kind: [m for m in rows if m.kind == kind] for kind in (Tender.BANK, Tender.WALLET)}
+
+
+def _salespeople(counter: Counter) -> list[User]:
+    users = db.session.scalars(
+        select(User).where(User.merchant_id == counter.merchant_id, User.active.is_(True)).order_by(User.full_name)
+    ).all()
+    return [u for u in users if u.works_at(counter)]
+
+
+def _form(counter: Counter, cart: Sale, formdata: Any = None) -> PayForm:
+    form = PayForm(formdata=formdata) if formdata is not None else PayForm(sale_uuid=cart.uuid)
+    methods = _methods(counter)
+    form.bank_method.choices = [SelectChoice(m.id, m.label) for m in methods[Tender.BANK]]
+    form.wallet_method.choices = [SelectChoice(m.id, m.label) for m in methods[Tender.WALLET]]
+    form.salesperson.choices = [SelectChoice(0, "—")] + [SelectChoice(u.id, u.full_name) for u in _salespeople(counter)]
+    return form
+
+
+def _payments(form: PayForm) -> list[Payment]:
+    def minor(field: Any) -> int:
+        return to_minor(field.data) if field.data is not None else 0
+
+    return [
+        Payment(Tender.CASH, minor(form.cash)),
+        Payment(Tender.CARD, minor(form.card), reference=form.card_reference.data or ""),
+        Payment(Tender.BANK, minor(form.bank), form.bank_method.data or None, form.bank_reference.data or ""),
+        Payment(Tender.WALLET, minor(form.wallet), form.wallet_method.data or None, form.wallet_reference.data or ""),
+    ]
+
+
+def quick_cash(payable_minor: int) -> list[int]:
+    """Exact, then the next round notes a customer hands over (Rs 100, 500, 1,000, 5,000), fewest first."""
+    amounts = [payable_minor]
+    for note in (100_00, 500_00, 1000_00, 5000_00):
+        rounded = -(-payable_minor // note) * note
+        if rounded not in amounts:
+            amounts.append(rounded)
+    return amounts[:5]
+
+
+def _pay_dialog(counter: Counter, cart: Sale, form: PayForm, status: int = 200, error: str = "") -> Any:
+    return dialog("counter/_pay.html", status, cart=cart, form=form, quick=quick_cash(cart.payable_minor), error=error)
+
+
+@bp.get("/pay")
+@permission_required(Permission.PAGE_POS)
+def pay() -> Any:
+    counter = selling_counter()
+    cart = carts.active_cart(db.session, counter)
+    if cart is None or not cart.lines:
+        abort(back_to_counter())
+    return _pay_dialog(counter, cart, _form(counter, cart))
+
+
+@bp.post("/pay/due")
+@permission_required(Permission.PAGE_POS)
+def due() -> Any:
+    """What is left to pay, or the change to give, as the cashier types the tenders."""
+    counter = selling_counter()
+    cart = carts.active_cart(db.session, counter)
+    form = _form(counter, cart, request.form) if cart else None
+    if cart is None or form is None:
+        abort(back_to_counter())
+    form.validate()
+    payments = (
+        _payments(form) if not (form.cash.errors or form.card.errors or form.bank.errors or form.wallet.errors) else []
+    )
+    other = sum(p.amount_minor for p in payments if p.tender != Tender.CASH)
+    cash = sum(p.amount_minor for p in payments if p.tender == Tender.CASH)
+    left = cart.payable_minor - other - cash
+    return render("counter/dialog.html", "counter/_due.html", left=left, other_over=other > cart.payable_minor)
+
+
+@bp.post("/checkout")
+@permission_required(Permission.PAGE_POS)
+def checkout() -> Any:
+    """Place the sale; a repeat of the same cart (double tap, retry) shows the sale already placed."""
+    counter = selling_counter()
+    uuid = request.form.get("sale_uuid", "")
+    cart = db.session.scalar(select(Sale).where(Sale.merchant_id == counter.merchant_id, Sale.uuid == uuid))
+    if cart is None:
+        abort(back_to_counter())
+    if not cart.is_draft:
+        return hx_redirect_or(url_for("checkout.done", sale_id=cart.id))
+    form = _form(counter, cart, request.form)
+    if not form.validate():
+        return _pay_dialog(counter, cart, form, 422)
+    try:
+        done = checkout_sale(
+            db.session, current_actor(), counter, uuid, _payments(form), salesperson_id=form.salesperson.data or None
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        cart = db.session.scalar(select(Sale).where(Sale.uuid == uuid, Sale.merchant_id == counter.merchant_id))
+        if cart is None or not cart.is_draft:
+            abort(back_to_counter())
+        return _pay_dialog(counter, cart, _form(counter, cart, request.form), 422, exc.message)
+    db.session.commit()
+    for warning in done.warnings:
+        flash(warning, "info")
+    return hx_redirect_or(url_for("checkout.done", sale_id=done.sale.id))
+
+
+@bp.get("/sales/<int:sale_id>")
+@permission_required(Permission.PAGE_POS)
+def done(sale_id: int) -> Any:
+    """The sale just placed: its receipt to print, and the next customer one tap away."""
+    sale = tenant_get_or_404(Sale, sale_id)
+    if sale.is_draft or sale.cashier_id != current_user.id and not current_user.can(Permission.PAGE_ORDERS):
+        abort(404)
+    return render("counter/done.html", None, sale=sale, change=format_money(sale.change_minor))

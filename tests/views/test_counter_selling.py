@@ -1,0 +1,241 @@
+"""Selling on the counter screen: scan, search, quantities, discounts with approval, customers, park, pay, receipt."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from ismartsync.extensions import db
+from ismartsync.models import AuditEntry, Customer, QuickKey, Sale, SaleStatus
+from ismartsync.services.audit import Actor
+from ismartsync.services.registers import open_shift, start_register
+from ismartsync.services.stock import level_of, record_opening_stock
+from tests import factories
+from tests.markup import text_of
+
+
+@pytest.fixture
+def tablet(make_browser, manager, cashier, counter):
+    """A paired tablet with the register started and the cashier signed in by PIN with an open shift."""
+    tablet = make_browser()
+    tablet.sign_in(manager)
+    assert tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"}).status_code == 303
+    tablet.post("/sign-out")
+    start_register(db.session, Actor(manager), counter, 500_000)
+    open_shift(db.session, Actor(cashier), counter)
+    db.session.commit()
+    assert tablet.post(f"/device/pin/{cashier.id}", {"pin": factories.PIN}).status_code == 303
+    return tablet
+
+
+@pytest.fixture
+def items(merchant, branch):
+    lawn = factories.VariantFactory(
+        product__merchant=merchant, product__title="Lawn 3pc", title="Red", price_minor=299000, barcode="8961000000011"
+    )
+    khussa = factories.VariantFactory(
+        product__merchant=merchant,
+        product__title="Khussa",
+        title="Default Title",
+        price_minor=150000,
+        barcode="8961000000028",
+        sku="KH-40",
+    )
+    record_opening_stock(db.session, branch, {lawn.id: 5, khussa.id: 1}, "opening")
+    db.session.commit()
+    return lawn, khussa
+
+
+def cart_text(response) -> str:
+    return text_of(response.get_data(as_text=True), "cart")
+
+
+def the_cart(counter) -> Sale:
+    db.session.expire_all()  # the requests changed it through their own session
+    return db.session.scalars(select(Sale).where(Sale.counter_id == counter.id, Sale.status == "draft")).one()
+
+
+def test_scanning_adds_lines_and_the_same_code_again_adds_one(tablet, items):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    response = tablet.post("/counter/cart/scan", {"code": items[0].barcode + " "}, htmx=True)
+
+    assert response.status_code == 200
+    text = cart_text(response)
+    assert "Lawn 3pc — Red" in text and "Rs 5,980" in text  # 2 × 2,990
+    assert "Payable Rs 5,981" in text  # with the Re 1 POS fee
+    assert "3 here" not in text and "5 here" in text
+
+
+def test_a_miss_says_so_and_asks_for_the_beep(tablet, items):
+    response = tablet.post("/counter/cart/scan", {"code": "0000000"}, htmx=True)
+    assert response.status_code == 422
+    assert response.headers["HX-Trigger"] == "scan-miss"
+    assert "Nothing matches “0000000”" in cart_text(response)
+
+
+def test_an_exact_sku_or_a_single_search_match_is_added_by_enter(tablet, items, counter):
+    tablet.post("/counter/cart/scan", {"code": "KH-40"}, htmx=True)
+    tablet.post("/counter/cart/scan", {"code": "lawn red"}, htmx=True)
+    assert sorted(ln.name for ln in the_cart(counter).lines) == ["Khussa", "Lawn 3pc — Red"]
+
+
+def test_typing_searches_and_an_empty_query_shows_the_quick_keys(tablet, items, merchant):
+    db.session.add(QuickKey(merchant_id=merchant.id, variant_id=items[1].id, position=1))
+    db.session.commit()
+    found = tablet.get("/counter/search-does-not-exist")
+    assert found.status_code == 404
+    response = tablet.get("/counter/cart/search?code=lawn", headers={"HX-Request": "true"})
+    assert "Lawn 3pc — Red" in text_of(response.get_data(as_text=True), "results")
+    keys = tablet.get("/counter/cart/search?code=", headers={"HX-Request": "true"})
+    assert "Quick keys" in keys.get_data(as_text=True) and "Khussa" in keys.get_data(as_text=True)
+
+
+def test_quantity_changes_and_bad_quantities_are_refused(tablet, items, counter):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    line = the_cart(counter).lines[0]
+    assert tablet.post(f"/counter/cart/lines/{line.id}", {"quantity": "4"}, htmx=True).status_code == 200
+    assert the_cart(counter).lines[0].quantity == 4
+    response = tablet.post(f"/counter/cart/lines/{line.id}", {"quantity": "0"}, htmx=True)
+    assert response.status_code == 422 and "Enter a quantity from 1" in cart_text(response)
+    assert tablet.post("/counter/cart/lines/999999", {"quantity": "2"}, htmx=True).status_code == 404
+
+
+def test_the_block_policy_refuses_a_second_khussa_with_the_stock_shown(tablet, items, merchant):
+    merchant.negative_stock_policy = "block"
+    db.session.commit()
+    tablet.post("/counter/cart/scan", {"code": items[1].barcode}, htmx=True)
+    response = tablet.post("/counter/cart/scan", {"code": items[1].barcode}, htmx=True)
+    assert response.status_code == 422
+    assert "Only 1 of Khussa in stock here" in cart_text(response)
+
+
+def test_the_warn_policy_marks_a_line_short(tablet, items):
+    tablet.post("/counter/cart/scan", {"code": items[1].barcode}, htmx=True)
+    response = tablet.post("/counter/cart/scan", {"code": items[1].barcode}, htmx=True)
+    assert response.status_code == 200 and "not enough" in cart_text(response)
+
+
+def test_a_discount_within_the_limit_applies_and_beyond_it_needs_a_supervisor(tablet, items, counter, manager):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    line = the_cart(counter).lines[0]
+    ok = tablet.post(f"/counter/cart/lines/{line.id}/discount", {"kind": "percent", "value": "10"}, htmx=True)
+    assert ok.status_code == 200 and "−Rs 299" in cart_text(ok)
+
+    asked = tablet.post(f"/counter/cart/lines/{line.id}/discount", {"kind": "percent", "value": "25"}, htmx=True)
+    assert asked.status_code == 403 and asked.headers["X-Approval-Required"] == "action.discount_over_limit"
+    wrong = tablet.post(
+        f"/counter/cart/lines/{line.id}/discount",
+        {"kind": "percent", "value": "25", "approver_id": str(manager.id), "approver_pin": "0000"},
+        htmx=True,
+    )
+    assert wrong.status_code == 422
+    approved = tablet.post(
+        f"/counter/cart/lines/{line.id}/discount",
+        {"kind": "percent", "value": "25", "approver_id": str(manager.id), "approver_pin": factories.PIN},
+        htmx=True,
+    )
+    assert approved.status_code == 200 and "−Rs 747.50" in cart_text(approved)
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "cart.discount").order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry.approver_id == manager.id
+
+
+def test_bad_discounts_come_back_beside_the_field(tablet, items, counter):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    line = the_cart(counter).lines[0]
+    response = tablet.post(f"/counter/cart/lines/{line.id}/discount", {"kind": "percent", "value": "120"}, htmx=True)
+    assert response.status_code == 422 and response.headers["HX-Retarget"] == "#dialog"
+    assert "Enter a percentage from 0 to 100" in text_of(response.get_data(as_text=True), "field-value")
+    response = tablet.post("/counter/cart/discount", {"kind": "amount", "value": "abc"}, htmx=True)
+    assert response.status_code == 422
+
+
+def test_a_price_override_needs_edit_price(tablet, items, counter, manager):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    line = the_cart(counter).lines[0]
+    asked = tablet.post(f"/counter/cart/lines/{line.id}/price", {"price": "2500"}, htmx=True)
+    assert asked.headers["X-Approval-Required"] == "action.price_edit"
+    done = tablet.post(
+        f"/counter/cart/lines/{line.id}/price",
+        {"price": "2500", "approver_id": str(manager.id), "approver_pin": factories.PIN},
+        htmx=True,
+    )
+    assert done.status_code == 200 and "(was Rs 2,990)" in cart_text(done)
+
+
+def test_removing_a_line_is_a_void_that_needs_approval_for_a_cashier(tablet, items, counter):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    line = the_cart(counter).lines[0]
+    response = tablet.post(f"/counter/cart/lines/{line.id}/remove", {}, htmx=True)
+    assert response.headers["X-Approval-Required"] == "action.void"
+
+
+def test_a_new_customer_is_created_and_attached_and_bad_input_is_shown(tablet, items, counter, merchant):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    bad = tablet.post("/counter/cart/customer/new", {"name": "Ayesha Khan", "phone": "12345"}, htmx=True)
+    assert bad.status_code == 422 and "Enter a Pakistani mobile" in text_of(bad.get_data(as_text=True), "field-phone")
+    good = tablet.post(
+        "/counter/cart/customer/new",
+        {"name": "Ayesha Khan", "phone": "+92 300 1234567", "cnic": "35202-1234567-1"},
+        htmx=True,
+    )
+    assert good.status_code == 200 and "Ayesha Khan" in cart_text(good)
+    customer = db.session.scalars(select(Customer).where(Customer.merchant_id == merchant.id)).one()
+    assert (customer.phone, customer.cnic) == ("03001234567", "3520212345671")
+    found = tablet.get(
+        "/counter/cart/customer?q=0300 123", headers={"HX-Request": "true", "HX-Target": "customer-results"}
+    )
+    assert "Ayesha Khan" in found.get_data(as_text=True)
+
+
+def test_a_cart_is_parked_and_recalled(tablet, items, counter):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    parked = tablet.post("/counter/cart/park", {"label": "Mrs Khan"}, htmx=True)
+    assert "Parked “Mrs Khan”" in cart_text(parked) and "The cart is empty" in cart_text(parked)
+    listing = tablet.get("/counter/cart/park", headers={"HX-Request": "true"}).get_data(as_text=True)
+    sale_id = re.search(r"/counter/cart/parked/(\d+)/recall", listing).group(1)
+    recalled = tablet.post(f"/counter/cart/parked/{sale_id}/recall", {}, htmx=True)
+    assert "Lawn 3pc — Red" in cart_text(recalled)
+
+
+def test_paying_split_cash_and_card_places_the_sale_once(tablet, items, counter, branch):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    cart = the_cart(counter)
+    dialog = tablet.get("/counter/pay", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Rs 2,991" in dialog and cart.uuid in dialog
+    due = tablet.post("/counter/pay/due", {"sale_uuid": cart.uuid, "card": "2000", "cash": "1000"}, htmx=True)
+    assert "Change to give Rs 9" in text_of(due.get_data(as_text=True), "due")
+
+    short = tablet.post("/counter/checkout", {"sale_uuid": cart.uuid, "card": "2000", "cash": "900"}, htmx=True)
+    assert short.status_code == 422 and "Rs 91 still to pay" in text_of(short.get_data(as_text=True), "pay")
+    form = {"sale_uuid": cart.uuid, "card": "2000", "cash": "1000", "card_reference": "4821"}
+    first = tablet.post("/counter/checkout", form, htmx=True)
+    again = tablet.post("/counter/checkout", form, htmx=True)
+
+    assert first.headers["HX-Redirect"] == again.headers["HX-Redirect"]
+    sale = db.session.scalars(select(Sale).where(Sale.status == SaleStatus.PLACED)).one()
+    assert first.headers["HX-Redirect"] == f"/counter/sales/{sale.id}"
+    assert [(p.tender, p.amount_minor, p.change_minor) for p in sale.payments] == [
+        ("card", 200000, 0),
+        ("cash", 99100, 900),
+    ]
+    assert level_of(db.session, items[0], branch) == 4
+    assert db.session.scalar(select(func.count(Sale.id))) == 1
+    assert "The cart is empty" in cart_text(tablet.get("/counter"))
+
+
+def test_selling_without_an_open_shift_sends_the_tablet_back_to_the_counter(make_browser, manager, counter, items):
+    tablet = make_browser()
+    tablet.sign_in(manager)
+    tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"})
+    response = tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    assert response.headers["HX-Redirect"] == "/counter"
+
+
+def test_another_tenants_variant_or_parked_cart_is_404(tablet, outsider, other_merchant):
+    theirs = factories.VariantFactory(product__merchant=other_merchant)
+    db.session.commit()
+    assert tablet.post("/counter/cart/lines", {"variant_id": str(theirs.id)}, htmx=True).status_code == 404
