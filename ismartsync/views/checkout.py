@@ -72,7 +72,25 @@ def quick_cash(payable_minor: int) -> list[int]:
 
 
 def _pay_dialog(counter: Counter, cart: Sale, form: PayForm, status: int = 200, error: str = "") -> Any:
-    return dialog("counter/_pay.html", status, cart=cart, form=form, quick=quick_cash(cart.payable_minor), error=error)
+    due = _due_context(cart, form) if status != 200 else _due_context(cart, None)
+    return dialog("counter/_pay.html", status, cart=cart, form=form, error=error, **due)
+
+
+def _due_context(cart: Sale, form: PayForm | None) -> dict[str, Any]:
+    """What is left to pay (negative: change to give), and the quick-cash amounts for the cash still due."""
+    payments = _payments(form) if form is not None and not _amount_errors(form) else []
+    other = sum(p.amount_minor for p in payments if p.tender != Tender.CASH)
+    cash = sum(p.amount_minor for p in payments if p.tender == Tender.CASH)
+    cash_due = cart.payable_minor - other
+    return {
+        "left": cash_due - cash,
+        "other_over": cash_due < 0,
+        "quick": quick_cash(cash_due) if cash_due > 0 else [],
+    }
+
+
+def _amount_errors(form: PayForm) -> bool:
+    return bool(form.cash.errors or form.card.errors or form.bank.errors or form.wallet.errors)
 
 
 @bp.get("/pay")
@@ -139,6 +157,6 @@ def checkout() -> Any:
 def done(sale_id: int) -> Any:
     """The sale just placed: its receipt to print, and the next customer one tap away."""
     sale = tenant_get_or_404(Sale, sale_id)
-    if sale.is_draft or sale.cashier_id != current_user.id and not current_user.can(Permission.PAGE_ORDERS):
+    if sale.is_draft or (sale.cashier_id != current_user.id and not current_user.can(Permission.PAGE_ORDERS)):
         abort(404)
     return render("counter/done.html", None, sale=sale, change=format_money(sale.change_minor))
