@@ -1,0 +1,58 @@
+"""Placed sales for tests, made by the real cart and checkout services (as tests/services/test_checkout.py does)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ismartsync.extensions import db
+from ismartsync.models import Counter, Sale, Tender, Variant
+from ismartsync.services import cart as carts
+from ismartsync.services.audit import Actor
+from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.registers import open_shift, start_register
+from ismartsync.services.stock import record_opening_stock
+from tests import factories
+
+
+def open_till(opener: object, seller: object, counter: Counter) -> Actor:
+    """Start the counter's register (if `opener` is given) and open `seller`'s shift in it."""
+    if opener is not None:
+        start_register(db.session, Actor(opener), counter, 500_000)
+    open_shift(db.session, Actor(seller, counter_id=counter.id), counter)
+    db.session.flush()
+    return Actor(seller, branch_id=counter.branch_id, counter_id=counter.id)
+
+
+def stock_items(merchant: object, branch: object) -> list[Variant]:
+    """Three items at Rs 2,990, Rs 1,500 and Rs 999, ten of each at the branch."""
+    variants = [
+        factories.VariantFactory(product__merchant=merchant, price_minor=price, barcode=f"8960000000{i:03d}")
+        for i, price in enumerate([299000, 150000, 99900])
+    ]
+    record_opening_stock(db.session, branch, {v.id: 10 for v in variants}, "opening")
+    return variants
+
+
+def cart_with(actor: Actor, counter: Counter, *variants: Variant) -> Sale:
+    cart = carts.open_cart(db.session, actor, counter)
+    for variant in variants:
+        carts.add_variant(db.session, cart, variant)
+    return cart
+
+
+def sell(
+    actor: Actor,
+    counter: Counter,
+    *variants: Variant,
+    payments: list[Payment] | None = None,
+    at: datetime | None = None,
+) -> Sale:
+    """Ring up `variants` and check out (exact cash unless `payments`); `at` backdates when it was placed (UTC)."""
+    cart = cart_with(actor, counter, *variants)
+    sale = checkout_sale(
+        db.session, actor, counter, cart.uuid, payments or [Payment(Tender.CASH, cart.payable_minor)]
+    ).sale
+    if at is not None:
+        sale.placed_at = at
+    db.session.flush()
+    return sale
