@@ -18,10 +18,13 @@ from ismartsync.models import (
     ImportRun,
     OutgoingEmail,
     Role,
+    Sale,
+    SaleStatus,
     ShopifyLocation,
     StockDrift,
     User,
 )
+from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from tests import factories
 
@@ -53,6 +56,19 @@ def theirs(other_merchant: Any, outsider: User) -> World:
     )
     db.session.add(drift)
     db.session.flush()
+    placed = Sale(
+        merchant=other_merchant,
+        uuid="their-placed-sale",
+        branch=branch,
+        counter=counter,
+        cashier=member,
+        status=SaleStatus.PLACED,
+        number=1,
+        usin="THR-C0-000001",
+        placed_at=utcnow(),
+    )
+    db.session.add(placed)
+    db.session.flush()
     return World(
         owner=outsider,
         branch=branch,
@@ -66,6 +82,7 @@ def theirs(other_merchant: Any, outsider: User) -> World:
         location=location,
         run=run,
         drift=drift,
+        placed=placed,
     )
 
 
@@ -125,6 +142,12 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/settings/counters/{t.counter.id}",
         lambda t: {"name": "Hijacked"},
         lambda t, body: _reloaded(t.counter).name == "Their counter" and _reloaded(t.counter).active,
+    ),
+    ("sales.sale", "GET"): Case(
+        lambda t: f"/sales/{t.placed.id}", unchanged=lambda t, body: "THR-C0-000001" not in body
+    ),
+    ("sales.receipt", "GET"): Case(
+        lambda t: f"/sales/{t.placed.id}/receipt", unchanged=lambda t, body: "THR-C0-000001" not in body
     ),
     ("device.pin_entry", "GET"): Case(
         lambda t: f"/device/pin/{t.owner.id}",
@@ -258,6 +281,15 @@ def test_audit_filter_by_another_merchants_id_is_not_found(param, browser, owner
     target = theirs.owner.id if param == "actor" else theirs.branch.id
     assert browser.get(f"/audit?{param}={target}").status_code == 404
     assert browser.get(f"/audit/export.csv?{param}={target}").status_code == 404
+
+
+@pytest.mark.parametrize("param", ["branch", "cashier"])
+def test_sales_list_filtered_by_another_merchants_id_is_not_found(param, browser, owner, branch, theirs):
+    browser.sign_in(owner)
+    target = theirs.branch.id if param == "branch" else theirs.member.id
+    response = browser.get(f"/sales?{param}={target}")
+    assert response.status_code == 404
+    assert "THR-C0-000001" not in response.get_data(as_text=True)
 
 
 def test_a_session_never_uses_another_merchants_paired_device(make_browser, owner, outsider, counter):

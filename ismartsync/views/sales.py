@@ -1,0 +1,118 @@
+"""Sales: the branch's live sales list, one sale in full, and its printable receipt (80 or 58 mm)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ismartsync.auth import authorize, current_counter, permission_required, tenant_get_or_404
+from ismartsync.extensions import db
+from ismartsync.models import Branch, Sale, SaleStatus, User
+from ismartsync.permissions import Permission
+from ismartsync.services import sales as service
+from ismartsync.web import render
+
+bp = Blueprint("sales", __name__, url_prefix="/sales")
+PAPERS = ("80", "58")
+FILTER_NAMES = ("q", "status", "since", "until", "cashier", "register", "shift")
+
+
+def _date(raw: str) -> date | None:
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def _number(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() else None
+
+
+def _branch(branches: list[Branch]) -> Branch | None:
+    """The branch asked for (404 unless the member may see it), else the paired tablet's, else the first."""
+    visible = {b.id: b for b in branches}
+    if raw := request.args.get("branch", ""):
+        wanted = tenant_get_or_404(Branch, raw)
+        if wanted.id not in visible:
+            abort(404)
+        return wanted
+    counter = current_counter()
+    if counter is not None and counter.branch_id in visible:
+        return visible[counter.branch_id]
+    return branches[0] if branches else None
+
+
+def _visible_sale(sale: Sale | None) -> Sale:
+    """A sale of a branch the member may see; anything else is a 404, like another tenant's sale."""
+    if sale is None or sale.branch_id not in {b.id for b in service.branches_for(db.session, current_user)}:
+        abort(404)
+    return sale
+
+
+@bp.get("")
+@permission_required(Permission.PAGE_ORDERS)
+def sales() -> object:
+    branches = service.branches_for(db.session, current_user)
+    branch = _branch(branches)
+    args = {k: request.args.get(k, "").strip() for k in FILTER_NAMES}
+    if args["cashier"]:
+        args["cashier"] = str(tenant_get_or_404(User, args["cashier"]).id)
+    found = None
+    if branch is not None:
+        filters = service.SaleFilters(
+            branch_id=branch.id,
+            text=args["q"],
+            status=args["status"] if args["status"] in set(SaleStatus) else "",
+            since=_date(args["since"]),
+            until=_date(args["until"]),
+            cashier_id=_number(args["cashier"]),
+            register_id=_number(args["register"]),
+            shift_id=_number(args["shift"]),
+        )
+        found = service.search_sales(db.session, current_user.merchant_id, filters, request.args.get("page", 1, int))
+    query = {k: v for k, v in args.items() if v} | ({"branch": branch.id} if branch else {})
+    return render(
+        "sales/sales.html",
+        "sales/_list.html",
+        branches=branches,
+        branch=branch,
+        found=found,
+        filters=args,
+        query=query,
+        statuses=list(SaleStatus),
+        cashiers=db.session.scalars(
+            select(User).where(User.merchant_id == current_user.merchant_id).order_by(User.full_name)
+        ).all(),
+    )
+
+
+@bp.get("/<int:sale_id>")
+@permission_required(Permission.PAGE_ORDERS)
+def sale(sale_id: int) -> object:
+    found = _visible_sale(service.get_sale(db.session, current_user.merchant_id, sale_id))
+    return render("sales/sale.html", None, sale=found, fiscal=service.fiscal_document_for(db.session, found))
+
+
+@bp.get("/<int:sale_id>/receipt")
+@login_required
+def receipt(sale_id: int) -> object:
+    # The sales page may print any receipt; a cashier at the counter prints the one just rung up.
+    if not current_user.can(Permission.PAGE_POS) and (refusal := authorize(Permission.PAGE_ORDERS)) is not None:
+        return refusal
+    found = _visible_sale(service.sale_for_receipt(db.session, current_user.merchant_id, sale_id))
+    paper = request.args.get("paper", "80")
+    back = (
+        url_for("sales.sale", sale_id=found.id)
+        if current_user.can(Permission.PAGE_ORDERS)
+        else url_for("counter.index")
+    )
+    return render_template(
+        "sales/receipt.html",
+        sale=found,
+        fiscal=service.fiscal_document_for(db.session, found),
+        paper=paper if paper in PAPERS else "80",
+        back=back,
+    )
