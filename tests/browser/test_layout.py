@@ -69,6 +69,7 @@ def test_main_screens_fit_the_tablet_and_fingers(tablet: Tablet, demo: Demo) -> 
         "sync-health": "/settings/sync",
         "stock-differences": "/inventory/drift",
         "counter": "/counter",
+        "sales": "/sales",
     }
     for name, path in screens.items():
         page.goto(path)
