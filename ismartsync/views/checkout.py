@@ -72,7 +72,7 @@ def quick_cash(payable_minor: int) -> list[int]:
 
 
 def _pay_dialog(counter: Counter, cart: Sale, form: PayForm, status: int = 200, error: str = "") -> Any:
-    due = _due_context(cart, form) if status != 200 else _due_context(cart, None)
+    due = _due_context(cart, form if status != 200 else None)
     return dialog("counter/_pay.html", status, cart=cart, form=form, error=error, **due)
 
 
@@ -113,13 +113,7 @@ def due() -> Any:
     if cart is None or form is None:
         abort(back_to_counter())
     form.validate()
-    payments = (
-        _payments(form) if not (form.cash.errors or form.card.errors or form.bank.errors or form.wallet.errors) else []
-    )
-    other = sum(p.amount_minor for p in payments if p.tender != Tender.CASH)
-    cash = sum(p.amount_minor for p in payments if p.tender == Tender.CASH)
-    left = cart.payable_minor - other - cash
-    return render("counter/dialog.html", "counter/_due.html", left=left, other_over=other > cart.payable_minor)
+    return render("counter/dialog.html", "counter/_due.html", **_due_context(cart, form))
 
 
 @bp.post("/checkout")

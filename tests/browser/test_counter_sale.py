@@ -104,10 +104,12 @@ def test_cashier_scans_discounts_with_approval_splits_cash_and_card_and_prints(t
     expect(page.locator(".totals")).to_contain_text("−Rs 1,880")
     expect(page.locator(".totals")).to_contain_text("Rs 7,521")
 
+    expect(page.locator(".htmx-request, .htmx-settling, .htmx-swapping")).to_have_count(0)
     page.keyboard.press("F4")
     pay = page.locator("#dialog").get_by_role("dialog")
     expect(pay.locator(".pay-total")).to_have_text("Rs 7,521")
     pay.get_by_label("Card (Rs)").fill("5000")
+    expect(pay.locator("#due")).to_contain_text("Still to pay Rs 2,521")
     pay.get_by_role("button", name="Rs 3,000").click()  # quick cash: the next round note above Rs 2,521
     expect(pay.locator("#due")).to_contain_text("Change to give Rs 479")
     tablet.shoot("counter-pay", full_page=False)

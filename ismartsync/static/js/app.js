@@ -35,14 +35,14 @@
 
   // An approved action answers into its own target; close the approval dialog it was sent from.
   // A refused PIN answers with another prompt (X-Approval-Required), which stays in the dialog.
-  // A form re-shown with its errors (422) stays open too.
+  // A dialog's own updates (a form re-shown with its errors, the change due) answer inside it and keep it open.
   document.addEventListener("htmx:afterRequest", function (event) {
     var dialog = document.getElementById("dialog");
     var xhr = event.detail.xhr;
-    if (dialog && dialog.contains(event.detail.elt) && xhr && xhr.status < 300 &&
-        !xhr.getResponseHeader("X-Approval-Required") && !xhr.getResponseHeader("HX-Retarget")) {
-      dialog.innerHTML = "";
-    }
+    if (!dialog || !xhr || !dialog.contains(event.detail.elt)) return;
+    var target = event.detail.target;  // swapped out by now if it was replaced: find its successor by id
+    var inside = target && (dialog.contains(target) || (target.id && dialog.querySelector("#" + CSS.escape(target.id))));
+    if (!inside && xhr.status < 300 && !xhr.getResponseHeader("X-Approval-Required")) dialog.innerHTML = "";
   });
 
   // The counter: the scan field keeps the focus, so a keyboard-wedge scanner always types into it.
