@@ -7,10 +7,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import Branch, Counter, Role, User
+from ismartsync.models import Branch, Counter, PaymentMethod, Role, Tender, User
 from ismartsync.passwords import hash_password, hash_pin
 from ismartsync.services import merchants
+from ismartsync.services.audit import Actor
 from ismartsync.services.email import requeue_stale_emails
+from ismartsync.services.payment_methods import create_payment_method
 
 DEMO_PASSWORD = "demo-password-1"
 DEMO_OWNER = "owner@zari.example.com"
@@ -22,6 +24,11 @@ DEMO_STAFF = [
     ("Cashier", "Usman Tariq", "cashier2@zari.example.com", "3691", ["DHA"]),
     ("Inventory", "Hamza Raza", "inventory@zari.example.com", "4826", ["GUL", "DHA"]),
     ("Accountant", "Mariam Siddiqui", "accountant@zari.example.com", "5937", None),
+]
+# (kind, name, account title, account number, IBAN): the IBAN's check digits are right (mod 97); the account is made up.
+DEMO_PAYMENT_METHODS = [
+    (Tender.BANK, "Meezan Bank", "Zari Textiles (Pvt) Ltd", "0101 0104567890", "PK85MEZN0001010104567890"),
+    (Tender.WALLET, "JazzCash", "Ayesha Khan", "0300 1234567", ""),
 ]
 
 
@@ -68,13 +75,26 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
                 )
             )
         db.session.commit()
+    _seed_payment_methods()
     return [(role, name, email, pin) for role, name, email, pin, _ in DEMO_STAFF]
+
+
+def _seed_payment_methods() -> None:
+    """A bank account and a wallet for the counter, also in a demo database made before payment types existed."""
+    owner = db.session.scalar(select(User).where(User.email == DEMO_OWNER))
+    if db.session.scalar(select(PaymentMethod.id).where(PaymentMethod.merchant_id == owner.merchant_id)) is not None:
+        return
+    for kind, name, title, number, iban in DEMO_PAYMENT_METHODS:
+        create_payment_method(
+            db.session, Actor(owner), kind=kind, name=name, account_title=title, account_number=number, iban=iban
+        )
+    db.session.commit()
 
 
 def init_app(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
-        """Create the demo merchant (two branches, two counters each, one member per role)."""
+        """Create the demo merchant (two branches, two counters each, one member per role, a bank and a wallet)."""
         staff = seed_demo()
         click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
         for role, name, email, pin in staff:

@@ -9,7 +9,13 @@ from tests import factories
 from tests.markup import nav_labels, nav_links, text_of
 
 STAFF = ["/staff", "/roles", "/staff/{member}"]
-SETTINGS = ["/settings/business", "/settings/branches", "/settings/branches/{branch}"]
+SETTINGS = [
+    "/settings/business",
+    "/settings/selling",
+    "/settings/payment-types",
+    "/settings/branches",
+    "/settings/branches/{branch}",
+]
 AUDIT = ["/audit"]
 EXPORT = ["/audit/export.csv"]
 INVITE = ["/staff/invite"]

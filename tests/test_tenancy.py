@@ -69,6 +69,7 @@ def theirs(other_merchant: Any, outsider: User) -> World:
     )
     db.session.add(placed)
     db.session.flush()
+    payment_method = factories.PaymentMethodFactory(merchant=other_merchant, name="Their bank")
     return World(
         owner=outsider,
         branch=branch,
@@ -83,6 +84,7 @@ def theirs(other_merchant: Any, outsider: User) -> World:
         run=run,
         drift=drift,
         placed=placed,
+        payment_method=payment_method,
     )
 
 
@@ -148,6 +150,19 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("sales.receipt", "GET"): Case(
         lambda t: f"/sales/{t.placed.id}/receipt", unchanged=lambda t, body: "THR-C0-000001" not in body
+    ),
+    ("settings.payment_method", "GET"): Case(
+        lambda t: f"/settings/payment-types/{t.payment_method.id}", unchanged=lambda t, body: "Their bank" not in body
+    ),
+    ("settings.update_payment_method", "POST"): Case(
+        lambda t: f"/settings/payment-types/{t.payment_method.id}",
+        lambda t: {"kind": "bank", "name": "Hijacked", "account_number": "0101 0104567890"},
+        lambda t, body: _reloaded(t.payment_method).name == "Their bank",
+    ),
+    ("settings.set_payment_method_active", "POST"): Case(
+        lambda t: f"/settings/payment-types/{t.payment_method.id}/active",
+        lambda t: {"active": "0"},
+        lambda t, body: _reloaded(t.payment_method).active,
     ),
     ("device.pin_entry", "GET"): Case(
         lambda t: f"/device/pin/{t.owner.id}",

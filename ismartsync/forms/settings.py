@@ -1,10 +1,14 @@
-"""Business profile, branch, counter and device forms."""
+"""Business profile, selling, payment type, branch, counter and device forms."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import BooleanField, DecimalField, Field, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from ismartsync.models import Tender
 
 TIME_ZONES = [
     SelectChoice("Asia/Karachi", "Pakistan (Asia/Karachi)"),
@@ -28,21 +32,8 @@ class MerchantForm(FlaskForm):
     address = TextAreaField("Registered address", [Optional(), Length(max=300)])
     phone = StringField("Phone", [Optional(), Length(max=30)])
     time_zone = SelectField("Time zone", choices=TIME_ZONES)
-    negative_stock_policy = SelectField(
-        "When a sale would take branch stock below zero",
-        choices=[
-            SelectChoice("warn", "Sell, and warn the cashier"),
-            SelectChoice("block", "Do not sell"),
-        ],
-    )
-    prices_include_tax = BooleanField("Prices include sales tax")
-    default_tax_rate = DecimalField(
-        "Standard sales tax rate (%)", [InputRequired(), NumberRange(min=0, max=100)], places=2
-    )
 
     def validate_strn(self, field: StringField) -> None:
-        from wtforms.validators import ValidationError
-
         if field.data and len(field.data.replace("-", "")) != 13:
             raise ValidationError("STRN is 13 digits.")
 
@@ -64,3 +55,77 @@ class CounterForm(FlaskForm):
 
 class PairDeviceForm(FlaskForm):
     label = StringField("Name this tablet", [Optional(), Length(max=80)], default="Tablet")
+
+
+def at_most_two_decimals(form: FlaskForm, field: Field) -> None:
+    if field.data is not None and field.data.is_finite() and field.data.as_tuple().exponent < -2:
+        raise ValidationError("Use at most 2 decimal places.")
+
+
+def percent_to_bp(percent: Decimal) -> int:
+    """A percentage with at most 2 decimals as basis points: 17.5 → 1750."""
+    return int(percent * 100)
+
+
+def bp_to_percent(bp: int) -> Decimal:
+    """Basis points as the percentage the form shows: 1750 → 17.5."""
+    return Decimal(bp) / 100
+
+
+class SellingForm(FlaskForm):
+    """Percentages and rupees as typed; the view turns them into basis points and paisa."""
+
+    prices_include_tax = BooleanField("Prices include sales tax")
+    default_tax_rate = DecimalField(
+        "Standard sales tax rate (%)", [InputRequired(), NumberRange(min=0, max=100), at_most_two_decimals], places=2
+    )
+    negative_stock_policy = SelectField(
+        "When a sale would take branch stock below zero",
+        choices=[
+            SelectChoice("warn", "Sell, and warn the cashier"),
+            SelectChoice("block", "Do not sell"),
+        ],
+    )
+    pos_fee = DecimalField(
+        "FBR POS service fee per invoice (Rs)",
+        [InputRequired(), NumberRange(min=0, max=10, message="Between Rs 0 (off) and Rs 10."), at_most_two_decimals],
+        places=2,
+    )
+    cashier_discount_limit = DecimalField(
+        "Largest discount a cashier gives without approval (%)",
+        [InputRequired(), NumberRange(min=0, max=100), at_most_two_decimals],
+        places=2,
+    )
+    buyer_name_threshold = DecimalField(
+        "Buyer's name required on sales above (Rs)",
+        [
+            InputRequired(),
+            NumberRange(min=0, max=100_000_000, message="Enter an amount from Rs 0 to Rs 100,000,000."),
+            at_most_two_decimals,
+        ],
+        places=2,
+    )
+
+
+PAYMENT_KINDS = [
+    SelectChoice(Tender.BANK.value, "Bank account"),
+    SelectChoice(Tender.WALLET.value, "Mobile wallet"),
+]
+
+
+class PaymentMethodForm(FlaskForm):
+    """The number and IBAN are checked by the service, which knows the kind."""
+
+    kind = SelectField("Type", choices=PAYMENT_KINDS, default=Tender.BANK.value)
+    name = StringField(
+        "Bank or wallet name", [InputRequired(), Length(max=80)], render_kw={"list": "payment-method-names"}
+    )
+    account_number = StringField("Account number, or the wallet's mobile number", [InputRequired(), Length(max=40)])
+    account_title = StringField("Account title (optional)", [Optional(), Length(max=120)])
+    iban = StringField("IBAN (optional)", [Optional(), Length(max=40)])
+
+
+class PaymentMethodActiveForm(FlaskForm):
+    """The switch-off / switch-on button: `active` is 1 or 0."""
+
+    active = BooleanField(false_values=("", "0", "false", "off"))

@@ -23,10 +23,19 @@ MERCHANT_FIELDS = [
     "address",
     "phone",
     "time_zone",
+]
+# How the counter sells: edited on their own screen (Settings → Selling).
+SELLING_FIELDS = [
     "prices_include_tax",
     "default_tax_rate_bp",
     "negative_stock_policy",
+    "pos_fee_minor",
+    "cashier_discount_limit_bp",
+    "buyer_name_threshold_minor",
 ]
+NEGATIVE_STOCK_POLICIES = ("warn", "block")
+MAX_POS_FEE_MINOR = 10_00  # FBR's fee is Re 1; anything above Rs 10 is a typing mistake
+MAX_BUYER_NAME_THRESHOLD_MINOR = 100_000_000_00  # Rs 10 crore
 BRANCH_FIELDS = ["name", "code", "address", "phone", "active"]
 COUNTER_FIELDS = ["name", "active"]
 
@@ -72,8 +81,6 @@ def _apply(obj: Any, values: dict[str, Any], fields: list[str]) -> None:
 def update_merchant(session: Session, actor: Actor, merchant: Merchant, values: dict[str, Any]) -> None:
     before = snapshot(merchant, MERCHANT_FIELDS)
     _apply(merchant, values, MERCHANT_FIELDS)
-    if not 0 <= merchant.default_tax_rate_bp <= 10000:
-        raise DomainError("The tax rate must be between 0 and 100 %.", field="default_tax_rate")
     session.flush()
     record_audit(
         session,
@@ -83,6 +90,48 @@ def update_merchant(session: Session, actor: Actor, merchant: Merchant, values: 
         target=merchant,
         before=before,
         after=snapshot(merchant, MERCHANT_FIELDS),
+    )
+
+
+def update_selling_settings(
+    session: Session,
+    actor: Actor,
+    merchant: Merchant,
+    *,
+    prices_include_tax: bool,
+    default_tax_rate_bp: int,
+    negative_stock_policy: str,
+    pos_fee_minor: int,
+    cashier_discount_limit_bp: int,
+    buyer_name_threshold_minor: int,
+) -> None:
+    """Set how the counter sells: tax, sales below zero stock, the POS fee, the cashier's discount limit."""
+    if not 0 <= default_tax_rate_bp <= 10000:
+        raise DomainError("The tax rate must be between 0 and 100 %.", field="default_tax_rate")
+    if negative_stock_policy not in NEGATIVE_STOCK_POLICIES:
+        raise DomainError("Choose whether to warn or not to sell.", field="negative_stock_policy")
+    if not 0 <= pos_fee_minor <= MAX_POS_FEE_MINOR:
+        raise DomainError("The POS fee must be between Rs 0 (off) and Rs 10.", field="pos_fee")
+    if not 0 <= cashier_discount_limit_bp <= 10000:
+        raise DomainError("The discount limit must be between 0 and 100 %.", field="cashier_discount_limit")
+    if not 0 <= buyer_name_threshold_minor <= MAX_BUYER_NAME_THRESHOLD_MINOR:
+        raise DomainError("Enter an amount from Rs 0 to Rs 100,000,000.", field="buyer_name_threshold")
+    before = snapshot(merchant, SELLING_FIELDS)
+    merchant.prices_include_tax = prices_include_tax
+    merchant.default_tax_rate_bp = default_tax_rate_bp
+    merchant.negative_stock_policy = negative_stock_policy
+    merchant.pos_fee_minor = pos_fee_minor
+    merchant.cashier_discount_limit_bp = cashier_discount_limit_bp
+    merchant.buyer_name_threshold_minor = buyer_name_threshold_minor
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "settings.selling",
+        "Updated the selling settings",
+        target=merchant,
+        before=before,
+        after=snapshot(merchant, SELLING_FIELDS),
     )
 
 

@@ -1,8 +1,6 @@
-"""Settings: business profile, branches and their counters and devices."""
+"""Settings: business profile, selling, payment types, branches and their counters and devices."""
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from flask import Blueprint, flash, url_for
 from flask_login import current_user
@@ -17,10 +15,17 @@ from ismartsync.forms.settings import (
     CounterForm,
     MerchantForm,
     PairDeviceForm,
+    PaymentMethodActiveForm,
+    PaymentMethodForm,
+    SellingForm,
+    bp_to_percent,
+    percent_to_bp,
 )
-from ismartsync.models import Branch, Counter, Device
+from ismartsync.models import Branch, Counter, Device, PaymentMethod
+from ismartsync.money import to_decimal, to_minor
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services import merchants
+from ismartsync.services import payment_methods as payment_service
 from ismartsync.web import hx_redirect_or, render
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -34,8 +39,7 @@ def _can_edit() -> bool:
 @bp.get("/business")
 @permission_required(Permission.PAGE_SETTINGS)
 def business() -> object:
-    merchant = current_user.merchant
-    form = MerchantForm(obj=merchant, default_tax_rate=Decimal(merchant.default_tax_rate_bp) / 100)
+    form = MerchantForm(obj=current_user.merchant)
     return render("settings/business.html", "settings/_business_form.html", form=form, can_edit=_can_edit())
 
 
@@ -46,7 +50,6 @@ def update_business() -> object:
     form = MerchantForm()
     if form.validate_on_submit():
         values = {name: form[name].data for name in merchants.MERCHANT_FIELDS if name in form}
-        values["default_tax_rate_bp"] = int(form.default_tax_rate.data * 100)
         try:
             merchants.update_merchant(db.session, current_actor(), current_user.merchant, values)
         except DomainError as exc:
@@ -57,6 +60,139 @@ def update_business() -> object:
             flash("Business profile saved.", "success")
             return render("settings/business.html", "settings/_business_form.html", form=form, can_edit=True)
     return render("settings/business.html", "settings/_business_form.html", 422, form=form, can_edit=True)
+
+
+@bp.get("/selling")
+@permission_required(Permission.PAGE_SETTINGS)
+def selling() -> object:
+    merchant = current_user.merchant
+    form = SellingForm(
+        obj=merchant,
+        default_tax_rate=bp_to_percent(merchant.default_tax_rate_bp),
+        pos_fee=to_decimal(merchant.pos_fee_minor),
+        cashier_discount_limit=bp_to_percent(merchant.cashier_discount_limit_bp),
+        buyer_name_threshold=to_decimal(merchant.buyer_name_threshold_minor),
+    )
+    return render("settings/selling.html", "settings/_selling_form.html", form=form, can_edit=_can_edit())
+
+
+@bp.post("/selling")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def update_selling() -> object:
+    form = SellingForm()
+    if form.validate_on_submit():
+        try:
+            merchants.update_selling_settings(
+                db.session,
+                current_actor(),
+                current_user.merchant,
+                prices_include_tax=form.prices_include_tax.data,
+                default_tax_rate_bp=percent_to_bp(form.default_tax_rate.data),
+                negative_stock_policy=form.negative_stock_policy.data,
+                pos_fee_minor=to_minor(form.pos_fee.data),
+                cashier_discount_limit_bp=percent_to_bp(form.cashier_discount_limit.data),
+                buyer_name_threshold_minor=to_minor(form.buyer_name_threshold.data),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Selling settings saved.", "success")
+            return render("settings/selling.html", "settings/_selling_form.html", form=form, can_edit=True)
+    return render("settings/selling.html", "settings/_selling_form.html", 422, form=form, can_edit=True)
+
+
+# Payment types
+
+
+def _payment_methods_page(status: int = 200, form: PaymentMethodForm | None = None) -> object:
+    return render(
+        "settings/payment_methods.html",
+        "settings/_payment_methods.html",
+        status,
+        methods=payment_service.payment_methods_of(db.session, current_user.merchant_id),
+        form=form or PaymentMethodForm(formdata=None),
+        can_edit=_can_edit(),
+    )
+
+
+def _method_values(form: PaymentMethodForm) -> dict[str, str]:
+    return {name: form[name].data or "" for name in ("kind", "name", "account_number", "account_title", "iban")}
+
+
+@bp.get("/payment-types")
+@permission_required(Permission.PAGE_SETTINGS)
+def payment_methods() -> object:
+    return _payment_methods_page()
+
+
+@bp.post("/payment-types")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def create_payment_method() -> object:
+    form = PaymentMethodForm()
+    if form.validate_on_submit():
+        try:
+            method = payment_service.create_payment_method(db.session, current_actor(), **_method_values(form))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{method.name} added: the counter offers it now.", "success")
+            return _payment_methods_page()
+    return _payment_methods_page(422, form)
+
+
+def _payment_method_page(method: PaymentMethod, status: int = 200, form: PaymentMethodForm | None = None) -> object:
+    return render(
+        "settings/payment_method.html",
+        "settings/_payment_method_form.html",
+        status,
+        method=method,
+        form=form or PaymentMethodForm(formdata=None, obj=method),
+        can_edit=_can_edit(),
+    )
+
+
+@bp.get("/payment-types/<int:payment_method_id>")
+@permission_required(Permission.PAGE_SETTINGS)
+def payment_method(payment_method_id: int) -> object:
+    return _payment_method_page(tenant_get_or_404(PaymentMethod, payment_method_id))
+
+
+@bp.post("/payment-types/<int:payment_method_id>")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def update_payment_method(payment_method_id: int) -> object:
+    method = tenant_get_or_404(PaymentMethod, payment_method_id)
+    form = PaymentMethodForm()
+    if form.validate_on_submit():
+        try:
+            payment_service.update_payment_method(db.session, current_actor(), method, **_method_values(form))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{method.name} saved.", "success")
+            return _payment_method_page(method)
+    return _payment_method_page(method, 422, form)
+
+
+@bp.post("/payment-types/<int:payment_method_id>/active")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def set_payment_method_active(payment_method_id: int) -> object:
+    method = tenant_get_or_404(PaymentMethod, payment_method_id)
+    active = PaymentMethodActiveForm().active.data
+    payment_service.set_payment_method_active(db.session, current_actor(), method, active)
+    db.session.commit()
+    state = "offered at the counter again" if method.active else "switched off: past sales keep it"
+    flash(f"{method.name} {state}.", "success")
+    return _payment_methods_page()
 
 
 def _branches() -> list[Branch]:

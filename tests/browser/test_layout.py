@@ -58,6 +58,8 @@ def test_main_screens_fit_the_tablet_and_fingers(tablet: Tablet, demo: Demo) -> 
         "staff-invite": "/staff/invite",
         "roles": "/roles",
         "settings-business": "/settings/business",
+        "settings-selling": "/settings/selling",
+        "settings-payment-types": "/settings/payment-types",
         "settings-branches": "/settings/branches",
         "settings-branch": f"/settings/branches/{demo.gulberg_id}",
         "audit": "/audit",

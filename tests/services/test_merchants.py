@@ -38,10 +38,43 @@ def test_sign_up_with_a_taken_email_is_refused(owner):
     assert refused.value.field == "email"
 
 
-def test_tax_rate_above_100_percent_is_refused(owner, merchant):
-    with pytest.raises(DomainError, match="between 0 and 100") as refused:
-        merchants.update_merchant(db.session, Actor(owner), merchant, {"default_tax_rate_bp": 10001})
-    assert refused.value.field == "default_tax_rate"
+SELLING = {
+    "prices_include_tax": True,
+    "default_tax_rate_bp": 1800,
+    "negative_stock_policy": "warn",
+    "pos_fee_minor": 100,
+    "cashier_discount_limit_bp": 1000,
+    "buyer_name_threshold_minor": 100_000_00,
+}
+
+
+@pytest.mark.parametrize(
+    "name, value, field, message",
+    [
+        ("default_tax_rate_bp", 10001, "default_tax_rate", "between 0 and 100 %"),
+        ("default_tax_rate_bp", -1, "default_tax_rate", "between 0 and 100 %"),
+        ("pos_fee_minor", -1, "pos_fee", "between Rs 0 \\(off\\) and Rs 10"),
+        ("pos_fee_minor", 1001, "pos_fee", "between Rs 0 \\(off\\) and Rs 10"),
+        ("cashier_discount_limit_bp", 10001, "cashier_discount_limit", "between 0 and 100 %"),
+        ("buyer_name_threshold_minor", -1, "buyer_name_threshold", "from Rs 0"),
+        ("negative_stock_policy", "sometimes", "negative_stock_policy", "warn or not to sell"),
+    ],
+)
+def test_selling_settings_out_of_range_are_refused_beside_their_field(owner, merchant, name, value, field, message):
+    with pytest.raises(DomainError, match=message) as refused:
+        merchants.update_selling_settings(db.session, Actor(owner), merchant, **{**SELLING, name: value})
+    assert refused.value.field == field
+    assert (merchant.default_tax_rate_bp, merchant.pos_fee_minor) == (1800, 100)
+
+
+def test_selling_settings_are_audited_with_what_changed(owner, merchant):
+    values = {**SELLING, "pos_fee_minor": 0, "cashier_discount_limit_bp": 500}
+    merchants.update_selling_settings(db.session, Actor(owner), merchant, **values)
+    assert (merchant.pos_fee_minor, merchant.cashier_discount_limit_bp) == (0, 500)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "settings.selling"))
+    assert entry.actor_id == owner.id and entry.target_id == merchant.id
+    assert entry.before == {"cashier_discount_limit_bp": 1000, "pos_fee_minor": 100}
+    assert entry.after == {"cashier_discount_limit_bp": 500, "pos_fee_minor": 0}
 
 
 def test_branch_code_is_stored_in_capitals_and_unique_per_merchant(owner):

@@ -22,9 +22,6 @@ PROFILE = {
     "address": "42-B Main Boulevard, Gulberg III, Lahore",
     "phone": "+92 42 35781234",
     "time_zone": "Asia/Karachi",
-    "prices_include_tax": "y",
-    "default_tax_rate": "17.5",
-    "negative_stock_policy": "warn",
 }
 
 
@@ -44,18 +41,22 @@ def test_owner_saves_the_business_profile(signed_in, merchant, owner):
     assert response.status_code == 200
     assert "Business profile saved." in text(response.get_data(as_text=True))
     saved = _merchant(merchant)
-    assert (saved.ntn, saved.strn, saved.default_tax_rate_bp) == ("1234567-8", "3277876127954", 1750)
+    assert (saved.ntn, saved.strn, saved.tax_office) == ("1234567-8", "3277876127954", "RTO Lahore")
     entry = db.session.scalar(
         select(AuditEntry).where(AuditEntry.merchant_id == merchant.id, AuditEntry.action == "merchant.update")
     )
     assert entry.actor_id == owner.id
-    assert entry.after["default_tax_rate_bp"] == 1750 and "currency" not in entry.after
+    assert entry.after["ntn"] == "1234567-8" and "currency" not in entry.after
 
 
-def test_profile_page_shows_the_saved_tax_rate_as_a_percentage(signed_in, merchant):
-    signed_in.post("/settings/business", PROFILE)
+def test_business_profile_leaves_the_selling_settings_to_their_own_screen(signed_in, merchant):
+    data = {**PROFILE, "default_tax_rate": "5", "prices_include_tax": "", "negative_stock_policy": "block"}
+    assert signed_in.post("/settings/business", data).status_code == 200
+    saved = _merchant(merchant)
+    assert (saved.default_tax_rate_bp, saved.prices_include_tax, saved.negative_stock_policy) == (1800, True, "warn")
     page = signed_in.get("/settings/business").get_data(as_text=True)
-    assert 'value="17.50"' in element(page, "field-default_tax_rate")
+    assert element(page, "field-default_tax_rate") is None
+    assert "/settings/selling" in element(page, "business-form")
 
 
 @pytest.mark.parametrize(
@@ -65,9 +66,6 @@ def test_profile_page_shows_the_saved_tax_rate_as_a_percentage(signed_in, mercha
         ("ntn", "ABCDEFG-1", "NTN is 7 digits"),
         ("strn", "327787612795", "STRN is 13 digits."),
         ("strn", "32778761279541", "STRN is 13 digits."),
-        ("default_tax_rate", "100.5", "Number must be between 0 and 100."),
-        ("default_tax_rate", "-1", "Number must be between 0 and 100."),
-        ("default_tax_rate", "eighteen", "Not a valid decimal value."),
         ("legal_name", "", "This field is required."),
     ],
 )
@@ -200,17 +198,18 @@ def test_accountant_cannot_open_or_change_settings(browser, merchant, roles, bra
     assert _branch(merchant, "DHA") is None
 
 
-@pytest.mark.parametrize("path", ["/settings/business", "/settings/locations", "/settings/sync", "/shopify"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/settings/business",
+        "/settings/selling",
+        "/settings/payment-types",
+        "/settings/locations",
+        "/settings/sync",
+        "/shopify",
+    ],
+)
 def test_every_settings_screen_marks_settings_as_the_current_area(signed_in, path):
     html = signed_in.get(path).get_data(as_text=True)
     assert '<a href="/settings/business" class="nav-link is-current" aria-current="page">Settings</a>' in html
     assert html.count('aria-current="page"') == 1
-
-
-def test_owner_chooses_to_block_sales_below_zero_stock(signed_in, merchant):
-    assert signed_in.post("/settings/business", {**PROFILE, "negative_stock_policy": "block"}).status_code == 200
-    assert _merchant(merchant).negative_stock_policy == "block"
-    response = signed_in.post("/settings/business", {**PROFILE, "negative_stock_policy": "sometimes"})
-    assert response.status_code == 422
-    assert "Not a valid choice" in field_text(response.get_data(as_text=True), "negative_stock_policy")
-    assert _merchant(merchant).negative_stock_policy == "block"
