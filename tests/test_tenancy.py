@@ -17,8 +17,10 @@ from ismartsync.models import (
     DriftStatus,
     ImportRun,
     OutgoingEmail,
+    QuickKey,
     Role,
     Sale,
+    SaleLine,
     SaleStatus,
     ShopifyLocation,
     StockDrift,
@@ -56,6 +58,23 @@ def theirs(other_merchant: Any, outsider: User) -> World:
     )
     db.session.add(drift)
     db.session.flush()
+    payment_method = factories.PaymentMethodFactory(merchant=other_merchant, name="Their bank")
+    sale = Sale(
+        merchant=other_merchant,
+        uuid="their-cart",
+        branch=branch,
+        counter=counter,
+        cashier=member,
+        label="Their parked cart",
+        parked_at=utcnow(),
+    )
+    sale.lines.append(
+        SaleLine(
+            merchant=other_merchant, variant=variant, name="Their lawn suit", list_price_minor=1, unit_price_minor=1
+        )
+    )
+    db.session.add(sale)
+    db.session.flush()
     placed = Sale(
         merchant=other_merchant,
         uuid="their-placed-sale",
@@ -69,7 +88,6 @@ def theirs(other_merchant: Any, outsider: User) -> World:
     )
     db.session.add(placed)
     db.session.flush()
-    payment_method = factories.PaymentMethodFactory(merchant=other_merchant, name="Their bank")
     return World(
         owner=outsider,
         branch=branch,
@@ -85,6 +103,8 @@ def theirs(other_merchant: Any, outsider: User) -> World:
         drift=drift,
         placed=placed,
         payment_method=payment_method,
+        sale=sale,
+        line=sale.lines[0],
     )
 
 
@@ -127,6 +147,16 @@ CASES: dict[tuple[str, str], Case] = {
     ("catalog.variant", "GET"): Case(
         lambda t: f"/products/variants/{t.variant.id}", unchanged=lambda t, body: "Their lawn suit" not in body
     ),
+    ("catalog.set_variant_tax", "POST"): Case(
+        lambda t: f"/products/variants/{t.variant.id}/tax",
+        lambda t: {"tax_rate": "5", "pct_code": "12345678"},
+        lambda t, body: _reloaded(t.variant).pct_code == "",
+    ),
+    ("catalog.set_quick_key", "POST"): Case(
+        lambda t: f"/products/variants/{t.variant.id}/quick-key",
+        lambda t: {"on": "1"},
+        lambda t, body: db.session.scalar(select(func.count()).select_from(QuickKey)) == 0,
+    ),
     ("settings.branch", "GET"): Case(
         lambda t: f"/settings/branches/{t.branch.id}", unchanged=lambda t, body: "Their branch" not in body
     ),
@@ -145,12 +175,6 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: {"name": "Hijacked"},
         lambda t, body: _reloaded(t.counter).name == "Their counter" and _reloaded(t.counter).active,
     ),
-    ("sales.sale", "GET"): Case(
-        lambda t: f"/sales/{t.placed.id}", unchanged=lambda t, body: "THR-C0-000001" not in body
-    ),
-    ("sales.receipt", "GET"): Case(
-        lambda t: f"/sales/{t.placed.id}/receipt", unchanged=lambda t, body: "THR-C0-000001" not in body
-    ),
     ("settings.payment_method", "GET"): Case(
         lambda t: f"/settings/payment-types/{t.payment_method.id}", unchanged=lambda t, body: "Their bank" not in body
     ),
@@ -163,6 +187,41 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/settings/payment-types/{t.payment_method.id}/active",
         lambda t: {"active": "0"},
         lambda t, body: _reloaded(t.payment_method).active,
+    ),
+    ("cart.edit_line", "GET"): Case(
+        lambda t: f"/counter/cart/lines/{t.line.id}", unchanged=lambda t, body: "Their lawn suit" not in body
+    ),
+    ("cart.update_line", "POST"): Case(
+        lambda t: f"/counter/cart/lines/{t.line.id}",
+        lambda t: {"quantity": "7"},
+        lambda t, body: _reloaded(t.line).quantity == 1,
+    ),
+    ("cart.remove_line", "POST"): Case(
+        lambda t: f"/counter/cart/lines/{t.line.id}/remove", unchanged=lambda t, body: _reloaded(t.line) is not None
+    ),
+    ("cart.discount_line", "POST"): Case(
+        lambda t: f"/counter/cart/lines/{t.line.id}/discount",
+        lambda t: {"kind": "percent", "value": "50"},
+        lambda t, body: _reloaded(t.line).discount_kind is None,
+    ),
+    ("cart.price_line", "POST"): Case(
+        lambda t: f"/counter/cart/lines/{t.line.id}/price",
+        lambda t: {"price": "5"},
+        lambda t, body: _reloaded(t.line).unit_price_minor == 1,
+    ),
+    ("cart.recall", "POST"): Case(
+        lambda t: f"/counter/cart/parked/{t.sale.id}/recall",
+        unchanged=lambda t, body: _reloaded(t.sale).parked_at is not None,
+        on_paired_device=True,
+    ),
+    ("checkout.done", "GET"): Case(
+        lambda t: f"/counter/sales/{t.sale.id}", unchanged=lambda t, body: "Their lawn suit" not in body
+    ),
+    ("sales.sale", "GET"): Case(
+        lambda t: f"/sales/{t.placed.id}", unchanged=lambda t, body: "THR-C0-000001" not in body
+    ),
+    ("sales.receipt", "GET"): Case(
+        lambda t: f"/sales/{t.placed.id}/receipt", unchanged=lambda t, body: "THR-C0-000001" not in body
     ),
     ("device.pin_entry", "GET"): Case(
         lambda t: f"/device/pin/{t.owner.id}",

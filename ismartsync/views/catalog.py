@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from decimal import Decimal
+
+from flask import Blueprint, flash, request
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
-from ismartsync.auth import permission_required, tenant_get_or_404
+from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.errors import DomainError
 from ismartsync.extensions import db
+from ismartsync.forms.catalog import VariantTaxForm
 from ismartsync.models import Branch, Customer, Product, StockLevel, StockMovement, Variant
 from ismartsync.permissions import Permission
+from ismartsync.services import products
 from ismartsync.web import render
 
 bp = Blueprint("catalog", __name__)
@@ -86,18 +91,64 @@ def variants() -> object:
 @bp.get("/products/variants/<int:variant_id>")
 @permission_required(Permission.PAGE_PRODUCTS)
 def variant(variant_id: int) -> object:
-    row = tenant_get_or_404(Variant, variant_id)
+    return _variant_page(tenant_get_or_404(Variant, variant_id))
+
+
+def _variant_page(row: Variant, status: int = 200, form: VariantTaxForm | None = None, **extra: object) -> object:
+    if form is None:
+        rate = None if row.tax_rate_bp is None else Decimal(row.tax_rate_bp) / 100
+        form = VariantTaxForm(formdata=None, tax_rate=rate, pct_code=row.pct_code, third_schedule=row.third_schedule)
     movements = db.session.scalars(
         select(StockMovement).where(StockMovement.variant_id == row.id).order_by(StockMovement.id.desc()).limit(200)
     ).all()
     return render(
         "catalog/variant.html",
-        None,
+        "catalog/_variant_selling.html",
+        status,
         variant=row,
         branches=_branches(),
         levels=_levels([row.id]),
+        form=form,
+        quick_key=products.is_quick_key(db.session, row),
         movements=movements,
+        **extra,
     )
+
+
+@bp.post("/products/variants/<int:variant_id>/tax")
+@permission_required(Permission.PAGE_PRODUCTS)
+@permission_required(Permission.EDIT_SETTINGS)
+def set_variant_tax(variant_id: int) -> object:
+    """The variant's own tax rate, PCT code and Third-Schedule flag, which the counter prices with."""
+    row = tenant_get_or_404(Variant, variant_id)
+    form = VariantTaxForm()
+    if not form.validate():
+        return _variant_page(row, 422, form)
+    products.set_variant_tax(
+        db.session,
+        current_actor(),
+        row,
+        tax_rate_bp=None if form.tax_rate.data is None else int(form.tax_rate.data * 100),
+        pct_code=(form.pct_code.data or "").replace(".", ""),
+        third_schedule=form.third_schedule.data,
+    )
+    db.session.commit()
+    flash("Tax saved.", "success")
+    return _variant_page(row)
+
+
+@bp.post("/products/variants/<int:variant_id>/quick-key")
+@permission_required(Permission.PAGE_PRODUCTS)
+@permission_required(Permission.EDIT_SETTINGS)
+def set_quick_key(variant_id: int) -> object:
+    row = tenant_get_or_404(Variant, variant_id)
+    try:
+        products.set_quick_key(db.session, current_actor(), row, request.form.get("on") == "1")
+    except DomainError as exc:
+        db.session.rollback()
+        return _variant_page(row, 422, error=exc.message)
+    db.session.commit()
+    return _variant_page(row)
 
 
 @bp.get("/customers")

@@ -18,6 +18,7 @@ from ismartsync.money import format_money, to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
 from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.payment_methods import active_payment_methods
 from ismartsync.views.cart import back_to_counter, dialog, selling_counter
 from ismartsync.web import hx_redirect_or, render
 
@@ -25,11 +26,7 @@ bp = Blueprint("checkout", __name__, url_prefix="/counter")
 
 
 def _methods(counter: Counter) -> dict[str, list[PaymentMethod]]:
-    rows = db.session.scalars(
-        select(PaymentMethod)
-        .where(PaymentMethod.merchant_id == counter.merchant_id, PaymentMethod.active.is_(True))
-        .order_by(PaymentMethod.name)
-    ).all()
+    rows = active_payment_methods(db.session, counter.merchant_id)
     return {kind: [m for m in rows if m.kind == kind] for kind in (Tender.BANK, Tender.WALLET)}
 
 
