@@ -91,8 +91,7 @@ def test_the_list_shows_each_sale_with_its_people_places_and_figures(signed_in, 
         sana.usin,
         "14 Jan 2026, 23:30",
         "Sana Iqbal",
-        f"{counter.name} R{sana.register_id}",
-        f"S{sana.shift_id}",
+        f"{counter.name} · R{sana.register_id} · S{sana.shift_id}",
         format_money(sana.subtotal_minor),
         format_money(sana.tax_minor),
         format_money(sana.payable_minor),
@@ -140,6 +139,7 @@ def test_the_list_refreshes_itself_as_a_fragment_with_the_same_filters(signed_in
     html = response.get_data(as_text=True)
     assert is_fragment(html) and element(html, "sales-list") is not None
     assert element(html, "sales-filters") is None
+    assert text_of(html, "sales-caption").startswith(branch.name)  # the branch shown changes with the list
     assert "HX-Request" in response.headers["Vary"]
 
 
