@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from ismartsync.models import Branch, Counter, FiscalDocument, InvoiceType, Merchant, Sale, SaleStatus, User
 
 PAGE_SIZE = 50
+MAX_PAGE = 10_000  # half a million sales back: further than anyone pages; the date filters reach the rest
 # What "every status" lists, each read newest first along its own index.
 LISTED_STATUSES = (SaleStatus.PLACED, SaleStatus.REFUNDED, SaleStatus.DRAFT)
 # A USIN as checkout writes it: branch code, "C" and the counter id, the counter's sale number.
@@ -106,7 +107,7 @@ def search_sales(session: Session, merchant_id: int, filters: SaleFilters, page:
     """
     merchant = session.get(Merchant, merchant_id)
     assert merchant is not None
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     offset = (page - 1) * PAGE_SIZE
     statuses = [filters.status] if filters.status in set(SaleStatus) else list(LISTED_STATUSES)
     parts = [_status_query(merchant, filters, s, offset + PAGE_SIZE + 1).subquery() for s in statuses]

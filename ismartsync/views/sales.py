@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -104,15 +105,22 @@ def receipt(sale_id: int) -> object:
         return refusal
     found = _visible_sale(service.sale_for_receipt(db.session, current_user.merchant_id, sale_id))
     paper = request.args.get("paper", "80")
-    back = (
-        url_for("sales.sale", sale_id=found.id)
-        if current_user.can(Permission.PAGE_ORDERS)
-        else url_for("counter.index")
-    )
     return render_template(
         "sales/receipt.html",
         sale=found,
         fiscal=service.fiscal_document_for(db.session, found),
         paper=paper if paper in PAPERS else "80",
-        back=back,
+        back=_back(found),
     )
+
+
+def _back(sale: Sale) -> str:
+    """Where "Back" leads: the screen of ours the receipt was opened from (the counter, the list, the sale), else
+    the sale page, or the counter for a member who only sells."""
+    came_from = urlsplit(request.referrer or "")
+    own_path = came_from.path.startswith("/") and not came_from.path.startswith("//")  # never another host's
+    if came_from.netloc == request.host and own_path and came_from.path != request.path:
+        return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    if current_user.can(Permission.PAGE_ORDERS):
+        return url_for("sales.sale", sale_id=sale.id)
+    return url_for("counter.index")

@@ -302,6 +302,19 @@ def test_the_receipt_has_print_and_back_and_any_other_paper_is_80(signed_in, ful
     assert "data-print" in html and f'href="/sales/{full_sale.id}"' in html
 
 
+def test_back_returns_to_the_screen_the_receipt_was_opened_from(signed_in, full_sale):
+    receipt = f"/sales/{full_sale.id}/receipt"
+    after_checkout = signed_in.get(receipt, headers={"Referer": f"http://localhost/counter/sales/{full_sale.id}"})
+    assert f'href="/counter/sales/{full_sale.id}"' in after_checkout.get_data(as_text=True)
+    elsewhere = signed_in.get(receipt, headers={"Referer": "https://evil.example.com/phish"})
+    assert f'href="/sales/{full_sale.id}"' in elsewhere.get_data(as_text=True)
+    assert "evil.example.com" not in elsewhere.get_data(as_text=True)
+
+
+def test_a_page_far_beyond_the_history_is_empty_not_an_error(signed_in, placed):
+    assert _numbers(signed_in, "?page=99999999999999999999999") == []
+
+
 def test_without_the_pos_fee_the_receipt_has_no_fee_line(signed_in, merchant, counter, till, items):
     merchant.pos_fee_minor = 0
     sale = sell(till, counter, items[0])
