@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python -m bench.foundation
 	$(BIN)/python -m bench.catalog_import --variants $${BENCH_VARIANTS:-100000}
 	$(BIN)/python -m bench.stock_sync --sales $${BENCH_SALES:-1000}
+	$(BIN)/python -m bench.counter
 
 clean:
 	rm -rf $(VENV) node_modules ismartsync/static/vendor instance/demo.sqlite3
