@@ -102,14 +102,14 @@ def search_variants(session: Session, merchant_id: int, query: str, limit: int =
     if not words:
         return []
     conditions = [Variant.search_text.contains(w, autoescape=True) for w in words]
-    return list(
-        session.scalars(
-            select(Variant)
-            .where(Variant.merchant_id == merchant_id, Variant.deleted_at.is_(None), *conditions)
-            .order_by(Variant.search_text)
-            .limit(limit)
-        )
-    )
+    # No ORDER BY: sorting every match of a common word ("lawn": ~10k of 100k) before the LIMIT cost 20 ms;
+    # the first matches the index yields, sorted here, answer at once, and one more word narrows them.
+    found = session.scalars(
+        select(Variant)
+        .where(Variant.merchant_id == merchant_id, Variant.deleted_at.is_(None), *conditions)
+        .limit(limit)
+    ).all()
+    return sorted(found, key=lambda v: v.search_text)
 
 
 def branch_stock(session: Session, cart: Sale) -> dict[int, LineStock]:
@@ -117,16 +117,13 @@ def branch_stock(session: Session, cart: Sale) -> dict[int, LineStock]:
     variant_ids = [line.variant_id for line in cart.lines if line.variant_id]
     if not variant_ids:
         return {}
-    levels = dict(
-        session.execute(
-            select(StockLevel.variant_id, StockLevel.quantity).where(
-                StockLevel.branch_id == cart.branch_id, StockLevel.variant_id.in_(variant_ids)
-            )
-        ).all()
-    )
-    tracked = set(
-        session.scalars(select(Variant.id).where(Variant.id.in_(variant_ids), Variant.tracked.is_(True))).all()
-    )
+    rows = session.execute(
+        select(Variant.id, StockLevel.quantity)
+        .outerjoin(StockLevel, (StockLevel.variant_id == Variant.id) & (StockLevel.branch_id == cart.branch_id))
+        .where(Variant.id.in_(variant_ids), Variant.tracked.is_(True))
+    ).all()
+    levels = {vid: quantity or 0 for vid, quantity in rows}
+    tracked = set(levels)
     wanted: dict[int, int] = {}
     for line in cart.lines:
         if line.variant_id in tracked:
@@ -143,10 +140,7 @@ def branch_stock(session: Session, cart: Sale) -> dict[int, LineStock]:
 
 def _check_stock(session: Session, cart: Sale, variant: Variant, wanted: int) -> None:
     """Under the "block" policy, refuse a quantity the branch does not have."""
-    if not variant.tracked:
-        return
-    merchant = session.get(Merchant, cart.merchant_id)
-    if merchant is None or merchant.negative_stock_policy != "block":
+    if not variant.tracked or cart.merchant.negative_stock_policy != "block":
         return
     on_hand = session.scalar(
         select(StockLevel.quantity).where(StockLevel.variant_id == variant.id, StockLevel.branch_id == cart.branch_id)
@@ -172,8 +166,7 @@ def add_variant(session: Session, cart: Sale, variant: Variant, quantity: int = 
         raise DomainError(f"A cart holds at most {MAX_LINES} lines. Check this one out and start another.")
     in_cart = sum(ln.quantity for ln in cart.lines if ln.variant_id == variant.id)
     _check_stock(session, cart, variant, in_cart + quantity)
-    merchant = session.get(Merchant, cart.merchant_id)
-    assert merchant is not None
+    merchant = cart.merchant
     line = SaleLine(
         merchant_id=cart.merchant_id,
         variant_id=variant.id,
@@ -245,10 +238,8 @@ def discount_base(cart: Sale, line: SaleLine | None) -> int:
 
 def over_limit(session: Session, cart: Sale, line: SaleLine | None, discount: Discount | None) -> bool:
     """Is this discount beyond what the merchant lets a cashier give without approval?"""
-    merchant = session.get(Merchant, cart.merchant_id)
-    assert merchant is not None
     base = discount_base(cart, line)
-    return discount_amount(base, discount) * 10000 > base * merchant.cashier_discount_limit_bp
+    return discount_amount(base, discount) * 10000 > base * cart.merchant.cashier_discount_limit_bp
 
 
 def set_discount(session: Session, actor: Actor, cart: Sale, line: SaleLine | None, discount: Discount | None) -> None:

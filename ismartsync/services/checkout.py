@@ -29,14 +29,13 @@ from ismartsync.models import (
     Shift,
     Tender,
     User,
-    Variant,
 )
 from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor
 from ismartsync.services.cart import reprice
 from ismartsync.services.registers import selling_shift
-from ismartsync.services.stock import record_movement
+from ismartsync.services.stock import Move, record_movements
 
 
 @dataclass(frozen=True)
@@ -197,23 +196,17 @@ def _check_salesperson(session: Session, sale: Sale, user_id: int) -> None:
 
 
 def _move_stock(session: Session, actor: Actor, sale: Sale, branch: Branch) -> list[str]:
-    """One sale movement per line, in variant order so that concurrent checkouts lock levels alike (no deadlock)."""
-    warnings = []
-    reference = f"gid://ismartsync/Sale/{sale.id}"
-    for line in sorted(sale.lines, key=lambda ln: (ln.variant_id or 0, ln.position)):
-        variant: Variant | None = line.variant
-        if variant is None or not variant.tracked:
-            continue
-        result = record_movement(
-            session,
-            variant=variant,
-            branch=branch,
-            delta=-line.quantity,
-            kind=MovementKind.SALE,
-            reason=f"Sale {sale.usin}",
-            reference=reference,
-            actor=actor.user,
-        )
-        if result.warning:
-            warnings.append(result.warning)
-    return warnings
+    """The sale's lines out of branch stock, one movement each (untracked items have no stock to move)."""
+    moves = [Move(line.variant, -line.quantity) for line in sale.lines if line.variant and line.variant.tracked]
+    if not moves:
+        return []
+    results = record_movements(
+        session,
+        branch=branch,
+        moves=moves,
+        kind=MovementKind.SALE,
+        reason=f"Sale {sale.usin}",
+        reference=f"gid://ismartsync/Sale/{sale.id}",
+        actor=actor.user,
+    )
+    return [r.warning for r in results if r.warning]

@@ -88,7 +88,22 @@ def open_shift(session: Session, actor: Actor, counter: Counter) -> Shift:
 
 
 def selling_shift(session: Session, user: User, counter: Counter) -> Shift:
-    """The shift a sale at this counter belongs to; selling without one is refused."""
+    """The shift a sale at this counter belongs to; selling without one is refused.
+
+    One query on the hot path (every scan asks); the two that say what is missing only when something is.
+    """
+    shift = session.scalar(
+        select(Shift)
+        .join(Register, Register.id == Shift.register_id)
+        .where(
+            Shift.user_id == user.id,
+            Shift.status == ShiftStatus.OPEN,
+            Register.counter_id == counter.id,
+            Register.status == RegisterStatus.OPEN,
+        )
+    )
+    if shift is not None:
+        return shift
     shift = current_shift(session, user)
     register = open_register(session, counter)
     if register is None:

@@ -12,6 +12,7 @@ from ismartsync.models import Branch, ImportRun, ImportStatus, ShopifyConnection
 from ismartsync.models.base import utcnow
 from ismartsync.queue import enqueue_after_commit
 from ismartsync.services.audit import Actor, record_audit
+from ismartsync.services.sync_outbox import forget_mapped_locations
 
 # Incremental runs start this long before the last high-water mark: Shopify's `updated_at` filter has gaps.
 INCREMENTAL_OVERLAP = timedelta(minutes=5)
@@ -39,6 +40,7 @@ def map_branch(session: Session, actor: Actor, branch: Branch, location: Shopify
     if location is not None:
         location.branch_id = branch.id
     session.flush()
+    forget_mapped_locations(session)
     record_audit(
         session,
         actor,

@@ -54,6 +54,14 @@ def locked_level(session: Session, merchant_id: int, variant_id: int, branch_id:
     return level
 
 
+@dataclass(frozen=True)
+class Move:
+    """One change to one variant's stock, for `record_movements`."""
+
+    variant: Variant
+    delta: int
+
+
 def record_movement(
     session: Session,
     *,
@@ -65,38 +73,84 @@ def record_movement(
     reference: str = "",
     actor: User | None = None,
 ) -> MovementResult:
-    """Move `delta` units of `variant` at `branch`; the only writer of stock levels and movements.
+    """Move `delta` units of `variant` at `branch`; the only writer of stock levels and movements (with its batch form).
 
     :raise NegativeStock: the merchant blocks negative stock and this would take the level below zero.
     """
-    if variant.merchant_id != branch.merchant_id:
+    moves = [Move(variant, delta)]
+    return record_movements(
+        session, branch=branch, moves=moves, kind=kind, reason=reason, reference=reference, actor=actor
+    )[0]
+
+
+def record_movements(
+    session: Session,
+    *,
+    branch: Branch,
+    moves: list[Move],
+    kind: MovementKind,
+    reason: str = "",
+    reference: str = "",
+    actor: User | None = None,
+) -> list[MovementResult]:
+    """Several movements of one document (a sale's lines) at `branch`, in one go; results in the order given.
+
+    The levels are created if missing and locked together in variant order, so two sales of the same items wait
+    for each other instead of deadlocking; the movements go in with one flush.
+
+    :raise NegativeStock: the merchant blocks negative stock and a move would take a level below zero.
+    """
+    if any(m.variant.merchant_id != branch.merchant_id for m in moves):
         raise ValueError("variant and branch belong to different merchants")
-    level = locked_level(session, branch.merchant_id, variant.id, branch.id)
-    after = level.quantity + delta
-    warning = None
-    if delta < 0 and after < 0 and kind not in _ALWAYS_APPLIED:
-        merchant = session.get(Merchant, branch.merchant_id)
-        message = f"Only {max(level.quantity, 0)} of {variant.display_name} in stock at {branch.name}."
-        if merchant is not None and merchant.negative_stock_policy == "block":
-            raise NegativeStock(message)
-        warning = message
-    level.quantity = after
-    level.updated_at = utcnow()
-    movement = StockMovement(
-        merchant_id=branch.merchant_id,
-        variant_id=variant.id,
-        branch_id=branch.id,
-        kind=kind.value,
-        delta=delta,
-        quantity_after=after,
-        reason=reason[:200],
-        reference=reference[:200],
-        actor_id=actor.id if actor else None,
-    )
-    session.add(movement)
+    levels = _locked_levels(session, branch, sorted({m.variant.id for m in moves}))
+    now, results = utcnow(), []
+    for move in moves:
+        level = levels[move.variant.id]
+        warning = _below_zero(session, branch, move, level.quantity, kind)
+        level.quantity += move.delta
+        level.updated_at = now
+        movement = StockMovement(
+            merchant_id=branch.merchant_id,
+            variant_id=move.variant.id,
+            branch_id=branch.id,
+            kind=kind.value,
+            delta=move.delta,
+            quantity_after=level.quantity,
+            reason=reason[:200],
+            reference=reference[:200],
+            actor_id=actor.id if actor else None,
+            created_at=now,
+        )
+        session.add(movement)
+        results.append(MovementResult(movement, warning))
     session.flush()
-    queue_movement(session, movement, variant)
-    return MovementResult(movement, warning)
+    for move, result in zip(moves, results, strict=True):
+        queue_movement(session, result.movement, move.variant)
+    return results
+
+
+def _locked_levels(session: Session, branch: Branch, variant_ids: list[int]) -> dict[int, StockLevel]:
+    """The levels of these variants at the branch, created if missing, locked in variant order (SELECT … FOR UPDATE)."""
+    _insert_missing_levels(session, branch, dict.fromkeys(variant_ids, 0), utcnow())
+    rows = session.scalars(
+        select(StockLevel)
+        .where(StockLevel.branch_id == branch.id, StockLevel.variant_id.in_(variant_ids))
+        .order_by(StockLevel.variant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {level.variant_id: level for level in rows}
+
+
+def _below_zero(session: Session, branch: Branch, move: Move, before: int, kind: MovementKind) -> str | None:
+    """The warning for a move that takes the level below zero, or NegativeStock where the merchant blocks it."""
+    if move.delta >= 0 or before + move.delta >= 0 or kind in _ALWAYS_APPLIED:
+        return None
+    message = f"Only {max(before, 0)} of {move.variant.display_name} in stock at {branch.name}."
+    merchant = session.get(Merchant, branch.merchant_id)
+    if merchant is not None and merchant.negative_stock_policy == "block":
+        raise NegativeStock(message)
+    return message
 
 
 def level_of(session: Session, variant: Variant, branch: Branch) -> int:

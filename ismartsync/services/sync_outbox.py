@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import event, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,10 +45,24 @@ REASONS: dict[str, str] = {
 
 
 def mapped_location_id(session: Session, branch_id: int) -> str | None:
-    """The Shopify location GID linked to this branch, if any."""
-    return session.scalar(
-        select(ShopifyLocation.shopify_id).where(ShopifyLocation.branch_id == branch_id, ShopifyLocation.active)
-    )
+    """The Shopify location GID linked to this branch, if any (asked once per transaction: a sale has many lines)."""
+    cache = session.info.setdefault(_LOCATIONS, {})
+    if branch_id not in cache:
+        cache[branch_id] = session.scalar(
+            select(ShopifyLocation.shopify_id).where(ShopifyLocation.branch_id == branch_id, ShopifyLocation.active)
+        )
+    return cache[branch_id]
+
+
+_LOCATIONS = "sync_outbox.mapped_locations"
+
+
+def forget_mapped_locations(session: Session, *_: object) -> None:
+    """Drop the remembered links: a branch was linked or unlinked, or the transaction ended."""
+    session.info.pop(_LOCATIONS, None)
+
+
+event.listen(Session, "after_transaction_end", forget_mapped_locations)
 
 
 def syncs_stock(variant: Variant) -> bool:

@@ -120,8 +120,10 @@ def _line(line_id: int) -> tuple[Counter, Sale, SaleLine]:
 
 
 def _changed(counter: Counter, cart: Sale | None, **extra: Any) -> Any:
+    """Render the new cart, then commit: rendering first saves reloading everything the commit expired."""
+    response = render_cart(counter, cart, **extra)
     db.session.commit()
-    return render_cart(counter, cart, **extra)
+    return response
 
 
 def _refused(counter: Counter, exc: DomainError) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
@@ -32,13 +33,20 @@ def _methods(counter: Counter) -> dict[str, list[PaymentMethod]]:
 
 def _salespeople(counter: Counter) -> list[User]:
     users = db.session.scalars(
-        select(User).where(User.merchant_id == counter.merchant_id, User.active.is_(True)).order_by(User.full_name)
+        select(User)
+        .where(User.merchant_id == counter.merchant_id, User.active.is_(True))
+        .options(selectinload(User.branches), selectinload(User.counters))
+        .order_by(User.full_name)
     ).all()
     return [u for u in users if u.works_at(counter)]
 
 
-def _form(counter: Counter, cart: Sale, formdata: Any = None) -> PayForm:
-    form = PayForm(formdata=formdata) if formdata is not None else PayForm(sale_uuid=cart.uuid)
+def _form(cart: Sale, formdata: Any = None) -> PayForm:
+    """The tenders as typed; choices are filled only when the dialog is shown (a checkout needs none)."""
+    return PayForm(formdata=formdata) if formdata is not None else PayForm(sale_uuid=cart.uuid)
+
+
+def _with_choices(counter: Counter, form: PayForm) -> PayForm:
     methods = _methods(counter)
     form.bank_method.choices = [SelectChoice(m.id, m.label) for m in methods[Tender.BANK]]
     form.wallet_method.choices = [SelectChoice(m.id, m.label) for m in methods[Tender.WALLET]]
@@ -70,7 +78,7 @@ def quick_cash(payable_minor: int) -> list[int]:
 
 def _pay_dialog(counter: Counter, cart: Sale, form: PayForm, status: int = 200, error: str = "") -> Any:
     due = _due_context(cart, form if status != 200 else None)
-    return dialog("counter/_pay.html", status, cart=cart, form=form, error=error, **due)
+    return dialog("counter/_pay.html", status, cart=cart, form=_with_choices(counter, form), error=error, **due)
 
 
 def _due_context(cart: Sale, form: PayForm | None) -> dict[str, Any]:
@@ -97,7 +105,7 @@ def pay() -> Any:
     cart = carts.active_cart(db.session, counter)
     if cart is None or not cart.lines:
         abort(back_to_counter())
-    return _pay_dialog(counter, cart, _form(counter, cart))
+    return _pay_dialog(counter, cart, _form(cart))
 
 
 @bp.post("/pay/due")
@@ -106,7 +114,7 @@ def due() -> Any:
     """What is left to pay, or the change to give, as the cashier types the tenders."""
     counter = selling_counter()
     cart = carts.active_cart(db.session, counter)
-    form = _form(counter, cart, request.form) if cart else None
+    form = _form(cart, request.form) if cart else None
     if cart is None or form is None:
         abort(back_to_counter())
     form.validate()
@@ -119,28 +127,28 @@ def checkout() -> Any:
     """Place the sale; a repeat of the same cart (double tap, retry) shows the sale already placed."""
     counter = selling_counter()
     uuid = request.form.get("sale_uuid", "")
-    cart = db.session.scalar(select(Sale).where(Sale.merchant_id == counter.merchant_id, Sale.uuid == uuid))
-    if cart is None:
-        abort(back_to_counter())
-    if not cart.is_draft:
-        return hx_redirect_or(url_for("checkout.done", sale_id=cart.id))
-    form = _form(counter, cart, request.form)
+    form = PayForm(formdata=request.form)
     if not form.validate():
-        return _pay_dialog(counter, cart, form, 422)
+        return _refused(counter, uuid, form)
     try:
         done = checkout_sale(
             db.session, current_actor(), counter, uuid, _payments(form), salesperson_id=form.salesperson.data or None
         )
     except DomainError as exc:
         db.session.rollback()
-        cart = db.session.scalar(select(Sale).where(Sale.uuid == uuid, Sale.merchant_id == counter.merchant_id))
-        if cart is None or not cart.is_draft:
-            abort(back_to_counter())
-        return _pay_dialog(counter, cart, _form(counter, cart, request.form), 422, exc.message)
+        return _refused(counter, uuid, form, exc.message)
     db.session.commit()
     for warning in done.warnings:
         flash(warning, "info")
     return hx_redirect_or(url_for("checkout.done", sale_id=done.sale.id))
+
+
+def _refused(counter: Counter, uuid: str, form: PayForm, error: str = "") -> Any:
+    """The pay dialog again with what was wrong; a cart gone meanwhile (placed, parked) sends the tablet back."""
+    cart = db.session.scalar(select(Sale).where(Sale.uuid == uuid, Sale.merchant_id == counter.merchant_id))
+    if cart is None or not cart.is_draft:
+        abort(back_to_counter())
+    return _pay_dialog(counter, cart, form, 422, error)
 
 
 @bp.get("/sales/<int:sale_id>")

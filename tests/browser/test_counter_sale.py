@@ -78,10 +78,14 @@ def test_cashier_scans_discounts_with_approval_splits_cash_and_card_and_prints(t
     for _, _, barcode, _ in ITEMS:
         _scan(tablet, barcode)
     _scan(tablet, ITEMS[2][2])  # the dupatta again: its line goes to 2
-    lines = page.locator(".cart-line")
+    lines = page.locator(".cart-lines > li")
     expect(lines).to_have_count(3)
     expect(lines.nth(2)).to_contain_text("Cotton Dupatta")
-    expect(lines.nth(2).locator(".cl-qty b")).to_have_text("2")
+    expect(lines.nth(2).locator("b")).to_have_text("2")
+    lines.nth(0).get_by_role("button", name="One more").click()
+    expect(lines.nth(0).locator("b")).to_have_text("2")
+    lines.nth(0).get_by_role("button", name="One less").click()
+    expect(lines.nth(0).locator("b")).to_have_text("1")
     # 4,500 + 2,500 + 2 × 1,200 = 9,400, and the Re 1 POS fee.
     expect(page.locator(".totals")).to_contain_text("Rs 9,401")
 
