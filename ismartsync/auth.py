@@ -19,7 +19,7 @@ from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor
 from ismartsync.services.auth import approval_candidates, approve_with_pin
 from ismartsync.services.devices import device_secret_matches
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web import hx_redirect_or, note_signed_in, render
 
 DEVICE_COOKIE = "ismartsync_device"
 DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookies at 400 days
@@ -103,11 +103,13 @@ def sign_in(user: User, *, device: Device | None = None) -> None:
     session.permanent = True
     if device is not None:
         session["device_id"] = device.id
+    note_signed_in()
 
 
 def sign_out() -> None:
     logout_user()
     session.clear()
+    note_signed_in()
 
 
 def _before_request() -> Response | None:
@@ -122,6 +124,7 @@ def _before_request() -> Response | None:
             g.device = None  # never mix one tenant's device with another tenant's session
         elif session.get("locked") and request.endpoint not in UNLOCKED_ENDPOINTS:
             return hx_redirect_or(url_for("device.locked"))
+    note_signed_in()
     return None
 
 

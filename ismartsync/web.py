@@ -91,11 +91,24 @@ def _start_timer() -> None:
     g.request_id = request.headers.get("X-Request-Id") or secrets.token_hex(8)
 
 
+def _signed_in() -> tuple[int | None, int | None]:
+    user = current_user if current_user and current_user.is_authenticated else None
+    return (user.id, user.merchant_id) if user else (None, None)
+
+
+def note_signed_in() -> None:
+    """Remember who and which device this request is for, for its log line (called once they are known)."""
+    g.signed_in = _signed_in()
+    g.device_id = g.device.id if g.get("device") else None
+
+
 def _log_request(response: Response) -> Response:
     started = g.get("request_started")
     if started is None or request.endpoint == "static":
         return response
-    user = current_user if current_user and current_user.is_authenticated else None
+    # Ids noted when the request began (auth): reading them off the rows now would reload both after the commit.
+    user_id, merchant_id = g.get("signed_in") or _signed_in()
+    device_id = g.get("device_id")
     fields = {
         "request_id": g.request_id,
         "method": request.method,
@@ -104,9 +117,9 @@ def _log_request(response: Response) -> Response:
         "endpoint": request.endpoint,
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-        "user_id": user.id if user else None,
-        "merchant_id": user.merchant_id if user else None,
-        "device_id": g.device.id if g.get("device") else None,
+        "user_id": user_id,
+        "merchant_id": merchant_id,
+        "device_id": device_id,
         "htmx": bool(request.htmx),
     }
     log.info("%s %s %s", request.method, fields["route"], response.status_code, extra={"fields": fields})
