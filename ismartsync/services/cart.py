@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -337,61 +337,3 @@ def reprice(cart: Sale) -> Totals:
     cart.payable_minor = totals.payable_minor
     cart.updated_at = utcnow()
     return totals
-
-
-# Parking and recalling
-
-
-def park_cart(session: Session, actor: Actor, cart: Sale, label: str) -> None:
-    """Set the cart aside (a hold, a fitting, a quote) so the counter can ring up the next customer."""
-    if not cart.lines:
-        raise DomainError("The cart is empty: there is nothing to park.")
-    cart.label = label.strip()[:80] or f"Parked {utcnow():%H:%M}"
-    cart.parked_at = utcnow()
-    session.flush()
-
-
-def parked_carts(session: Session, branch_id: int) -> list[Sale]:
-    """The branch's parked carts, newest first, visible to every counter of the branch."""
-    return list(
-        session.scalars(
-            select(Sale)
-            .where(Sale.branch_id == branch_id, Sale.status == SaleStatus.DRAFT, Sale.parked_at.is_not(None))
-            .order_by(Sale.parked_at.desc())
-            .limit(100)
-        )
-    )
-
-
-def recall_cart(session: Session, actor: Actor, counter: Counter, parked: Sale) -> Sale:
-    """Bring a parked cart to this counter's screen; the cart that was there is parked in its place."""
-    if parked.branch_id != counter.branch_id:
-        raise DomainError("That cart was parked at another branch.")
-    current = active_cart(session, counter)
-    if current is not None and current.lines:
-        park_cart(session, actor, current, "")
-    elif current is not None:
-        session.delete(current)
-        session.flush()
-    # Only one counter can take it: the update finds it still parked or changes nothing.
-    taken = session.execute(
-        update(Sale)
-        .where(Sale.id == parked.id, Sale.status == SaleStatus.DRAFT, Sale.parked_at.is_not(None))
-        .values(parked_at=None, counter_id=counter.id, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if taken != 1:
-        raise DomainError("Another counter took that cart a moment ago.")
-    session.refresh(parked)
-    return parked
-
-
-def parked_count(session: Session, branch_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count(Sale.id)).where(
-                Sale.branch_id == branch_id, Sale.status == SaleStatus.DRAFT, Sale.parked_at.is_not(None)
-            )
-        )
-        or 0
-    )

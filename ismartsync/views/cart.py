@@ -22,6 +22,7 @@ from ismartsync.money import to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
 from ismartsync.services import customers
+from ismartsync.services import parked as parking
 from ismartsync.services.pricing import Discount, DiscountKind
 from ismartsync.services.registers import selling_shift
 from ismartsync.web import hx_redirect_or, is_htmx, render
@@ -54,7 +55,7 @@ def cart_context(counter: Counter, cart: Sale | None, **extra: Any) -> dict[str,
         "counter": counter,
         "cart": cart,
         "stock": carts.branch_stock(db.session, cart) if cart else {},
-        "parked": carts.parked_count(db.session, counter.branch_id),
+        "parked": parking.parked_count(db.session, counter.branch_id),
         **extra,
     }
 
@@ -149,12 +150,7 @@ def scan() -> Any:
     if variant is None:
         message = f"Nothing matches “{code[:40]}”. Scan again or search by name." if code else "Scan or type an item."
         return _refused(counter, DomainError(message))
-    try:
-        cart = carts.open_cart(db.session, current_actor(), counter)
-        carts.add_variant(db.session, cart, variant)
-    except DomainError as exc:
-        return _refused(counter, exc)
-    return _changed(counter, cart)
+    return _add(counter, variant)
 
 
 @bp.get("/search")
@@ -172,7 +168,11 @@ def search() -> Any:
 @permission_required(Permission.PAGE_POS)
 def add_line() -> Any:
     counter = selling_counter()
-    variant = tenant_get_or_404(Variant, request.form.get("variant_id"))
+    return _add(counter, tenant_get_or_404(Variant, request.form.get("variant_id")))
+
+
+def _add(counter: Counter, variant: Variant) -> Any:
+    """One more of the variant in the counter's cart (started if need be)."""
     try:
         cart = carts.open_cart(db.session, current_actor(), counter)
         carts.add_variant(db.session, cart, variant)
@@ -355,7 +355,7 @@ def park_form() -> Any:
     return dialog(
         "counter/_parked.html",
         form=ParkForm(),
-        parked=carts.parked_carts(db.session, counter.branch_id),
+        parked=parking.parked_carts(db.session, counter.branch_id),
         counter=counter,
         cart=carts.active_cart(db.session, counter),
     )
@@ -370,10 +370,10 @@ def park() -> Any:
     if not form.validate() or cart is None:
         if cart is None:
             form.label.errors = ["The cart is empty: there is nothing to park."]
-        parked = carts.parked_carts(db.session, counter.branch_id)
+        parked = parking.parked_carts(db.session, counter.branch_id)
         return dialog("counter/_parked.html", 422, form=form, parked=parked, counter=counter, cart=cart)
     try:
-        carts.park_cart(db.session, current_actor(), cart, form.label.data or "")
+        parking.park_cart(db.session, current_actor(), cart, form.label.data or "")
     except DomainError as exc:
         return _refused(counter, exc)
     return _changed(counter, None, message=f"Parked “{cart.label}”. Recall it from Parked on any counter here.")
@@ -385,7 +385,7 @@ def recall(sale_id: int) -> Any:
     parked = tenant_get_or_404(Sale, sale_id)
     counter = selling_counter()
     try:
-        cart = carts.recall_cart(db.session, current_actor(), counter, parked)
+        cart = parking.recall_cart(db.session, current_actor(), counter, parked)
     except DomainError as exc:
         return _refused(counter, exc)
     return _changed(counter, cart)

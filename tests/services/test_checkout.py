@@ -20,6 +20,7 @@ from ismartsync.models import (
 )
 from ismartsync.models.catalog import Customer
 from ismartsync.services import cart as carts
+from ismartsync.services import parked as parking
 from ismartsync.services.audit import Actor
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.pricing import Discount, DiscountKind
@@ -226,15 +227,15 @@ def test_a_discount_beyond_the_cashier_limit_is_over_limit(till, counter, items,
 
 def test_a_parked_cart_is_recalled_at_another_counter_of_the_branch(till, counter, items, branch):
     cart = cart_with(till, counter, items[0])
-    carts.park_cart(db.session, till, cart, "Mrs Khan, fitting")
+    parking.park_cart(db.session, till, cart, "Mrs Khan, fitting")
     other = factories.CounterFactory(branch=branch, name="Counter 9")
     waiting = cart_with(till, other, items[1])
 
-    recalled = carts.recall_cart(db.session, till, other, cart)
+    recalled = parking.recall_cart(db.session, till, other, cart)
 
     assert recalled.counter_id == other.id and recalled.parked_at is None
     assert carts.active_cart(db.session, other).id == cart.id
     assert waiting.parked_at is not None  # the cart that was on screen went aside, not away
-    assert [c.label for c in carts.parked_carts(db.session, branch.id)] == [waiting.label]
+    assert [c.label for c in parking.parked_carts(db.session, branch.id)] == [waiting.label]
     with pytest.raises(DomainError, match="Another counter took that cart"):
-        carts.recall_cart(db.session, till, counter, cart)
+        parking.recall_cart(db.session, till, counter, cart)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from ismartsync.extensions import db
 from ismartsync.models import Sale
 from ismartsync.services import cart as carts
+from ismartsync.services import parked as parking
 from ismartsync.services import sales as service
 from ismartsync.services.sales import SaleFilters, branches_for, sale_for_receipt, search_sales
 from tests import factories
@@ -100,7 +101,7 @@ def test_cashier_register_and_shift_each_narrow_the_list(merchant, branch, shop,
 
 def test_drafts_are_parked_carts_and_an_empty_cart_on_screen_is_not_listed(merchant, branch, counter, till, shop):
     parked = cart_with(till, counter, shop["sana_late_14th"].lines[0].variant)
-    carts.park_cart(db.session, till, parked, "Fitting for Ayesha")
+    parking.park_cart(db.session, till, parked, "Fitting for Ayesha")
     carts.open_cart(db.session, till, counter)  # the next, empty cart on the counter's screen
     db.session.flush()
 
@@ -115,7 +116,7 @@ def test_drafts_are_parked_carts_and_an_empty_cart_on_screen_is_not_listed(merch
 def test_pages_merge_every_status_in_time_order(monkeypatch, merchant, branch, counter, till, shop):
     monkeypatch.setattr(service, "PAGE_SIZE", 2)
     parked = cart_with(till, counter, shop["sana_late_14th"].lines[0].variant)
-    carts.park_cart(db.session, till, parked, "")
+    parking.park_cart(db.session, till, parked, "")
     parked.created_at = _at(15, 12)  # between Bilal's sale and Omar's
     db.session.flush()
 

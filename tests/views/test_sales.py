@@ -12,6 +12,7 @@ from ismartsync.models import Customer, Sale, SaleStatus, Tender
 from ismartsync.money import format_money
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services import cart as carts
+from ismartsync.services import parked as parking
 from ismartsync.services.audit import Actor
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.pricing import Discount, DiscountKind
@@ -123,7 +124,7 @@ def test_each_filter_narrows_the_list(signed_in, placed, counter, cashier, query
 
 def test_a_parked_cart_is_listed_as_a_draft_with_its_label(signed_in, placed, counter, till, items):
     cart = cart_with(till, counter, items[2])
-    carts.park_cart(db.session, till, cart, "Fitting for Ayesha")
+    parking.park_cart(db.session, till, cart, "Fitting for Ayesha")
     db.session.commit()
     rows = _listed(signed_in, "?status=draft")
     assert len(rows) == 1 and "Fitting for Ayesha" in rows[0] and "DRAFT" in rows[0]
