@@ -114,9 +114,11 @@ def due() -> Any:
     """What is left to pay, or the change to give, as the cashier types the tenders."""
     counter = selling_counter()
     cart = carts.active_cart(db.session, counter)
-    form = _form(cart, request.form) if cart else None
-    if cart is None or form is None:
-        abort(back_to_counter())
+    if cart is None:
+        # A late keystroke's update, arriving after the checkout it preceded: nothing to show, and the
+        # receipt screen the checkout opened must stay (a redirect here would take the tablet away from it).
+        return "", 204
+    form = _form(cart, request.form)
     form.validate()
     return render("counter/dialog.html", "counter/_due.html", **_due_context(cart, form))
 
