@@ -388,4 +388,7 @@ def recall(sale_id: int) -> Any:
         cart = parking.recall_cart(db.session, current_actor(), counter, parked)
     except DomainError as exc:
         return _refused(counter, exc)
+    if not is_htmx():  # from a draft's own page: go to the counter with it on screen
+        db.session.commit()
+        return back_to_counter()
     return _changed(counter, cart)

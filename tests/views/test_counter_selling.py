@@ -242,3 +242,16 @@ def test_another_tenants_variant_or_parked_cart_is_404(tablet, outsider, other_m
     theirs = factories.VariantFactory(product__merchant=other_merchant)
     db.session.commit()
     assert tablet.post("/counter/cart/lines", {"variant_id": str(theirs.id)}, htmx=True).status_code == 404
+
+
+def test_a_parked_draft_opens_on_this_counter_from_its_sale_page(tablet, items, counter):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    tablet.post("/counter/cart/park", {"label": "Quote for Mrs Khan"}, htmx=True)
+    draft = db.session.scalars(select(Sale).where(Sale.label == "Quote for Mrs Khan")).one()
+    page = tablet.get(f"/sales/{draft.id}").get_data(as_text=True)
+    assert "Open on Counter 1 to check out" in page
+
+    response = tablet.post(f"/counter/cart/parked/{draft.id}/recall", {})
+
+    assert response.status_code == 303 and response.headers["Location"] == "/counter"
+    assert "Lawn 3pc — Red" in cart_text(tablet.get("/counter"))
