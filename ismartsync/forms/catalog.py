@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import NumberRange, Optional, Regexp
+
+from ismartsync.forms.fields import AmountField
 
 
 class VariantTaxForm(FlaskForm):
-    tax_rate = DecimalField(
+    tax_rate = AmountField(
         "Tax rate (%)",
         places=2,
         validators=[Optional(), NumberRange(min=0, max=100, message="Enter a rate from 0 to 100 %%.")],

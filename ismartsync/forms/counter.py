@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, RadioField, SelectChoice, SelectField, StringField
+from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from ismartsync.forms.fields import AmountField
 
 
 class StartRegisterForm(FlaskForm):
-    opening_float = DecimalField(
+    opening_float = AmountField(
         "Opening float (Rs)",
         places=2,
         validators=[
@@ -19,9 +21,9 @@ class StartRegisterForm(FlaskForm):
     )
 
 
-def _amount(label: str, required: bool = False) -> DecimalField:
+def _amount(label: str, required: bool = False) -> AmountField:
     first = InputRequired(f"Enter the {label.lower()}.") if required else Optional()
-    return DecimalField(
+    return AmountField(
         label,
         places=2,
         validators=[first, NumberRange(min=0, max=100_000_000, message="Enter an amount from Rs 0 to Rs 100,000,000.")],
@@ -35,14 +37,17 @@ class DiscountForm(FlaskForm):
     kind = RadioField(
         "Discount in", choices=[SelectChoice("percent", "%"), SelectChoice("amount", "Rs")], default="percent"
     )
-    value = DecimalField(
+    value = AmountField(
         "Discount",
         places=2,
-        validators=[Optional(), NumberRange(min=0, message="A discount cannot be negative.")],
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=100_000_000, message="Enter a discount from 0 to Rs 100,000,000 (or 0–100 %%)."),
+        ],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
 
-    def validate_value(self, field: DecimalField) -> None:
+    def validate_value(self, field: AmountField) -> None:
         if field.data is not None and self.kind.data == "percent" and field.data > 100:
             raise ValidationError("Enter a percentage from 0 to 100.")
 

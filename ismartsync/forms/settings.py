@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, Field, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Field, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from ismartsync.forms.fields import AmountField
 from ismartsync.models import Tender
 
 TIME_ZONES = [
@@ -76,7 +77,7 @@ class SellingForm(FlaskForm):
     """Percentages and rupees as typed; the view turns them into basis points and paisa."""
 
     prices_include_tax = BooleanField("Prices include sales tax")
-    default_tax_rate = DecimalField(
+    default_tax_rate = AmountField(
         "Standard sales tax rate (%)", [InputRequired(), NumberRange(min=0, max=100), at_most_two_decimals], places=2
     )
     negative_stock_policy = SelectField(
@@ -86,17 +87,17 @@ class SellingForm(FlaskForm):
             SelectChoice("block", "Do not sell"),
         ],
     )
-    pos_fee = DecimalField(
+    pos_fee = AmountField(
         "FBR POS service fee per invoice (Rs)",
         [InputRequired(), NumberRange(min=0, max=10, message="Between Rs 0 (off) and Rs 10."), at_most_two_decimals],
         places=2,
     )
-    cashier_discount_limit = DecimalField(
+    cashier_discount_limit = AmountField(
         "Largest discount a cashier gives without approval (%)",
         [InputRequired(), NumberRange(min=0, max=100), at_most_two_decimals],
         places=2,
     )
-    buyer_name_threshold = DecimalField(
+    buyer_name_threshold = AmountField(
         "Buyer's name required on sales above (Rs)",
         [
             InputRequired(),

@@ -149,8 +149,11 @@ def test_bad_discounts_come_back_beside_the_field(tablet, items, counter):
     response = tablet.post(f"/counter/cart/lines/{line.id}/discount", {"kind": "percent", "value": "120"}, htmx=True)
     assert response.status_code == 422 and response.headers["HX-Retarget"] == "#dialog"
     assert "Enter a percentage from 0 to 100" in text_of(response.get_data(as_text=True), "field-value")
-    response = tablet.post("/counter/cart/discount", {"kind": "amount", "value": "abc"}, htmx=True)
-    assert response.status_code == 422
+    for nonsense in ("abc", "Infinity", "NaN", "sNaN", "1e999"):
+        response = tablet.post("/counter/cart/discount", {"kind": "amount", "value": nonsense}, htmx=True)
+        assert response.status_code == 422, nonsense
+        response = tablet.post("/counter/cart/discount", {"kind": "percent", "value": nonsense}, htmx=True)
+        assert response.status_code == 422, nonsense
 
 
 def test_a_price_override_needs_edit_price(tablet, items, counter, manager):
@@ -209,6 +212,10 @@ def test_paying_split_cash_and_card_places_the_sale_once(tablet, items, counter,
     due = tablet.post("/counter/pay/due", {"sale_uuid": cart.uuid, "card": "2000", "cash": "1000"}, htmx=True)
     assert "Change to give Rs 9" in text_of(due.get_data(as_text=True), "due")
 
+    for nonsense in ("sNaN", "-Infinity"):
+        bad = tablet.post("/counter/checkout", {"sale_uuid": cart.uuid, "cash": nonsense}, htmx=True)
+        assert bad.status_code == 422
+        assert tablet.post("/counter/pay/due", {"sale_uuid": cart.uuid, "card": nonsense}, htmx=True).status_code == 200
     short = tablet.post("/counter/checkout", {"sale_uuid": cart.uuid, "card": "2000", "cash": "900"}, htmx=True)
     assert short.status_code == 422 and "Rs 91 still to pay" in text_of(short.get_data(as_text=True), "pay")
     form = {"sale_uuid": cart.uuid, "card": "2000", "cash": "1000", "card_reference": "4821"}
