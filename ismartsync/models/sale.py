@@ -77,6 +77,8 @@ class Sale(TenantMixin, Base):
     prices_include_tax: Mapped[bool] = mapped_column(default=True)
     order_discount_kind: Mapped[str | None] = mapped_column(sa.String(8))
     order_discount_value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The largest share of the subtotal a supervisor let the cart's discounts reach (basis points; 0: none yet).
+    approved_discount_bp: Mapped[int] = mapped_column(default=0, server_default="0")
     quantity: Mapped[int] = mapped_column(default=0)
     subtotal_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     discount_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
@@ -137,6 +139,8 @@ class SaleLine(TenantMixin, Base):
     third_schedule: Mapped[bool] = mapped_column(default=False)
     discount_kind: Mapped[str | None] = mapped_column(sa.String(8))
     discount_value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The largest share of the line's gross a supervisor let its discount reach (basis points; 0: none yet).
+    approved_discount_bp: Mapped[int] = mapped_column(default=0, server_default="0")
     gross_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     discount_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     discount_excl_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)

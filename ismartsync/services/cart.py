@@ -83,7 +83,10 @@ def cart_line(cart: Sale, line_id: int) -> SaleLine:
 
 
 def find_by_code(session: Session, merchant_id: int, code: str) -> Variant | None:
-    """The variant a scanned code names: its barcode, our internal barcode, or else an exact SKU."""
+    """The variant a scanned code names: its barcode, our internal barcode, or else an exact SKU (None: no match).
+
+    :raise DomainError: two variants share the barcode; the cashier picks one from the search instead.
+    """
     code = code.strip()
     if not code:
         return None
@@ -91,9 +94,12 @@ def find_by_code(session: Session, merchant_id: int, code: str) -> Variant | Non
     by_code = session.scalars(
         select(Variant).where(*live, or_(Variant.barcode == code, Variant.internal_barcode == code)).limit(2)
     ).all()
-    if by_code:
+    if len(by_code) == 1:
         return by_code[0]
-    return session.scalars(select(Variant).where(*live, Variant.sku == code).limit(1)).first()
+    if len(by_code) > 1:  # barcodes are not unique in Shopify: never guess which size or price was meant
+        raise DomainError(f"More than one item has the barcode {code}. Pick the right one from the search.")
+    by_sku = session.scalars(select(Variant).where(*live, Variant.sku == code).limit(2)).all()
+    return by_sku[0] if len(by_sku) == 1 else None
 
 
 def search_variants(session: Session, merchant_id: int, query: str, limit: int = SEARCH_LIMIT) -> list[Variant]:
@@ -233,30 +239,31 @@ def discount_base(cart: Sale, line: SaleLine | None) -> int:
     """What a discount is taken from: the line's gross, or the cart after line discounts."""
     if line is not None:
         return line.gross_minor
-    return sum(ln.gross_minor - _line_discount(ln) for ln in cart.lines)
+    return sum(ln.gross_minor - line_discount(ln) for ln in cart.lines)
 
 
-def over_limit(session: Session, cart: Sale, line: SaleLine | None, discount: Discount | None) -> bool:
-    """Is this discount beyond what the merchant lets a cashier give without approval?"""
-    base = discount_base(cart, line)
-    return discount_amount(base, discount) * 10000 > base * cart.merchant.cashier_discount_limit_bp
+def check_discount(cart: Sale, line: SaleLine | None, discount: Discount | None) -> None:
+    """Refuse a discount that cannot be given at all (before anyone is asked to approve it)."""
+    if discount is None:
+        return
+    if discount.value < 0:
+        raise DomainError("A discount cannot be negative.", field="discount")
+    if discount.kind is DiscountKind.PERCENT and discount.value > 10000:
+        raise DomainError("Enter a percentage from 0 to 100.", field="discount")
+    if discount.kind is DiscountKind.AMOUNT and discount.value > discount_base(cart, line):
+        raise DomainError(f"The discount is more than the {'line' if line else 'cart'} total.", field="discount")
 
 
 def set_discount(session: Session, actor: Actor, cart: Sale, line: SaleLine | None, discount: Discount | None) -> None:
     """Set (or clear, with None) a line's or the whole cart's discount; audited with who approved it."""
-    if discount is not None and discount.kind is DiscountKind.PERCENT and not 0 <= discount.value <= 10000:
-        raise DomainError("Enter a percentage from 0 to 100.", field="discount")
-    if discount is not None and discount.value < 0:
-        raise DomainError("A discount cannot be negative.", field="discount")
-    base = discount_base(cart, line)
-    if discount is not None and discount.kind is DiscountKind.AMOUNT and discount.value > base:
-        raise DomainError(f"The discount is more than the {'line' if line else 'cart'} total.", field="discount")
+    check_discount(cart, line, discount)
     before = _discount_snapshot(cart, line)
     kind, value = (discount.kind.value, discount.value) if discount else (None, 0)
+    # A new discount is judged afresh: what a supervisor approved for the old one does not carry over.
     if line is not None:
-        line.discount_kind, line.discount_value = kind, value
+        line.discount_kind, line.discount_value, line.approved_discount_bp = kind, value, 0
     else:
-        cart.order_discount_kind, cart.order_discount_value = kind, value
+        cart.order_discount_kind, cart.order_discount_value, cart.approved_discount_bp = kind, value, 0
     reprice(cart)
     record_audit(
         session,
@@ -289,7 +296,8 @@ def override_price(session: Session, actor: Actor, cart: Sale, line: SaleLine, u
     )
 
 
-def _line_discount(line: SaleLine) -> int:
+def line_discount(line: SaleLine) -> int:
+    """The line's own discount in paisa (before its share of the cart's)."""
     return discount_amount(line.gross_minor, _discount(line.discount_kind, line.discount_value))
 
 

@@ -16,7 +16,7 @@ def park_cart(session: Session, actor: Actor, cart: Sale, label: str) -> None:
     """Set the cart aside (a hold, a fitting, a quote) so the counter can ring up the next customer."""
     if not cart.lines:
         raise DomainError("The cart is empty: there is nothing to park.")
-    cart.label = label.strip()[:80] or f"Parked {utcnow():%H:%M}"
+    cart.label = label.strip()[:80] or cart.label or f"Parked {utcnow():%H:%M}"
     cart.parked_at = utcnow()
     session.flush()
 

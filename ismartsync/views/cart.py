@@ -22,6 +22,7 @@ from ismartsync.money import to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
 from ismartsync.services import customers
+from ismartsync.services import discount_limits as limits
 from ismartsync.services import parked as parking
 from ismartsync.services.pricing import Discount, DiscountKind
 from ismartsync.services.registers import selling_shift
@@ -143,7 +144,10 @@ def scan() -> Any:
     """A scanner's code and Enter (or a typed code): the item goes in; a miss says so and beeps."""
     counter = selling_counter()
     code = request.form.get("code", "").strip()
-    variant = carts.find_by_code(db.session, counter.merchant_id, code)
+    try:
+        variant = carts.find_by_code(db.session, counter.merchant_id, code)
+    except DomainError as exc:
+        return _refused(counter, exc)
     if variant is None and code:
         found = carts.search_variants(db.session, counter.merchant_id, code, limit=2)
         variant = found[0] if len(found) == 1 else None
@@ -193,7 +197,7 @@ def update_line(line_id: int) -> Any:
         carts.set_quantity(db.session, cart, line, quantity)
     except DomainError as exc:
         return _refused(counter, exc)
-    return _changed(counter, cart)
+    return _within_limit(counter, cart)
 
 
 @bp.post("/lines/<int:line_id>/remove")
@@ -202,7 +206,7 @@ def update_line(line_id: int) -> Any:
 def remove_line(line_id: int) -> Any:
     counter, cart, line = _line(line_id)
     carts.remove_line(db.session, current_actor(), cart, line)
-    return _changed(counter, cart)
+    return _within_limit(counter, cart)
 
 
 @bp.post("/clear")
@@ -271,16 +275,23 @@ def _apply_discount(counter: Counter, cart: Sale, line: SaleLine | None, form: D
         kind = DiscountKind(form.kind.data)
         value = int(form.value.data * 100) if kind is DiscountKind.PERCENT else to_minor(form.value.data)
         discount = Discount(kind, value)
-    if carts.over_limit(db.session, cart, line, discount):
-        refusal = authorize(Permission.DISCOUNT_OVER_LIMIT)
-        if refusal is not None:
-            return refusal
     try:
-        carts.set_discount(db.session, current_actor(), cart, line, discount)
+        carts.check_discount(cart, line, discount)  # what no approval can make right, before asking for one
     except DomainError as exc:
-        db.session.rollback()
         form.value.errors = [exc.message]
         return invalid()
+    carts.set_discount(db.session, current_actor(), cart, line, discount)
+    return _within_limit(counter, cart)
+
+
+def _within_limit(counter: Counter, cart: Sale) -> Any:
+    """After a change, discounts beyond the cashier's limit (now, or by what the change did to them) need approval."""
+    if limits.beyond_limit(cart):
+        refusal = authorize(Permission.DISCOUNT_OVER_LIMIT)
+        if refusal is not None:
+            db.session.rollback()
+            return refusal
+        limits.note_approval(db.session, current_actor(), cart)
     return _changed(counter, cart)
 
 
@@ -302,7 +313,7 @@ def price_line(line_id: int) -> Any:
         db.session.rollback()
         form.price.errors = [exc.message]
         return dialog("counter/_line.html", 422, line=line, form=DiscountForm(formdata=None), price_form=form)
-    return _changed(counter, cart)
+    return _within_limit(counter, cart)
 
 
 # The customer

@@ -137,10 +137,21 @@ def test_a_discount_within_the_limit_applies_and_beyond_it_needs_a_supervisor(ta
         htmx=True,
     )
     assert approved.status_code == 200 and "−Rs 747.50" in cart_text(approved)
-    entry = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "cart.discount").order_by(AuditEntry.id.desc())
-    ).first()
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "cart.discount_approved")).one()
     assert entry.approver_id == manager.id
+    # Approved once: the next scan does not ask again; fewer items under the discount would (see below).
+    assert tablet.post("/counter/cart/scan", {"code": items[1].barcode}, htmx=True).status_code == 200
+
+
+def test_cutting_the_quantity_under_an_amount_off_needs_approval_again(tablet, items, counter, manager):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    line = the_cart(counter).lines[0]
+    tablet.post(f"/counter/cart/lines/{line.id}", {"quantity": "10"}, htmx=True)
+    ok = tablet.post(f"/counter/cart/lines/{line.id}/discount", {"kind": "amount", "value": "2990"}, htmx=True)
+    assert ok.status_code == 200  # 10 % of 10 × Rs 2,990
+    asked = tablet.post(f"/counter/cart/lines/{line.id}", {"quantity": "1"}, htmx=True)
+    assert asked.headers["X-Approval-Required"] == "action.discount_over_limit"
+    assert the_cart(counter).lines[0].quantity == 10  # nothing changed without the PIN
 
 
 def test_bad_discounts_come_back_beside_the_field(tablet, items, counter):
