@@ -35,18 +35,25 @@ class LineStock:
 # Loading and creating
 
 
-def active_cart(session: Session, counter: Counter) -> Sale | None:
-    """The cart on this counter's screen (its unparked draft), with lines."""
-    return session.scalar(
+def active_cart(session: Session, counter: Counter, *, lock: bool = False) -> Sale | None:
+    """The cart on this counter's screen (its unparked draft), with lines.
+
+    `lock` holds its row for the transaction, for anything that changes it: a change racing the checkout of the
+    same cart waits for it, then finds no cart (it was placed) instead of writing into a placed sale.
+    """
+    query = (
         select(Sale)
         .where(Sale.counter_id == counter.id, Sale.status == SaleStatus.DRAFT, Sale.parked_at.is_(None))
         .options(selectinload(Sale.lines))
     )
+    if lock:
+        query = query.with_for_update(of=Sale).execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 def open_cart(session: Session, actor: Actor, counter: Counter) -> Sale:
-    """The counter's cart, started if there is none (two tablets racing end with one cart)."""
-    cart = active_cart(session, counter)
+    """The counter's cart, locked, started if there is none (two tablets racing end with one cart)."""
+    cart = active_cart(session, counter, lock=True)
     if cart is not None:
         return cart
     merchant = session.get(Merchant, counter.merchant_id)
@@ -66,7 +73,7 @@ def open_cart(session: Session, actor: Actor, counter: Counter) -> Sale:
             session.add(cart)
             session.flush()
     except IntegrityError:
-        cart = active_cart(session, counter)
+        cart = active_cart(session, counter, lock=True)
         if cart is None:
             raise
     return cart

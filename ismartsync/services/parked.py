@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
@@ -37,19 +38,24 @@ def recall_cart(session: Session, actor: Actor, counter: Counter, parked: Sale) 
     """Bring a parked cart to this counter's screen; the cart that was there is parked in its place."""
     if parked.branch_id != counter.branch_id:
         raise DomainError("That cart was parked at another branch.")
-    current = active_cart(session, counter)
+    current = active_cart(session, counter, lock=True)
     if current is not None and current.lines:
         park_cart(session, actor, current, "")
     elif current is not None:
         session.delete(current)
         session.flush()
-    # Only one counter can take it: the update finds it still parked or changes nothing.
-    taken = session.execute(
-        update(Sale)
-        .where(Sale.id == parked.id, Sale.status == SaleStatus.DRAFT, Sale.parked_at.is_not(None))
-        .values(parked_at=None, counter_id=counter.id, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    # Only one counter can take it: the update finds it still parked or changes nothing. Another cart put on this
+    # counter's screen meanwhile (a second tablet recalling at once) trips the one-cart-per-counter index.
+    try:
+        with session.begin_nested():
+            taken = session.execute(
+                update(Sale)
+                .where(Sale.id == parked.id, Sale.status == SaleStatus.DRAFT, Sale.parked_at.is_not(None))
+                .values(parked_at=None, counter_id=counter.id, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount
+    except IntegrityError as exc:
+        raise DomainError("This counter took another cart a moment ago. Park it first.") from exc
     if taken != 1:
         raise DomainError("Another counter took that cart a moment ago.")
     session.refresh(parked)

@@ -104,7 +104,7 @@ def dialog(template: str, status: int = 200, **context: Any) -> Any:
 
 def _cart_or_back(counter: Counter) -> Sale:
     """The cart a line or discount action is about; gone (checked out, parked elsewhere) → show the counter again."""
-    cart = carts.active_cart(db.session, counter)
+    cart = carts.active_cart(db.session, counter, lock=True)
     if cart is None:
         abort(back_to_counter())
     return cart
@@ -214,7 +214,7 @@ def remove_line(line_id: int) -> Any:
 @permission_required(Permission.VOID)
 def clear() -> Any:
     counter = selling_counter()
-    cart = carts.active_cart(db.session, counter)
+    cart = carts.active_cart(db.session, counter, lock=True)
     if cart is not None:
         carts.discard_cart(db.session, current_actor(), cart)
     return _changed(counter, None)
@@ -377,7 +377,7 @@ def park_form() -> Any:
 def park() -> Any:
     counter = selling_counter()
     form = ParkForm()
-    cart = carts.active_cart(db.session, counter)
+    cart = carts.active_cart(db.session, counter, lock=True)
     if not form.validate() or cart is None:
         if cart is None:
             form.label.errors = ["The cart is empty: there is nothing to park."]

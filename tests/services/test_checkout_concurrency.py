@@ -120,3 +120,43 @@ def test_concurrent_double_tapped_checkouts_make_gapless_numbers_and_keep_the_le
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM merchants WHERE id = :id"), {"id": merchant_id})
         engine.dispose()
+
+
+@pytest.mark.committing
+def test_clearing_the_cart_while_it_checks_out_leaves_the_placed_sale_alone(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs ISMARTSYNC_TEST_DATABASE_URL: SQLite serialises every writer")
+    engine = sa.create_engine(database_url, pool_size=4)
+    merchant_id, tills, variant_ids = _seed(engine)
+    counter_id, cashier_id = tills[0]
+    try:
+        with Session(engine) as session, session.begin():
+            counter, cashier = session.get(Counter, counter_id), session.get(User, cashier_id)
+            cart = carts.open_cart(session, Actor(cashier), counter)
+            carts.add_variant(session, cart, session.get(Variant, variant_ids[0]))
+            uuid = cart.uuid
+        checking_out = threading.Event()
+
+        def checkout() -> None:
+            with Session(engine) as session, session.begin():
+                counter, cashier = session.get(Counter, counter_id), session.get(User, cashier_id)
+                checkout_sale(session, Actor(cashier), counter, uuid, [Payment(Tender.CASH, 10**8)])
+                checking_out.set()
+                threading.Event().wait(0.5)  # the other tablet's "Clear" arrives now
+
+        thread = threading.Thread(target=checkout)
+        thread.start()
+        checking_out.wait(10)
+        with Session(engine) as session, session.begin():
+            counter = session.get(Counter, counter_id)
+            found = carts.active_cart(session, counter, lock=True)  # waits for the checkout's commit
+            if found is not None:
+                session.delete(found)
+        thread.join()
+        with Session(engine) as session:
+            sale = session.scalars(sa.select(Sale).where(Sale.uuid == uuid)).one()
+            assert (found, sale.status, len(sale.lines)) == (None, "placed", 1)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM merchants WHERE id = :id"), {"id": merchant_id})
+        engine.dispose()
