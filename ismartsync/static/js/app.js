@@ -42,7 +42,8 @@
     if (!dialog || !xhr || !dialog.contains(event.detail.elt)) return;
     var target = event.detail.target;  // swapped out by now if it was replaced: find its successor by id
     var inside = target && (dialog.contains(target) || (target.id && dialog.querySelector("#" + CSS.escape(target.id))));
-    if (!inside && xhr.status < 300 && !xhr.getResponseHeader("X-Approval-Required")) dialog.innerHTML = "";
+    // An answer that lands outside (the cart, even a refusal shown there) closes the dialog it came from.
+    if (!inside && xhr.status > 0 && xhr.status < 500 && !xhr.getResponseHeader("X-Approval-Required")) dialog.innerHTML = "";
   });
 
   // The counter: the scan field keeps the focus, so a keyboard-wedge scanner always types into it.
