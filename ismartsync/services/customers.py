@@ -44,24 +44,31 @@ def find_customers(session: Session, merchant_id: int, query: str) -> list[Custo
     )
 
 
-def add_customer(session: Session, actor: Actor, name: str, phone: str, cnic: str = "", ntn: str = "") -> Customer:
-    """A new customer, or the one already on file with that mobile (never two for one number)."""
+def add_customer(
+    session: Session, actor: Actor, name: str, phone: str, cnic: str = "", ntn: str = ""
+) -> tuple[Customer, bool]:
+    """A new customer, or the one already on file with that mobile (never two for one number): (customer, is_new).
+
+    The one on file keeps its name; a CNIC or NTN it lacks is filled in from what was typed.
+    """
     phone = normalise_phone(phone)
+    cnic, ntn = re.sub(r"\D", "", cnic), ntn.strip()
     existing = session.scalar(
         select(Customer).where(Customer.merchant_id == actor.merchant_id, Customer.phone == phone).limit(1)
     )
     if existing is not None:
-        return existing
+        existing.cnic, existing.ntn = existing.cnic or cnic, existing.ntn or ntn
+        return existing, False
     first, _, last = name.strip().partition(" ")
     customer = Customer(
         merchant_id=actor.merchant_id,
         first_name=first[:120],
         last_name=last.strip()[:120],
         phone=phone,
-        cnic=re.sub(r"\D", "", cnic),
-        ntn=ntn.strip(),
+        cnic=cnic,
+        ntn=ntn,
     )
     session.add(customer)
     session.flush()
     record_audit(session, actor, "customer.create", f"Added customer {customer.full_name}", target=customer)
-    return customer
+    return customer, True

@@ -348,12 +348,15 @@ def add_customer() -> Any:
     form = CustomerForm()
     if not form.validate():
         return dialog("counter/_customer.html", 422, query="", found=[], form=form)
-    customer = customers.add_customer(
+    customer, is_new = customers.add_customer(
         db.session, current_actor(), form.name.data, form.phone.data, form.cnic.data or "", form.ntn.data or ""
     )
     cart = carts.open_cart(db.session, current_actor(), counter)
     cart.customer = customer
-    return _changed(counter, cart)
+    if is_new:
+        return _changed(counter, cart)
+    note = f"{customer.phone} is already {customer.full_name}'s number: attached them. Check the name before paying."
+    return _changed(counter, cart, message=note, message_kind="info")
 
 
 # Parking and recalling

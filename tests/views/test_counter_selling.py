@@ -199,6 +199,12 @@ def test_a_new_customer_is_created_and_attached_and_bad_input_is_shown(tablet, i
     assert good.status_code == 200 and "Ayesha Khan" in cart_text(good)
     customer = db.session.scalars(select(Customer).where(Customer.merchant_id == merchant.id)).one()
     assert (customer.phone, customer.cnic) == ("03001234567", "3520212345671")
+    again = tablet.post(
+        "/counter/cart/customer/new", {"name": "Ali Raza", "phone": "0300-1234567", "ntn": "1234567"}, htmx=True
+    )
+    assert "already Ayesha Khan's number" in cart_text(again)
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).ntn == "1234567"
     found = tablet.get(
         "/counter/cart/customer?q=0300 123", headers={"HX-Request": "true", "HX-Target": "customer-results"}
     )
