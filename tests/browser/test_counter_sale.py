@@ -89,6 +89,7 @@ def test_cashier_scans_discounts_with_approval_splits_cash_and_card_and_prints(t
     # 4,500 + 2,500 + 2 × 1,200 = 9,400, and the Re 1 POS fee.
     expect(page.locator(".totals")).to_contain_text("Rs 9,401")
 
+    expect(page.locator("#scan")).to_be_focused()  # back in the scan field after tapping − and +
     page.keyboard.type("0000000000")
     page.keyboard.press("Enter")
     expect(page.locator("#cart [role=alert]")).to_contain_text("Nothing matches")
