@@ -263,3 +263,40 @@ def shopify_log() -> Iterator[list[logging.LogRecord]]:
     yield records
     logger.removeHandler(handler)
     logger.setLevel(level)
+
+
+# The FBR IMS POS sandbox (sandbox/fbr) on a free port.
+
+
+@dataclass
+class RunningFbr:
+    url: str
+    app: Flask
+
+    @property
+    def cloud_url(self) -> str:
+        """The sandbox-environment PostData URL (the spec's `https://esp.fbr.gov.pk:8244/FBR/v1/api/Live/PostData`)."""
+        return f"{self.url}/FBR/v1/api/Live/PostData"
+
+    def control(self, method: str, path: str, data: Any = None) -> Any:
+        response = http(method, f"{self.url}/control{path}", data)
+        assert response.status == 200, response.body
+        return response.json()
+
+
+@pytest.fixture
+def make_fbr_sandbox() -> Iterator[Callable[..., RunningFbr]]:
+    """`make_fbr_sandbox(tokens=[{posid, token, environment}])`: a real FBR sandbox server; stops after the test."""
+    from sandbox.fbr import create_fbr_sandbox_app
+
+    stops: list[Callable[[], None]] = []
+
+    def start(**config: Any) -> RunningFbr:
+        app = create_fbr_sandbox_app(config)
+        url, stop = _serve(app)
+        stops.append(stop)
+        return RunningFbr(url, app)
+
+    yield start
+    for stop in reversed(stops):
+        stop()

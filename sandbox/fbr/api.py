@@ -3,8 +3,11 @@ fiscal component (health check and GetInvoiceNumberByModel, no auth)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -48,6 +51,21 @@ def parse_body() -> tuple[Any, str]:
         return None, raw
 
 
+def _dropped() -> Iterator[bytes]:
+    raise ConnectionResetError("fault: down (connection closed)")
+    yield b""
+
+
+def down(rule: FaultRule) -> Response:
+    """`down`: with `close` and a real server, drop the connection without a word; otherwise answer `status`."""
+    sock = request.environ.get("werkzeug.socket")
+    if rule.close and sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        return Response(_dropped(), status=503)  # the server sees a dropped connection before any byte is sent
+    return Response("Service Unavailable", status=rule.status, mimetype="text/plain")
+
+
 def check_token(body: Any, environment: str) -> Response | None:
     """The gateway's checks: 900902 missing, 900901 unknown, 900908 another POSID's or environment's token."""
     header = request.headers.get("Authorization", "")
@@ -82,7 +100,7 @@ def handle(
     sb: FbrSandbox, rule: FaultRule | None, body: Any, raw: str, mode: str, environment: str | None, entry: dict
 ) -> Response:
     if rule is not None and rule.mode == "down":
-        return Response("Service Unavailable", status=rule.status, mimetype="text/plain")
+        return down(rule)
     if rule is not None and rule.mode == "gateway":
         return fault(GATEWAY_CODES[rule.status or 401], rule.status or 401)
     if mode == "cloud":

@@ -15,7 +15,8 @@ GATEWAY_CODES = {401: 900901, 403: 900908}
 
 @dataclass
 class FaultRule:
-    """`down`: answer `status` (default 503) with a plain-text body, nothing recorded. `slow`: sleep `delay_ms`
+    """`down`: answer `status` (default 503) with a plain-text body, nothing recorded (with `close`, on a real
+    server, the connection is dropped instead, as if FBR were unreachable). `slow`: sleep `delay_ms`
     (default 1000) then answer normally. `timeout_after_record`: record the invoice, then sleep `delay_ms` (default
     35000, longer than any sane client timeout) before answering normally. `gateway`: answer the WSO2 fault for
     `status` 401 (900901) or 403 (900908) as if the token were bad. `target`: "cloud", "local" or "any"."""
@@ -25,6 +26,7 @@ class FaultRule:
     target: str = "any"
     status: int | None = None
     delay_ms: int | None = None
+    close: bool = False
     probability: float = 1.0
     id: int = 0
     hits: int = 0
@@ -62,6 +64,7 @@ class Faults:
             target=target,
             status=status,
             delay_ms=spec.get("delay_ms"),
+            close=bool(spec.get("close", False)),
             probability=float(spec.get("probability", 1.0)),
             id=next(self.ids),
         )

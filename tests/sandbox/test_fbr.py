@@ -329,3 +329,20 @@ def test_control_rejects_bad_input_and_reset_forgets(fbr: FlaskClient) -> None:
     assert state["invoices"] == 0
     assert state["faults"] == []
     assert [t["posid"] for t in state["tokens"]] == [110014]
+
+
+def test_fault_down_with_close_drops_the_connection(make_fbr_sandbox) -> None:
+    """On a real (loopback) server `close` drops the connection: the client sees no HTTP answer at all."""
+    import http.client
+
+    from tests.sandbox_fixtures import http as plain_http
+
+    running = make_fbr_sandbox()
+    running.control("POST", "/faults", {"mode": "down", "close": True})
+
+    with pytest.raises((ConnectionError, http.client.RemoteDisconnected)):
+        plain_http("POST", running.cloud_url, EXAMPLE, AUTH, timeout=5)
+    answer = plain_http("POST", running.cloud_url, EXAMPLE, AUTH, timeout=5)
+
+    assert answer.json()["Code"] == "100"
+    assert len(running.control("GET", "/invoices")["invoices"]) == 1
