@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 import time
 from typing import Any
@@ -346,3 +347,25 @@ def test_fault_down_with_close_drops_the_connection(make_fbr_sandbox) -> None:
 
     assert answer.json()["Code"] == "100"
     assert len(running.control("GET", "/invoices")["invoices"]) == 1
+
+
+def test_recorded_invoice_keeps_the_exact_request_text(fbr: FlaskClient) -> None:
+    raw = json.dumps(EXAMPLE, indent=1)  # whitespace and order as the client sent them
+
+    fbr.post(SANDBOX_PATH, data=raw, headers={**AUTH, "Content-Type": "application/json"})
+
+    invoice = fbr.get(f"/control/invoices/110014/{EXAMPLE['USIN']}").get_json()
+    assert invoice["raw"] == raw
+    assert invoice["mode"] == "cloud"
+    assert invoice["environment"] == "sandbox"
+    assert fbr.get("/control/invoices/110014/NOPE").status_code == 404
+
+
+def test_debit_note_and_item_ref_usin_rules(fbr: FlaskClient) -> None:
+    rejected(post(fbr, example(USIN="DN-1", InvoiceType=2, RefUSIN="UNKNOWN")), "'UNKNOWN' is not an invoice recorded")
+    credit = copy.deepcopy(CREDIT_NOTE)
+    credit["Items"][0]["RefUSIN"] = "SOMETHING-ELSE"
+    rejected(post(fbr, credit), "Items[0].RefUSIN: 'SOMETHING-ELSE' differs from the header RefUSIN")
+    new_item_on_credit = copy.deepcopy(CREDIT_NOTE)
+    new_item_on_credit["Items"][0]["InvoiceType"] = 1
+    rejected(post(fbr, new_item_on_credit), "does not match header InvoiceType 3")
