@@ -56,7 +56,7 @@ TOTALS = [
     ("Discount", "Discount"),
     ("FurtherTax", "FurtherTax"),
 ]
-PCT_RE = re.compile(r"^[0-9]{1,8}$")
+PCT_RE = re.compile(r"^[0-9]{8}$")  # the issue and PRAL samples: exactly 8 digits (fbr.md §2.2 says "at most")
 CNIC_RE = re.compile(r"^[0-9]{13}$")
 NTN_RE = re.compile(r"^[0-9]{7}-?[0-9]$|^[0-9]{9}$")
 
@@ -144,7 +144,7 @@ def validate_invoice(body: Any, known_usins: set[str]) -> list[str]:
 def _check_item(item: dict[str, Any], body: dict[str, Any], where: str) -> list[str]:
     errors = []
     if not PCT_RE.match(item["PCTCode"]):
-        errors.append(f"{where}PCTCode: {item['PCTCode']!r} must be at most 8 digits, no dot (e.g. 61091000)")
+        errors.append(f"{where}PCTCode: {item['PCTCode']!r} must be 8 digits, no dot (e.g. 61091000)")
     if item["InvoiceType"] not in ITEM_TYPES:
         errors.append(f"{where}InvoiceType: {item['InvoiceType']} is not one of {sorted(ITEM_TYPES)}")
     elif (body["InvoiceType"] == 3) != (item["InvoiceType"] in CREDIT_ITEM_TYPES):

@@ -206,6 +206,7 @@ def test_totals_within_a_paisa_pass(fbr: FlaskClient) -> None:
     [
         ({"PCTCode": "6109.1000"}, "PCTCode"),
         ({"PCTCode": "610910001"}, "PCTCode"),
+        ({"PCTCode": "6109"}, "PCTCode"),
         ({"PCTCode": 61091000}, "PCTCode: must be a JSON string"),
         ({"Quantity": "2"}, "Quantity: must be a JSON number"),
         ({"InvoiceType": 2}, "Items[0].InvoiceType: 2 is not one of"),
