@@ -1,0 +1,1 @@
+"""FBR fiscal reporting: the only place that builds or sends IMS POS requests."""

@@ -1,0 +1,120 @@
+"""The FBR IMS POS request body (fbr.md §2.2) for a sale or credit note: pure, no database, no HTTP."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ismartsync.models.fiscal import FiscalDocument, InvoiceType
+from ismartsync.models.sale import Sale, SaleLine, Tender
+from ismartsync.money import to_decimal
+
+WALK_IN_BUYER = "Walk-in Customer"  # as in the §2.8 example when the buyer is not named
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# §2.3 PaymentMode codes.
+PAYMENT_CASH = 1
+PAYMENT_CARD = 2
+PAYMENT_MIXED = 5
+
+# FBR has no code for bank transfers or mobile wallets; implementations send 2 (Card) for both, as we do (§2.3, [U]).
+TENDER_PAYMENT_MODE = {
+    Tender.CASH: PAYMENT_CASH,
+    Tender.CARD: PAYMENT_CARD,
+    Tender.BANK: PAYMENT_CARD,
+    Tender.WALLET: PAYMENT_CARD,
+}
+
+# §2.3 item InvoiceType: Third-Schedule (printed retail price) goods use 11/12 instead of 1/3.
+ITEM_INVOICE_TYPE = {
+    (InvoiceType.SALE, False): 1,
+    (InvoiceType.CREDIT_NOTE, False): 3,
+    (InvoiceType.SALE, True): 11,
+    (InvoiceType.CREDIT_NOTE, True): 12,
+}
+
+
+def build_invoice(
+    sale: Sale, document: FiscalDocument, *, pos_id: int, time_zone: str = "Asia/Karachi"
+) -> dict[str, Any]:
+    """The JSON-ready IMS request for `document` (a sale, or a credit note whose `sale` holds the returned lines).
+
+    Credit notes carry positive quantities and amounts, as in the §2.8 credit-note example; the sign convention is
+    unconfirmed (§2.6, [U]) and is to be checked in the sandbox. The header's totals are sums of the items sent.
+    """
+    if sale.placed_at is None:
+        raise ValueError("only a placed sale can be reported to FBR")
+    invoice_type = InvoiceType(document.invoice_type)
+    ref_usin = document.ref_usin if invoice_type == InvoiceType.CREDIT_NOTE else None
+    items = [_item(line, invoice_type, ref_usin) for line in sale.lines]
+    return {
+        "InvoiceNumber": "",
+        "POSID": pos_id,
+        "USIN": document.usin,
+        "RefUSIN": ref_usin,
+        "DateTime": sale.placed_at.astimezone(ZoneInfo(time_zone)).strftime(DATETIME_FORMAT),
+        "BuyerName": sale.buyer_name.strip() or WALK_IN_BUYER,
+        "BuyerNTN": _optional(sale.buyer_ntn),
+        "BuyerCNIC": _optional(sale.buyer_cnic),
+        "BuyerPhoneNumber": _optional(sale.buyer_phone),
+        "TotalSaleValue": _sum(items, "SaleValue"),
+        "TotalQuantity": sum(item["Quantity"] for item in items),
+        "TotalTaxCharged": _sum(items, "TaxCharged"),
+        "Discount": _sum(items, "Discount"),
+        "FurtherTax": _sum(items, "FurtherTax"),
+        "TotalBillAmount": _sum(items, "TotalAmount"),
+        "PaymentMode": payment_mode(sale),
+        "InvoiceType": int(invoice_type),
+        "Items": items,
+    }
+
+
+def payment_mode(sale: Sale) -> int:
+    """§2.3 PaymentMode: one kind of tender maps to its code, several kinds to Mixed; no payment counts as cash."""
+    modes = {TENDER_PAYMENT_MODE[Tender(payment.tender)] for payment in sale.payments}
+    if not modes:
+        return PAYMENT_CASH
+    if len({payment.tender for payment in sale.payments}) > 1:
+        return PAYMENT_MIXED
+    return modes.pop()
+
+
+def _item(line: SaleLine, invoice_type: InvoiceType, ref_usin: str | None) -> dict[str, Any]:
+    return {
+        "ItemCode": line.sku or line.barcode or f"ITEM-{line.position + 1}",
+        "ItemName": line.name,
+        "Quantity": line.quantity,
+        "PCTCode": line.pct_code,
+        "TaxRate": tax_rate(line.tax_rate_bp),
+        "SaleValue": _amount(line.value_minor),
+        "Discount": _amount(line.discount_excl_minor),
+        "TaxCharged": _amount(line.tax_minor),
+        "FurtherTax": _amount(0),
+        "TotalAmount": _amount(line.value_minor + line.tax_minor),
+        "InvoiceType": ITEM_INVOICE_TYPE[(invoice_type, bool(line.third_schedule))],
+        "RefUSIN": ref_usin,
+    }
+
+
+def tax_rate(rate_bp: int) -> int | float:
+    """Basis points as FBR's percent number: 1800 → 18, 1750 → 17.5."""
+    percent = Decimal(rate_bp) / 100
+    return int(percent) if percent == percent.to_integral_value() else float(percent)
+
+
+def _amount(minor: int) -> float:
+    # Money leaves Decimal only here, at the JSON edge: FBR's fields are JSON numbers ("double"), so the value is a
+    # float rounded to 2 places; json.dumps prints e.g. 3400.0, which FBR reads as the same number as 3400.00.
+    return round(float(to_decimal(minor)), 2)
+
+
+def _sum(items: list[dict[str, Any]], field: str) -> float:
+    # Summed as Decimals, so floats never accumulate error; the header always equals the items sent (§2.2).
+    total = sum((Decimal(str(item[field])) for item in items), Decimal(0))
+    return round(float(total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)), 2)
+
+
+def _optional(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
