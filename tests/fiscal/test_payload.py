@@ -9,92 +9,11 @@ import pytest
 from ismartsync.fiscal.payload import build_invoice
 from ismartsync.models.fiscal import FiscalDocument, InvoiceType
 from ismartsync.models.sale import Sale, SaleLine, SalePayment
+from tests.fbr_examples import CREDIT_NOTE, EXAMPLE
 
 POS_ID = 110014
 USIN = "ISS-LHR1-C2-000123"
 CN_USIN = "ISS-LHR1-C2-CN-000007"
-
-SALE_EXAMPLE = {
-    "InvoiceNumber": "",
-    "POSID": 110014,
-    "USIN": "ISS-LHR1-C2-000123",
-    "RefUSIN": None,
-    "DateTime": "2025-09-15 14:05:33",
-    "BuyerName": "Walk-in Customer",
-    "BuyerNTN": None,
-    "BuyerCNIC": None,
-    "BuyerPhoneNumber": None,
-    "TotalSaleValue": 3400.00,
-    "TotalQuantity": 3,
-    "TotalTaxCharged": 612.00,
-    "Discount": 100.00,
-    "FurtherTax": 0.00,
-    "TotalBillAmount": 4012.00,
-    "PaymentMode": 2,
-    "InvoiceType": 1,
-    "Items": [
-        {
-            "ItemCode": "TS-001",
-            "ItemName": "Cotton T-Shirt",
-            "Quantity": 2,
-            "PCTCode": "61091000",
-            "TaxRate": 18,
-            "SaleValue": 1900.00,
-            "Discount": 100.00,
-            "TaxCharged": 342.00,
-            "FurtherTax": 0.00,
-            "TotalAmount": 2242.00,
-            "InvoiceType": 1,
-            "RefUSIN": None,
-        },
-        {
-            "ItemCode": "BL-007",
-            "ItemName": "Leather Belt",
-            "Quantity": 1,
-            "PCTCode": "42033000",
-            "TaxRate": 18,
-            "SaleValue": 1500.00,
-            "Discount": 0.00,
-            "TaxCharged": 270.00,
-            "FurtherTax": 0.00,
-            "TotalAmount": 1770.00,
-            "InvoiceType": 1,
-            "RefUSIN": None,
-        },
-    ],
-}
-
-CREDIT_NOTE_EXAMPLE = {
-    "InvoiceNumber": "",
-    "POSID": 110014,
-    "USIN": "ISS-LHR1-C2-CN-000007",
-    "RefUSIN": "ISS-LHR1-C2-000123",
-    "InvoiceType": 3,
-    "PaymentMode": 2,
-    "TotalSaleValue": 950.00,
-    "TotalQuantity": 1,
-    "TotalTaxCharged": 171.00,
-    "Discount": 50.00,
-    "FurtherTax": 0,
-    "TotalBillAmount": 1121.00,
-    "DateTime": "2025-09-16 11:20:00",
-    "Items": [
-        {
-            "ItemCode": "TS-001",
-            "ItemName": "Cotton T-Shirt",
-            "Quantity": 1,
-            "PCTCode": "61091000",
-            "TaxRate": 18,
-            "SaleValue": 950.00,
-            "Discount": 50.00,
-            "TaxCharged": 171.00,
-            "FurtherTax": 0,
-            "TotalAmount": 1121.00,
-            "InvoiceType": 3,
-            "RefUSIN": "ISS-LHR1-C2-000123",
-        }
-    ],
-}
 
 
 def _line(
@@ -152,13 +71,13 @@ def _document(usin: str = USIN, invoice_type: str = InvoiceType.SALE, ref_usin: 
 
 
 def test_card_sale_reproduces_the_fbr_example_exactly() -> None:
-    assert build_invoice(_card_sale(), _document(), pos_id=POS_ID) == SALE_EXAMPLE
+    assert build_invoice(_card_sale(), _document(), pos_id=POS_ID) == EXAMPLE
 
 
 def test_card_sale_fields_keep_their_json_types() -> None:
     payload = build_invoice(_card_sale(), _document(), pos_id=POS_ID)
 
-    assert list(payload) == list(SALE_EXAMPLE)
+    assert list(payload) == list(EXAMPLE)
     for field in ("TotalSaleValue", "TotalTaxCharged", "Discount", "FurtherTax", "TotalBillAmount"):
         assert isinstance(payload[field], float), field
     assert isinstance(payload["POSID"], int)
@@ -179,7 +98,7 @@ def test_credit_note_reproduces_the_fbr_example_exactly() -> None:
 
     # The doc's credit note omits the buyer fields; ours sends them as for a sale.
     buyer = {"BuyerName": "Walk-in Customer", "BuyerNTN": None, "BuyerCNIC": None, "BuyerPhoneNumber": None}
-    assert payload == {**CREDIT_NOTE_EXAMPLE, **buyer}
+    assert payload == {**CREDIT_NOTE, **buyer}
     assert payload["RefUSIN"] == payload["Items"][0]["RefUSIN"] == USIN
 
 

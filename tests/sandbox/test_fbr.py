@@ -13,92 +13,12 @@ from flask.testing import FlaskClient
 
 from sandbox.fbr import create_fbr_sandbox_app
 from sandbox.fbr.state import SAMPLE_TOKEN
+from tests.fbr_examples import CREDIT_NOTE, EXAMPLE
 
 SANDBOX_PATH = "/FBR/v1/api/Live/PostData"
 PRODUCTION_PATH = "/imsp/v1/api/Live/PostData"
 LOCAL_PATH = "/api/IMSFiscal/GetInvoiceNumberByModel"
 AUTH = {"Authorization": f"Bearer {SAMPLE_TOKEN}"}
-
-EXAMPLE: dict[str, Any] = {  # fbr.md §2.8
-    "InvoiceNumber": "",
-    "POSID": 110014,
-    "USIN": "ISS-LHR1-C2-000123",
-    "RefUSIN": None,
-    "DateTime": "2025-09-15 14:05:33",
-    "BuyerName": "Walk-in Customer",
-    "BuyerNTN": None,
-    "BuyerCNIC": None,
-    "BuyerPhoneNumber": None,
-    "TotalSaleValue": 3400.00,
-    "TotalQuantity": 3,
-    "TotalTaxCharged": 612.00,
-    "Discount": 100.00,
-    "FurtherTax": 0.00,
-    "TotalBillAmount": 4012.00,
-    "PaymentMode": 2,
-    "InvoiceType": 1,
-    "Items": [
-        {
-            "ItemCode": "TS-001",
-            "ItemName": "Cotton T-Shirt",
-            "Quantity": 2,
-            "PCTCode": "61091000",
-            "TaxRate": 18,
-            "SaleValue": 1900.00,
-            "Discount": 100.00,
-            "TaxCharged": 342.00,
-            "FurtherTax": 0.00,
-            "TotalAmount": 2242.00,
-            "InvoiceType": 1,
-            "RefUSIN": None,
-        },
-        {
-            "ItemCode": "BL-007",
-            "ItemName": "Leather Belt",
-            "Quantity": 1,
-            "PCTCode": "42033000",
-            "TaxRate": 18,
-            "SaleValue": 1500.00,
-            "Discount": 0.00,
-            "TaxCharged": 270.00,
-            "FurtherTax": 0.00,
-            "TotalAmount": 1770.00,
-            "InvoiceType": 1,
-            "RefUSIN": None,
-        },
-    ],
-}
-CREDIT_NOTE: dict[str, Any] = {  # fbr.md §2.8, one T-shirt returned
-    "InvoiceNumber": "",
-    "POSID": 110014,
-    "USIN": "ISS-LHR1-C2-CN-000007",
-    "RefUSIN": "ISS-LHR1-C2-000123",
-    "InvoiceType": 3,
-    "PaymentMode": 2,
-    "TotalSaleValue": 950.00,
-    "TotalQuantity": 1,
-    "TotalTaxCharged": 171.00,
-    "Discount": 50.00,
-    "FurtherTax": 0,
-    "TotalBillAmount": 1121.00,
-    "DateTime": "2025-09-16 11:20:00",
-    "Items": [
-        {
-            "ItemCode": "TS-001",
-            "ItemName": "Cotton T-Shirt",
-            "Quantity": 1,
-            "PCTCode": "61091000",
-            "TaxRate": 18,
-            "SaleValue": 950.00,
-            "Discount": 50.00,
-            "TaxCharged": 171.00,
-            "FurtherTax": 0,
-            "TotalAmount": 1121.00,
-            "InvoiceType": 3,
-            "RefUSIN": "ISS-LHR1-C2-000123",
-        }
-    ],
-}
 
 
 @pytest.fixture
