@@ -70,6 +70,13 @@ class Settings:
     sync_stale_seconds: int = field(default_factory=lambda: int(_env("SYNC_STALE_SECONDS", "180")))
     # How long to wait for Shopify's answer before giving up on one attempt.
     shopify_timeout_seconds: float = field(default_factory=lambda: float(_env("SHOPIFY_TIMEOUT_SECONDS", "30")))
+    # FBR: the base URL standing in for FBR's hosts (the sandbox's, e.g. http://127.0.0.1:5002; unset: FBR's own),
+    # how long the counter waits for FBR after a sale, how long a queued attempt waits, and the fiscal sweeper.
+    fbr_api_base: str | None = field(default_factory=lambda: _env("FBR_API_BASE"))
+    fbr_inline_timeout_seconds: float = field(default_factory=lambda: float(_env("FBR_INLINE_TIMEOUT_SECONDS", "3")))
+    fbr_timeout_seconds: float = field(default_factory=lambda: float(_env("FBR_TIMEOUT_SECONDS", "20")))
+    fiscal_sweep_seconds: int = field(default_factory=lambda: int(_env("FISCAL_SWEEP_SECONDS", "15")))
+    fiscal_alert_hours: int = field(default_factory=lambda: int(_env("FISCAL_ALERT_HOURS", "12")))
 
     def flask_config(self) -> dict[str, Any]:
         """The settings as Flask and its extensions expect them."""
@@ -101,6 +108,11 @@ class Settings:
             "SHOPIFY_INCREMENTAL_MINUTES": self.shopify_incremental_minutes,
             "SYNC_STALE_SECONDS": self.sync_stale_seconds,
             "SHOPIFY_TIMEOUT_SECONDS": self.shopify_timeout_seconds,
+            "FBR_API_BASE": self.fbr_api_base,
+            "FBR_INLINE_TIMEOUT_SECONDS": self.fbr_inline_timeout_seconds,
+            "FBR_TIMEOUT_SECONDS": self.fbr_timeout_seconds,
+            "FISCAL_SWEEP_SECONDS": self.fiscal_sweep_seconds,
+            "FISCAL_ALERT_HOURS": self.fiscal_alert_hours,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": secure_cookies,

@@ -43,6 +43,7 @@ class Permission(StrEnum):
     MANAGE_STAFF = "action.manage_staff"
     MANAGE_ROLES = "action.manage_roles"
     PAIR_DEVICE = "action.pair_device"
+    RESOLVE_FISCAL = "action.resolve_fiscal"
 
     @property
     def is_page(self) -> bool:
@@ -84,6 +85,7 @@ CATALOGUE: dict[Permission, PermissionInfo] = {
     Permission.MANAGE_STAFF: PermissionInfo("Manage staff", "Invite, edit and deactivate members"),
     Permission.MANAGE_ROLES: PermissionInfo("Manage roles", "Create roles and change permissions"),
     Permission.PAIR_DEVICE: PermissionInfo("Pair devices", "Pair or unpair counter tablets"),
+    Permission.RESOLVE_FISCAL: PermissionInfo("Resolve FBR reports", "Send an FBR report again or settle it by hand"),
 }
 
 PAGES = [p for p in Permission if p.is_page]
@@ -118,6 +120,7 @@ DEFAULT_ROLES: dict[str, dict[Permission, Effect]] = {
         Permission.PAGE_CASH_LOGS: _A,
         Permission.PAGE_AUDIT: _A,
         Permission.EXPORT: _A,
+        Permission.RESOLVE_FISCAL: _A,
     },
 }
 OWNER_ROLE_NAME = "Owner"

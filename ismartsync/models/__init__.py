@@ -5,8 +5,8 @@ from ismartsync.models.base import Base
 from ismartsync.models.catalog import Customer, Product, Variant
 from ismartsync.models.device import Device
 from ismartsync.models.email import EmailStatus, OutgoingEmail
-from ismartsync.models.fiscal import FiscalDocument, FiscalStatus, InvoiceType
-from ismartsync.models.merchant import Branch, Counter, Merchant
+from ismartsync.models.fiscal import AttemptOutcome, FiscalAttempt, FiscalDocument, FiscalStatus, InvoiceType
+from ismartsync.models.merchant import Branch, Counter, FiscalBackendKind, FiscalEnvironment, Merchant
 from ismartsync.models.register import Register, RegisterStatus, Shift, ShiftStatus
 from ismartsync.models.sale import PaymentMethod, QuickKey, Sale, SaleLine, SalePayment, SaleStatus, Tender
 from ismartsync.models.shopify import (
@@ -34,6 +34,7 @@ from ismartsync.models.sync import (
 )
 
 __all__ = [
+    "AttemptOutcome",
     "AuditEntry",
     "AuthMethod",
     "Base",
@@ -45,7 +46,10 @@ __all__ = [
     "Device",
     "DriftStatus",
     "EmailStatus",
+    "FiscalAttempt",
+    "FiscalBackendKind",
     "FiscalDocument",
+    "FiscalEnvironment",
     "FiscalStatus",
     "ImportRun",
     "ImportStatus",

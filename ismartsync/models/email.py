@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -28,3 +29,5 @@ class OutgoingEmail(IdMixin, TimestampMixin, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # Documents rendered and attached when the email is sent, e.g. [{"kind": "sale_invoice", "sale_id": 12}].
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)

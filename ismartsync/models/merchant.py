@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ismartsync.crypto import EncryptedText
 from ismartsync.models.base import Base, IdMixin, TenantMixin, TimestampMixin
+
+
+class FiscalBackendKind(StrEnum):
+    """Where a merchant's sales are reported: FBR's IMS cloud API, or nowhere (fbr.md §3.9: DI may follow)."""
+
+    OFF = "off"
+    IMS_CLOUD = "ims_cloud"
+
+    @property
+    def label(self) -> str:
+        return {"off": "Off: sales are not reported", "ims_cloud": "FBR IMS (cloud)"}[self.value]
+
+
+class FiscalEnvironment(StrEnum):
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+    @property
+    def label(self) -> str:
+        return {"sandbox": "Sandbox (testing)", "production": "Production (live)"}[self.value]
 
 
 class Merchant(IdMixin, TimestampMixin, Base):
@@ -35,6 +57,18 @@ class Merchant(IdMixin, TimestampMixin, Base):
     buyer_name_threshold_minor: Mapped[int] = mapped_column(
         sa.BigInteger, default=100_000_00, server_default="10000000"
     )
+    # FBR reporting (Settings → FBR): the backend, its environment and the bearer token FBR issued (encrypted).
+    fiscal_backend: Mapped[str] = mapped_column(sa.String(16), default=FiscalBackendKind.OFF, server_default="off")
+    fiscal_environment: Mapped[str] = mapped_column(
+        sa.String(12), default=FiscalEnvironment.SANDBOX, server_default="sandbox"
+    )
+    fbr_token: Mapped[str | None] = mapped_column(EncryptedText)
+    # Sent for items that have no PCT code of their own, so an FBR report is never refused for a missing one.
+    default_pct_code: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
+
+    @property
+    def reports_to_fbr(self) -> bool:
+        return self.fiscal_backend != FiscalBackendKind.OFF
 
     branches: Mapped[list[Branch]] = relationship(back_populates="merchant", order_by="Branch.name")
 
@@ -61,7 +95,7 @@ class Branch(TenantMixin, TimestampMixin, Base):
 
 class Counter(TenantMixin, TimestampMixin, Base):
     __tablename__ = "counters"
-    __table_args__ = (sa.UniqueConstraint("branch_id", "name"),)
+    __table_args__ = (sa.UniqueConstraint("branch_id", "name"), sa.UniqueConstraint("merchant_id", "fbr_pos_id"))
 
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(60))
@@ -70,6 +104,11 @@ class Counter(TenantMixin, TimestampMixin, Base):
     last_paired_at: Mapped[datetime | None]
     # The last sale number given here; checkout takes the next one under this row's lock, so numbers have no gaps.
     last_sale_number: Mapped[int] = mapped_column(default=0, server_default="0")
+    # FBR: whether this counter's sales are reported, its POS registration number (POSID) and, when FBR issued
+    # one for this counter alone, its own bearer token (else the merchant's is used).
+    fbr_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    fbr_pos_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    fbr_token: Mapped[str | None] = mapped_column(EncryptedText)
 
     branch: Mapped[Branch] = relationship(back_populates="counters")
 
