@@ -67,20 +67,18 @@ def down(rule: FaultRule) -> Response:
 
 
 def check_token(body: Any, environment: str) -> Response | None:
-    """The gateway's checks: 900902 missing, 900901 unknown, 900908 another POSID's or environment's token."""
+    """The gateway's checks: 900902 missing, 900901 unknown, 900908 a POSID or environment the token is not for."""
     header = request.headers.get("Authorization", "")
     if not header.strip():
         return fault(900902, 401)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return fault(900902, 401)
-    with sandbox().lock:
-        owner = sandbox().tokens.get(token.strip())
-    if owner is None:
+    grant = sandbox().grant(token.strip())
+    if grant is None:
         return fault(900901, 401)
-    posid, token_environment = owner
     body_posid = body.get("POSID") if isinstance(body, dict) else None
-    if token_environment != environment or (isinstance(body_posid, int) and body_posid != posid):
+    if grant.environment != environment or (isinstance(body_posid, int) and body_posid not in grant.posids):
         return fault(900908, 403)
     return None
 

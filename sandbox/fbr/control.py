@@ -38,7 +38,7 @@ def state() -> Response:
     with sb.lock:
         return jsonify(
             {
-                "tokens": [{"token": t, "posid": p, "environment": e} for t, (p, e) in sb.tokens.items()],
+                "tokens": sb.describe_tokens(),
                 "invoices": len(sb.order),
                 "requests": len(sb.requests),
                 "faults": sb.faults.describe(),
@@ -54,16 +54,20 @@ def reset() -> Response:
 
 @bp.route("/tokens", methods=["GET", "POST"])
 def tokens() -> Response:
-    """POST {posid, token, environment="sandbox"|"production"}: the gateway accepts `token` for that POSID."""
+    """POST {posid or posids, token, environment="sandbox"|"production"}: the gateway accepts `token` for those
+    POSIDs too (a token keeps the POSIDs it already had)."""
     sb = sandbox()
     if request.method == "POST":
         data = body()
+        posids = data.get("posids", [data.get("posid")])
         try:
-            sb.register(data.get("posid"), data.get("token"), data.get("environment", "sandbox"))
+            if not isinstance(posids, list) or not posids:
+                raise ValueError("posids must be a non-empty list")
+            for posid in posids:
+                sb.register(posid, data.get("token"), data.get("environment", "sandbox"))
         except ValueError as exc:
             return problem(str(exc))
-    with sb.lock:
-        return jsonify({"tokens": [{"token": t, "posid": p, "environment": e} for t, (p, e) in sb.tokens.items()]})
+    return jsonify({"tokens": sb.describe_tokens()})
 
 
 @bp.get("/invoices")

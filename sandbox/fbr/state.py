@@ -1,4 +1,4 @@
-"""The FBR sandbox's memory: tokens per POSID and environment, recorded invoices, invoice-number counters."""
+"""The FBR sandbox's memory: tokens (each with its environment and POSIDs), recorded invoices, number counters."""
 
 from __future__ import annotations
 
@@ -13,6 +13,15 @@ from sandbox.fbr.faults import Faults
 SAMPLE_TOKEN = "1298b5eb-b252-3d97-8622-a4a69d5bf818"  # fbr.md §2.1, the spec's sample sandbox token
 SAMPLE_POSID = 110014
 PKT = timedelta(hours=5)  # FBR stamps numbers in Pakistan time
+
+
+@dataclass
+class TokenGrant:
+    """What a bearer token opens: one environment, and the POSIDs registered for it (FBR issues a token per
+    taxpayer and a POSID per counter, so one token serves several counters)."""
+
+    environment: str
+    posids: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -50,9 +59,9 @@ class FbrSandbox:
 
     def reset(self) -> None:
         with self.lock:
-            self.tokens: dict[str, tuple[int, str]] = {}
+            self.tokens: dict[str, TokenGrant] = {}
             if self.config.get("sample_token", True):
-                self.tokens[SAMPLE_TOKEN] = (SAMPLE_POSID, "sandbox")
+                self.tokens[SAMPLE_TOKEN] = TokenGrant("sandbox", {SAMPLE_POSID})
             for spec in self.config.get("tokens", []):
                 self.register(spec["posid"], spec["token"], spec.get("environment", "sandbox"))
             self.invoices: dict[tuple[int, str], Invoice] = {}
@@ -62,12 +71,29 @@ class FbrSandbox:
             self.faults.clear()
 
     def register(self, posid: int, token: str, environment: str = "sandbox") -> None:
+        """Let `token` fiscalize for `posid` in `environment`, besides the POSIDs it already serves there."""
         if environment not in ("sandbox", "production"):
             raise ValueError("environment must be sandbox or production")
         if not isinstance(posid, int) or isinstance(posid, bool) or posid <= 0 or not token:
             raise ValueError("posid (a positive integer) and token are required")
         with self.lock:
-            self.tokens[str(token)] = (posid, environment)
+            grant = self.tokens.setdefault(str(token), TokenGrant(environment))
+            if grant.environment != environment:
+                raise ValueError(f"this token is registered for the {grant.environment} environment")
+            grant.posids.add(posid)
+
+    def grant(self, token: str) -> TokenGrant | None:
+        with self.lock:
+            return self.tokens.get(token)
+
+    def describe_tokens(self) -> list[dict[str, Any]]:
+        """One row per (token, POSID), in registration order of the tokens."""
+        with self.lock:
+            return [
+                {"token": token, "posid": posid, "environment": grant.environment}
+                for token, grant in self.tokens.items()
+                for posid in sorted(grant.posids)
+            ]
 
     def known_usins(self, posid: int) -> set[str]:
         with self.lock:

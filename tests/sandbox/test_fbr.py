@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 import re
@@ -290,3 +291,47 @@ def test_debit_note_and_item_ref_usin_rules(fbr: FlaskClient) -> None:
     new_item_on_credit = copy.deepcopy(CREDIT_NOTE)
     new_item_on_credit["Items"][0]["InvoiceType"] = 1
     rejected(post(fbr, new_item_on_credit), "does not match header InvoiceType 3")
+
+
+def test_one_token_serves_every_posid_registered_for_it(fbr: FlaskClient) -> None:
+    """FBR issues a bearer token per taxpayer and a POSID per counter: one token fiscalizes for several counters."""
+    merchant = {"Authorization": "Bearer merchant-token"}
+    fbr.post("/control/tokens", json={"posid": 810001, "token": "merchant-token"})
+    fbr.post("/control/tokens", json={"posids": [810002, 810003], "token": "merchant-token"})
+
+    numbers = [post(fbr, example(POSID=p), headers=merchant).get_json()["InvoiceNumber"] for p in (810001, 810003)]
+    unregistered = post(fbr, example(POSID=810004), headers=merchant)
+    sample_posid = post(fbr, EXAMPLE, headers=merchant)
+
+    assert [n[:6] for n in numbers] == ["810001", "810003"]
+    assert (unregistered.status_code, unregistered.get_json()["fault"]["code"]) == (403, 900908)
+    assert (sample_posid.status_code, sample_posid.get_json()["fault"]["code"]) == (403, 900908)
+    tokens = fbr.get("/control/tokens").get_json()["tokens"]
+    assert [t["posid"] for t in tokens if t["token"] == "merchant-token"] == [810001, 810002, 810003]
+
+
+def test_a_token_belongs_to_one_environment(fbr: FlaskClient) -> None:
+    fbr.post("/control/tokens", json={"posids": [810001, 810002], "token": "t-sbx"})
+
+    refused = fbr.post("/control/tokens", json={"posid": 810003, "token": "t-sbx", "environment": "production"})
+    on_production = post(fbr, example(POSID=810001), PRODUCTION_PATH, {"Authorization": "Bearer t-sbx"})
+
+    assert refused.status_code == 400 and "sandbox environment" in refused.get_json()["error"]
+    assert (on_production.status_code, on_production.get_json()["fault"]["code"]) == (403, 900908)
+    assert fbr.post("/control/tokens", json={"posids": [], "token": "t-sbx"}).status_code == 400
+
+
+def test_command_line_token_takes_several_posids() -> None:
+    from sandbox.fbr.__main__ import token_specs
+
+    specs = token_specs("810001,810002:demo-token") + token_specs("900001:prod-token:production")
+    app = create_fbr_sandbox_app({"tokens": specs}).test_client()
+
+    assert specs[0] == {"posid": 810001, "token": "demo-token", "environment": "sandbox"}
+    for posid in (810001, 810002):
+        assert post(app, example(POSID=posid), headers={"Authorization": "Bearer demo-token"}).status_code == 200
+    prod = post(app, example(POSID=900001), PRODUCTION_PATH, {"Authorization": "Bearer prod-token"})
+    assert prod.get_json()["Code"] == "100"
+    for bad in ("810001", "81x:t", "810001:t:staging", ":t"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            token_specs(bad)
