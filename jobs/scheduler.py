@@ -45,11 +45,13 @@ class Periodic:
 
 def periodic_jobs(config: Mapping[str, Any]) -> list[Periodic]:
     """What runs on a schedule. Each only reads the database and queues the real work (pushes, reconciliations and
-    imports go to "shopify"), so they wait on "default", where a long import never holds them up."""
+    imports go to "shopify", FBR reports to "fiscal"), so they wait on "default", where a long import never holds
+    them up."""
     return [
         Periodic("jobs.sync.sweep", "default", int(config["SYNC_SWEEP_SECONDS"]), timeout=120),
         Periodic("jobs.sync.schedule_reconciliations", "default", 60, timeout=120),
         Periodic("jobs.shopify.schedule_incremental_imports", "default", 60, timeout=120),
+        Periodic("jobs.fiscal.sweep", "default", int(config.get("FISCAL_SWEEP_SECONDS") or 15), timeout=120),
     ]
 
 

@@ -147,3 +147,17 @@ class PaymentMethodFactory(_Base):
     name = "Meezan Bank"
     account_title = "Zari Textiles (Pvt) Ltd"
     account_number = factory.Sequence(lambda n: f"0101 01{n:08d}")
+
+
+FBR_TOKEN = "fbr-test-token-0001"
+FIRST_POSID = 810001
+
+
+def enable_fbr(merchant: Merchant, *counters: Counter, token: str = FBR_TOKEN) -> None:
+    """Report the merchant's sales at `counters` to FBR's IMS sandbox environment: POSIDs 810001, 810002, ..."""
+    merchant.fiscal_backend, merchant.fiscal_environment, merchant.fbr_token = "ims_cloud", "sandbox", token
+    merchant.ntn = merchant.ntn or "1234567-8"
+    merchant.default_pct_code = merchant.default_pct_code or "62044200"
+    for n, counter in enumerate(counters):
+        counter.fbr_enabled, counter.fbr_pos_id = True, FIRST_POSID + n
+    db.session.flush()

@@ -36,9 +36,17 @@ ITEM_INVOICE_TYPE = {
 
 
 def build_invoice(
-    sale: Sale, document: FiscalDocument, *, pos_id: int, time_zone: str = "Asia/Karachi"
+    sale: Sale,
+    document: FiscalDocument,
+    *,
+    pos_id: int,
+    time_zone: str = "Asia/Karachi",
+    default_pct_code: str = "",
 ) -> dict[str, Any]:
     """The JSON-ready IMS request for `document` (a sale, or a credit note whose `sale` holds the returned lines).
+
+    An item without a PCT code of its own is sent with `default_pct_code` (the merchant's). Text is cut to the
+    field lengths of §2.2, and a CNIC is sent as its 13 digits.
 
     Credit notes carry positive quantities and amounts, as in the §2.8 credit-note example; the sign convention is
     unconfirmed (§2.6, [U]) and is to be checked in the sandbox. The header's totals are sums of the items sent.
@@ -47,17 +55,17 @@ def build_invoice(
         raise ValueError("only a placed sale can be reported to FBR")
     invoice_type = InvoiceType(document.invoice_type)
     ref_usin = document.ref_usin if invoice_type == InvoiceType.CREDIT_NOTE else None
-    items = [_item(line, invoice_type, ref_usin) for line in sale.lines]
+    items = [_item(line, invoice_type, ref_usin, default_pct_code) for line in sale.lines]
     return {
         "InvoiceNumber": "",
         "POSID": pos_id,
         "USIN": document.usin,
         "RefUSIN": ref_usin,
         "DateTime": sale.placed_at.astimezone(ZoneInfo(time_zone)).strftime(DATETIME_FORMAT),
-        "BuyerName": sale.buyer_name.strip() or WALK_IN_BUYER,
-        "BuyerNTN": _optional(sale.buyer_ntn),
-        "BuyerCNIC": _optional(sale.buyer_cnic),
-        "BuyerPhoneNumber": _optional(sale.buyer_phone),
+        "BuyerName": sale.buyer_name.strip()[:150] or WALK_IN_BUYER,
+        "BuyerNTN": _optional(sale.buyer_ntn, 9),
+        "BuyerCNIC": _optional("".join(ch for ch in sale.buyer_cnic or "" if ch.isdigit()), 13),
+        "BuyerPhoneNumber": _optional(sale.buyer_phone, 20),
         "TotalSaleValue": _sum(items, "SaleValue"),
         "TotalQuantity": sum(item["Quantity"] for item in items),
         "TotalTaxCharged": _sum(items, "TaxCharged"),
@@ -80,12 +88,12 @@ def payment_mode(sale: Sale) -> int:
     return modes.pop()
 
 
-def _item(line: SaleLine, invoice_type: InvoiceType, ref_usin: str | None) -> dict[str, Any]:
+def _item(line: SaleLine, invoice_type: InvoiceType, ref_usin: str | None, default_pct_code: str) -> dict[str, Any]:
     return {
-        "ItemCode": line.sku or line.barcode or f"ITEM-{line.position + 1}",
-        "ItemName": line.name,
+        "ItemCode": (line.sku.strip() or line.barcode.strip() or f"ITEM-{line.position + 1}")[:50],
+        "ItemName": line.name.strip()[:150],
         "Quantity": line.quantity,
-        "PCTCode": line.pct_code,
+        "PCTCode": line.pct_code or default_pct_code,
         "TaxRate": tax_rate(line.tax_rate_bp),
         "SaleValue": _amount(line.value_minor),
         "Discount": _amount(line.discount_excl_minor),
@@ -115,6 +123,6 @@ def _sum(items: list[dict[str, Any]], field: str) -> float:
     return round(float(total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)), 2)
 
 
-def _optional(value: str | None) -> str | None:
-    value = (value or "").strip()
+def _optional(value: str | None, length: int) -> str | None:
+    value = (value or "").strip()[:length]
     return value or None

@@ -1,9 +1,9 @@
 """Checkout: a cart becomes a placed sale in one transaction, once, however often the tablet sends it.
 
 In one transaction: the next gapless number of the counter (under the counter row's lock), the lines as priced, the
-payments, the stock movements through the ledger (which write the Shopify outbox), the shift's cash, and a pending
-fiscal document. The cart's UUID travels with every checkout request, so a double tap or a retry after a dropped
-connection finds the sale already placed and answers with it.
+payments, the stock movements through the ledger (which write the Shopify outbox), the shift's cash, and at a counter
+that reports to FBR a pending fiscal document with its exact request. The cart's UUID travels with every checkout
+request, so a double tap or a retry after a dropped connection finds the sale already placed and answers with it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from ismartsync.models import (
     Branch,
     Counter,
     Customer,
-    FiscalDocument,
     Merchant,
     MovementKind,
     PaymentMethod,
@@ -34,6 +33,7 @@ from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor
 from ismartsync.services.cart import reprice
+from ismartsync.services.fiscal import open_fiscal_document
 from ismartsync.services.registers import selling_shift
 from ismartsync.services.stock import Move, record_movements
 
@@ -54,6 +54,8 @@ class Checkout:
     # Stock warnings under the "warn" policy (sold below zero), for the receipt screen.
     warnings: tuple[str, ...] = ()
     repeated: bool = False  # this request found the sale already placed
+    # The sale's pending FBR report, when its counter reports to FBR: attempted right after the commit.
+    fiscal_document_id: int | None = None
 
 
 def usin_for(branch: Branch, counter: Counter, number: int) -> str:
@@ -111,9 +113,9 @@ def checkout_sale(
         session.execute(
             update(Shift).where(Shift.id == shift.id).values(cash_sales_minor=Shift.cash_sales_minor + cash)
         )
-    session.add(FiscalDocument(merchant_id=sale.merchant_id, sale_id=sale.id, counter_id=counter.id, usin=sale.usin))
+    document = open_fiscal_document(session, merchant, counter, sale)
     session.flush()
-    return Checkout(sale, warnings=tuple(warnings))
+    return Checkout(sale, warnings=tuple(warnings), fiscal_document_id=document.id if document else None)
 
 
 def _next_number(session: Session, counter: Counter) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, abort, flash, request, url_for
@@ -13,6 +14,7 @@ from wtforms import SelectChoice
 from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
+from ismartsync.fiscal.reporting import report_after_checkout
 from ismartsync.forms.counter import PayForm
 from ismartsync.models import Counter, PaymentMethod, Sale, Tender, User
 from ismartsync.money import format_money, to_minor
@@ -24,6 +26,7 @@ from ismartsync.views.cart import back_to_counter, dialog, selling_counter
 from ismartsync.web import hx_redirect_or, render
 
 bp = Blueprint("checkout", __name__, url_prefix="/counter")
+log = logging.getLogger(__name__)
 
 
 def _methods(counter: Counter) -> dict[str, list[PaymentMethod]]:
@@ -140,9 +143,21 @@ def checkout() -> Any:
         db.session.rollback()
         return _refused(counter, uuid, form, exc.message)
     db.session.commit()
+    sale_id = done.sale.id
+    if done.fiscal_document_id is not None and not done.repeated:
+        _report_to_fbr(done.fiscal_document_id)
     for warning in done.warnings:
         flash(warning, "info")
-    return hx_redirect_or(url_for("checkout.done", sale_id=done.sale.id))
+    return hx_redirect_or(url_for("checkout.done", sale_id=sale_id))
+
+
+def _report_to_fbr(document_id: int) -> None:
+    """One short attempt while the receipt is being shown; whatever happens, the sale stands and the queue has it."""
+    try:
+        report_after_checkout(db.session, document_id)
+    except Exception:
+        db.session.rollback()
+        log.exception("the inline FBR attempt failed; the fiscal queue reports the sale")
 
 
 def _refused(counter: Counter, uuid: str, form: PayForm, error: str = "") -> Any:

@@ -212,3 +212,29 @@ def test_unplaced_sale_is_refused() -> None:
 
     with pytest.raises(ValueError, match="placed"):
         build_invoice(sale, _document(), pos_id=POS_ID)
+
+
+def test_item_without_pct_code_takes_the_merchant_default() -> None:
+    sale = _card_sale()
+    sale.lines[1].pct_code = ""
+
+    items = build_invoice(sale, _document(), pos_id=POS_ID, default_pct_code="62044200")["Items"]
+
+    assert [item["PCTCode"] for item in items] == ["61091000", "62044200"]
+
+
+def test_text_is_cut_to_the_ims_field_lengths_and_cnic_sent_as_digits() -> None:
+    sale = _card_sale()
+    sale.lines[0].name = "Lawn " * 60
+    sale.lines[0].sku = "S" * 80
+    sale.buyer_name = "B" * 200
+    sale.buyer_cnic = "35202-1234567-1"
+    sale.buyer_phone = "+92 300 1234567 ext. 1234"
+
+    payload = build_invoice(sale, _document(), pos_id=POS_ID)
+
+    assert len(payload["Items"][0]["ItemName"]) <= 150
+    assert payload["Items"][0]["ItemCode"] == "S" * 50
+    assert payload["BuyerName"] == "B" * 150
+    assert payload["BuyerCNIC"] == "3520212345671"
+    assert len(payload["BuyerPhoneNumber"]) == 20

@@ -36,11 +36,17 @@ EXPECTED = [
     ("jobs.sync.sweep", "default", 30),
     ("jobs.sync.schedule_reconciliations", "default", 60),
     ("jobs.shopify.schedule_incremental_imports", "default", 60),
+    ("jobs.fiscal.sweep", "default", 15),
 ]
 
 
-def test_periodic_jobs_are_the_sweeper_the_reconciliations_and_the_incremental_imports(monkeypatch):
-    for name in ("SYNC_SWEEP_SECONDS", "RECONCILE_INTERVAL_MINUTES", "SHOPIFY_INCREMENTAL_MINUTES"):
+def test_periodic_jobs_are_the_sweepers_the_reconciliations_and_the_incremental_imports(monkeypatch):
+    for name in (
+        "SYNC_SWEEP_SECONDS",
+        "RECONCILE_INTERVAL_MINUTES",
+        "SHOPIFY_INCREMENTAL_MINUTES",
+        "FISCAL_SWEEP_SECONDS",
+    ):
         monkeypatch.delenv(f"ISMARTSYNC_{name}", raising=False)
     config = Settings().flask_config()
     assert (config["SYNC_SWEEP_SECONDS"], config["RECONCILE_INTERVAL_MINUTES"]) == (30, 60)

@@ -80,8 +80,9 @@ def test_search_matches_every_word_of_name_sku_or_barcode(merchant, items):
 
 
 def test_checkout_places_one_sale_with_a_number_stock_movements_and_a_pending_fiscal_document(
-    till, counter, items, branch
+    till, counter, items, branch, merchant
 ):
+    factories.enable_fbr(merchant, counter)
     cart = cart_with(till, counter, items[0], items[1])
     due = cart.payable_minor
 
@@ -97,7 +98,22 @@ def test_checkout_places_one_sale_with_a_number_stock_movements_and_a_pending_fi
     assert references == [f"gid://ismartsync/Sale/{sale.id}"] * 2
     fiscal = db.session.scalars(sa.select(FiscalDocument)).one()
     assert (fiscal.usin, fiscal.status, fiscal.sale_id) == (sale.usin, "pending", sale.id)
+    assert (fiscal.pos_id, fiscal.environment, fiscal.attempts) == (factories.FIRST_POSID, "sandbox", 0)
+    # The exact request is written with the sale, so every later attempt sends the same USIN and figures.
+    assert fiscal.request["USIN"] == sale.usin and fiscal.request["POSID"] == factories.FIRST_POSID
+    assert fiscal.request["TotalBillAmount"] == (sale.value_minor + sale.tax_minor) / 100
+    assert done.fiscal_document_id == fiscal.id
     assert db.session.get(Shift, sale.shift_id).cash_sales_minor == due
+
+
+def test_checkout_at_a_counter_that_does_not_report_to_fbr_writes_no_fiscal_document(till, counter, items, merchant):
+    factories.enable_fbr(merchant)  # the business reports, this counter is not switched on
+    cart = cart_with(till, counter, items[0])
+
+    done = checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, cart.payable_minor)])
+
+    assert done.fiscal_document_id is None
+    assert db.session.scalars(sa.select(FiscalDocument)).all() == []
 
 
 def test_checkout_repeated_with_the_same_cart_makes_one_sale(till, counter, items):
