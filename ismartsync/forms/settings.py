@@ -1,15 +1,16 @@
-"""Business profile, selling, payment type, branch, counter and device forms."""
+"""Business profile, selling, payment type, branch, counter, device and FBR forms."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Field, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ismartsync.forms.fields import AmountField
 from ismartsync.models import Tender
+from ismartsync.models.merchant import FiscalBackendKind, FiscalEnvironment
 
 TIME_ZONES = [
     SelectChoice("Asia/Karachi", "Pakistan (Asia/Karachi)"),
@@ -130,3 +131,55 @@ class PaymentMethodActiveForm(FlaskForm):
     """The switch-off / switch-on button: `active` is 1 or 0."""
 
     active = BooleanField(false_values=("", "0", "false", "off"))
+
+
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class FbrSettingsForm(FlaskForm):
+    """Settings → FBR, the business part. The token is never shown back: blank keeps the saved one."""
+
+    fiscal_backend = SelectField(
+        "Report sales to FBR", choices=[SelectChoice(k.value, k.label) for k in FiscalBackendKind]
+    )
+    fiscal_environment = SelectField("Environment", choices=[SelectChoice(e.value, e.label) for e in FiscalEnvironment])
+    fbr_token = PasswordField(
+        "Bearer token",
+        [Optional(), Length(max=500)],
+        filters=[_stripped],
+        render_kw={"autocomplete": "new-password", "spellcheck": "false", "autocapitalize": "off"},
+    )
+    remove_token = BooleanField("Remove the saved token")
+    default_pct_code = StringField(
+        "Default PCT code",
+        [Optional()],
+        filters=[_stripped],
+        render_kw={"inputmode": "numeric", "maxlength": "10", "placeholder": "e.g. 62044200"},
+    )
+
+
+class CounterFbrForm(FlaskForm):
+    """One counter's row in Settings → FBR; the view gives the fields ids of their own, as rows share a page."""
+
+    fbr_enabled = BooleanField("Report this counter's sales")
+    fbr_pos_id = StringField(
+        "POSID",
+        [Optional(), Regexp(r"^\d{1,18}$", message="A POSID is a number of 1 to 18 digits.")],
+        filters=[_stripped],
+        render_kw={"inputmode": "numeric", "maxlength": "18"},
+    )
+    fbr_token = PasswordField(
+        "Own token (optional)",
+        [Optional(), Length(max=500)],
+        filters=[_stripped],
+        render_kw={"autocomplete": "new-password", "spellcheck": "false", "autocapitalize": "off"},
+    )
+    remove_token = BooleanField("Remove its own token")
+
+    def for_counter(self, counter_id: int) -> CounterFbrForm:
+        """Give every field an id unique on the page (`counter-7-fbr_pos_id`), labels included."""
+        for f in self:
+            f.id = f"counter-{counter_id}-{f.name}"
+            f.label.field_id = f.id
+        return self

@@ -1,4 +1,4 @@
-"""Settings: business profile, selling, payment types, branches and their counters and devices."""
+"""Settings: business profile, selling, payment types, branches and their counters and devices, FBR."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from ismartsync.extensions import db
 from ismartsync.forms import attach_error
 from ismartsync.forms.settings import (
     BranchForm,
+    CounterFbrForm,
     CounterForm,
+    FbrSettingsForm,
     MerchantForm,
     PairDeviceForm,
     PaymentMethodActiveForm,
@@ -24,9 +26,9 @@ from ismartsync.forms.settings import (
 from ismartsync.models import Branch, Counter, Device, PaymentMethod
 from ismartsync.money import to_decimal, to_minor
 from ismartsync.permissions import Effect, Permission
-from ismartsync.services import merchants
+from ismartsync.services import fiscal_settings, merchants
 from ismartsync.services import payment_methods as payment_service
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web import hx_redirect_or, is_htmx, render
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -311,3 +313,97 @@ def update_counter(counter_id: int) -> object:
         db.session.rollback()
         return _branch_page(counter.branch, 422, fragment="settings/_counters.html")
     return _branch_page(counter.branch, fragment="settings/_counters.html")
+
+
+# FBR
+
+
+def _counter_fbr_form(counter: Counter) -> CounterFbrForm:
+    return CounterFbrForm(formdata=None, obj=counter).for_counter(counter.id)
+
+
+def _fbr_page(
+    status: int = 200,
+    *,
+    fragment: str | None = None,
+    form: FbrSettingsForm | None = None,
+    counter_forms: dict[int, CounterFbrForm] | None = None,
+    **context: object,
+) -> object:
+    merchant = current_user.merchant
+    branches = _branches()
+    forms = {c.id: _counter_fbr_form(c) for b in branches for c in b.counters} | (counter_forms or {})
+    return render(
+        "settings/fbr.html",
+        fragment,
+        status,
+        merchant=merchant,
+        form=form or FbrSettingsForm(formdata=None, obj=merchant),
+        branches=branches,
+        counter_forms=forms,
+        reports=lambda counter: fiscal_settings.counter_reports_to_fbr(merchant, counter),
+        status_of=lambda counter: fiscal_settings.fbr_status(merchant, counter),
+        can_edit=_can_edit(),
+        **context,
+    )
+
+
+@bp.get("/fbr")
+@permission_required(Permission.PAGE_SETTINGS)
+def fbr() -> object:
+    return _fbr_page()
+
+
+@bp.post("/fbr")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def update_fbr() -> object:
+    form = FbrSettingsForm()
+    if form.validate_on_submit():
+        try:
+            fiscal_settings.update_fbr_settings(
+                db.session,
+                current_actor(),
+                current_user.merchant,
+                fiscal_backend=form.fiscal_backend.data,
+                fiscal_environment=form.fiscal_environment.data,
+                default_pct_code=form.default_pct_code.data or "",
+                new_token=form.fbr_token.data,
+                remove_token=form.remove_token.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash("FBR settings saved.", "success")
+            # The counters' status depends on the backend and the token: their chips follow out of band.
+            return _fbr_page(fragment="settings/_fbr_form.html", refresh_statuses=is_htmx())
+    return _fbr_page(422, fragment="settings/_fbr_form.html", form=form)
+
+
+@bp.post("/fbr/counters/<int:counter_id>")
+@permission_required(Permission.PAGE_SETTINGS)
+@permission_required(Permission.EDIT_SETTINGS)
+def update_counter_fbr(counter_id: int) -> object:
+    counter = tenant_get_or_404(Counter, counter_id)
+    form = CounterFbrForm().for_counter(counter.id)
+    if form.validate_on_submit():
+        try:
+            fiscal_settings.update_counter_fbr(
+                db.session,
+                current_actor(),
+                counter,
+                enabled=form.fbr_enabled.data,
+                pos_id=int(form.fbr_pos_id.data) if form.fbr_pos_id.data else None,
+                new_token=form.fbr_token.data,
+                remove_token=form.remove_token.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"FBR settings for {counter.name} at {counter.branch.name} saved.", "success")
+            return _fbr_page(fragment="settings/_fbr_counter.html", counter=counter)
+    return _fbr_page(422, fragment="settings/_fbr_counter.html", counter=counter, counter_forms={counter.id: form})
