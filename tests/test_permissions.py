@@ -15,6 +15,7 @@ SETTINGS = [
     "/settings/payment-types",
     "/settings/branches",
     "/settings/branches/{branch}",
+    "/settings/fbr",
 ]
 AUDIT = ["/audit"]
 EXPORT = ["/audit/export.csv"]

@@ -175,6 +175,11 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: {"name": "Hijacked"},
         lambda t, body: _reloaded(t.counter).name == "Their counter" and _reloaded(t.counter).active,
     ),
+    ("settings.update_counter_fbr", "POST"): Case(
+        lambda t: f"/settings/fbr/counters/{t.counter.id}",
+        lambda t: {"fbr_enabled": "y", "fbr_pos_id": "990001", "fbr_token": "hijacked-token"},
+        lambda t, body: _reloaded(t.counter).fbr_pos_id is None and _reloaded(t.counter).fbr_token is None,
+    ),
     ("settings.payment_method", "GET"): Case(
         lambda t: f"/settings/payment-types/{t.payment_method.id}", unchanged=lambda t, body: "Their bank" not in body
     ),
