@@ -24,7 +24,7 @@ from ismartsync.extensions import db, limiter
 from ismartsync.queue import get_queue, redis_connection
 from tests import factories
 
-pytest_plugins = ["tests.sandbox_fixtures"]  # the Shopify sandbox fixtures, for every test directory
+pytest_plugins = ["tests.sandbox_fixtures", "tests.fbr_fixtures"]  # the sandboxes, for every test directory
 DATABASE_URL = os.environ.get("ISMARTSYNC_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("ISMARTSYNC_TEST_REDIS_URL")
 TEST_ENCRYPTION_KEY = "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZSE="
