@@ -7,11 +7,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import Branch, Counter, PaymentMethod, Role, Tender, User
+from ismartsync.models import AuditEntry, Branch, Counter, PaymentMethod, Role, Tender, User
+from ismartsync.models.merchant import FiscalBackendKind, FiscalEnvironment
 from ismartsync.passwords import hash_password, hash_pin
 from ismartsync.services import merchants
 from ismartsync.services.audit import Actor
 from ismartsync.services.email import requeue_stale_emails
+from ismartsync.services.fiscal_settings import update_counter_fbr, update_fbr_settings
 from ismartsync.services.payment_methods import create_payment_method
 
 DEMO_PASSWORD = "demo-password-1"
@@ -30,6 +32,16 @@ DEMO_PAYMENT_METHODS = [
     (Tender.BANK, "Meezan Bank", "Zari Textiles (Pvt) Ltd", "0101 0104567890", "PK85MEZN0001010104567890"),
     (Tender.WALLET, "JazzCash", "Ayesha Khan", "0300 1234567", ""),
 ]
+
+# FBR: the demo reports to the FBR sandbox (scripts/run-demo.sh registers this token for these POSIDs there).
+DEMO_FBR_TOKEN = "zari-demo-7f3b9c2e-51d4-4e8a-9b61-0c2d4e6f8a10"
+DEMO_FBR_POSIDS = {
+    ("GUL", "Counter 1"): 810001,
+    ("GUL", "Counter 2"): 810002,
+    ("DHA", "Counter 1"): 810003,
+    ("DHA", "Counter 2"): 810004,
+}
+DEMO_PCT_CODE = "62044200"  # women's dresses of cotton: sent for products without a PCT code of their own
 
 
 def seed_demo() -> list[tuple[str, str, str, str]]:
@@ -76,6 +88,7 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
             )
         db.session.commit()
     _seed_payment_methods()
+    _seed_fbr()
     return [(role, name, email, pin) for role, name, email, pin, _ in DEMO_STAFF]
 
 
@@ -91,10 +104,44 @@ def _seed_payment_methods() -> None:
     db.session.commit()
 
 
+def _seed_fbr() -> None:
+    """Report to the FBR sandbox, also in a demo database made before FBR settings existed.
+
+    Only while FBR was never set (off, no token, nothing in the audit log): whatever a person chose in
+    Settings → FBR, switching it off included, stays as it is.
+    """
+    owner = db.session.scalar(select(User).where(User.email == DEMO_OWNER))
+    merchant = owner.merchant
+    ever_set = db.session.scalar(
+        select(AuditEntry.id).where(AuditEntry.merchant_id == merchant.id, AuditEntry.action == "settings.fbr")
+    )
+    untouched = merchant.fiscal_backend == FiscalBackendKind.OFF and merchant.fbr_token is None
+    if ever_set is not None or not untouched or not merchant.ntn:
+        return
+    actor = Actor(owner)
+    update_fbr_settings(
+        db.session,
+        actor,
+        merchant,
+        fiscal_backend=FiscalBackendKind.IMS_CLOUD,
+        fiscal_environment=FiscalEnvironment.SANDBOX,
+        default_pct_code=DEMO_PCT_CODE,
+        new_token=DEMO_FBR_TOKEN,
+    )
+    counters = db.session.scalars(select(Counter).where(Counter.merchant_id == merchant.id)).all()
+    taken = {c.fbr_pos_id for c in counters}
+    for counter in counters:
+        pos_id = DEMO_FBR_POSIDS.get((counter.branch.code, counter.name))
+        if pos_id is not None and counter.fbr_pos_id is None and pos_id not in taken:
+            update_counter_fbr(db.session, actor, counter, enabled=True, pos_id=pos_id)
+    db.session.commit()
+
+
 def init_app(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
-        """Create the demo merchant (two branches, two counters each, one member per role, a bank and a wallet)."""
+        """Create the demo merchant (two branches, two counters each reporting to the FBR sandbox, one member per role,
+        a bank and a wallet)."""
         staff = seed_demo()
         click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
         for role, name, email, pin in staff:
