@@ -22,6 +22,7 @@ from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.payment_methods import active_payment_methods
+from ismartsync.services.sales import fiscal_document_for
 from ismartsync.views.cart import back_to_counter, dialog, selling_counter
 from ismartsync.web import hx_redirect_or, render
 
@@ -175,4 +176,10 @@ def done(sale_id: int) -> Any:
     sale = tenant_get_or_404(Sale, sale_id)
     if sale.is_draft or (sale.cashier_id != current_user.id and not current_user.can(Permission.PAGE_ORDERS)):
         abort(404)
-    return render("counter/done.html", None, sale=sale, change=format_money(sale.change_minor))
+    return render(
+        "counter/done.html",
+        None,
+        sale=sale,
+        change=format_money(sale.change_minor),
+        fiscal=fiscal_document_for(db.session, sale),
+    )
