@@ -10,17 +10,20 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g, request, url_for
 from flask_login import current_user
 
+from ismartsync.documents.buyer import buyer_of
+from ismartsync.documents.qr import fbr_qr_svg, qr_svg
 from ismartsync.money import format_money
 from ismartsync.permissions import Permission
 
 
-def local_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
-    """A UTC timestamp in the merchant's time zone, for display only."""
+def local_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M", zone: str | None = None) -> str:
+    """A UTC timestamp in the merchant's time zone (`zone`, else the signed-in member's), for display only."""
     if value is None:
         return "—"
-    zone = "Asia/Karachi"
-    if current_user and current_user.is_authenticated:
-        zone = current_user.merchant.time_zone
+    if zone is None:
+        zone = "Asia/Karachi"
+        if current_user and current_user.is_authenticated:
+            zone = current_user.merchant.time_zone
     return value.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
@@ -94,6 +97,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent_bp"] = percent_bp
     app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals.update(fbr_qr_svg=fbr_qr_svg, qr_svg=qr_svg, buyer_of=buyer_of)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
