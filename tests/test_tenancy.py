@@ -228,6 +228,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("sales.receipt", "GET"): Case(
         lambda t: f"/sales/{t.placed.id}/receipt", unchanged=lambda t, body: "THR-C0-000001" not in body
     ),
+    ("sales.invoice_pdf", "GET"): Case(
+        lambda t: f"/sales/{t.placed.id}/invoice.pdf", unchanged=lambda t, body: "%PDF" not in body
+    ),
     ("device.pin_entry", "GET"): Case(
         lambda t: f"/device/pin/{t.owner.id}",
         unchanged=lambda t, body: "Other Owner" not in body,

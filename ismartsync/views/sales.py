@@ -1,15 +1,18 @@
-"""Sales: the branch's live sales list, one sale in full, and its printable receipt (80 or 58 mm)."""
+"""Sales: the branch's live sales list, one sale in full, its printable receipt (80 or 58 mm) and A4 tax invoice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ismartsync.auth import authorize, current_counter, permission_required, tenant_get_or_404
+from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
 from ismartsync.extensions import db
 from ismartsync.models import Branch, Sale, SaleStatus, User
 from ismartsync.permissions import Permission
@@ -97,12 +100,22 @@ def sale(sale_id: int) -> object:
     return render("sales/sale.html", None, sale=found, fiscal=service.fiscal_document_for(db.session, found))
 
 
+def _printing_allowed(view: Callable[..., object]) -> Callable[..., object]:
+    """The sales page may print any receipt or invoice; a cashier at the counter prints the one just rung up."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: object, **kwargs: object) -> object:
+        if not current_user.can(Permission.PAGE_POS) and (refusal := authorize(Permission.PAGE_ORDERS)) is not None:
+            return refusal
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 @bp.get("/<int:sale_id>/receipt")
-@login_required
+@_printing_allowed
 def receipt(sale_id: int) -> object:
-    # The sales page may print any receipt; a cashier at the counter prints the one just rung up.
-    if not current_user.can(Permission.PAGE_POS) and (refusal := authorize(Permission.PAGE_ORDERS)) is not None:
-        return refusal
     found = _visible_sale(service.sale_for_receipt(db.session, current_user.merchant_id, sale_id))
     paper = request.args.get("paper", "80")
     return render_template(
@@ -112,6 +125,17 @@ def receipt(sale_id: int) -> object:
         paper=paper if paper in PAPERS else "80",
         back=_back(found),
     )
+
+
+@bp.get("/<int:sale_id>/invoice.pdf")
+@_printing_allowed
+def invoice_pdf(sale_id: int) -> object:
+    """The A4 tax invoice as a download named by its USIN; made afresh each time, so once FBR has answered it
+    carries the FBR number and QR."""
+    found = _visible_sale(service.sale_for_receipt(db.session, current_user.merchant_id, sale_id))
+    pdf = sale_invoice_pdf(found, service.fiscal_document_for(db.session, found))
+    disposition = f'attachment; filename="{invoice_filename(found)}"'
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": disposition})
 
 
 def _back(sale: Sale) -> str:
