@@ -15,6 +15,7 @@ from ismartsync.models import (
     Counter,
     Device,
     DriftStatus,
+    FiscalDocument,
     ImportRun,
     OutgoingEmail,
     QuickKey,
@@ -88,7 +89,13 @@ def theirs(other_merchant: Any, outsider: User) -> World:
     )
     db.session.add(placed)
     db.session.flush()
+    fiscal = FiscalDocument(
+        merchant=other_merchant, sale=placed, counter=counter, usin=placed.usin, status="unknown", attempts=1
+    )
+    db.session.add(fiscal)
+    db.session.flush()
     return World(
+        fiscal=fiscal,
         owner=outsider,
         branch=branch,
         counter=counter,
@@ -230,6 +237,17 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("sales.invoice_pdf", "GET"): Case(
         lambda t: f"/sales/{t.placed.id}/invoice.pdf", unchanged=lambda t, body: "%PDF" not in body
+    ),
+    ("fiscal.document", "GET"): Case(
+        lambda t: f"/fiscal/{t.fiscal.id}", unchanged=lambda t, body: "THR-C0-000001" not in body
+    ),
+    ("fiscal.send_again", "POST"): Case(
+        lambda t: f"/fiscal/{t.fiscal.id}/send", unchanged=lambda t, body: _reloaded(t.fiscal).status == "unknown"
+    ),
+    ("fiscal.settle", "POST"): Case(
+        lambda t: f"/fiscal/{t.fiscal.id}/settle",
+        lambda t: {"fbr_number": "11001403122614050001"},
+        lambda t, body: _reloaded(t.fiscal).fbr_number is None,
     ),
     ("device.pin_entry", "GET"): Case(
         lambda t: f"/device/pin/{t.owner.id}",
