@@ -26,6 +26,7 @@ from ismartsync.extensions import db, limiter
 from ismartsync.models import Branch
 from ismartsync.services import merchants
 from tests.conftest import make_test_config
+from tests.sandbox_fixtures import _serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -70,11 +71,25 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def live_app(app: Flask, database_url: str) -> Iterator[Flask]:
+def demo_fbr() -> Iterator[Flask]:
+    """The FBR sandbox `make run` starts: the demo token for the demo counters' POSIDs (seed-demo switches them on)."""
+    from sandbox.fbr import create_fbr_sandbox_app
+
+    fbr = create_fbr_sandbox_app(
+        {"tokens": [{"posid": p, "token": cli.DEMO_FBR_TOKEN} for p in cli.DEMO_FBR_POSIDS.values()]}
+    )
+    fbr.config["URL"], stop = _serve(fbr)
+    yield fbr
+    stop()
+
+
+@pytest.fixture(scope="session")
+def live_app(app: Flask, database_url: str, demo_fbr: Flask) -> Iterator[Flask]:
     """A second app on the same database (the session `app` ran the migrations), without the test transaction."""
     live = create_app(
         make_test_config(
             database_url,
+            FBR_API_BASE=demo_fbr.config["URL"],  # never FBR's own hosts
             SERVER_NAME=None,  # answer on 127.0.0.1:<port>
             # Plain http on loopback: cookies must not require https.
             SESSION_COOKIE_SECURE=False,
@@ -136,7 +151,7 @@ def _seed_demo_quickly() -> None:
 
 
 @pytest.fixture
-def demo(live_app: Flask, live_server: str) -> Iterator[Demo]:
+def demo(live_app: Flask, live_server: str, demo_fbr: Flask) -> Iterator[Demo]:
     """The demo merchant, committed; every table is emptied afterwards (even if seeding failed)."""
     try:
         with live_app.app_context():
@@ -149,6 +164,7 @@ def demo(live_app: Flask, live_server: str) -> Iterator[Demo]:
             db.session.remove()
             _empty_database()
             limiter.reset()
+        demo_fbr.extensions["fbr_sandbox"].reset()  # sale numbers start again with the next demo
 
 
 @dataclass
