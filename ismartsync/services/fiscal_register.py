@@ -18,7 +18,7 @@ STATUS_FILTERS = (OPEN, *FiscalStatus)
 
 @dataclass(frozen=True)
 class RegisterFilters:
-    branch_id: int
+    branch_ids: tuple[int, ...]  # the branches shown: one chosen, or every branch the member may see
     counter_id: int | None = None
     status: str = ""  # OPEN, a FiscalStatus value, or "" for every document
     text: str = ""  # part of a USIN or an FBR number
@@ -35,7 +35,7 @@ def _filtered(merchant_id: int, filters: RegisterFilters) -> Select:
     query = (
         select(FiscalDocument)
         .join(Counter, Counter.id == FiscalDocument.counter_id)
-        .where(FiscalDocument.merchant_id == merchant_id, Counter.branch_id == filters.branch_id)
+        .where(FiscalDocument.merchant_id == merchant_id, Counter.branch_id.in_(filters.branch_ids))
     )
     if filters.counter_id:
         query = query.where(FiscalDocument.counter_id == filters.counter_id)
@@ -59,7 +59,7 @@ def search_documents(session: Session, merchant_id: int, filters: RegisterFilter
     rows = list(
         session.scalars(
             _filtered(merchant_id, filters)
-            .options(joinedload(FiscalDocument.sale), joinedload(FiscalDocument.counter))
+            .options(joinedload(FiscalDocument.sale), joinedload(FiscalDocument.counter).joinedload(Counter.branch))
             .order_by(FiscalDocument.created_at.desc(), FiscalDocument.id.desc())
             .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE + 1)
@@ -68,13 +68,13 @@ def search_documents(session: Session, merchant_id: int, filters: RegisterFilter
     return RegisterPage(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
 
 
-def status_counts(session: Session, merchant_id: int, branch_id: int) -> dict[str, int]:
-    """How many of the branch's documents are in each status (every status present, 0 when none)."""
+def status_counts(session: Session, merchant_id: int, branch_ids: tuple[int, ...]) -> dict[str, int]:
+    """How many of the branches' documents are in each status (every status present, 0 when none)."""
     counts = dict.fromkeys(FiscalStatus, 0)
     rows = session.execute(
         select(FiscalDocument.status, func.count())
         .join(Counter, Counter.id == FiscalDocument.counter_id)
-        .where(FiscalDocument.merchant_id == merchant_id, Counter.branch_id == branch_id)
+        .where(FiscalDocument.merchant_id == merchant_id, Counter.branch_id.in_(branch_ids))
         .group_by(FiscalDocument.status)
     )
     for status, count in rows:
@@ -82,7 +82,7 @@ def status_counts(session: Session, merchant_id: int, branch_id: int) -> dict[st
     return {status.value: count for status, count in counts.items()}
 
 
-def overdue_in_branch(session: Session, merchant_id: int, branch_id: int, older_than: datetime) -> int:
+def overdue_in(session: Session, merchant_id: int, branch_ids: tuple[int, ...], older_than: datetime) -> int:
     return int(
         session.scalar(
             select(func.count())
@@ -90,7 +90,7 @@ def overdue_in_branch(session: Session, merchant_id: int, branch_id: int, older_
             .join(Counter, Counter.id == FiscalDocument.counter_id)
             .where(
                 FiscalDocument.merchant_id == merchant_id,
-                Counter.branch_id == branch_id,
+                Counter.branch_id.in_(branch_ids),
                 FiscalDocument.status.in_(OPEN_STATUSES),
                 FiscalDocument.created_at < older_than,
             )

@@ -1,9 +1,16 @@
-"""The dashboard shell: what the signed-in member can reach from here."""
+"""The dashboard shell: what the signed-in member can reach from here, and what needs their attention."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+from datetime import timedelta
+
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user, login_required
+
+from ismartsync.extensions import db
+from ismartsync.models.base import utcnow
+from ismartsync.permissions import Permission
+from ismartsync.services.fiscal import overdue_count
 
 bp = Blueprint("dashboard", __name__)
 
@@ -11,4 +18,8 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/")
 @login_required
 def index() -> str:
-    return render_template("dashboard/index.html")
+    overdue = 0
+    if current_user.can(Permission.PAGE_REPORTS):
+        hours = int(current_app.config["FISCAL_ALERT_HOURS"])
+        overdue = overdue_count(db.session, current_user.merchant_id, utcnow() - timedelta(hours=hours))
+    return render_template("dashboard/index.html", fbr_overdue=overdue)

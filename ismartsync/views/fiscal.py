@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, request
 from flask_login import current_user
 
-from ismartsync.auth import current_actor, current_counter, permission_required, tenant_get_or_404
+from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.fiscal.reporting import report_document
@@ -30,48 +30,45 @@ def _overdue_since() -> Any:
 
 
 def _branch(branches: list[Branch]) -> Branch | None:
-    """The branch asked for (404 unless the member may see it), else the paired tablet's, else the first."""
-    visible = {b.id: b for b in branches}
+    """The branch asked for (404 unless the member may see it), or None for every branch they may see."""
     if raw := request.args.get("branch", ""):
         wanted = tenant_get_or_404(Branch, raw)
-        if wanted.id not in visible:
+        if wanted.id not in {b.id for b in branches}:
             abort(404)
         return wanted
-    counter = current_counter()
-    if counter is not None and counter.branch_id in visible:
-        return visible[counter.branch_id]
-    return branches[0] if branches else None
+    return None
 
 
 @bp.get("")
 @permission_required(Permission.PAGE_REPORTS)
 def documents() -> Any:
+    """The register of every branch the member may see, or of one branch (and one of its counters)."""
     branches = branches_for(db.session, current_user)
     branch = _branch(branches)
     args = {k: request.args.get(k, "").strip() for k in ("counter", "status", "q")}
     context: dict[str, Any] = {"branches": branches, "branch": branch, "filters": args, "found": None}
-    if branch is not None:
-        counter = tenant_get_or_404(Counter, args["counter"]) if args["counter"] else None
-        if counter is not None and counter.branch_id != branch.id:
+    if branches:
+        ids = (branch.id,) if branch else tuple(b.id for b in branches)
+        counter = tenant_get_or_404(Counter, args["counter"]) if args["counter"] and branch else None
+        if counter is not None and counter.branch_id not in ids:
             abort(404)
         filters = fiscal_register.RegisterFilters(
-            branch_id=branch.id,
+            branch_ids=ids,
             counter_id=counter.id if counter else None,
             status=args["status"] if args["status"] in fiscal_register.STATUS_FILTERS else "",
             text=args["q"],
         )
         page = request.args.get("page", 1, int)
+        merchant_id = current_user.merchant_id
         context |= {
-            "found": fiscal_register.search_documents(db.session, current_user.merchant_id, filters, page),
-            "counts": fiscal_register.status_counts(db.session, current_user.merchant_id, branch.id),
-            "overdue": fiscal_register.overdue_in_branch(
-                db.session, current_user.merchant_id, branch.id, _overdue_since()
-            ),
-            "query": {k: v for k, v in args.items() if v} | {"branch": branch.id},
+            "found": fiscal_register.search_documents(db.session, merchant_id, filters, page),
+            "counts": fiscal_register.status_counts(db.session, merchant_id, ids),
+            "overdue": fiscal_register.overdue_in(db.session, merchant_id, ids, _overdue_since()),
+            "query": {k: v for k, v in args.items() if v} | ({"branch": branch.id} if branch else {}),
         }
     return render(
         "fiscal/documents.html",
-        "fiscal/_list.html",
+        "fiscal/_register.html",
         **context,
         statuses=list(FiscalStatus),
         hours=current_app.config["FISCAL_ALERT_HOURS"],

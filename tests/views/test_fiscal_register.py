@@ -70,7 +70,7 @@ def test_the_list_answers_htmx_with_its_fragment(browser, manager, reported):
     response = browser.get(f"/fiscal?q={reported.fbr_number[-6:]}", headers={"HX-Request": "true"})
 
     body = response.get_data(as_text=True)
-    assert body.lstrip().startswith('<div id="fiscal-list"') and "<html" not in body
+    assert body.lstrip().startswith('<div id="fiscal-register"') and "<html" not in body
     assert "HX-Request" in response.headers["Vary"]
     assert reported.usin in body
 
@@ -172,3 +172,25 @@ def test_another_branchs_reports_are_a_404(browser, merchant, roles, unknown):
     assert browser.get(f"/fiscal/{unknown.id}").status_code == 404
     assert browser.get(f"/fiscal?branch={unknown.sale.branch_id}").status_code == 404
     assert browser.post(f"/fiscal/{unknown.id}/settle", {"fbr_number": "ZZ1234567890"}).status_code == 404
+
+
+def test_every_branch_shows_by_default_and_one_branch_adds_its_counters(browser, manager, unknown, counter, branch):
+    browser.sign_in(manager)
+
+    every = browser.get("/fiscal").get_data(as_text=True)
+    one = browser.get(f"/fiscal?branch={branch.id}&counter={counter.id}").get_data(as_text=True)
+
+    assert 'id="f-counter"' not in every and f"{branch.name} · {counter.name}" in text_of(every, "fiscal-list")
+    assert 'id="f-counter"' in one and unknown.usin in text_of(one, "fiscal-list")
+
+
+def test_the_dashboard_warns_whoever_may_look_at_reports_open_12_hours(browser, manager, cashier, unknown):
+    unknown.created_at = utcnow() - timedelta(hours=13)
+    db.session.commit()
+
+    browser.sign_in(manager)
+    warned = text_of(browser.get("/").get_data(as_text=True), "fbr-overdue")
+    assert "1 sale has had no FBR invoice number for more than 12 hours" in warned
+    browser.post("/sign-out")
+    browser.sign_in(cashier)
+    assert 'id="fbr-overdue"' not in browser.get("/").get_data(as_text=True)
