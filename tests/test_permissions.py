@@ -18,9 +18,10 @@ SETTINGS = [
     "/settings/fbr",
 ]
 AUDIT = ["/audit"]
+FISCAL = ["/fiscal"]
 EXPORT = ["/audit/export.csv"]
 INVITE = ["/staff/invite"]
-EVERY_PAGE = STAFF + SETTINGS + AUDIT + EXPORT + INVITE
+EVERY_PAGE = STAFF + SETTINGS + AUDIT + EXPORT + INVITE + FISCAL
 
 # What each default role may open, written out by hand: the product's promise, not a copy of DEFAULT_ROLES.
 MAY_OPEN = {
@@ -28,14 +29,14 @@ MAY_OPEN = {
     "Manager": EVERY_PAGE,
     "Cashier": [],
     "Inventory": [],
-    "Accountant": AUDIT + EXPORT,
+    "Accountant": AUDIT + EXPORT + FISCAL,
 }
 NAV = {
-    "Owner": ["Dashboard", "Staff", "Settings", "Audit log"],
-    "Manager": ["Dashboard", "Staff", "Settings", "Audit log"],
+    "Owner": ["Dashboard", "FBR", "Staff", "Settings", "Audit log"],
+    "Manager": ["Dashboard", "FBR", "Staff", "Settings", "Audit log"],
     "Cashier": ["Dashboard"],
     "Inventory": ["Dashboard"],
-    "Accountant": ["Dashboard", "Audit log"],
+    "Accountant": ["Dashboard", "FBR", "Audit log"],
 }
 
 
