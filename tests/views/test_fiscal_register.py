@@ -194,3 +194,25 @@ def test_the_dashboard_warns_whoever_may_look_at_reports_open_12_hours(browser, 
     browser.post("/sign-out")
     browser.sign_in(cashier)
     assert 'id="fbr-overdue"' not in browser.get("/").get_data(as_text=True)
+
+
+def test_the_sale_page_shows_its_fbr_report_and_leads_to_it(browser, manager, unknown, reported):
+    browser.sign_in(manager)
+
+    done = text_of(browser.get(f"/sales/{reported.sale_id}").get_data(as_text=True), "sale-fiscal")
+    waiting = browser.get(f"/sales/{unknown.sale_id}").get_data(as_text=True)
+
+    assert f"Invoice number {reported.fbr_number}" in done and "Reported" in done
+    assert "FBR number pending" in text_of(waiting, "sale-fiscal") and "issued in offline mode" in waiting
+    assert f'href="/fiscal/{unknown.id}"' in waiting
+
+
+def test_a_sale_at_a_counter_that_does_not_report_says_so(browser, manager, merchant, branch, cashier):
+    other = factories.CounterFactory(branch=branch, name="Gift wrap")
+    sale = sell(open_till(manager, cashier, other), other, *stock_items(merchant, branch)[:1])
+    db.session.commit()
+    browser.sign_in(manager)
+
+    text = text_of(browser.get(f"/sales/{sale.id}").get_data(as_text=True), "sale-fiscal")
+
+    assert "Not reported: Gift wrap does not report to FBR" in text
