@@ -1,4 +1,4 @@
-"""What the benchmarks share: the Shopify sandbox as its own process, on a free port."""
+"""What the benchmarks share: the Shopify and FBR sandboxes as processes of their own, on free ports; timing."""
 
 from __future__ import annotations
 
@@ -76,6 +76,36 @@ def control(url: str, method: str, path: str, data: Any = None) -> Any:
     body = json.dumps(data).encode() if data is not None else None
     request = urllib.request.Request(
         f"{url}/sandbox/control{path}", data=body, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def start_fbr_sandbox(token: str, posids: list[int]) -> tuple[subprocess.Popen[bytes], str]:
+    """An FBR sandbox process that knows `token` for `posids`; returns it and its URL."""
+    port = free_port()
+    spec = ",".join(map(str, posids)) + f":{token}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.fbr", "--port", str(port), "--token", spec],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{url}/control/state", timeout=1).close()
+            return process, url
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the FBR sandbox did not start")
+
+
+def fbr_control(url: str, method: str, path: str, data: Any = None) -> Any:
+    """Call the FBR sandbox's control API."""
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(
+        f"{url}/control{path}", data=body, method=method, headers={"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())

@@ -34,10 +34,32 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from bench.common import Probe, Report, Series, create_database, percentile, postgres_url, round_trips
+from bench.common import (
+    Probe,
+    Report,
+    Series,
+    create_database,
+    fbr_control,
+    percentile,
+    postgres_url,
+    round_trips,
+    start_fbr_sandbox,
+)
 from ismartsync import create_app
 from ismartsync.extensions import db
-from ismartsync.models import Branch, Counter, Product, QuickKey, Register, Role, Shift, Tender, User, Variant
+from ismartsync.models import (
+    Branch,
+    Counter,
+    Merchant,
+    Product,
+    QuickKey,
+    Register,
+    Role,
+    Shift,
+    Tender,
+    User,
+    Variant,
+)
 from ismartsync.models.catalog import search_text
 from ismartsync.passwords import hash_pin
 from ismartsync.services import cart as carts
@@ -54,6 +76,7 @@ RUSH_COUNTERS = 50
 OWNER_EMAIL, PASSWORD, PIN = "owner@counter-bench.example.com", "bench-password-1", "2580"
 BUDGET_MS = {"scan": 15.0, "search": 25.0, "checkout": 30.0}
 PAGE_BUDGET, FRAGMENT_BUDGET = 40 * 1024, 4 * 1024
+FBR_TOKEN, FBR_POSID = "bench-fbr-token", 830001
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 KINDS = [  # product type, SKU prefix, the five sizes (None: five colours instead)
@@ -519,6 +542,35 @@ def measure_checkouts(bench: Bench, runs: int) -> Series:
     return series
 
 
+def measure_fbr_checkouts(bench: Bench, runs: int) -> Series:
+    """The same checkouts with the till reporting to FBR: the fiscal document written with its request in the
+    checkout's transaction, then the inline attempt against an FBR sandbox process. The till is switched back
+    afterwards, so the reused database measures the plain checkout again next time."""
+    sandbox, url = start_fbr_sandbox(FBR_TOKEN, [FBR_POSID])
+    app = bench.app
+    app.config["FBR_API_BASE"] = url
+    with app.app_context():
+        merchant, till = db.session.get(Merchant, bench.ids.merchant), db.session.get(Counter, bench.ids.till)
+        merchant.fiscal_backend, merchant.fbr_token, merchant.default_pct_code = "ims_cloud", FBR_TOKEN, "62044200"
+        till.fbr_enabled, till.fbr_pos_id = True, FBR_POSID
+        db.session.commit()
+    try:
+        for _ in range(3):  # a first connection and TLS-free handshake to the sandbox, untimed
+            bench.fill_cart(5)
+            bench.tablet.post("/counter/checkout", bench.checkout_form())
+        series = measure_checkouts(bench, runs)
+        reported = len(fbr_control(url, "GET", "/invoices")["invoices"])
+        bench.report.check("every FBR checkout reported", reported == runs + 3, f"{reported} FBR invoices")
+        return series
+    finally:
+        with app.app_context():
+            merchant, till = db.session.get(Merchant, bench.ids.merchant), db.session.get(Counter, bench.ids.till)
+            merchant.fiscal_backend, till.fbr_enabled, till.fbr_pos_id = "off", False, None
+            db.session.commit()
+        sandbox.terminate()
+        sandbox.wait(10)
+
+
 def warm_up(bench: Bench) -> None:
     for _ in range(3):
         bench.fill_cart(8)
@@ -816,6 +868,9 @@ def measure_requests(bench: Bench, runs: int) -> None:
     checkouts = measure_checkouts(bench, runs)
     report.row("checkout, 5-line cart", checkouts.figures(), "p95 ≤ 30 ms", checkouts.p95() <= BUDGET_MS["checkout"])
     report.note(checkouts.split())
+    fbr = measure_fbr_checkouts(bench, runs)
+    report.row("checkout at an FBR counter", fbr.figures(), "(no budget)")
+    report.note(f"{fbr.split()}; the inline FBR report to a local FBR sandbox process included")
     print("\nsizes")
     report_sizes(report, measure_sizes(bench))
 

@@ -15,20 +15,17 @@ and ISMARTSYNC_BENCH_REDIS_URL (default redis://127.0.0.1:6379/10; flushed).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
-from typing import Any
 
 from flask_migrate import upgrade
 from redis import Redis
 from sqlalchemy import func, select
 
-from bench.common import create_database, free_port, percentile, postgres_url
+from bench.common import create_database, fbr_control, percentile, postgres_url, start_fbr_sandbox
 from ismartsync import create_app
 from ismartsync.extensions import db
 from ismartsync.fiscal.reporting import enqueue_report, report_after_checkout
@@ -44,34 +41,6 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/10"
 ENCRYPTION_KEY = "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZSE="
 TOKEN = "bench-fbr-token"
 POSIDS = [820001, 820002, 820003, 820004]
-
-
-def _fbr_sandbox() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    spec = ",".join(map(str, POSIDS)) + f":{TOKEN}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.fbr", "--port", str(port), "--token", spec],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/control/state", timeout=1).close()
-            return process, url
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the FBR sandbox did not start")
-
-
-def _control(url: str, method: str, path: str, data: Any = None) -> Any:
-    body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(
-        f"{url}/control{path}", data=body, method=method, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
 
 
 def _environment(database: str, redis: str, fbr_url: str) -> dict[str, str]:
@@ -215,7 +184,7 @@ def _queue(ids: list[int], workers: int, environment: dict[str, str]) -> None:
 def _outage(actors: list[Actor], count: int, fbr_url: str, environment: dict[str, str]) -> None:
     from jobs.fiscal import sweep
 
-    _control(fbr_url, "POST", "/faults", {"mode": "down", "count": 1_000_000})
+    fbr_control(fbr_url, "POST", "/faults", {"mode": "down", "count": 1_000_000})
     ids = _sell(actors, count)
     waits = []
     for document_id in ids:
@@ -229,7 +198,7 @@ def _outage(actors: list[Actor], count: int, fbr_url: str, environment: dict[str
         f"  FBR down: {count} sales               the counter waited p50 {statistics.median(waits):.1f}  "
         f"p95 {percentile(waits, 0.95):.1f}  max {max(waits):.1f} ms; {offline} marked offline-issued"
     )
-    _control(fbr_url, "DELETE", "/faults")
+    fbr_control(fbr_url, "DELETE", "/faults")
     processes = _workers(2, environment)
     time.sleep(2.0)
     sweep()  # the next tick of the periodic sweeper (every 15 s in production)
@@ -245,7 +214,7 @@ def _outage(actors: list[Actor], count: int, fbr_url: str, environment: dict[str
 
 
 def _check(fbr_url: str) -> None:
-    invoices = _control(fbr_url, "GET", "/invoices")["invoices"]
+    invoices = fbr_control(fbr_url, "GET", "/invoices")["invoices"]
     usins = [i["USIN"] for i in invoices]
     numbers = {(i["POSID"], i["USIN"]): i["InvoiceNumber"] for i in invoices}
     ours = db.session.execute(select(FiscalDocument.pos_id, FiscalDocument.usin, FiscalDocument.fbr_number)).all()
@@ -266,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     redis_url = os.environ.get("ISMARTSYNC_BENCH_REDIS_URL", DEFAULT_REDIS)
     create_database(database, drop=True)
     Redis.from_url(redis_url).flushdb()
-    fbr, fbr_url = _fbr_sandbox()
+    fbr, fbr_url = start_fbr_sandbox(TOKEN, POSIDS)
     environment = _environment(database, redis_url, fbr_url)
     os.environ.update(environment)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "REDIS_URL": redis_url, "FBR_API_BASE": fbr_url})
