@@ -32,11 +32,11 @@ MAY_OPEN = {
     "Accountant": AUDIT + EXPORT + FISCAL,
 }
 NAV = {
-    "Owner": ["Dashboard", "FBR", "Staff", "Settings", "Audit log"],
-    "Manager": ["Dashboard", "FBR", "Staff", "Settings", "Audit log"],
+    "Owner": ["Dashboard", "FBR register", "Staff", "Settings", "Audit log"],
+    "Manager": ["Dashboard", "FBR register", "Staff", "Settings", "Audit log"],
     "Cashier": ["Dashboard"],
     "Inventory": ["Dashboard"],
-    "Accountant": ["Dashboard", "FBR", "Audit log"],
+    "Accountant": ["Dashboard", "FBR register", "Audit log"],
 }
 
 

@@ -79,6 +79,11 @@ def _apply(obj: Any, values: dict[str, Any], fields: list[str]) -> None:
 
 
 def update_merchant(session: Session, actor: Actor, merchant: Merchant, values: dict[str, Any]) -> None:
+    if merchant.reports_to_fbr and values.get("ntn") is not None and not values["ntn"].strip():
+        raise DomainError(
+            "Sales are reported to FBR under this NTN. Switch FBR off in Settings → FBR before removing it.",
+            field="ntn",
+        )
     before = snapshot(merchant, MERCHANT_FIELDS)
     _apply(merchant, values, MERCHANT_FIELDS)
     session.flush()

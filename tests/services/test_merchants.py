@@ -101,3 +101,15 @@ def test_counter_names_are_unique_within_a_branch_only(owner, merchant, branch, 
 def test_renaming_a_counter_to_its_own_name_is_fine(owner, counter):
     merchants.update_counter(db.session, Actor(owner), counter, {"name": "COUNTER 1", "active": False})
     assert (counter.name, counter.active) == ("COUNTER 1", False)
+
+
+def test_the_ntn_stays_while_sales_are_reported_to_fbr_under_it(owner, merchant):
+    factories.enable_fbr(merchant)
+
+    with pytest.raises(DomainError) as refused:
+        merchants.update_merchant(db.session, Actor(owner), merchant, {"ntn": "  ", "brand_name": "Zari"})
+
+    assert refused.value.field == "ntn" and merchant.ntn == "1234567-8"
+    merchant.fiscal_backend = "off"
+    merchants.update_merchant(db.session, Actor(owner), merchant, {"ntn": ""})
+    assert merchant.ntn == ""
