@@ -73,6 +73,7 @@ def test_main_screens_fit_the_tablet_and_fingers(tablet: Tablet, demo: Demo) -> 
         "stock-differences": "/inventory/drift",
         "counter": "/counter",
         "sales": "/sales",
+        "fbr-register": "/fiscal",
     }
     for name, path in screens.items():
         page.goto(path)
