@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python -m bench.catalog_import --variants $${BENCH_VARIANTS:-100000}
 	$(BIN)/python -m bench.stock_sync --sales $${BENCH_SALES:-1000}
 	$(BIN)/python -m bench.counter
+	$(BIN)/python -m bench.documents
 	$(BIN)/python -m bench.fiscal --sales $${BENCH_FISCAL_SALES:-400}
 
 clean:

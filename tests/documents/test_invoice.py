@@ -63,6 +63,9 @@ def test_the_invoice_prints_every_field_sro_1006_asks(sale):
         "1 Rs 2,533.90 — Rs 2,533.90 18% Rs 456.10 Rs 2,990",
         "1 Rs 1,271.19 -Rs 84.75 Rs 1,186.44 18% Rs 213.56 Rs 1,400",
         "Payment mode Mixed: Card, Cash Card Rs 2,000 Cash Rs 2,391",
+        # (D) FBR, under the payment: the number again beside its QR and the FBR POS mark, and the sentence.
+        f"FBR invoice number {FBR_NUMBER}",
+        VERIFY,
         "Value of goods excl. tax Rs 3,805.09",
         "Discount -Rs 84.75",
         "Total sale value excl. tax Rs 3,720.34",
@@ -72,9 +75,6 @@ def test_the_invoice_prints_every_field_sro_1006_asks(sale):
         "Total payable Rs 4,391",
         "Received Rs 5,000",
         "Change Rs 609",
-        # (D) FBR: the number again beside its QR, and the sentence.
-        f"FBR invoice number {FBR_NUMBER}",
-        VERIFY,
     )
     assert "pending" not in text and "offline" not in text
 
