@@ -238,6 +238,16 @@ CASES: dict[tuple[str, str], Case] = {
     ("sales.invoice_pdf", "GET"): Case(
         lambda t: f"/sales/{t.placed.id}/invoice.pdf", unchanged=lambda t, body: "%PDF" not in body
     ),
+    ("receipts.email_receipt", "POST"): Case(
+        lambda t: f"/sales/{t.placed.id}/receipt-email",
+        lambda t: {"email": "curious@example.pk"},
+        lambda t, body: (
+            db.session.scalar(
+                select(func.count()).select_from(OutgoingEmail).where(OutgoingEmail.to_address == "curious@example.pk")
+            )
+            == 0
+        ),
+    ),
     ("fiscal.document", "GET"): Case(
         lambda t: f"/fiscal/{t.fiscal.id}", unchanged=lambda t, body: "THR-C0-000001" not in body
     ),

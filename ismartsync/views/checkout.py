@@ -24,6 +24,7 @@ from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.payment_methods import active_payment_methods
 from ismartsync.services.sales import fiscal_document_for
 from ismartsync.views.cart import back_to_counter, dialog, selling_counter
+from ismartsync.views.receipts import sharing
 from ismartsync.web import hx_redirect_or, render
 
 bp = Blueprint("checkout", __name__, url_prefix="/counter")
@@ -182,4 +183,5 @@ def done(sale_id: int) -> Any:
         sale=sale,
         change=format_money(sale.change_minor),
         fiscal=fiscal_document_for(db.session, sale),
+        share=sharing(sale),
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, url_for
 from sqlalchemy import select
 
 from ismartsync.extensions import db
 from ismartsync.models import OutgoingEmail
+from ismartsync.services.e_receipts import SALE_INVOICE, receipt_token
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -14,4 +15,11 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 @bp.get("/outbox")
 def outbox() -> str:
     emails = db.session.scalars(select(OutgoingEmail).order_by(OutgoingEmail.id.desc()).limit(50)).all()
-    return render_template("dev/outbox.html", emails=emails)
+    return render_template("dev/outbox.html", emails=emails, attachment_url=_attachment_url)
+
+
+def _attachment_url(email: OutgoingEmail, attachment: dict) -> str | None:
+    """Where the attachment can be seen as the customer gets it: a sale's invoice through the receipt link."""
+    if attachment.get("kind") == SALE_INVOICE and email.merchant_id is not None:
+        return url_for("receipts.invoice_pdf", token=receipt_token(email.merchant_id, attachment["sale_id"]))
+    return None

@@ -49,7 +49,7 @@ def _branch(branches: list[Branch]) -> Branch | None:
     return branches[0] if branches else None
 
 
-def _visible_sale(sale: Sale | None) -> Sale:
+def visible_sale(sale: Sale | None) -> Sale:
     """A sale of a branch the member may see; anything else is a 404, like another tenant's sale."""
     if sale is None or sale.branch_id not in {b.id for b in service.branches_for(db.session, current_user)}:
         abort(404)
@@ -96,11 +96,11 @@ def sales() -> object:
 @bp.get("/<int:sale_id>")
 @permission_required(Permission.PAGE_ORDERS)
 def sale(sale_id: int) -> object:
-    found = _visible_sale(service.get_sale(db.session, current_user.merchant_id, sale_id))
+    found = visible_sale(service.get_sale(db.session, current_user.merchant_id, sale_id))
     return render("sales/sale.html", None, sale=found, fiscal=service.fiscal_document_for(db.session, found))
 
 
-def _printing_allowed(view: Callable[..., object]) -> Callable[..., object]:
+def printing_allowed(view: Callable[..., object]) -> Callable[..., object]:
     """The sales page may print any receipt or invoice; a cashier at the counter prints the one just rung up."""
 
     @wraps(view)
@@ -114,9 +114,9 @@ def _printing_allowed(view: Callable[..., object]) -> Callable[..., object]:
 
 
 @bp.get("/<int:sale_id>/receipt")
-@_printing_allowed
+@printing_allowed
 def receipt(sale_id: int) -> object:
-    found = _visible_sale(service.sale_for_receipt(db.session, current_user.merchant_id, sale_id))
+    found = visible_sale(service.sale_for_receipt(db.session, current_user.merchant_id, sale_id))
     paper = request.args.get("paper", "80")
     return render_template(
         "sales/receipt.html",
@@ -128,11 +128,11 @@ def receipt(sale_id: int) -> object:
 
 
 @bp.get("/<int:sale_id>/invoice.pdf")
-@_printing_allowed
+@printing_allowed
 def invoice_pdf(sale_id: int) -> object:
     """The A4 tax invoice as a download named by its USIN; made afresh each time, so once FBR has answered it
     carries the FBR number and QR."""
-    found = _visible_sale(service.sale_for_receipt(db.session, current_user.merchant_id, sale_id))
+    found = visible_sale(service.sale_for_receipt(db.session, current_user.merchant_id, sale_id))
     pdf = sale_invoice_pdf(found, service.fiscal_document_for(db.session, found))
     disposition = f'attachment; filename="{invoice_filename(found)}"'
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": disposition})

@@ -1,0 +1,109 @@
+"""E-receipts: a placed sale's signed public link, and sending it to the customer by email (with the tax invoice
+attached) or WhatsApp."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ismartsync.documents.invoices import invoice_filename
+from ismartsync.models import OutgoingEmail, Sale
+from ismartsync.models.base import utcnow
+from ismartsync.services.audit import Actor, record_audit
+from ismartsync.services.customers import normalise_phone
+from ismartsync.services.email import queue_email
+from ismartsync.services.sales import sale_for_receipt
+
+# The same receipt to the same address again within this long is a double tap, not a second request.
+REPEAT_WINDOW = timedelta(minutes=1)
+SALE_INVOICE = "sale_invoice"
+_PAKISTANI_MOBILE = re.compile(r"^03\d{9}$")
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="ismartsync.e-receipt")
+
+
+def receipt_token(merchant_id: int, sale_id: int) -> str:
+    """The token of a sale's public link: its merchant and id, signed; it never expires (a receipt is kept)."""
+    return _serializer().dumps([merchant_id, sale_id])
+
+
+def sale_for_token(session: Session, token: str) -> Sale | None:
+    """The placed sale a link's token names; None for a bad or altered token, or a sale that is not placed."""
+    try:
+        merchant_id, sale_id = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(merchant_id, int) or not isinstance(sale_id, int):
+        return None
+    return sale_for_receipt(session, merchant_id, sale_id)
+
+
+@dataclass(frozen=True)
+class Emailed:
+    email: OutgoingEmail
+    repeated: bool  # the same receipt had just been sent to this address: nothing new was queued
+
+
+def email_receipt(session: Session, actor: Actor, sale: Sale, address: str, link: str) -> Emailed:
+    """Queue an email of the sale's receipt link to `address`, with its tax invoice (buyer's CNIC and phone masked)
+    rendered and attached when the email is sent. Asked again for the same address within a minute (a double
+    tap, two tablets), it answers with the email already queued.
+    """
+    address = address.strip()
+    # Under the sale's row lock, so two requests at once cannot both find no email and both queue one.
+    session.execute(select(Sale.id).where(Sale.id == sale.id).with_for_update())
+    recent = session.scalars(
+        select(OutgoingEmail).where(
+            OutgoingEmail.merchant_id == sale.merchant_id,
+            OutgoingEmail.to_address == address,
+            OutgoingEmail.created_at >= utcnow() - REPEAT_WINDOW,
+        )
+    ).all()
+    for email in recent:
+        if any(a.get("kind") == SALE_INVOICE and a.get("sale_id") == sale.id for a in email.attachments or []):
+            return Emailed(email, repeated=True)
+    merchant = sale.merchant
+    email = queue_email(
+        session,
+        address,
+        f"Your receipt from {merchant.brand_name} · {sale.usin}",
+        "receipt",
+        sale.merchant_id,
+        attachments=[{"kind": SALE_INVOICE, "sale_id": sale.id, "filename": invoice_filename(sale)}],
+        sale=sale,
+        merchant=merchant,
+        link=link,
+    )
+    record_audit(
+        session,
+        actor,
+        "sale.email_receipt",
+        f"Receipt {sale.usin} emailed to {address}",
+        target=sale,
+        branch_id=sale.branch_id,
+    )
+    return Emailed(email, repeated=False)
+
+
+def buyer_mobile(sale: Sale) -> str | None:
+    """The buyer's Pakistani mobile in international form without the plus (923001234567), if the sale has one."""
+    for phone in (sale.buyer_phone, sale.customer.phone if sale.customer else ""):
+        if phone and _PAKISTANI_MOBILE.match(local := normalise_phone(phone)):
+            return "92" + local[1:]
+    return None
+
+
+def whatsapp_url(sale: Sale, link: str) -> str:
+    """A WhatsApp share of the receipt link: to the buyer's mobile when the sale has one, else to a chat to pick."""
+    text = f"Your receipt from {sale.merchant.brand_name} ({sale.usin}): {link}"
+    mobile = buyer_mobile(sale)
+    return f"https://wa.me/{mobile or ''}?text={quote(text, safe='')}"

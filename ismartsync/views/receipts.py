@@ -1,0 +1,93 @@
+"""E-receipts: a sale's receipt page and tax invoice behind its signed link (no sign-in, for the customer's phone),
+and sending that link from the counter by email or WhatsApp."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
+
+from ismartsync.auth import current_actor
+from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
+from ismartsync.extensions import db
+from ismartsync.forms.receipts import EmailReceiptForm
+from ismartsync.models import Sale
+from ismartsync.permissions import Permission
+from ismartsync.services import e_receipts
+from ismartsync.services import sales as sales_service
+from ismartsync.views.sales import printing_allowed, visible_sale
+from ismartsync.web import is_htmx, render
+
+bp = Blueprint("receipts", __name__)
+# The customer's pages are not for search engines, and are not framed or cached (the app's headers see to those).
+NOT_INDEXED = {"X-Robots-Tag": "noindex, nofollow"}
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """What the screen after checkout offers for the customer's phone."""
+
+    link: str  # the signed public link, absolute
+    whatsapp: str
+    mobile: str | None  # the buyer's mobile the WhatsApp link opens a chat with, as the receipt prints it
+    form: EmailReceiptForm
+
+
+def receipt_link(sale: Sale) -> str:
+    return url_for("receipts.receipt", token=e_receipts.receipt_token(sale.merchant_id, sale.id), _external=True)
+
+
+def sharing(sale: Sale, form: EmailReceiptForm | None = None) -> Sharing:
+    """The link, its WhatsApp share and the email form (the customer's email on file to start with)."""
+    link = receipt_link(sale)
+    mobile = e_receipts.buyer_mobile(sale)
+    return Sharing(
+        link=link,
+        whatsapp=e_receipts.whatsapp_url(sale, link),
+        mobile=f"0{mobile[2:]}" if mobile else None,
+        form=form or EmailReceiptForm(email=sale.customer.email if sale.customer else ""),
+    )
+
+
+def _shared_sale(token: str) -> Sale:
+    sale = e_receipts.sale_for_token(db.session, token)
+    if sale is None:
+        abort(404)
+    return sale
+
+
+@bp.get("/r/<token>")
+def receipt(token: str) -> Response:
+    """The customer's receipt: the buyer's CNIC and phone masked, since a link gets forwarded."""
+    sale = _shared_sale(token)
+    fiscal = sales_service.fiscal_document_for(db.session, sale)
+    page = render_template("receipts/receipt.html", sale=sale, fiscal=fiscal, token=token)
+    return make_response(page, 200, NOT_INDEXED)
+
+
+@bp.get("/r/<token>/invoice.pdf")
+def invoice_pdf(token: str) -> Response:
+    """The customer's copy of the tax invoice (masked like the page), shown in the phone's PDF viewer."""
+    sale = _shared_sale(token)
+    pdf = sale_invoice_pdf(sale, sales_service.fiscal_document_for(db.session, sale), masked=True)
+    headers = {"Content-Disposition": f'inline; filename="{invoice_filename(sale)}"', **NOT_INDEXED}
+    return Response(pdf, mimetype="application/pdf", headers=headers)
+
+
+@bp.post("/sales/<int:sale_id>/receipt-email")
+@printing_allowed
+def email_receipt(sale_id: int) -> object:
+    """Email the receipt link with the tax invoice attached; a second tap within the minute sends nothing more."""
+    sale = visible_sale(sales_service.sale_for_receipt(db.session, current_user.merchant_id, sale_id))
+    form = EmailReceiptForm()
+    if not form.validate():
+        return render("receipts/email.html", "receipts/_email.html", 422, sale=sale, form=form, sent=None)
+    address = form.email.data.strip()
+    e_receipts.email_receipt(db.session, current_actor(), sale, address, receipt_link(sale))
+    db.session.commit()
+    if is_htmx():
+        return render("receipts/email.html", "receipts/_email.html", 200, sale=sale, form=form, sent=address)
+    flash(f"Receipt and tax invoice on their way to {address}.", "success")
+    back = "checkout.done" if current_user.can(Permission.PAGE_POS) else "sales.sale"
+    return redirect(url_for(back, sale_id=sale.id), 303)
