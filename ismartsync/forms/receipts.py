@@ -7,10 +7,16 @@ from wtforms import EmailField
 from wtforms.validators import Email, InputRequired, Length
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class EmailReceiptForm(FlaskForm):
+    # Stripped first: a tablet keyboard's autocomplete leaves a space after the address.
     email = EmailField(
         "Customer's email",
-        [
+        filters=[_strip],
+        validators=[
             InputRequired(message="Type the customer's email address."),
             Email(check_deliverability=False, message="That is not an email address."),
             Length(max=254),

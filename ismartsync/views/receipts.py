@@ -83,7 +83,7 @@ def email_receipt(sale_id: int) -> object:
     form = EmailReceiptForm()
     if not form.validate():
         return render("receipts/email.html", "receipts/_email.html", 422, sale=sale, form=form, sent=None)
-    address = form.email.data.strip()
+    address = form.email.data
     e_receipts.email_receipt(db.session, current_actor(), sale, address, receipt_link(sale))
     db.session.commit()
     if is_htmx():
