@@ -135,5 +135,11 @@ def render_pdf(template: str, **context: Any) -> bytes:
     fetcher = static_fetcher()
     with _collector_paused():
         stylesheets = [_stylesheet(href, fetcher) for href in hrefs]
-        document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-        return document.write_pdf(font_config=_fonts(), stylesheets=stylesheets)
+        pdf = _write(HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher), stylesheets)
+    return pdf
+
+
+def _write(document: HTML, stylesheets: list[CSS]) -> bytes:
+    # Its own frame, so the document's boxes are dropped on return, before the collector comes back: a young
+    # collection would otherwise walk (and promote) the whole laid-out document.
+    return document.write_pdf(font_config=_fonts(), stylesheets=stylesheets)
