@@ -53,10 +53,10 @@ def _sell_one(tablet: Tablet) -> None:
 
 def test_the_customer_scans_the_receipt_off_the_tablet_and_the_cashier_emails_it(
     tablet: Tablet,
-    stocked: None,
+    stocked: None,  # noqa: F811
     chromium: Browser,
     live_server: str,
-    live_app: Flask,  # noqa: F811
+    live_app: Flask,
 ) -> None:
     page = tablet.page
     _sell_one(tablet)
