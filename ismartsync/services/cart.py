@@ -17,6 +17,7 @@ from ismartsync.errors import DomainError
 from ismartsync.models import Counter, Merchant, Sale, SaleLine, SaleStatus, StockLevel, Variant
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor, record_audit
+from ismartsync.services.fiscal_settings import counter_reports_to_fbr
 from ismartsync.services.pricing import Discount, DiscountKind, LineInput, Totals, discount_amount, price_cart
 
 MAX_QUANTITY = 9999
@@ -65,7 +66,8 @@ def open_cart(session: Session, actor: Actor, counter: Counter) -> Sale:
         counter_id=counter.id,
         cashier_id=actor.user.id,
         prices_include_tax=merchant.prices_include_tax,
-        pos_fee_minor=merchant.pos_fee_minor,
+        # FBR's Re 1 is charged on invoices issued through an integrated POS (SRO 1279): only where sales are reported.
+        pos_fee_minor=merchant.pos_fee_minor if counter_reports_to_fbr(merchant, counter) else 0,
         lines=[],
     )
     try:

@@ -131,7 +131,7 @@ def test_a_sale_at_a_counter_that_does_not_report_has_no_fbr_lines_at_all(seller
     db.session.commit()
     assert fiscal_document_for(db.session, placed) is None
     text = pdf_text(_invoice(placed))
-    assert f"USIN {placed.usin}" in text and "Total payable Rs 1,000" in text
+    assert f"USIN {placed.usin}" in text and "Total payable Rs 999" in text  # no FBR POS fee either
     assert "FBR" not in text and "POSID" not in text and "pending" not in text
 
 

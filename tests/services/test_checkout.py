@@ -61,7 +61,15 @@ def test_the_same_variant_scanned_again_adds_to_its_line(till, counter, items):
 
     assert [(ln.name, ln.quantity) for ln in cart.lines] == [(items[0].display_name, 2), (items[1].display_name, 1)]
     assert cart.subtotal_minor == 2 * 299000 + 150000
-    assert cart.payable_minor == cart.total_minor + 100  # the Re 1 POS fee
+    assert cart.payable_minor == cart.total_minor  # this counter does not report to FBR: no FBR POS fee
+
+
+def test_the_re_1_fbr_pos_fee_is_charged_only_where_sales_are_reported_to_fbr(till, counter, items, merchant):
+    factories.enable_fbr(merchant, counter)
+
+    cart = cart_with(till, counter, items[0])
+
+    assert cart.pos_fee_minor == 100 and cart.payable_minor == cart.total_minor + 100
 
 
 def test_a_code_finds_a_variant_by_barcode_internal_barcode_or_sku(merchant, items):
@@ -137,15 +145,15 @@ def test_sale_numbers_follow_each_other_per_counter(till, counter, items):
 
 
 def test_split_card_and_cash_gives_change_only_from_cash(till, counter, items):
-    cart = cart_with(till, counter, items[0])  # 2,990 + Re 1 fee = 2,991
+    cart = cart_with(till, counter, items[0])  # 2,990 (no FBR POS fee at this counter)
     sale = checkout_sale(
         db.session, till, counter, cart.uuid, [Payment(Tender.CARD, 200_000), Payment(Tender.CASH, 100_000)]
     ).sale
     assert [(p.tender, p.amount_minor, p.change_minor) for p in sale.payments] == [
         ("card", 200_000, 0),
-        ("cash", 99_100, 900),
+        ("cash", 99_000, 1_000),
     ]
-    assert sale.change_minor == 900
+    assert sale.change_minor == 1_000
 
 
 def test_card_over_the_amount_due_is_refused(till, counter, items):
@@ -155,9 +163,9 @@ def test_card_over_the_amount_due_is_refused(till, counter, items):
 
 
 def test_too_little_paid_is_refused_with_what_is_still_due(till, counter, items):
-    cart = cart_with(till, counter, items[2])  # 999 + 1
+    cart = cart_with(till, counter, items[2])  # 999
     with pytest.raises(DomainError, match="Rs 1 still to pay"):
-        checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 99_900)])
+        checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 99_800)])
 
 
 def test_a_bank_tender_needs_one_of_the_merchants_active_accounts(till, counter, items, merchant):
