@@ -71,7 +71,10 @@ NAV = [
     NavItem("drift.drifts", "Inventory", Permission.PAGE_INVENTORY, ("drift.",)),
     NavItem("staff.members", "Staff", Permission.PAGE_STAFF, ("staff.",)),
     NavItem(
-        "settings.business", "Settings", Permission.PAGE_SETTINGS, ("settings.", "sync.", "sync_health.", "shopify.")
+        "settings.business",
+        "Settings",
+        Permission.PAGE_SETTINGS,
+        ("settings.", "fbr_settings.", "sync.", "sync_health.", "shopify."),
     ),
     NavItem("audit.entries", "Audit log", Permission.PAGE_AUDIT, ("audit.",)),
 ]

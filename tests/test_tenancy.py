@@ -182,7 +182,7 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: {"name": "Hijacked"},
         lambda t, body: _reloaded(t.counter).name == "Their counter" and _reloaded(t.counter).active,
     ),
-    ("settings.update_counter_fbr", "POST"): Case(
+    ("fbr_settings.update_counter", "POST"): Case(
         lambda t: f"/settings/fbr/counters/{t.counter.id}",
         lambda t: {"fbr_enabled": "y", "fbr_pos_id": "990001", "fbr_token": "hijacked-token"},
         lambda t, body: _reloaded(t.counter).fbr_pos_id is None and _reloaded(t.counter).fbr_token is None,

@@ -12,9 +12,7 @@ from ismartsync.extensions import db
 from ismartsync.forms import attach_error
 from ismartsync.forms.settings import (
     BranchForm,
-    CounterFbrForm,
     CounterForm,
-    FbrSettingsForm,
     MerchantForm,
     PairDeviceForm,
     PaymentMethodActiveForm,
@@ -26,14 +24,14 @@ from ismartsync.forms.settings import (
 from ismartsync.models import Branch, Counter, Device, PaymentMethod
 from ismartsync.money import to_decimal, to_minor
 from ismartsync.permissions import Effect, Permission
-from ismartsync.services import fiscal_settings, merchants
+from ismartsync.services import merchants
 from ismartsync.services import payment_methods as payment_service
-from ismartsync.web import hx_redirect_or, is_htmx, render
+from ismartsync.web import hx_redirect_or, render
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
-def _can_edit() -> bool:
+def can_edit() -> bool:
     """Show the forms unless blocked: “Needs approval” asks for a supervisor's PIN on save."""
     return current_user.effect(Permission.EDIT_SETTINGS) is not Effect.BLOCKED
 
@@ -42,7 +40,7 @@ def _can_edit() -> bool:
 @permission_required(Permission.PAGE_SETTINGS)
 def business() -> object:
     form = MerchantForm(obj=current_user.merchant)
-    return render("settings/business.html", "settings/_business_form.html", form=form, can_edit=_can_edit())
+    return render("settings/business.html", "settings/_business_form.html", form=form, can_edit=can_edit())
 
 
 @bp.post("/business")
@@ -75,7 +73,7 @@ def selling() -> object:
         cashier_discount_limit=bp_to_percent(merchant.cashier_discount_limit_bp),
         buyer_name_threshold=to_decimal(merchant.buyer_name_threshold_minor),
     )
-    return render("settings/selling.html", "settings/_selling_form.html", form=form, can_edit=_can_edit())
+    return render("settings/selling.html", "settings/_selling_form.html", form=form, can_edit=can_edit())
 
 
 @bp.post("/selling")
@@ -116,7 +114,7 @@ def _payment_methods_page(status: int = 200, form: PaymentMethodForm | None = No
         status,
         methods=payment_service.payment_methods_of(db.session, current_user.merchant_id),
         form=form or PaymentMethodForm(formdata=None),
-        can_edit=_can_edit(),
+        can_edit=can_edit(),
     )
 
 
@@ -155,7 +153,7 @@ def _payment_method_page(method: PaymentMethod, status: int = 200, form: Payment
         status,
         method=method,
         form=form or PaymentMethodForm(formdata=None, obj=method),
-        can_edit=_can_edit(),
+        can_edit=can_edit(),
     )
 
 
@@ -197,7 +195,8 @@ def set_payment_method_active(payment_method_id: int) -> object:
     return _payment_methods_page()
 
 
-def _branches() -> list[Branch]:
+def merchant_branches() -> list[Branch]:
+    """The signed-in member's merchant's branches, by name."""
     return list(
         db.session.scalars(select(Branch).where(Branch.merchant_id == current_user.merchant_id).order_by(Branch.name))
     )
@@ -206,7 +205,7 @@ def _branches() -> list[Branch]:
 @bp.get("/branches")
 @permission_required(Permission.PAGE_SETTINGS)
 def branches() -> object:
-    return render("settings/branches.html", None, branches=_branches(), form=BranchForm(), can_edit=_can_edit())
+    return render("settings/branches.html", None, branches=merchant_branches(), form=BranchForm(), can_edit=can_edit())
 
 
 @bp.post("/branches")
@@ -225,7 +224,12 @@ def create_branch() -> object:
             flash(f"Branch {branch.name} added.", "success")
             return hx_redirect_or(url_for("settings.branch", branch_id=branch.id))
     return render(
-        "settings/branches.html", "settings/_branch_new.html", 422, branches=_branches(), form=form, can_edit=True
+        "settings/branches.html",
+        "settings/_branch_new.html",
+        422,
+        branches=merchant_branches(),
+        form=form,
+        can_edit=True,
     )
 
 
@@ -244,7 +248,7 @@ def _branch_page(branch: Branch, status: int = 200, **forms: object) -> object:
         "counter_form": counter_form,
         "pair_form": PairDeviceForm(formdata=None),
         "devices": devices,
-        "can_edit": _can_edit(),
+        "can_edit": can_edit(),
         "can_pair": current_user.can(Permission.PAIR_DEVICE),
     }
     fragment = forms.get("fragment")
@@ -313,97 +317,3 @@ def update_counter(counter_id: int) -> object:
         db.session.rollback()
         return _branch_page(counter.branch, 422, fragment="settings/_counters.html")
     return _branch_page(counter.branch, fragment="settings/_counters.html")
-
-
-# FBR
-
-
-def _counter_fbr_form(counter: Counter) -> CounterFbrForm:
-    return CounterFbrForm(formdata=None, obj=counter).for_counter(counter.id)
-
-
-def _fbr_page(
-    status: int = 200,
-    *,
-    fragment: str | None = None,
-    form: FbrSettingsForm | None = None,
-    counter_forms: dict[int, CounterFbrForm] | None = None,
-    **context: object,
-) -> object:
-    merchant = current_user.merchant
-    branches = _branches()
-    forms = {c.id: _counter_fbr_form(c) for b in branches for c in b.counters} | (counter_forms or {})
-    return render(
-        "settings/fbr.html",
-        fragment,
-        status,
-        merchant=merchant,
-        form=form or FbrSettingsForm(formdata=None, obj=merchant),
-        branches=branches,
-        counter_forms=forms,
-        reports=lambda counter: fiscal_settings.counter_reports_to_fbr(merchant, counter),
-        status_of=lambda counter: fiscal_settings.fbr_status(merchant, counter),
-        can_edit=_can_edit(),
-        **context,
-    )
-
-
-@bp.get("/fbr")
-@permission_required(Permission.PAGE_SETTINGS)
-def fbr() -> object:
-    return _fbr_page()
-
-
-@bp.post("/fbr")
-@permission_required(Permission.PAGE_SETTINGS)
-@permission_required(Permission.EDIT_SETTINGS)
-def update_fbr() -> object:
-    form = FbrSettingsForm()
-    if form.validate_on_submit():
-        try:
-            fiscal_settings.update_fbr_settings(
-                db.session,
-                current_actor(),
-                current_user.merchant,
-                fiscal_backend=form.fiscal_backend.data,
-                fiscal_environment=form.fiscal_environment.data,
-                default_pct_code=form.default_pct_code.data or "",
-                new_token=form.fbr_token.data,
-                remove_token=form.remove_token.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash("FBR settings saved.", "success")
-            # The counters' status depends on the backend and the token: their chips follow out of band.
-            return _fbr_page(fragment="settings/_fbr_form.html", refresh_statuses=is_htmx())
-    return _fbr_page(422, fragment="settings/_fbr_form.html", form=form)
-
-
-@bp.post("/fbr/counters/<int:counter_id>")
-@permission_required(Permission.PAGE_SETTINGS)
-@permission_required(Permission.EDIT_SETTINGS)
-def update_counter_fbr(counter_id: int) -> object:
-    counter = tenant_get_or_404(Counter, counter_id)
-    form = CounterFbrForm().for_counter(counter.id)
-    if form.validate_on_submit():
-        try:
-            fiscal_settings.update_counter_fbr(
-                db.session,
-                current_actor(),
-                counter,
-                enabled=form.fbr_enabled.data,
-                pos_id=int(form.fbr_pos_id.data) if form.fbr_pos_id.data else None,
-                new_token=form.fbr_token.data,
-                remove_token=form.remove_token.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(f"FBR settings for {counter.name} at {counter.branch.name} saved.", "success")
-            return _fbr_page(fragment="settings/_fbr_counter.html", counter=counter)
-    return _fbr_page(422, fragment="settings/_fbr_counter.html", counter=counter, counter_forms={counter.id: form})
