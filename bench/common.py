@@ -34,81 +34,57 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_sandbox(
-    variants: int, *, config: dict[str, Any] | None = None, app_url: str = "http://127.0.0.1:5000"
-) -> tuple[subprocess.Popen[bytes], str]:
-    """A sandbox process with our bench token (and `config` merged over it); returns it and its URL."""
+def _serve_module(module: str, args: list[str], ready_path: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`python -m <module> --port <free port> <args>`, once `ready_path` answers; returns the process and its URL."""
     port = free_port()
-    path = os.path.join(tempfile.mkdtemp(), "sandbox.json")
-    with open(path, "w") as file:
-        tokens = [{"token": TOKEN, "shop": SHOP, "client_id": CLIENT_ID}]
-        json.dump({"tokens": tokens, "bulk_delay_seconds": 0, **(config or {})}, file)
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox.shopify",
-            "--port",
-            str(port),
-            "--variants",
-            str(variants),
-            "--app-url",
-            app_url,
-            "--config",
-            path,
-        ],
+        [sys.executable, "-m", module, "--port", str(port), *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
-            urllib.request.urlopen(f"{url}/sandbox/control/state", timeout=1).close()
+            urllib.request.urlopen(f"{url}{ready_path}", timeout=1).close()
             return process, url
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit("the sandbox did not start")
+    raise SystemExit(f"{module} did not start")
+
+
+def _call(url: str, method: str, data: Any = None) -> Any:
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def start_sandbox(
+    variants: int, *, config: dict[str, Any] | None = None, app_url: str = "http://127.0.0.1:5000"
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A Shopify sandbox process with our bench token (and `config` merged over it); returns it and its URL."""
+    path = os.path.join(tempfile.mkdtemp(), "sandbox.json")
+    with open(path, "w") as file:
+        tokens = [{"token": TOKEN, "shop": SHOP, "client_id": CLIENT_ID}]
+        json.dump({"tokens": tokens, "bulk_delay_seconds": 0, **(config or {})}, file)
+    args = ["--variants", str(variants), "--app-url", app_url, "--config", path]
+    return _serve_module("sandbox.shopify", args, "/sandbox/control/state")
 
 
 def control(url: str, method: str, path: str, data: Any = None) -> Any:
-    """Call the sandbox's control API."""
-    body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(
-        f"{url}/sandbox/control{path}", data=body, method=method, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    """Call the Shopify sandbox's control API."""
+    return _call(f"{url}/sandbox/control{path}", method, data)
 
 
 def start_fbr_sandbox(token: str, posids: list[int]) -> tuple[subprocess.Popen[bytes], str]:
     """An FBR sandbox process that knows `token` for `posids`; returns it and its URL."""
-    port = free_port()
-    spec = ",".join(map(str, posids)) + f":{token}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.fbr", "--port", str(port), "--token", spec],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/control/state", timeout=1).close()
-            return process, url
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the FBR sandbox did not start")
+    return _serve_module("sandbox.fbr", ["--token", ",".join(map(str, posids)) + f":{token}"], "/control/state")
 
 
 def fbr_control(url: str, method: str, path: str, data: Any = None) -> Any:
     """Call the FBR sandbox's control API."""
-    body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(
-        f"{url}/control{path}", data=body, method=method, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    return _call(f"{url}/control{path}", method, data)
 
 
 def postgres_url(url: str) -> str:
