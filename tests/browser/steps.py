@@ -62,3 +62,16 @@ def set_grant(page: Page, role: str, permission: str, effect: str) -> None:
     assert answer.value.status == 200, answer.value.text()
     cell = page.get_by_label(f"{role}: {permission}", exact=True)
     expect(cell.locator("option:checked")).to_have_text(effect)
+
+
+def open_the_till(page: Page) -> None:
+    """Bilal pairs this tablet to Gulberg · Counter 1; Sana signs in by PIN, starts the register and opens her shift."""
+    sign_in_with_password(page, "Bilal Ahmed")
+    pair_this_browser(page, "Gulberg", "Counter 1")
+    sign_out(page)
+    pin_in(page, "Sana Iqbal")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Counter").click()
+    page.get_by_label("Opening float (Rs)").fill("5000")
+    page.get_by_role("button", name="Start the register").click()
+    page.get_by_role("button", name="Open my shift").click()
+    expect(page.locator("#cart")).to_contain_text("The cart is empty")

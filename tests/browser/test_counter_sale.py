@@ -13,7 +13,7 @@ from ismartsync.models import Branch, Product, Variant
 from ismartsync.models.catalog import search_text
 from ismartsync.services.stock import record_opening_stock
 from tests.browser.conftest import Demo, Tablet
-from tests.browser.steps import pair_this_browser, pin_in, sign_in_with_password, sign_out
+from tests.browser.steps import open_the_till
 
 pytestmark = pytest.mark.browser
 
@@ -64,16 +64,7 @@ def _scan(tablet: Tablet, code: str) -> None:
 
 def test_cashier_scans_discounts_with_approval_splits_cash_and_card_and_prints(tablet: Tablet, stocked: None) -> None:
     page = tablet.page
-    sign_in_with_password(page, "Bilal Ahmed")
-    pair_this_browser(page, "Gulberg", "Counter 1")
-    sign_out(page)
-    pin_in(page, "Sana Iqbal")
-
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Counter").click()
-    page.get_by_label("Opening float (Rs)").fill("5000")
-    page.get_by_role("button", name="Start the register").click()
-    page.get_by_role("button", name="Open my shift").click()
-    expect(page.locator("#cart")).to_contain_text("The cart is empty")
+    open_the_till(page)
 
     for _, _, barcode, _ in ITEMS:
         _scan(tablet, barcode)

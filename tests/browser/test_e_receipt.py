@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ismartsync.extensions import db
 from ismartsync.models import OutgoingEmail
 from tests.browser.conftest import SCREENSHOTS, Tablet
-from tests.browser.steps import pair_this_browser, pin_in, sign_in_with_password, sign_out
+from tests.browser.steps import open_the_till
 from tests.browser.test_counter_sale import ITEMS, stocked  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -29,14 +29,7 @@ def viewport() -> str:
 
 def _sell_one(tablet: Tablet) -> None:
     page = tablet.page
-    sign_in_with_password(page, "Bilal Ahmed")
-    pair_this_browser(page, "Gulberg", "Counter 1")
-    sign_out(page)
-    pin_in(page, "Sana Iqbal")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Counter").click()
-    page.get_by_label("Opening float (Rs)").fill("5000")
-    page.get_by_role("button", name="Start the register").click()
-    page.get_by_role("button", name="Open my shift").click()
+    open_the_till(page)
     expect(page.locator("#scan")).to_be_focused()
     with page.expect_response(lambda r: r.url.endswith("/counter/cart/scan")):
         page.keyboard.type(ITEMS[0][2], delay=5)
