@@ -87,6 +87,25 @@ def fbr_control(url: str, method: str, path: str, data: Any = None) -> Any:
     return _call(f"{url}/control{path}", method, data)
 
 
+def in_process_app(url: str, **config: Any) -> Flask:
+    """The app on the bench database, requests served in this process, without Redis; quiet logs."""
+    from ismartsync import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "REDIS_URL": None,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "LOG_FORMAT": "text",
+            **config,
+        }
+    )
+    logging.getLogger("ismartsync").setLevel(logging.WARNING)
+    return app
+
+
 def postgres_url(url: str) -> str:
     """The URL with SQLAlchemy's psycopg 3 driver named (a plain postgresql:// would look for psycopg2)."""
     return url.replace("postgresql://", "postgresql+psycopg://", 1)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gzip
-import logging
 import os
 import pstats
 import random
@@ -40,12 +39,12 @@ from bench.common import (
     Series,
     create_database,
     fbr_control,
+    in_process_app,
     percentile,
     postgres_url,
     round_trips,
     start_fbr_sandbox,
 )
-from ismartsync import create_app
 from ismartsync.extensions import db
 from ismartsync.models import (
     Branch,
@@ -770,18 +769,7 @@ def report_rush(report: Report, label: str, results: list[CashierResult], elapse
 
 
 def make_app(url: str) -> Flask:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench",
-            "REDIS_URL": None,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "LOG_FORMAT": "text",
-        }
-    )
-    logging.getLogger("ismartsync").setLevel(logging.WARNING)
-    return app
+    return in_process_app(url)
 
 
 def profile(bench: Bench, kind: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import logging
 import os
 import pstats
 import re
@@ -24,8 +23,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from bench.common import Report, create_database, percentile, postgres_url
-from ismartsync import create_app
+from bench.common import Report, create_database, in_process_app, percentile, postgres_url
 from ismartsync.documents.invoices import sale_invoice_pdf
 from ismartsync.extensions import db
 from ismartsync.models import Customer, FiscalStatus, Product, Sale, Tender, User, Variant
@@ -57,19 +55,7 @@ ITEMS = [
 
 
 def make_app(url: str) -> Flask:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench",
-            "REDIS_URL": None,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "LOG_FORMAT": "text",
-            "SERVER_NAME": "localhost",
-        }
-    )
-    logging.getLogger("ismartsync").setLevel(logging.WARNING)
-    return app
+    return in_process_app(url, SERVER_NAME="localhost")
 
 
 def _seed() -> int:
