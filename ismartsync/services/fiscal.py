@@ -134,13 +134,15 @@ def finish_attempt(session: Session, ticket: Ticket, answer: Answer, now: dateti
     attempt.finished_at, attempt.outcome, attempt.http_status = now, answer.outcome, answer.http_status
     attempt.response, attempt.error, attempt.elapsed_ms = answer.response, answer.error[:500], answer.elapsed_ms
     document.sending_since = None
-    document.response = answer.response if isinstance(answer.response, dict) else {"text": answer.response}
-    document.last_error = answer.error
     if ticket.trigger == "checkout" and answer.outcome != AttemptOutcome.REPORTED:
         document.offline_issued = True  # the customer's receipt went out without an FBR number
-    if document.status != FiscalStatus.PENDING:
-        session.flush()  # settled meanwhile (a person entered the number): the answer is kept, nothing else moves
+    # An answer that outlived its attempt (the sweeper gave it up as unknown) still brings FBR's number home.
+    late_number = document.status == FiscalStatus.UNKNOWN and answer.outcome == AttemptOutcome.REPORTED
+    if document.status != FiscalStatus.PENDING and not late_number:
+        session.flush()  # settled meanwhile: the attempt keeps the answer, nothing else moves
         return document
+    document.response = answer.response if isinstance(answer.response, dict) else {"text": answer.response}
+    document.last_error = answer.error
     if answer.outcome == AttemptOutcome.REPORTED:
         document.status, document.fbr_number, document.reported_at = FiscalStatus.REPORTED, answer.fbr_number, now
         document.next_attempt_at, document.last_error = None, ""

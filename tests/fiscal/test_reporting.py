@@ -10,8 +10,9 @@ from sqlalchemy import select
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.fiscal import circuit
+from ismartsync.fiscal.backends import Answer
 from ismartsync.fiscal.reporting import report_after_checkout, report_document
-from ismartsync.models import AuditEntry, FiscalAttempt, FiscalDocument, Sale
+from ismartsync.models import AttemptOutcome, AuditEntry, FiscalAttempt, FiscalDocument, Sale
 from ismartsync.models.base import utcnow
 from ismartsync.queue import redis_connection
 from ismartsync.services import fiscal
@@ -257,3 +258,17 @@ def test_an_fbr_number_already_on_another_invoice_is_refused(selling, counter, f
 
     with pytest.raises(DomainError, match="belongs to"):
         fiscal.settle_by_hand(db.session, Actor(manager), reload(unknown), reload(reported).fbr_number, "", utcnow())
+
+
+def test_an_answer_that_outlives_its_attempt_still_brings_the_number(selling, counter, fbr):
+    _, document = sale_with_document(selling, counter)
+    ticket = fiscal.start_attempt(db.session, document.id, "queue", utcnow() - timedelta(minutes=5))
+    db.session.commit()
+    fiscal.expire_stale_attempts(db.session, utcnow() - timedelta(minutes=1), utcnow())  # given up: unknown
+    db.session.commit()
+
+    answer = Answer(AttemptOutcome.REPORTED, "81000103122623190001", 200, {"Code": "100"})
+    fiscal.finish_attempt(db.session, ticket, answer, utcnow())
+
+    document = reload(document)
+    assert (document.status, document.fbr_number) == ("reported", "81000103122623190001")
