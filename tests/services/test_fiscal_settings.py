@@ -120,9 +120,7 @@ def test_token_pasted_with_its_bearer_prefix_is_saved_without_it(registered, own
 
 
 def test_merchant_token_a_counter_reports_with_cannot_be_removed(registered, owner, counter):
-    _ims_on(registered)
-    update_counter_fbr(db.session, Actor(owner), counter, enabled=True, pos_id=810001)
-    with pytest.raises(DomainError) as refused:
+    def remove_business_token() -> None:
         update_fbr_settings(
             db.session,
             Actor(owner),
@@ -132,19 +130,16 @@ def test_merchant_token_a_counter_reports_with_cannot_be_removed(registered, own
             default_pct_code="",
             remove_token=True,
         )
+
+    _ims_on(registered)
+    update_counter_fbr(db.session, Actor(owner), counter, enabled=True, pos_id=810001)
+    with pytest.raises(DomainError) as refused:
+        remove_business_token()
     assert refused.value.field == "fbr_token"
     assert "Counter 1 at Gulberg report with this token" in refused.value.message
 
     update_counter_fbr(db.session, Actor(owner), counter, enabled=True, pos_id=810001, new_token=OWN)
-    update_fbr_settings(
-        db.session,
-        Actor(owner),
-        registered,
-        fiscal_backend="ims_cloud",
-        fiscal_environment="sandbox",
-        default_pct_code="",
-        remove_token=True,
-    )
+    remove_business_token()
     assert registered.fbr_token is None and counter_reports_to_fbr(registered, counter)
 
 
