@@ -44,6 +44,9 @@ class Permission(StrEnum):
     MANAGE_ROLES = "action.manage_roles"
     PAIR_DEVICE = "action.pair_device"
     RESOLVE_FISCAL = "action.resolve_fiscal"
+    CLOSE_OVER_TOLERANCE = "action.close_over_tolerance"
+    MANAGE_SHIFTS = "action.manage_shifts"
+    MANAGE_ROSTER = "action.manage_roster"
 
     @property
     def is_page(self) -> bool:
@@ -86,6 +89,11 @@ CATALOGUE: dict[Permission, PermissionInfo] = {
     Permission.MANAGE_ROLES: PermissionInfo("Manage roles", "Create roles and change permissions"),
     Permission.PAIR_DEVICE: PermissionInfo("Pair devices", "Pair or unpair counter tablets"),
     Permission.RESOLVE_FISCAL: PermissionInfo("Resolve FBR reports", "Send an FBR report again or settle it by hand"),
+    Permission.CLOSE_OVER_TOLERANCE: PermissionInfo(
+        "Close over tolerance", "Close a shift whose count misses the expected cash by more than the tolerance"
+    ),
+    Permission.MANAGE_SHIFTS: PermissionInfo("Manage shifts", "Extend a shift past its limit or close another's shift"),
+    Permission.MANAGE_ROSTER: PermissionInfo("Manage rosters", "Plan, change and publish staff rosters"),
 }
 
 PAGES = [p for p in Permission if p.is_page]
@@ -105,6 +113,7 @@ DEFAULT_ROLES: dict[str, dict[Permission, Effect]] = {
         Permission.VOID: _N,
         Permission.CASH_IN_OUT: _N,
         Permission.CLOSE_REGISTER: _A,
+        Permission.CLOSE_OVER_TOLERANCE: _N,
     },
     "Inventory": {
         Permission.PAGE_PRODUCTS: _A,

@@ -9,7 +9,8 @@ from ismartsync.models import Counter, Sale, Tender, Variant
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.checkout import Payment, checkout_sale
-from ismartsync.services.registers import open_shift, start_register
+from ismartsync.services.cash import Count, close_shift
+from ismartsync.services.registers import current_shift, open_shift, start_register
 from ismartsync.services.stock import record_opening_stock
 from tests import factories
 
@@ -21,6 +22,13 @@ def open_till(opener: object, seller: object, counter: Counter) -> Actor:
     open_shift(db.session, Actor(seller, counter_id=counter.id), counter)
     db.session.flush()
     return Actor(seller, branch_id=counter.branch_id, counter_id=counter.id)
+
+
+def close_till(actor: Actor) -> None:
+    """Count the actor's open shift closed with exactly what it expects: the drawer handed over, nothing off."""
+    shift = current_shift(db.session, actor.user)
+    assert shift is not None, "no open shift to close"
+    close_shift(db.session, actor, shift, Count(shift.expected_cash_minor))
 
 
 def stock_items(merchant: object, branch: object) -> list[Variant]:

@@ -7,7 +7,16 @@ from ismartsync.models.device import Device
 from ismartsync.models.email import EmailStatus, OutgoingEmail
 from ismartsync.models.fiscal import AttemptOutcome, FiscalAttempt, FiscalDocument, FiscalStatus, InvoiceType
 from ismartsync.models.merchant import Branch, Counter, FiscalBackendKind, FiscalEnvironment, Merchant
-from ismartsync.models.register import Register, RegisterStatus, Shift, ShiftStatus
+from ismartsync.models.register import (
+    CashDirection,
+    CashLog,
+    CashReason,
+    DayClose,
+    Register,
+    RegisterStatus,
+    Shift,
+    ShiftStatus,
+)
 from ismartsync.models.sale import PaymentMethod, QuickKey, Sale, SaleLine, SalePayment, SaleStatus, Tender
 from ismartsync.models.shopify import (
     AuthMethod,
@@ -40,9 +49,13 @@ __all__ = [
     "Base",
     "BatchStatus",
     "Branch",
+    "CashDirection",
+    "CashLog",
+    "CashReason",
     "ConnectionStatus",
     "Counter",
     "Customer",
+    "DayClose",
     "Device",
     "DriftStatus",
     "EmailStatus",

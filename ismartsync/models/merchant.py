@@ -65,6 +65,13 @@ class Merchant(IdMixin, TimestampMixin, Base):
     fbr_token: Mapped[str | None] = mapped_column(EncryptedText)
     # Sent for items that have no PCT code of their own, so an FBR report is never refused for a missing one.
     default_pct_code: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
+    # Cash (Settings → Cash): how far a count may miss before closing needs approval, whether closers count blind,
+    # the shift limit and its grace (0: no limit), and the drawer cash beyond which the counter asks for a safe drop.
+    cash_tolerance_minor: Mapped[int] = mapped_column(sa.BigInteger, default=500_00, server_default="50000")
+    blind_close: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    max_shift_minutes: Mapped[int] = mapped_column(default=600, server_default="600")
+    shift_grace_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    drawer_limit_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
     @property
     def reports_to_fbr(self) -> bool:

@@ -25,7 +25,6 @@ from ismartsync.models import (
     SaleLine,
     SalePayment,
     SaleStatus,
-    Shift,
     Tender,
     User,
 )
@@ -33,6 +32,7 @@ from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor
 from ismartsync.services.cart import reprice
+from ismartsync.services.cash import add_cash_sale
 from ismartsync.services.fiscal import open_fiscal_document
 from ismartsync.services.registers import selling_shift
 from ismartsync.services.stock import Move, record_movements
@@ -108,11 +108,8 @@ def checkout_sale(
     sale.shift_id = shift.id
     sale.cashier_id = actor.user.id
     warnings = _move_stock(session, actor, sale, branch)
-    cash = sum(p.amount_minor for p in sale.payments if p.tender == Tender.CASH)
-    if cash:
-        session.execute(
-            update(Shift).where(Shift.id == shift.id).values(cash_sales_minor=Shift.cash_sales_minor + cash)
-        )
+    # Always, cash or not: it also refuses the sale if the shift was closed since `selling_shift` looked.
+    add_cash_sale(session, shift, sum(p.amount_minor for p in sale.payments if p.tender == Tender.CASH))
     document = open_fiscal_document(session, merchant, counter, sale)
     session.flush()
     return Checkout(sale, warnings=tuple(warnings), fiscal_document_id=document.id if document else None)

@@ -1,18 +1,23 @@
-"""Starting a register on a counter and opening cashiers' shifts inside it: what selling needs first.
+"""Registers and shifts: start a counter's register, open, extend and hand over shifts, close the register.
 
-One open register per counter and one open shift per cashier are kept by partial unique indexes, so two tablets
-pressing "Start" at once end with one register and a clear message, never two. Closing and cash management come
-with the registers issue.
+One open register per counter, one open shift per cashier and one open shift per register are kept by partial unique
+indexes, so two tablets pressing "Start" at once end with one register and a clear message, never two. One cashier
+answers for a drawer at a time: the next shift opens with the cash the last one counted. Counting a shift closed is
+in `services.cash`.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
-from ismartsync.models import Counter, Register, RegisterStatus, Shift, ShiftStatus, User
+from ismartsync.models import Counter, Merchant, Register, RegisterStatus, Shift, ShiftStatus, User
+from ismartsync.models.base import utcnow
+from ismartsync.money import format_money
 from ismartsync.services.audit import Actor, record_audit
 
 MAX_FLOAT_MINOR = 10_000_000_00  # Rs 10 million: above that it is a typing slip, not a float
@@ -65,7 +70,11 @@ def current_shift(session: Session, user: User) -> Shift | None:
 
 
 def open_shift(session: Session, actor: Actor, counter: Counter) -> Shift:
-    """Open the acting cashier's shift in the counter's open register; their open shift there is returned as is."""
+    """Open the acting cashier's shift in the counter's open register; their open shift there is returned as is.
+
+    The shift is handed the drawer as the last shift left it (its count), or the register's float if it is the first;
+    the owner's shift limit and grace start counting now.
+    """
     register = open_register(session, counter)
     if register is None:
         raise DomainError(f"Start the register on {counter.label} before opening a shift.")
@@ -74,15 +83,92 @@ def open_shift(session: Session, actor: Actor, counter: Counter) -> Shift:
         if shift.register_id == register.id:
             return shift
         raise DomainError("You have a shift open at another counter. Close it there first.")
-    shift = Shift(merchant_id=register.merchant_id, register_id=register.id, user_id=actor.user.id)
+    holder = open_shift_of(session, register)
+    if holder is not None:
+        raise DomainError(
+            f"{holder.user.full_name}'s shift is open on {counter.label}. It must close before yours opens."
+        )
+    merchant = session.get(Merchant, register.merchant_id)
+    assert merchant is not None
+    now = utcnow()
+    shift = Shift(
+        merchant_id=register.merchant_id,
+        register_id=register.id,
+        user_id=actor.user.id,
+        opening_float_minor=_handed_over(session, register),
+        opened_at=now,
+    )
+    _set_limit(shift, merchant, now + timedelta(minutes=merchant.max_shift_minutes))
     try:
         with session.begin_nested():
             session.add(shift)
             session.flush()
-    except IntegrityError as exc:  # the same cashier on two tablets at once
-        raise DomainError("You have a shift open at another counter. Close it there first.") from exc
+    except IntegrityError as exc:  # the same cashier on two tablets, or two cashiers on one drawer, at once
+        raise DomainError("Another shift opened on this drawer a moment ago. Reload the counter.") from exc
     record_audit(
-        session, actor, "shift.open", f"Opened a shift on {counter.label}", target=shift, branch_id=counter.branch_id
+        session,
+        actor,
+        "shift.open",
+        f"Opened a shift on {counter.label} with {format_money(shift.opening_float_minor)} in the drawer",
+        target=shift,
+        branch_id=counter.branch_id,
+        after={"opening_float_minor": shift.opening_float_minor},
+    )
+    return shift
+
+
+def open_shift_of(session: Session, register: Register) -> Shift | None:
+    """The shift that has the register's drawer now, if any."""
+    return session.scalar(select(Shift).where(Shift.register_id == register.id, Shift.status == ShiftStatus.OPEN))
+
+
+def _handed_over(session: Session, register: Register) -> int:
+    """The cash the last closed shift counted in the drawer; the register's float before its first shift."""
+    counted = session.scalar(
+        select(Shift.counted_minor)
+        .where(Shift.register_id == register.id, Shift.status == ShiftStatus.CLOSED)
+        .order_by(Shift.closed_at.desc(), Shift.id.desc())
+        .limit(1)
+    )
+    return register.opening_float_minor if counted is None else counted
+
+
+def _set_limit(shift: Shift, merchant: Merchant, limit_at: datetime) -> None:
+    if merchant.max_shift_minutes <= 0:
+        shift.limit_at = shift.grace_until = None
+        return
+    shift.limit_at = limit_at
+    shift.grace_until = limit_at + timedelta(minutes=merchant.shift_grace_minutes)
+
+
+MAX_EXTENSION_MINUTES = 12 * 60
+
+
+def extend_shift(session: Session, actor: Actor, shift: Shift, minutes: int) -> Shift:
+    """Give a shift `minutes` more from now or from its limit, whichever is later (a manager's call, audited)."""
+    if shift.merchant_id != actor.merchant_id:
+        raise ValueError("shift of another merchant")
+    if not shift.is_open:
+        raise DomainError("That shift is already closed.")
+    if not 15 <= minutes <= MAX_EXTENSION_MINUTES:
+        raise DomainError("Extend by 15 minutes to 12 hours.", field="minutes")
+    merchant = session.get(Merchant, shift.merchant_id)
+    assert merchant is not None
+    if merchant.max_shift_minutes <= 0:
+        return shift  # no limit to extend
+    before = {"limit_at": shift.limit_at.isoformat() if shift.limit_at else None}
+    base = max(utcnow(), shift.limit_at) if shift.limit_at else utcnow()
+    _set_limit(shift, merchant, base + timedelta(minutes=minutes))
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "shift.extend",
+        f"Extended {shift.user.full_name}'s shift by {minutes} min",
+        target=shift,
+        branch_id=shift.register.branch_id,
+        before=before,
+        after={"limit_at": shift.limit_at.isoformat() if shift.limit_at else None},
     )
     return shift
 
@@ -103,6 +189,10 @@ def selling_shift(session: Session, user: User, counter: Counter) -> Shift:
         )
     )
     if shift is not None:
+        if shift.past_grace(utcnow()):
+            raise DomainError(
+                "Your shift is past its limit and grace period. A manager extends it, or close it to hand over."
+            )
         return shift
     shift = current_shift(session, user)
     register = open_register(session, counter)
@@ -111,3 +201,41 @@ def selling_shift(session: Session, user: User, counter: Counter) -> Shift:
     if shift is None or shift.register_id != register.id:
         raise DomainError("Open your shift on this counter to sell.")
     return shift
+
+
+def close_register(session: Session, actor: Actor, register: Register) -> Register:
+    """Close the counter's register once every shift in it is closed, fixing its expected and counted cash."""
+    if register.merchant_id != actor.merchant_id:
+        raise ValueError("register of another merchant")
+    register = (
+        session.scalar(
+            select(Register)
+            .where(Register.id == register.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        or register
+    )
+    if not register.is_open:
+        return register  # a second tap, or another tablet closed it: one close
+    holder = open_shift_of(session, register)
+    if holder is not None:
+        raise DomainError(f"{holder.user.full_name}'s shift is still open. Close it first.")
+    shifts = session.scalars(select(Shift).where(Shift.register_id == register.id).order_by(Shift.id)).all()
+    effects = sum(s.expected_cash_minor - s.opening_float_minor for s in shifts)
+    register.expected_minor = register.opening_float_minor + effects
+    register.counted_minor = shifts[-1].counted_minor if shifts else register.opening_float_minor
+    register.status = RegisterStatus.CLOSED
+    register.closed_at = utcnow()
+    register.closed_by_id = actor.user.id
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "register.close",
+        f"Closed the register on {register.counter.label}",
+        target=register,
+        branch_id=register.branch_id,
+        after={"expected_minor": register.expected_minor, "counted_minor": register.counted_minor},
+    )
+    return register

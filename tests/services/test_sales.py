@@ -14,7 +14,7 @@ from ismartsync.services import parked as parking
 from ismartsync.services import sales as service
 from ismartsync.services.sales import SaleFilters, branches_for, sale_for_receipt, search_sales
 from tests import factories
-from tests.selling import cart_with, open_till, sell, stock_items
+from tests.selling import cart_with, close_till, open_till, sell, stock_items
 
 
 @pytest.fixture
@@ -34,17 +34,20 @@ def _at(day: int, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture
 def shop(merchant, branch, counter, manager, roles, till, items):
-    """Two counters of one branch: Sana and Bilal sell on Counter 1 (one register, two shifts), Omar on Counter 2.
+    """Two counters of one branch: Sana and Bilal sell on Counter 1 (one register, Sana's shift then Bilal's), Omar on Counter 2.
 
     Times are UTC; Karachi is UTC+5, so 14 Jan 19:30 UTC is already 15 Jan there.
     """
     counter2 = factories.CounterFactory(branch=branch, name="Counter 2")
     omar = factories.UserFactory(merchant=merchant, role=roles["Cashier"], branches=[branch], full_name="Omar Farooq")
-    bilal = open_till(None, manager, counter)
-    omar_till = open_till(manager, omar, counter2)
     sales = {
         "sana_late_14th": sell(till, counter, items[0], at=_at(14, 18, 30)),
         "sana_early_15th": sell(till, counter, items[1], at=_at(14, 19, 30)),
+    }
+    close_till(till)  # Sana hands the drawer over to Bilal
+    bilal = open_till(None, manager, counter)
+    omar_till = open_till(manager, omar, counter2)
+    sales |= {
         "bilal_15th": sell(bilal, counter, items[2], at=_at(15, 10)),
         "omar_16th": sell(omar_till, counter2, items[0], items[1], at=_at(15, 20)),
     }

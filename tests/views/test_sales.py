@@ -19,7 +19,7 @@ from ismartsync.services.pricing import Discount, DiscountKind
 from ismartsync.services.roles import set_grant
 from tests import factories
 from tests.markup import element, is_fragment, text_of
-from tests.selling import cart_with, open_till, sell, stock_items
+from tests.selling import cart_with, close_till, open_till, sell, stock_items
 
 
 @pytest.fixture
@@ -41,9 +41,11 @@ def dha(merchant):
 @pytest.fixture
 def placed(merchant, manager, counter, till, items):
     """Two sales at Gulberg: Sana's on 14 Jan 23:30 and Bilal's on 15 Jan 00:30, Karachi time (UTC+5)."""
+    sana = sell(till, counter, items[0], at=datetime(2026, 1, 14, 18, 30, tzinfo=UTC))
+    close_till(till)
     bilal = open_till(None, manager, counter)
     return {
-        "sana": sell(till, counter, items[0], at=datetime(2026, 1, 14, 18, 30, tzinfo=UTC)),
+        "sana": sana,
         "bilal": sell(bilal, counter, items[1], items[1], at=datetime(2026, 1, 14, 19, 30, tzinfo=UTC)),
     }
 

@@ -1,0 +1,275 @@
+"""The drawer's cash: cash in and out with a reason, counting a shift closed (blind or not), and the day close.
+
+Every figure the drawer equation needs is kept on the shift in the transaction that changes it, under the shift's
+row lock, so a cash log, a sale and the close never miss one another: a sale or a log that comes after the close
+finds the shift closed and is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ismartsync.errors import DomainError
+from ismartsync.models import (
+    Branch,
+    CashDirection,
+    CashLog,
+    CashReason,
+    DayClose,
+    Merchant,
+    Register,
+    RegisterStatus,
+    Shift,
+    ShiftStatus,
+)
+from ismartsync.models.base import utcnow
+from ismartsync.money import format_money
+from ismartsync.services.audit import Actor, record_audit
+
+MAX_CASH_LOG_MINOR = 100_000_000_00  # Rs 100 million: beyond that it is a typing slip
+# Pakistani notes and coins in circulation, largest first (rupees).
+DENOMINATIONS: tuple[int, ...] = (5000, 1000, 500, 100, 75, 50, 20, 10, 5, 2, 1)
+COINS = frozenset({10, 5, 2, 1})
+MAX_PIECES = 100_000
+
+
+class ShiftClosed(DomainError):
+    """The shift was closed (on another tablet, or by a manager) before this reached it."""
+
+
+def lock_open_shift(session: Session, shift_id: int) -> Shift:
+    """The shift under its row lock; refused if it is no longer open."""
+    shift = session.scalar(
+        select(Shift).where(Shift.id == shift_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if shift is None or not shift.is_open:
+        raise ShiftClosed("This shift is closed. Open a new shift to go on.")
+    return shift
+
+
+def record_cash_log(
+    session: Session,
+    actor: Actor,
+    shift: Shift,
+    *,
+    uuid: str,
+    direction: CashDirection,
+    reason: CashReason,
+    amount_minor: int,
+    note: str = "",
+) -> CashLog:
+    """Put cash into or take it out of the shift's drawer; Expected changes at once. A repeated `uuid` is one log."""
+    if shift.merchant_id != actor.merchant_id:
+        raise ValueError("shift of another merchant")
+    existing = session.scalar(select(CashLog).where(CashLog.merchant_id == shift.merchant_id, CashLog.uuid == uuid))
+    if existing is not None:
+        return existing
+    if direction not in reason.directions:
+        raise DomainError(f"{reason.label} is never a {direction.label.lower()}.", field="reason")
+    if not 0 < amount_minor <= MAX_CASH_LOG_MINOR:
+        raise DomainError("Enter an amount above Rs 0.", field="amount")
+    note = note.strip()
+    if reason in (CashReason.CORRECTION, CashReason.PETTY_CASH, CashReason.VENDOR_PAYMENT) and not note:
+        raise DomainError(f"Say what the {reason.label.lower()} was for.", field="note")
+    shift = lock_open_shift(session, shift.id)
+    if direction is CashDirection.OUT and amount_minor > shift.expected_cash_minor:
+        raise DomainError(
+            f"The drawer should hold {format_money(shift.expected_cash_minor)}; more cannot be taken out.",
+            field="amount",
+        )
+    register = session.get(Register, shift.register_id)
+    assert register is not None
+    log = CashLog(
+        merchant_id=shift.merchant_id,
+        uuid=uuid,
+        branch_id=register.branch_id,
+        counter_id=register.counter_id,
+        register_id=register.id,
+        shift_id=shift.id,
+        user_id=actor.user.id,
+        approver_id=actor.approver.id if actor.approver else None,
+        direction=direction,
+        reason=reason,
+        amount_minor=amount_minor,
+        note=note[:200],
+    )
+    try:
+        with session.begin_nested():
+            session.add(log)
+            session.flush()
+    except IntegrityError:  # the same form sent twice at once: the other request recorded it
+        found = session.scalar(select(CashLog).where(CashLog.merchant_id == shift.merchant_id, CashLog.uuid == uuid))
+        assert found is not None
+        return found
+    if direction is CashDirection.IN:
+        shift.cash_in_minor += amount_minor
+    else:
+        shift.cash_out_minor += amount_minor
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        f"cash.{direction.value}",
+        f"{direction.label} {format_money(amount_minor)}: {reason.label}" + (f" ({note})" if note else ""),
+        target=log,
+        branch_id=register.branch_id,
+        after={"amount_minor": amount_minor, "reason": reason.value, "note": note},
+    )
+    return log
+
+
+def drawer_over_limit(merchant: Merchant, shift: Shift) -> int:
+    """How much a safe drop should take to bring the drawer back to its opening float; 0 while under the limit."""
+    if merchant.drawer_limit_minor <= 0 or shift.expected_cash_minor <= merchant.drawer_limit_minor:
+        return 0
+    return max(shift.expected_cash_minor - shift.opening_float_minor, 0)
+
+
+@dataclass(frozen=True)
+class Count:
+    """A drawer count: the total, and how it was made up when counted note by note (rupees → pieces)."""
+
+    total_minor: int
+    pieces: dict[int, int] | None = None
+
+    @classmethod
+    def of_pieces(cls, pieces: dict[int, int]) -> Count:
+        for value, n in pieces.items():
+            if value not in DENOMINATIONS:
+                raise DomainError(f"Rs {value} is not a Pakistani note or coin.", field="denominations")
+            if not 0 <= n <= MAX_PIECES:
+                raise DomainError(f"Enter 0 to {MAX_PIECES:,} for Rs {value}.", field=f"d{value}")
+        kept = {v: n for v, n in pieces.items() if n}
+        return cls(sum(v * 100 * n for v, n in kept.items()), kept)
+
+
+def over_tolerance(merchant: Merchant, shift: Shift, counted_minor: int) -> bool:
+    """Whether a count misses what the shift expects by more than the merchant's tolerance."""
+    return abs(counted_minor - shift.expected_cash_minor) > merchant.cash_tolerance_minor
+
+
+def close_shift(session: Session, actor: Actor, shift: Shift, count: Count, *, note: str = "") -> Shift:
+    """Count the shift's drawer closed: Expected is fixed now, over/short follows; a second close changes nothing.
+
+    Beyond the merchant's tolerance a reason is required, and the view has had it approved (`actor.approver`)
+    unless the closer may close over tolerance on their own.
+    """
+    if shift.merchant_id != actor.merchant_id:
+        raise ValueError("shift of another merchant")
+    locked = session.scalar(
+        select(Shift).where(Shift.id == shift.id).with_for_update().execution_options(populate_existing=True)
+    )
+    assert locked is not None
+    if not locked.is_open:
+        return locked
+    if not 0 <= count.total_minor <= MAX_CASH_LOG_MINOR:
+        raise DomainError("Enter the cash counted in the drawer.", field="counted")
+    merchant = session.get(Merchant, locked.merchant_id)
+    assert merchant is not None
+    note = note.strip()
+    if over_tolerance(merchant, locked, count.total_minor) and not note:
+        off = count.total_minor - locked.expected_cash_minor
+        raise DomainError(
+            f"The count is {format_money(abs(off))} {'over' if off > 0 else 'short'}, beyond the "
+            f"{format_money(merchant.cash_tolerance_minor)} tolerance. Say why.",
+            field="note",
+        )
+    locked.expected_minor = locked.expected_cash_minor
+    locked.counted_minor = count.total_minor
+    locked.denominations = {str(v): n for v, n in count.pieces.items()} if count.pieces is not None else None
+    locked.blind = merchant.blind_close
+    locked.close_note = note[:300]
+    locked.approved_by_id = actor.approver.id if actor.approver else None
+    locked.status = ShiftStatus.CLOSED
+    locked.closed_at = utcnow()
+    locked.closed_by_id = actor.user.id
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "shift.close",
+        f"Closed {locked.user.full_name}'s shift: counted {format_money(locked.counted_minor)}, "
+        f"expected {format_money(locked.expected_minor)}",
+        target=locked,
+        branch_id=locked.register.branch_id,
+        after={"expected_minor": locked.expected_minor, "counted_minor": locked.counted_minor, "note": note},
+    )
+    return locked
+
+
+def add_cash_sale(session: Session, shift: Shift, cash_minor: int) -> None:
+    """Checkout's share: the cash a sale left in the drawer, refused once the shift is closed (one statement)."""
+    done = session.execute(
+        update(Shift)
+        .where(Shift.id == shift.id, Shift.status == ShiftStatus.OPEN)
+        .values(cash_sales_minor=Shift.cash_sales_minor + cash_minor)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise ShiftClosed("Your shift was closed before this sale. Open a new shift to sell.")
+
+
+def business_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
+    """The UTC instants a branch-local business day starts and ends at."""
+    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
+    return start, start + timedelta(days=1)
+
+
+def registers_of_day(session: Session, branch: Branch, day: date) -> list[Register]:
+    """The branch's registers started on that local day."""
+    start, end = business_day_bounds(day, branch.merchant.time_zone)
+    return list(
+        session.scalars(
+            select(Register)
+            .where(Register.branch_id == branch.id, Register.opened_at >= start, Register.opened_at < end)
+            .order_by(Register.opened_at)
+        )
+    )
+
+
+def close_day(session: Session, actor: Actor, branch: Branch, day: date, note: str = "") -> DayClose:
+    """Close the branch's business day once every register started that day is closed; a repeat returns it."""
+    if branch.merchant_id != actor.merchant_id:
+        raise ValueError("branch of another merchant")
+    existing = session.scalar(select(DayClose).where(DayClose.branch_id == branch.id, DayClose.business_date == day))
+    if existing is not None:
+        return existing
+    registers = registers_of_day(session, branch, day)
+    still_open = [r.counter.name for r in registers if r.status == RegisterStatus.OPEN]
+    if still_open:
+        raise DomainError(f"Close the register on {', '.join(still_open)} first.")
+    if not registers:
+        raise DomainError(f"No register was started at {branch.name} on {day:%d %b %Y}.")
+    closed = DayClose(
+        merchant_id=branch.merchant_id,
+        branch_id=branch.id,
+        business_date=day,
+        closed_by_id=actor.user.id,
+        expected_minor=sum(r.expected_minor or 0 for r in registers),
+        counted_minor=sum(r.counted_minor or 0 for r in registers),
+        note=note.strip()[:300],
+    )
+    try:
+        with session.begin_nested():
+            session.add(closed)
+            session.flush()
+    except IntegrityError:  # closed on another screen a moment ago
+        found = session.scalar(select(DayClose).where(DayClose.branch_id == branch.id, DayClose.business_date == day))
+        assert found is not None
+        return found
+    record_audit(
+        session,
+        actor,
+        "day.close",
+        f"Closed the day {day:%d %b %Y} at {branch.name}",
+        target=closed,
+        branch_id=branch.id,
+        after={"expected_minor": closed.expected_minor, "counted_minor": closed.counted_minor},
+    )
+    return closed
