@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,10 +10,10 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 
 from ismartsync.auth import permission_required, tenant_get_or_404
+from ismartsync.exports import CSV_MIMETYPE, Table, csv_bytes
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, Branch, User
 from ismartsync.permissions import Permission
-from ismartsync.templating import local_time
 from ismartsync.web import render
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -75,27 +73,25 @@ def entries() -> object:
 @permission_required(Permission.EXPORT)
 def export() -> Response:
     query, _ = _filtered()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        ["time", "action", "summary", "by", "approved by", "branch", "counter", "target", "before", "after", "ip"]
+    rows = (
+        [
+            e.created_at,
+            e.action,
+            e.summary,
+            e.actor.full_name if e.actor else "",
+            e.approver.full_name if e.approver else "",
+            e.branch.name if e.branch else "",
+            e.counter.name if e.counter else "",
+            f"{e.target_type} {e.target_id}" if e.target_type else "",
+            str(e.before) if e.before else "",
+            str(e.after) if e.after else "",
+            e.ip_address,
+        ]
+        for e in db.session.scalars(query.limit(100_000))
     )
-    for e in db.session.scalars(query.limit(100_000)):
-        writer.writerow(
-            [
-                local_time(e.created_at, "%Y-%m-%d %H:%M:%S"),
-                e.action,
-                e.summary,
-                e.actor.full_name if e.actor else "",
-                e.approver.full_name if e.approver else "",
-                e.branch.name if e.branch else "",
-                e.counter.name if e.counter else "",
-                f"{e.target_type} {e.target_id}" if e.target_type else "",
-                e.before or "",
-                e.after or "",
-                e.ip_address,
-            ]
-        )
+    headers = ["time", "action", "summary", "by", "approved by", "branch", "counter", "target", "before", "after", "ip"]
     return Response(
-        buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'}
+        csv_bytes(Table(headers, rows, current_user.merchant.time_zone)),
+        mimetype=CSV_MIMETYPE,
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
     )
