@@ -17,6 +17,7 @@ from ismartsync.models.register import (
     Shift,
     ShiftStatus,
 )
+from ismartsync.models.roster import RosterAssignment, RosterWeek, ShiftTemplate
 from ismartsync.models.sale import PaymentMethod, QuickKey, Sale, SaleLine, SalePayment, SaleStatus, Tender
 from ismartsync.models.shopify import (
     AuthMethod,
@@ -81,12 +82,15 @@ __all__ = [
     "RegisterStatus",
     "Role",
     "RoleGrant",
+    "RosterAssignment",
+    "RosterWeek",
     "Sale",
     "SaleLine",
     "SalePayment",
     "SaleStatus",
     "Shift",
     "ShiftStatus",
+    "ShiftTemplate",
     "ShopifyConnection",
     "ShopifyLocation",
     "StockDrift",
