@@ -114,6 +114,7 @@ DEFAULT_ROLES: dict[str, dict[Permission, Effect]] = {
         Permission.CASH_IN_OUT: _N,
         Permission.CLOSE_REGISTER: _A,
         Permission.CLOSE_OVER_TOLERANCE: _N,
+        Permission.MANAGE_SHIFTS: _N,
     },
     "Inventory": {
         Permission.PAGE_PRODUCTS: _A,

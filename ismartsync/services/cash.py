@@ -33,9 +33,8 @@ from ismartsync.money import format_money
 from ismartsync.services.audit import Actor, record_audit
 
 MAX_CASH_LOG_MINOR = 100_000_000_00  # Rs 100 million: beyond that it is a typing slip
-# Pakistani notes and coins in circulation, largest first (rupees).
-DENOMINATIONS: tuple[int, ...] = (5000, 1000, 500, 100, 75, 50, 20, 10, 5, 2, 1)
-COINS = frozenset({10, 5, 2, 1})
+# Pakistani notes and coins in circulation, largest first (rupees; Rs 10 is a note and a coin alike).
+DENOMINATIONS: tuple[int, ...] = (5000, 1000, 500, 100, 50, 20, 10, 5, 2, 1)
 MAX_PIECES = 100_000
 
 
@@ -154,6 +153,25 @@ def over_tolerance(merchant: Merchant, shift: Shift, counted_minor: int) -> bool
     return abs(counted_minor - shift.expected_cash_minor) > merchant.cash_tolerance_minor
 
 
+def check_count(merchant: Merchant, shift: Shift, count: Count, note: str) -> None:
+    """Refuse a count beyond the tolerance that comes without a reason (before anyone is asked to approve it)."""
+    if not 0 <= count.total_minor <= MAX_CASH_LOG_MINOR:
+        raise DomainError("Enter the cash counted in the drawer.", field="total")
+    if over_tolerance(merchant, shift, count.total_minor) and not note.strip():
+        off = count.total_minor - shift.expected_cash_minor
+        if merchant.blind_close:  # the closer counts blind: say that it is off, not by how much
+            raise DomainError(
+                f"The count is off by more than the {format_money(merchant.cash_tolerance_minor)} tolerance. "
+                "Count again, or say why; a manager approves it.",
+                field="note",
+            )
+        raise DomainError(
+            f"The count is {format_money(abs(off))} {'over' if off > 0 else 'short'}, beyond the "
+            f"{format_money(merchant.cash_tolerance_minor)} tolerance. Say why.",
+            field="note",
+        )
+
+
 def close_shift(session: Session, actor: Actor, shift: Shift, count: Count, *, note: str = "") -> Shift:
     """Count the shift's drawer closed: Expected is fixed now, over/short follows; a second close changes nothing.
 
@@ -168,18 +186,10 @@ def close_shift(session: Session, actor: Actor, shift: Shift, count: Count, *, n
     assert locked is not None
     if not locked.is_open:
         return locked
-    if not 0 <= count.total_minor <= MAX_CASH_LOG_MINOR:
-        raise DomainError("Enter the cash counted in the drawer.", field="counted")
     merchant = session.get(Merchant, locked.merchant_id)
     assert merchant is not None
     note = note.strip()
-    if over_tolerance(merchant, locked, count.total_minor) and not note:
-        off = count.total_minor - locked.expected_cash_minor
-        raise DomainError(
-            f"The count is {format_money(abs(off))} {'over' if off > 0 else 'short'}, beyond the "
-            f"{format_money(merchant.cash_tolerance_minor)} tolerance. Say why.",
-            field="note",
-        )
+    check_count(merchant, locked, count, note)
     locked.expected_minor = locked.expected_cash_minor
     locked.counted_minor = count.total_minor
     locked.denominations = {str(v): n for v, n in count.pieces.items()} if count.pieces is not None else None
@@ -209,7 +219,6 @@ def add_cash_sale(session: Session, shift: Shift, cash_minor: int) -> None:
         update(Shift)
         .where(Shift.id == shift.id, Shift.status == ShiftStatus.OPEN)
         .values(cash_sales_minor=Shift.cash_sales_minor + cash_minor)
-        .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise ShiftClosed("Your shift was closed before this sale. Open a new shift to sell.")

@@ -224,3 +224,44 @@ def update_counter(session: Session, actor: Actor, counter: Counter, values: dic
         before=before,
         after=snapshot(counter, COUNTER_FIELDS),
     )
+
+
+CASH_FIELDS = ["cash_tolerance_minor", "blind_close", "max_shift_minutes", "shift_grace_minutes", "drawer_limit_minor"]
+
+
+def update_cash_settings(
+    session: Session,
+    actor: Actor,
+    merchant: Merchant,
+    *,
+    cash_tolerance_minor: int,
+    blind_close: bool,
+    max_shift_minutes: int,
+    shift_grace_minutes: int,
+    drawer_limit_minor: int,
+) -> None:
+    """Set how drawers are closed and watched; shift limits apply to shifts opened from now on."""
+    if not 0 <= cash_tolerance_minor <= 1_000_000_00:
+        raise DomainError("Enter a tolerance from Rs 0 to Rs 1,000,000.", field="cash_tolerance")
+    if not 0 <= max_shift_minutes <= 24 * 60:
+        raise DomainError("Enter 0 to 24 hours.", field="max_shift_hours")
+    if not 0 <= shift_grace_minutes <= 240:
+        raise DomainError("Enter 0 to 240 minutes.", field="shift_grace_minutes")
+    if not 0 <= drawer_limit_minor <= 100_000_000_00:
+        raise DomainError("Enter Rs 0 to Rs 100,000,000.", field="drawer_limit")
+    before = snapshot(merchant, CASH_FIELDS)
+    merchant.cash_tolerance_minor = cash_tolerance_minor
+    merchant.blind_close = blind_close
+    merchant.max_shift_minutes = max_shift_minutes
+    merchant.shift_grace_minutes = shift_grace_minutes
+    merchant.drawer_limit_minor = drawer_limit_minor
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "settings.cash",
+        "Updated the cash settings",
+        target=merchant,
+        before=before,
+        after=snapshot(merchant, CASH_FIELDS),
+    )

@@ -136,7 +136,8 @@ def upgrade():
     )
     op.execute(
         "INSERT INTO role_grants (role_id, permission, effect) "
-        "SELECT id, 'action.close_over_tolerance', 'approval' FROM roles "
+        "SELECT id, p.permission, 'approval' FROM roles, "
+        "(SELECT 'action.close_over_tolerance' AS permission UNION ALL SELECT 'action.manage_shifts') AS p "
         "WHERE is_default AND name = 'Cashier' AND NOT is_owner"
     )
 
