@@ -8,23 +8,29 @@ to the same hand-computed day).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ismartsync.models import (
     AuditEntry,
+    Branch,
     CashDirection,
     CashLog,
+    Counter,
+    DayClose,
     Register,
+    RegisterStatus,
     Sale,
     SalePayment,
     SaleStatus,
     Shift,
+    ShiftStatus,
     Tender,
 )
 from ismartsync.models.base import utcnow
+from ismartsync.services.cash import business_day_bounds
 
 # What the Z report lists as the shift's exceptions: voids, overrides and everything a supervisor approved.
 EXCEPTION_ACTIONS = (
@@ -174,3 +180,105 @@ def combined_figures(session: Session, registers: list[Register]) -> DrawerFigur
     if registers and all(r.counted_minor is not None for r in registers):
         figures.counted_minor = sum(r.counted_minor or 0 for r in registers)
     return figures
+
+
+# What the Registers screen and the reports read besides the figures: each counter's drawer now, the day's registers.
+
+
+@dataclass(frozen=True)
+class CounterDrawer:
+    """A counter as the Registers screen shows it: its open register (if any) and the shift holding the drawer."""
+
+    counter: Counter
+    register: Register | None
+    shift: Shift | None
+
+
+def counter_drawers(session: Session, branch: Branch) -> list[CounterDrawer]:
+    """Every counter of the branch with its open register and open shift, in two queries."""
+    registers = {
+        r.counter_id: r
+        for r in session.scalars(
+            select(Register).where(Register.branch_id == branch.id, Register.status == RegisterStatus.OPEN)
+        )
+    }
+    shifts = (
+        {
+            s.register_id: s
+            for s in session.scalars(
+                select(Shift).where(
+                    Shift.register_id.in_([r.id for r in registers.values()]), Shift.status == ShiftStatus.OPEN
+                )
+            )
+        }
+        if registers
+        else {}
+    )
+    drawers = []
+    for counter in branch.counters:
+        register = registers.get(counter.id)
+        drawers.append(CounterDrawer(counter, register, shifts.get(register.id) if register else None))
+    return drawers
+
+
+def registers_closed_on(session: Session, branch: Branch, day: date) -> list[Register]:
+    """The branch's registers closed on that local day, latest first."""
+    start, end = business_day_bounds(day, branch.merchant.time_zone)
+    return list(
+        session.scalars(
+            select(Register)
+            .where(
+                Register.branch_id == branch.id,
+                Register.status == RegisterStatus.CLOSED,
+                Register.closed_at >= start,
+                Register.closed_at < end,
+            )
+            .order_by(Register.closed_at.desc(), Register.id.desc())
+        )
+    )
+
+
+def shifts_of(session: Session, registers: list[Register]) -> list[Shift]:
+    """The registers' shifts in the order they held the drawer."""
+    if not registers:
+        return []
+    return list(
+        session.scalars(
+            select(Shift).where(Shift.register_id.in_([r.id for r in registers])).order_by(Shift.opened_at, Shift.id)
+        )
+    )
+
+
+def day_close_of(session: Session, branch: Branch, day: date) -> DayClose | None:
+    return session.scalar(select(DayClose).where(DayClose.branch_id == branch.id, DayClose.business_date == day))
+
+
+def shift_expected_minor(shift: Shift) -> int:
+    """What the shift's drawer should hold: fixed at its close, running while it is open."""
+    return shift.expected_minor if shift.expected_minor is not None else shift.expected_cash_minor
+
+
+def register_expected_minor(session: Session, register: Register) -> int:
+    """What the register's drawer should hold: fixed at its close, else its float and every shift's cash so far."""
+    if register.expected_minor is not None:
+        return register.expected_minor
+    shifts = session.scalars(select(Shift).where(Shift.register_id == register.id)).all()
+    return register.opening_float_minor + sum(s.expected_cash_minor - s.opening_float_minor for s in shifts)
+
+
+@dataclass(frozen=True)
+class CountedPieces:
+    rupees: int
+    pieces: int
+
+    @property
+    def amount_minor(self) -> int:
+        return self.rupees * 100 * self.pieces
+
+
+def counted_pieces(shift: Shift) -> list[CountedPieces]:
+    """How the closing count was made up, largest note first; empty when a total was entered."""
+    if not shift.denominations:
+        return []
+    rows = [CountedPieces(int(value), int(n)) for value, n in shift.denominations.items() if int(n)]
+    return sorted(rows, key=lambda row: -row.rupees)
