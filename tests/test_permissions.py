@@ -16,6 +16,7 @@ SETTINGS = [
     "/settings/branches",
     "/settings/branches/{branch}",
     "/settings/fbr",
+    "/settings/cash",
 ]
 AUDIT = ["/audit"]
 FISCAL = ["/fiscal"]

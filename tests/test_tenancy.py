@@ -19,10 +19,12 @@ from ismartsync.models import (
     ImportRun,
     OutgoingEmail,
     QuickKey,
+    Register,
     Role,
     Sale,
     SaleLine,
     SaleStatus,
+    Shift,
     ShopifyLocation,
     StockDrift,
     User,
@@ -93,8 +95,15 @@ def theirs(other_merchant: Any, outsider: User) -> World:
         merchant=other_merchant, sale=placed, counter=counter, usin=placed.usin, status="unknown", attempts=1
     )
     db.session.add(fiscal)
+    register = Register(merchant=other_merchant, counter=counter, branch_id=branch.id, opened_by_id=outsider.id)
+    db.session.add(register)
+    db.session.flush()
+    shift = Shift(merchant=other_merchant, register=register, user=member, opening_float_minor=100_000)
+    db.session.add(shift)
     db.session.flush()
     return World(
+        register=register,
+        shift=shift,
         fiscal=fiscal,
         owner=outsider,
         branch=branch,
@@ -258,6 +267,22 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/fiscal/{t.fiscal.id}/settle",
         lambda t: {"fbr_number": "11001403122614050001"},
         lambda t, body: _reloaded(t.fiscal).fbr_number is None,
+    ),
+    ("shifts.close_form", "GET"): Case(lambda t: f"/shifts/{t.shift.id}/close", unchanged=lambda t, body: True),
+    ("shifts.count_total", "POST"): Case(
+        lambda t: f"/shifts/{t.shift.id}/close/total",
+        lambda t: {"method": "total", "total": "1000"},
+        lambda t, body: "Expected" not in body,
+    ),
+    ("shifts.close_shift", "POST"): Case(
+        lambda t: f"/shifts/{t.shift.id}/close",
+        lambda t: {"method": "total", "total": "1000"},
+        lambda t, body: _reloaded(t.shift).is_open,
+    ),
+    ("shifts.extend_shift", "POST"): Case(
+        lambda t: f"/shifts/{t.shift.id}/extend",
+        lambda t: {"minutes": "60"},
+        lambda t, body: _reloaded(t.shift).limit_at is None,
     ),
     ("device.pin_entry", "GET"): Case(
         lambda t: f"/device/pin/{t.owner.id}",

@@ -124,10 +124,12 @@ def record_cash_log(
 
 
 def drawer_over_limit(merchant: Merchant, shift: Shift) -> int:
-    """How much a safe drop should take to bring the drawer back to its opening float; 0 while under the limit."""
-    if merchant.drawer_limit_minor <= 0 or shift.expected_cash_minor <= merchant.drawer_limit_minor:
+    """How much a safe drop should take to bring the drawer back to its opening float (at least under the limit,
+    when the float itself was above it); 0 while under the limit."""
+    expected = shift.expected_cash_minor
+    if merchant.drawer_limit_minor <= 0 or expected <= merchant.drawer_limit_minor:
         return 0
-    return max(shift.expected_cash_minor - shift.opening_float_minor, 0)
+    return max(expected - shift.opening_float_minor, expected - merchant.drawer_limit_minor)
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,15 @@ from ismartsync.auth import authorize, current_actor, current_counter, permissio
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.counter import CustomerForm, DiscountForm, ParkForm, PriceForm
-from ismartsync.models import Counter, Customer, QuickKey, Sale, SaleLine, StockLevel, Variant
+from ismartsync.models import Counter, Customer, QuickKey, Sale, SaleLine, Shift, StockLevel, Variant
+from ismartsync.models.base import utcnow
 from ismartsync.money import to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
 from ismartsync.services import customers
 from ismartsync.services import discount_limits as limits
 from ismartsync.services import parked as parking
+from ismartsync.services.cash import drawer_over_limit
 from ismartsync.services.pricing import Discount, DiscountKind
 from ismartsync.services.registers import selling_shift
 from ismartsync.web import hx_redirect_or, is_htmx, render
@@ -71,7 +73,19 @@ def sell_context(counter: Counter, cart: Sale | None, *, full: bool, **extra: An
     context = cart_context(counter, cart, **extra)
     if full:
         context.update(results=None, query="", quick_keys=quick_keys(counter), selling=True)
+        context.update(drawer_context(selling_shift(db.session, current_user, counter)))
     return context
+
+
+def drawer_context(shift: Shift) -> dict[str, Any]:
+    """The drawer strip over the selling screen: the shift, its limit, and a safe drop when the drawer is too full."""
+    merchant = current_user.merchant
+    return {
+        "shift": shift,
+        "now": utcnow(),
+        "safe_drop_minor": drawer_over_limit(merchant, shift),
+        "drawer_limit_minor": merchant.drawer_limit_minor,
+    }
 
 
 def quick_keys(counter: Counter) -> list[tuple[Variant, int]]:

@@ -20,6 +20,7 @@ from ismartsync.models import Counter, PaymentMethod, Sale, Tender, User
 from ismartsync.money import format_money, to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
+from ismartsync.services.cash import drawer_over_limit
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.payment_methods import active_payment_methods
 from ismartsync.services.sales import fiscal_document_for
@@ -153,6 +154,12 @@ def checkout() -> Any:
     return hx_redirect_or(url_for("checkout.done", sale_id=sale_id))
 
 
+def _safe_drop(sale: Sale) -> int:
+    """The safe drop the drawer needs after this sale, if its shift is still open and the drawer over the limit."""
+    shift = sale.shift
+    return drawer_over_limit(current_user.merchant, shift) if shift is not None and shift.is_open else 0
+
+
 def _report_to_fbr(document_id: int) -> None:
     """One short attempt while the receipt is being shown; whatever happens, the sale stands and the queue has it."""
     try:
@@ -184,4 +191,7 @@ def done(sale_id: int) -> Any:
         change=format_money(sale.change_minor),
         fiscal=fiscal_document_for(db.session, sale),
         share=sharing(sale),
+        safe_drop_minor=drawer_over_limit(current_user.merchant, sale.shift)
+        if sale.shift and sale.shift.is_open
+        else 0,
     )

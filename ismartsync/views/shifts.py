@@ -1,0 +1,157 @@
+"""Closing a shift: counted by notes and coins or as a total, blind or not, approved beyond the tolerance; extending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_login import current_user
+
+from ismartsync.auth import authorize, current_actor, permission_required, tenant_get_or_404
+from ismartsync.errors import DomainError
+from ismartsync.extensions import db
+from ismartsync.forms import attach_error
+from ismartsync.forms.cash import CloseShiftForm, ExtendShiftForm
+from ismartsync.models import Shift
+from ismartsync.money import to_minor
+from ismartsync.permissions import Permission
+from ismartsync.services import cash, registers
+from ismartsync.services.sales import branches_for
+from ismartsync.web import hx_redirect_or, render
+
+bp = Blueprint("shifts", __name__, url_prefix="/shifts")
+
+
+def _shift(shift_id: int) -> Shift:
+    """A shift of a branch the member may see; someone else's needs "Manage shifts" (a supervisor's PIN, maybe)."""
+    shift = tenant_get_or_404(Shift, shift_id)
+    if shift.register.branch_id not in {b.id for b in branches_for(db.session, current_user)}:
+        abort(404)
+    return shift
+
+
+def _others_refusal(shift: Shift) -> Any | None:
+    return None if shift.user_id == current_user.id else authorize(Permission.MANAGE_SHIFTS)
+
+
+def report_url(shift: Shift) -> str:
+    return url_for("registers.shift_report", shift_id=shift.id)
+
+
+def _close_page(shift: Shift, form: CloseShiftForm, status: int = 200, counted: int = 0) -> Any:
+    merchant = current_user.merchant
+    return render(
+        "shifts/close.html",
+        "shifts/_close_form.html",
+        status,
+        shift=shift,
+        form=form,
+        counted=counted,
+        blind=merchant.blind_close,
+        tolerance_minor=merchant.cash_tolerance_minor,
+        denominations=cash.DENOMINATIONS,
+    )
+
+
+@bp.get("/<int:shift_id>/close")
+@permission_required(Permission.CLOSE_REGISTER)
+def close_form(shift_id: int) -> Any:
+    shift = _shift(shift_id)
+    if not shift.is_open:
+        return hx_redirect_or(report_url(shift))
+    if shift.user_id != current_user.id and not current_user.can(Permission.MANAGE_SHIFTS):
+        abort(403)  # the approval comes with the count, when it is sent
+    return _close_page(shift, CloseShiftForm(formdata=None))
+
+
+@bp.post("/<int:shift_id>/close/total")
+@permission_required(Permission.CLOSE_REGISTER)
+def count_total(shift_id: int) -> Any:
+    """The count's total as it is typed (and, unless blind, expected and over/short), for the close form."""
+    shift = _shift(shift_id)
+    form = CloseShiftForm()
+    form.validate()
+    try:
+        counted = _count(form).total_minor
+    except DomainError:
+        counted = 0
+    merchant = current_user.merchant
+    return render(
+        "shifts/close.html",
+        "shifts/_count_total.html",
+        shift=shift,
+        counted=counted,
+        blind=merchant.blind_close,
+        tolerance_minor=merchant.cash_tolerance_minor,
+    )
+
+
+def _count(form: CloseShiftForm) -> cash.Count:
+    if form.method.data == "total":
+        if form.total.data is None:
+            raise DomainError("Enter the total counted, or count note by note.", field="total")
+        return cash.Count(to_minor(form.total.data))
+    return cash.Count.of_pieces(form.pieces())
+
+
+def _counted_or_zero(form: CloseShiftForm) -> int:
+    try:
+        return _count(form).total_minor
+    except DomainError:
+        return 0
+
+
+@bp.post("/<int:shift_id>/close")
+@permission_required(Permission.CLOSE_REGISTER)
+def close_shift(shift_id: int) -> Any:
+    """Count the drawer closed; the Z report follows. A second send finds the shift closed and shows its report."""
+    shift = _shift(shift_id)
+    if (refusal := _others_refusal(shift)) is not None:
+        return refusal
+    if not shift.is_open:
+        return hx_redirect_or(report_url(shift))
+    form = CloseShiftForm()
+    if not form.validate():
+        return _close_page(shift, form, 422)
+    merchant = current_user.merchant
+    try:
+        count = _count(form)
+        cash.check_count(merchant, shift, count, form.note.data or "")
+    except DomainError as exc:
+        attach_error(form, exc)
+        return _close_page(shift, form, 422, counted=_counted_or_zero(form))
+    over = cash.over_tolerance(merchant, shift, count.total_minor)
+    if over and (refusal := authorize(Permission.CLOSE_OVER_TOLERANCE)) is not None:
+        return refusal
+    try:
+        closed = cash.close_shift(db.session, current_actor(), shift, count, note=form.note.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        attach_error(form, exc)
+        return _close_page(shift, form, 422, counted=count.total_minor)
+    db.session.commit()
+    flash("The shift is closed. Its Z report is below.", "success")
+    return hx_redirect_or(report_url(closed))
+
+
+@bp.post("/<int:shift_id>/extend")
+@permission_required(Permission.PAGE_POS)
+def extend_shift(shift_id: int) -> Any:
+    """More time past the shift limit: a manager's call ("Manage shifts"), at the counter with their PIN."""
+    shift = _shift(shift_id)
+    if (refusal := authorize(Permission.MANAGE_SHIFTS)) is not None:
+        return refusal
+    form = ExtendShiftForm()
+    back = request.form.get("next", "")
+    back = back if back.startswith("/") and not back.startswith("//") else url_for("counter.index")
+    if not form.validate():
+        abort(422)  # the choices are fixed: only a tampered form sends anything else
+    try:
+        registers.extend_shift(db.session, current_actor(), shift, form.minutes.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return hx_redirect_or(back)
+    db.session.commit()
+    flash(f"{shift.user.full_name}'s shift is extended by {form.minutes.data} minutes.", "success")
+    return hx_redirect_or(back)
