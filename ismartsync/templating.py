@@ -65,6 +65,7 @@ NAV = [
     NavItem("dashboard.index", "Dashboard", None, ("dashboard.",)),
     NavItem("counter.index", "Counter", Permission.PAGE_POS, ("counter.",)),
     NavItem("sales.sales", "Sales", Permission.PAGE_ORDERS, ("sales.",)),
+    NavItem("registers.registers_page", "Registers", Permission.PAGE_CASH_LOGS, ("registers.",)),
     NavItem("fiscal.documents", "FBR register", Permission.PAGE_REPORTS, ("fiscal.",)),
     NavItem("catalog.variants", "Products", Permission.PAGE_PRODUCTS, ("catalog.variant",)),
     NavItem("catalog.customers", "Customers", Permission.PAGE_ORDERS, ("catalog.customers",)),

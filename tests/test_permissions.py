@@ -20,9 +20,10 @@ SETTINGS = [
 ]
 AUDIT = ["/audit"]
 FISCAL = ["/fiscal"]
+REGISTERS = ["/registers"]
 EXPORT = ["/audit/export.csv"]
 INVITE = ["/staff/invite"]
-EVERY_PAGE = STAFF + SETTINGS + AUDIT + EXPORT + INVITE + FISCAL
+EVERY_PAGE = STAFF + SETTINGS + AUDIT + EXPORT + INVITE + FISCAL + REGISTERS
 
 # What each default role may open, written out by hand: the product's promise, not a copy of DEFAULT_ROLES.
 MAY_OPEN = {
@@ -30,14 +31,14 @@ MAY_OPEN = {
     "Manager": EVERY_PAGE,
     "Cashier": [],
     "Inventory": [],
-    "Accountant": AUDIT + EXPORT + FISCAL,
+    "Accountant": AUDIT + EXPORT + FISCAL + REGISTERS,
 }
 NAV = {
-    "Owner": ["Dashboard", "FBR register", "Staff", "Settings", "Audit log"],
-    "Manager": ["Dashboard", "FBR register", "Staff", "Settings", "Audit log"],
+    "Owner": ["Dashboard", "Registers", "FBR register", "Staff", "Settings", "Audit log"],
+    "Manager": ["Dashboard", "Registers", "FBR register", "Staff", "Settings", "Audit log"],
     "Cashier": ["Dashboard"],
     "Inventory": ["Dashboard"],
-    "Accountant": ["Dashboard", "FBR register", "Audit log"],
+    "Accountant": ["Dashboard", "Registers", "FBR register", "Audit log"],
 }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from ismartsync.extensions import db
 from ismartsync.models import (
     Counter,
+    DayClose,
     Device,
     DriftStatus,
     FiscalDocument,
@@ -283,6 +284,33 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/shifts/{t.shift.id}/extend",
         lambda t: {"minutes": "60"},
         lambda t, body: _reloaded(t.shift).limit_at is None,
+    ),
+    ("registers.shift_report", "GET"): Case(
+        lambda t: f"/shifts/{t.shift.id}", unchanged=lambda t, body: "Their Cashier" not in body
+    ),
+    ("registers.shift_pdf", "GET"): Case(
+        lambda t: f"/shifts/{t.shift.id}/report.pdf", unchanged=lambda t, body: "%PDF" not in body
+    ),
+    ("registers.register_report", "GET"): Case(
+        lambda t: f"/registers/{t.register.id}", unchanged=lambda t, body: "Their counter" not in body
+    ),
+    ("registers.register_pdf", "GET"): Case(
+        lambda t: f"/registers/{t.register.id}/report.pdf", unchanged=lambda t, body: "%PDF" not in body
+    ),
+    ("registers.close_register", "POST"): Case(
+        lambda t: f"/registers/{t.register.id}/close", unchanged=lambda t, body: _reloaded(t.register).is_open
+    ),
+    ("registers.day_report", "GET"): Case(
+        lambda t: f"/registers/days/{t.branch.id}/{utcnow():%Y-%m-%d}",
+        unchanged=lambda t, body: "Their branch" not in body,
+    ),
+    ("registers.day_pdf", "GET"): Case(
+        lambda t: f"/registers/days/{t.branch.id}/{utcnow():%Y-%m-%d}/report.pdf",
+        unchanged=lambda t, body: "%PDF" not in body,
+    ),
+    ("registers.close_day", "POST"): Case(
+        lambda t: f"/registers/days/{t.branch.id}/{utcnow():%Y-%m-%d}/close",
+        unchanged=lambda t, body: db.session.scalar(select(func.count()).select_from(DayClose)) == 0,
     ),
     ("device.pin_entry", "GET"): Case(
         lambda t: f"/device/pin/{t.owner.id}",

@@ -1,0 +1,296 @@
+"""The Registers screen, the X and Z reports (screen and PDF), closing a register and the day, by permission."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from ismartsync.extensions import db
+from ismartsync.models import AuditEntry, DayClose, Register, Shift
+from ismartsync.services.audit import Actor
+from ismartsync.services.cash import Count, close_shift
+from ismartsync.services.registers import close_register, current_shift, start_register
+from tests import factories
+from tests.documents.pdf import pdf_text
+from tests.markup import text_of
+from tests.selling import open_till, sell, stock_items
+
+
+@pytest.fixture
+def shift(merchant, branch, counter, manager, cashier) -> Shift:
+    """Sana's open shift on Counter 1: Rs 5,000 float, one Rs 2,990 cash sale, so Rs 7,990 expected."""
+    actor = open_till(manager, cashier, counter)
+    sell(actor, counter, stock_items(merchant, branch)[0])
+    db.session.commit()
+    return current_shift(db.session, cashier)
+
+
+@pytest.fixture
+def closed(shift, cashier, counter) -> Shift:
+    """Sana counted Rs 7,980 note by note (Rs 10 short) and closed her shift."""
+    actor = Actor(cashier, branch_id=counter.branch_id, counter_id=counter.id)
+    close_shift(db.session, actor, shift, Count.of_pieces({5000: 1, 1000: 2, 500: 1, 100: 4, 50: 1, 20: 1, 10: 1}))
+    db.session.commit()
+    return shift
+
+
+def day_of(register: Register) -> str:
+    return register.opened_at.astimezone(ZoneInfo("Asia/Karachi")).date().isoformat()
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def test_the_screen_shows_each_counters_drawer_and_who_holds_it(browser, manager, shift, branch, counter):
+    factories.CounterFactory(branch=branch, name="Counter 2")
+    browser.sign_in(manager)
+
+    response = browser.get("/registers")
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    drawer = text_of(html, f"drawer-{counter.id}")
+    assert "Register open" in drawer and "Sana Iqbal" in drawer and "float Rs 5,000" in drawer
+    assert "Expected in drawer Rs 7,990" in drawer
+    assert "Close Sana Iqbal's shift before the register" in drawer
+    assert f"/shifts/{shift.id}" in html and f"/registers/{shift.register_id}" in html
+    assert "No open register" in text_of(html, "registers-counters")  # Counter 2
+    day = text_of(html, "day-close")
+    assert "Open" in day and "Close every register of the day first" in day
+
+
+def test_the_board_answers_htmx_with_its_fragment_and_refreshes_itself(browser, manager, shift, branch):
+    browser.sign_in(manager)
+
+    response = browser.get(f"/registers?branch={branch.id}", headers={"HX-Request": "true"})
+
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="registers-board"') and "<html" not in body
+    assert 'hx-trigger="every 30s"' in body
+    assert "HX-Request" in response.headers["Vary"]
+    assert "Rs 7,990" in body
+
+
+def test_a_shift_past_its_limit_or_grace_is_flagged(browser, manager, shift, counter):
+    from ismartsync.models.base import utcnow
+
+    browser.sign_in(manager)
+    shift.limit_at = utcnow()
+    db.session.commit()
+    assert "Past limit" in text_of(browser.get("/registers").get_data(as_text=True), f"drawer-{counter.id}")
+    shift.grace_until = utcnow()
+    db.session.commit()
+    assert "Blocked (past grace)" in text_of(browser.get("/registers").get_data(as_text=True), f"drawer-{counter.id}")
+
+
+def test_a_bad_business_day_is_refused_beside_the_date(browser, manager, shift, branch):
+    browser.sign_in(manager)
+
+    response = browser.get("/registers?day=31-12-2026")
+
+    assert response.status_code == 422
+    assert "Pick a date" in text_of(response.get_data(as_text=True), "registers-filters")
+    assert browser.get(f"/registers/days/{branch.id}/2026-13-01").status_code == 404
+    assert browser.get(f"/registers/days/{branch.id}/yesterday").status_code == 404
+
+
+@pytest.mark.parametrize("role_name", ["Cashier", "Inventory"])
+def test_roles_without_cash_logs_are_refused_every_page(role_name, browser, merchant, roles, shift, branch):
+    member = factories.UserFactory(merchant=merchant, role=roles[role_name], all_branches=True)
+    browser.sign_in(member)
+    day = day_of(shift.register)
+
+    for path in ["/registers", f"/registers/{shift.register_id}", f"/registers/days/{branch.id}/{day}"]:
+        assert browser.get(path).status_code == 403, path
+    assert browser.post(f"/registers/{shift.register_id}/close").status_code == 403
+    assert browser.get(f"/shifts/{shift.id}").status_code == 403  # not their shift
+    assert browser.get(f"/shifts/{shift.id}/report.pdf").status_code == 403
+
+
+def test_the_accountant_reads_the_reports_but_closes_nothing(browser, merchant, roles, closed, branch):
+    accountant = factories.UserFactory(merchant=merchant, role=roles["Accountant"], all_branches=True)
+    browser.sign_in(accountant)
+    day = day_of(closed.register)
+
+    assert browser.get("/registers").status_code == 200
+    assert browser.get(f"/shifts/{closed.id}").status_code == 200
+    assert browser.post(f"/registers/{closed.register_id}/close").status_code == 403
+    assert browser.post(f"/registers/days/{branch.id}/{day}/close").status_code == 403
+    assert db.session.get(Register, closed.register_id).is_open
+
+
+def test_a_branch_the_member_may_not_see_is_not_found(browser, merchant, roles, manager, shift, branch):
+    elsewhere = factories.BranchFactory(merchant=merchant, name="Model Town", code="MDT")
+    their_counter = factories.CounterFactory(branch=elsewhere, name="MT Counter 1")
+    their_register = start_register(db.session, Actor(manager), their_counter, 1_000_00)
+    accountant = factories.UserFactory(merchant=merchant, role=roles["Accountant"], branches=[branch])
+    db.session.commit()
+    browser.sign_in(accountant)
+    day = day_of(their_register)
+
+    assert browser.get(f"/registers?branch={elsewhere.id}").status_code == 404
+    assert browser.get(f"/registers/{their_register.id}").status_code == 404
+    assert browser.get(f"/registers/{their_register.id}/report.pdf").status_code == 404
+    assert browser.get(f"/registers/days/{elsewhere.id}/{day}").status_code == 404
+    assert browser.get(f"/registers/days/{elsewhere.id}/{day}/report.pdf").status_code == 404
+    page = browser.get("/registers").get_data(as_text=True)
+    assert "Model Town" not in page and "Gulberg" in page
+
+
+def test_closing_a_register_with_a_shift_open_is_refused_with_the_reason(browser, manager, shift):
+    browser.sign_in(manager)
+
+    response = browser.post(f"/registers/{shift.register_id}/close")
+
+    assert response.status_code == 422
+    message = text_of(response.get_data(as_text=True), f"close-error-{shift.register_id}")
+    assert "Sana Iqbal's shift is still open. Close it first." in message
+    assert db.session.get(Register, shift.register_id).is_open
+
+
+def test_closing_a_register_twice_closes_it_once(browser, manager, closed, branch):
+    browser.sign_in(manager)
+
+    first = browser.post(f"/registers/{closed.register_id}/close")
+    second = browser.post(f"/registers/{closed.register_id}/close", htmx=True)
+
+    assert first.status_code == 303 and first.headers["Location"] == f"/registers?branch={branch.id}"
+    assert second.status_code == 200
+    body = second.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="registers-board"')
+    assert "already closed" in text_of(body, "flashes")
+    register = db.session.get(Register, closed.register_id)
+    assert (register.status, register.expected_minor, register.counted_minor) == ("closed", 7_990_00, 7_980_00)
+    assert count(AuditEntry, AuditEntry.action == "register.close") == 1
+    closed_list = text_of(body, "registers-closed")
+    assert "Rs 7,990" in closed_list and "Short Rs 10" in closed_list
+
+
+def test_the_day_closes_once_every_register_is_closed(browser, manager, closed, branch):
+    browser.sign_in(manager)
+    day = day_of(closed.register)
+
+    refused = browser.post(f"/registers/days/{branch.id}/{day}/close")
+    assert refused.status_code == 422
+    assert "Close the register on Counter 1 first." in text_of(refused.get_data(as_text=True), "day-close-error")
+
+    close_register(db.session, Actor(manager), closed.register)
+    db.session.commit()
+    page = text_of(browser.get(f"/registers?day={day}").get_data(as_text=True), "day-close")
+    assert "Close every register" not in page
+    done = browser.post(f"/registers/days/{branch.id}/{day}/close", {"note": "Counted by Bilal"})
+    again = browser.post(f"/registers/days/{branch.id}/{day}/close", htmx=True)
+
+    assert done.status_code == 303 and done.headers["Location"] == f"/registers/days/{branch.id}/{day}"
+    assert again.status_code == 200 and "Day closed" in text_of(again.get_data(as_text=True), "day-close")
+    assert count(DayClose) == 1
+    report = browser.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Day closed" in text_of(report, "day-report") and "Counted by Bilal" in text_of(report, "day-report")
+    assert "Short Rs 10" in text_of(report, "report-registers")
+
+
+def test_the_x_report_is_live_while_the_shift_is_open(browser, manager, shift):
+    browser.sign_in(manager)
+
+    html = browser.get(f"/shifts/{shift.id}").get_data(as_text=True)
+
+    report = text_of(html, "shift-report")
+    assert "X report — mid-shift" in report and "Sana Iqbal" in report and "Gulberg" in report
+    assert "Cash Rs 2,990" in text_of(html, "report-tenders").replace(" 1 ", " ")
+    assert "Expected in drawer Rs 7,990" in text_of(html, "report-drawer")
+    assert "Counted not counted yet" in text_of(html, "report-drawer")
+    assert "data-print" in html
+
+
+def test_the_z_report_shows_the_count_note_by_note_and_the_shortfall(browser, manager, closed):
+    browser.sign_in(manager)
+
+    html = browser.get(f"/shifts/{closed.id}").get_data(as_text=True)
+
+    assert "Z report — shift close" in text_of(html, "report-title")
+    drawer = text_of(html, "report-drawer")
+    assert "Expected in drawer Rs 7,990" in drawer and "Counted Rs 7,980" in drawer and "Short Rs 10" in drawer
+    assert "Rs 5,000 1 Rs 5,000" in text_of(html, "report-denominations")
+    assert "Rs 1,000 2 Rs 2,000" in text_of(html, "report-denominations")
+
+
+def test_blind_close_hides_expected_from_the_cashier_until_the_count(
+    browser, make_browser, merchant, manager, cashier, shift
+):
+    merchant.blind_close = True
+    db.session.commit()
+    browser.sign_in(cashier)
+
+    own = browser.get(f"/shifts/{shift.id}")
+    pdf = pdf_text(browser.get(f"/shifts/{shift.id}/report.pdf").data)
+
+    assert own.status_code == 200
+    report = text_of(own.get_data(as_text=True), "shift-report")
+    assert "hidden until the count (blind close)" in report
+    for figure in ("Rs 7,990", "Rs 2,990", "Rs 5,000"):  # expected, the cash sales it follows from, the float
+        assert figure not in report
+        assert figure not in pdf
+    assert "hidden until the count (blind close)" in pdf
+    boss = make_browser()
+    boss.sign_in(manager)
+    assert "Expected in drawer Rs 7,990" in text_of(
+        boss.get(f"/shifts/{shift.id}").get_data(as_text=True), "report-drawer"
+    )
+
+
+def test_after_the_blind_count_the_cashier_sees_expected(browser, merchant, cashier, shift, counter):
+    merchant.blind_close = True
+    db.session.commit()
+    close_shift(db.session, Actor(cashier, counter_id=counter.id), shift, Count(7_990_00))
+    db.session.commit()
+    browser.sign_in(cashier)
+
+    report = text_of(browser.get(f"/shifts/{shift.id}").get_data(as_text=True), "shift-report")
+
+    assert "Expected in drawer Rs 7,990" in report and "Blind count Yes" in report
+
+
+def test_the_shift_report_pdf_carries_expected_and_counted(browser, manager, closed, counter):
+    browser.sign_in(manager)
+
+    response = browser.get(f"/shifts/{closed.id}/report.pdf")
+
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    day = day_of(closed.register)
+    assert f'filename="Z-GUL-C{counter.id}-{day}-Sana-Iqbal.pdf"' in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    assert "Z report — shift close" in text
+    assert "Expected in drawer Rs 7,990" in text and "Counted Rs 7,980" in text and "Short Rs 10" in text
+
+
+def test_an_open_shifts_pdf_is_an_x_report(browser, manager, shift, counter):
+    browser.sign_in(manager)
+
+    response = browser.get(f"/shifts/{shift.id}/report.pdf")
+
+    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="X-GUL-C{counter.id}-')
+    assert "Expected in drawer Rs 7,990" in pdf_text(response.data)
+
+
+def test_the_register_and_day_reports_and_pdfs_add_up_the_shifts(browser, manager, closed, branch):
+    close_register(db.session, Actor(manager), closed.register)
+    db.session.commit()
+    browser.sign_in(manager)
+    day = day_of(closed.register)
+
+    page = browser.get(f"/registers/{closed.register_id}").get_data(as_text=True)
+    register_pdf = browser.get(f"/registers/{closed.register_id}/report.pdf")
+    day_page = browser.get(f"/registers/days/{branch.id}/{day}").get_data(as_text=True)
+    day_pdf = browser.get(f"/registers/days/{branch.id}/{day}/report.pdf")
+
+    shift_row = text_of(page, f"report-shift-{closed.id}")
+    assert "Sana Iqbal" in shift_row and "Rs 7,990 Rs 7,980 Short Rs 10" in shift_row
+    assert "Register Z report" in text_of(page, "report-title")
+    for text in (pdf_text(register_pdf.data), pdf_text(day_pdf.data)):
+        assert "Expected in drawer Rs 7,990" in text and "Counted Rs 7,980" in text
+    assert register_pdf.data.startswith(b"%PDF") and day_pdf.data.startswith(b"%PDF")
+    assert f'filename="Day-GUL-{day}.pdf"' in day_pdf.headers["Content-Disposition"]
+    assert "Rs 7,990 Rs 7,980 Short Rs 10" in text_of(day_page, f"report-register-{closed.register_id}")
