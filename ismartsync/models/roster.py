@@ -16,6 +16,7 @@ from ismartsync.models.staff import Role, User
 # Days a template is worked, as bits of a mask: Monday is 1, Sunday 64.
 EVERY_DAY = 0b1111111
 WEEKEND = 0b1100000
+DAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class ShiftTemplate(TenantMixin, TimestampMixin, Base):
@@ -44,6 +45,12 @@ class ShiftTemplate(TenantMixin, TimestampMixin, Base):
     @property
     def hours_label(self) -> str:
         return f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+    @property
+    def days_label(self) -> str:
+        if self.days == EVERY_DAY:
+            return "Every day"
+        return ", ".join(name for n, name in enumerate(DAY_ABBREVIATIONS) if self.days & (1 << n))
 
     def works_on(self, day: date) -> bool:
         return bool(self.days & (1 << day.weekday()))
