@@ -58,6 +58,7 @@ def seed_demo() -> list[tuple[str, str, str, str]]:
         merchant = owner.merchant
         merchant.ntn, merchant.strn, merchant.tax_office = "1234567-8", "3277876127954", "RTO Lahore"
         merchant.address, merchant.phone = "42-B Main Boulevard, Gulberg III, Lahore", "+92 42 35781234"
+        merchant.drawer_limit_minor = 50_000_00  # the counter asks for a safe drop above Rs 50,000
         main = db.session.scalar(select(Branch).where(Branch.merchant_id == merchant.id))
         main.name, main.code, main.address = "Gulberg", "GUL", "42-B Main Boulevard, Gulberg III, Lahore"
         dha = Branch(merchant=merchant, name="DHA Phase 5", code="DHA", address="Commercial Area, DHA Phase 5, Lahore")

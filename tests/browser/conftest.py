@@ -23,8 +23,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ismartsync import cli, create_app, passwords
 from ismartsync.extensions import db, limiter
-from ismartsync.models import Branch
+from ismartsync.models import Branch, Product, Variant
+from ismartsync.models.catalog import search_text
 from ismartsync.services import merchants
+from ismartsync.services.stock import record_opening_stock
 from tests.conftest import make_test_config
 from tests.sandbox_fixtures import _serve
 
@@ -217,3 +219,38 @@ def tablet(chromium: Browser, live_server: str, demo: Demo, viewport: str) -> It
         yield tablet
     finally:
         context.close()
+
+
+# (product, variant, barcode, price in paisa)
+ITEMS = [
+    ("Lawn 3pc Printed", "Emerald", "8964000000011", 450000),
+    ("Khussa Embroidered", "Size 38", "8964000000028", 250000),
+    ("Cotton Dupatta", "Default Title", "8964000000035", 120000),
+]
+
+
+@pytest.fixture
+def stocked(live_app: Flask, demo: Demo) -> None:
+    """Three items with barcodes and stock at Gulberg, as an import from Shopify would leave them."""
+    with live_app.app_context():
+        branch = db.session.get(Branch, demo.gulberg_id)
+        variants = []
+        for n, (title, variant_title, barcode, price) in enumerate(ITEMS):
+            product = Product(
+                merchant_id=branch.merchant_id, shopify_id=f"gid://shopify/Product/{700 + n}", title=title
+            )
+            variant = Variant(
+                merchant_id=branch.merchant_id,
+                product=product,
+                shopify_id=f"gid://shopify/ProductVariant/{700 + n}",
+                title=variant_title,
+                sku=f"ZR-{700 + n}",
+                barcode=barcode,
+                price_minor=price,
+                search_text=search_text(title, variant_title, f"ZR-{700 + n}", barcode),
+            )
+            db.session.add_all([product, variant])
+            variants.append(variant)
+        db.session.flush()
+        record_opening_stock(db.session, branch, {v.id: 20 for v in variants}, "demo")
+        db.session.commit()

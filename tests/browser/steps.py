@@ -75,3 +75,21 @@ def open_the_till(page: Page) -> None:
     page.get_by_role("button", name="Start the register").click()
     page.get_by_role("button", name="Open my shift").click()
     expect(page.locator("#cart")).to_contain_text("The cart is empty")
+
+
+def scan(page: Page, code: str) -> None:
+    """A keyboard-wedge scanner: the digits typed fast into whatever has the focus, then Enter."""
+    expect(page.locator("#scan")).to_be_focused()
+    with page.expect_response(lambda r: r.url.endswith("/counter/cart/scan")) as answer:
+        page.keyboard.type(code, delay=5)
+        page.keyboard.press("Enter")
+    assert answer.value.status == 200, answer.value.text()
+
+
+def approve_with_pin(page: Page, permission_label: str, approver: str = "Bilal Ahmed") -> None:
+    """The supervisor's dialog: tap who approves, key their PIN, approve."""
+    approval = page.locator("#dialog").get_by_role("dialog", name=permission_label)
+    expect(approval).to_be_visible()
+    approval.get_by_label(approver).check()
+    approval.get_by_label("Supervisor PIN").fill(STAFF[approver][1])
+    approval.get_by_role("button", name="Approve").click()

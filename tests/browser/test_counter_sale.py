@@ -5,61 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import Flask
 from playwright.sync_api import expect
 
-from ismartsync.extensions import db
-from ismartsync.models import Branch, Product, Variant
-from ismartsync.models.catalog import search_text
-from ismartsync.services.stock import record_opening_stock
-from tests.browser.conftest import Demo, Tablet
-from tests.browser.steps import open_the_till
+from tests.browser.conftest import ITEMS, Tablet
+from tests.browser.steps import open_the_till, scan
 
 pytestmark = pytest.mark.browser
-
-# (product, variant, barcode, price in paisa)
-ITEMS = [
-    ("Lawn 3pc Printed", "Emerald", "8964000000011", 450000),
-    ("Khussa Embroidered", "Size 38", "8964000000028", 250000),
-    ("Cotton Dupatta", "Default Title", "8964000000035", 120000),
-]
-
-
-@pytest.fixture
-def stocked(live_app: Flask, demo: Demo) -> None:
-    """Three items with barcodes and stock at Gulberg, as an import from Shopify would leave them."""
-    with live_app.app_context():
-        branch = db.session.get(Branch, demo.gulberg_id)
-        variants = []
-        for n, (title, variant_title, barcode, price) in enumerate(ITEMS):
-            product = Product(
-                merchant_id=branch.merchant_id, shopify_id=f"gid://shopify/Product/{700 + n}", title=title
-            )
-            variant = Variant(
-                merchant_id=branch.merchant_id,
-                product=product,
-                shopify_id=f"gid://shopify/ProductVariant/{700 + n}",
-                title=variant_title,
-                sku=f"ZR-{700 + n}",
-                barcode=barcode,
-                price_minor=price,
-                search_text=search_text(title, variant_title, f"ZR-{700 + n}", barcode),
-            )
-            db.session.add_all([product, variant])
-            variants.append(variant)
-        db.session.flush()
-        record_opening_stock(db.session, branch, {v.id: 20 for v in variants}, "demo")
-        db.session.commit()
-
-
-def _scan(tablet: Tablet, code: str) -> None:
-    """A keyboard-wedge scanner: the digits typed fast into whatever has the focus, then Enter."""
-    page = tablet.page
-    expect(page.locator("#scan")).to_be_focused()
-    with page.expect_response(lambda r: r.url.endswith("/counter/cart/scan")) as answer:
-        page.keyboard.type(code, delay=5)
-        page.keyboard.press("Enter")
-    assert answer.value.status == 200, answer.value.text()
 
 
 def test_cashier_scans_discounts_with_approval_splits_cash_and_card_and_prints(tablet: Tablet, stocked: None) -> None:
@@ -67,8 +18,8 @@ def test_cashier_scans_discounts_with_approval_splits_cash_and_card_and_prints(t
     open_the_till(page)
 
     for _, _, barcode, _ in ITEMS:
-        _scan(tablet, barcode)
-    _scan(tablet, ITEMS[2][2])  # the dupatta again: its line goes to 2
+        scan(tablet.page, barcode)
+    scan(tablet.page, ITEMS[2][2])  # the dupatta again: its line goes to 2
     lines = page.locator(".cart-lines > li")
     expect(lines).to_have_count(3)
     expect(lines.nth(2)).to_contain_text("Cotton Dupatta")

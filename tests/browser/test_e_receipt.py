@@ -14,9 +14,8 @@ from sqlalchemy import select
 
 from ismartsync.extensions import db
 from ismartsync.models import OutgoingEmail
-from tests.browser.conftest import SCREENSHOTS, Tablet
+from tests.browser.conftest import ITEMS, SCREENSHOTS, Tablet
 from tests.browser.steps import open_the_till
-from tests.browser.test_counter_sale import ITEMS, stocked  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +45,7 @@ def _sell_one(tablet: Tablet) -> None:
 
 def test_the_customer_scans_the_receipt_off_the_tablet_and_the_cashier_emails_it(
     tablet: Tablet,
-    stocked: None,  # noqa: F811
+    stocked: None,
     chromium: Browser,
     live_server: str,
     live_app: Flask,
