@@ -74,6 +74,7 @@ def test_main_screens_fit_the_tablet_and_fingers(tablet: Tablet, demo: Demo) -> 
         "counter": "/counter",
         "sales": "/sales",
         "fbr-register": "/fiscal",
+        "registers": "/registers",
     }
     for name, path in screens.items():
         page.goto(path)
