@@ -78,10 +78,9 @@ def record_cash_log(
         raise DomainError(f"Say what the {reason.label.lower()} was for.", field="note")
     shift = lock_open_shift(session, shift.id)
     if direction is CashDirection.OUT and amount_minor > shift.expected_cash_minor:
-        raise DomainError(
-            f"The drawer should hold {format_money(shift.expected_cash_minor)}; more cannot be taken out.",
-            field="amount",
-        )
+        merchant = session.get(Merchant, shift.merchant_id)
+        held = "less" if merchant and merchant.blind_close else format_money(shift.expected_cash_minor)
+        raise DomainError(f"The drawer should hold {held}; more cannot be taken out.", field="amount")
     register = session.get(Register, shift.register_id)
     assert register is not None
     log = CashLog(
