@@ -9,12 +9,13 @@ import sqlalchemy as sa
 
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, DayClose, Register, Shift
+from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash import Count, close_shift
 from ismartsync.services.registers import close_register, current_shift, start_register
 from tests import factories
 from tests.documents.pdf import pdf_text
-from tests.markup import text_of
+from tests.markup import element, text_of
 from tests.selling import open_till, sell, stock_items
 
 
@@ -74,16 +75,26 @@ def test_the_board_answers_htmx_with_its_fragment_and_refreshes_itself(browser, 
     assert "Rs 7,990" in body
 
 
-def test_a_shift_past_its_limit_or_grace_is_flagged(browser, manager, shift, counter):
-    from ismartsync.models.base import utcnow
-
+def test_a_shift_past_its_limit_or_grace_is_flagged_and_the_manager_extends_it(browser, manager, shift, counter):
     browser.sign_in(manager)
     shift.limit_at = utcnow()
     db.session.commit()
     assert "Past limit" in text_of(browser.get("/registers").get_data(as_text=True), f"drawer-{counter.id}")
     shift.grace_until = utcnow()
     db.session.commit()
-    assert "Blocked (past grace)" in text_of(browser.get("/registers").get_data(as_text=True), f"drawer-{counter.id}")
+    html = browser.get("/registers").get_data(as_text=True)
+    drawer = element(html, f"drawer-{counter.id}")
+    assert "Blocked (past grace)" in text_of(html, f"drawer-{counter.id}")
+    assert f'href="/shifts/{shift.id}/close"' in drawer
+
+    extended = browser.post(
+        f"/shifts/{shift.id}/extend", {"minutes": "60", "next": f"/registers?branch={counter.branch_id}"}
+    )
+
+    assert extended.status_code == 303 and extended.headers["Location"] == f"/registers?branch={counter.branch_id}"
+    db.session.expire_all()
+    assert not db.session.get(Shift, shift.id).past_grace(utcnow())
+    assert "Blocked" not in text_of(browser.get("/registers").get_data(as_text=True), f"drawer-{counter.id}")
 
 
 def test_a_bad_business_day_is_refused_beside_the_date(browser, manager, shift, branch):
