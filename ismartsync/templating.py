@@ -67,6 +67,7 @@ NAV = [
     NavItem("sales.sales", "Sales", Permission.PAGE_ORDERS, ("sales.",)),
     NavItem("registers.registers_page", "Registers", Permission.PAGE_CASH_LOGS, ("registers.",)),
     NavItem("fiscal.documents", "FBR register", Permission.PAGE_REPORTS, ("fiscal.",)),
+    NavItem("reports.shifts", "Reports", Permission.PAGE_REPORTS, ("reports.",)),
     NavItem("catalog.variants", "Products", Permission.PAGE_PRODUCTS, ("catalog.variant",)),
     NavItem("catalog.customers", "Customers", Permission.PAGE_ORDERS, ("catalog.customers",)),
     NavItem("drift.drifts", "Inventory", Permission.PAGE_INVENTORY, ("drift.",)),

@@ -59,9 +59,8 @@ def _log(actor, shift, direction, reason, amount, note="", at=None):
     return log
 
 
-@pytest.fixture
-def day(merchant, owner, manager, cashier, branch, counter):
-    """The scripted days above; returns the people, places and shifts."""
+def scripted_days(merchant, owner, manager, cashier, branch, counter) -> SimpleNamespace:
+    """The scripted days above (committed); returns the people, places and shifts."""
     dha = factories.BranchFactory(merchant=merchant, name="DHA", code="DHA")
     dha_counter = factories.CounterFactory(branch=dha, name="Counter 1")
     omar = factories.UserFactory(merchant=merchant, role=cashier.role, branches=[dha], full_name="Omar Farooq")
@@ -115,6 +114,11 @@ def day(merchant, owner, manager, cashier, branch, counter):
         omar_shift=omar_shift,
         everywhere=ReportFilters(branch_ids=(branch.id, dha.id)),
     )
+
+
+@pytest.fixture
+def day(merchant, owner, manager, cashier, branch, counter):
+    return scripted_days(merchant, owner, manager, cashier, branch, counter)
 
 
 def _cashiers(rows):
