@@ -21,9 +21,12 @@ SETTINGS = [
 AUDIT = ["/audit"]
 FISCAL = ["/fiscal"]
 REGISTERS = ["/registers"]
+REPORTS = ["/reports/shifts", "/reports/over-short", "/reports/cashiers", "/reports/cash-logs"]
 EXPORT = ["/audit/export.csv"]
+# The reports' downloads need the reports page and Export data: Inventory may export, but sees no reports.
+REPORT_EXPORTS = ["/reports/shifts.csv", "/reports/cashiers.xlsx"]
 INVITE = ["/staff/invite"]
-EVERY_PAGE = STAFF + SETTINGS + AUDIT + EXPORT + INVITE + FISCAL + REGISTERS
+EVERY_PAGE = STAFF + SETTINGS + AUDIT + EXPORT + INVITE + FISCAL + REGISTERS + REPORTS + REPORT_EXPORTS
 
 # What each default role may open, written out by hand: the product's promise, not a copy of DEFAULT_ROLES.
 MAY_OPEN = {
@@ -31,14 +34,14 @@ MAY_OPEN = {
     "Manager": EVERY_PAGE,
     "Cashier": [],
     "Inventory": [],
-    "Accountant": AUDIT + EXPORT + FISCAL + REGISTERS,
+    "Accountant": AUDIT + EXPORT + FISCAL + REGISTERS + REPORTS + REPORT_EXPORTS,
 }
 NAV = {
-    "Owner": ["Dashboard", "Registers", "FBR register", "Staff", "Settings", "Audit log"],
-    "Manager": ["Dashboard", "Registers", "FBR register", "Staff", "Settings", "Audit log"],
+    "Owner": ["Dashboard", "Registers", "FBR register", "Reports", "Staff", "Settings", "Audit log"],
+    "Manager": ["Dashboard", "Registers", "FBR register", "Reports", "Staff", "Settings", "Audit log"],
     "Cashier": ["Dashboard"],
     "Inventory": ["Dashboard"],
-    "Accountant": ["Dashboard", "Registers", "FBR register", "Audit log"],
+    "Accountant": ["Dashboard", "Registers", "FBR register", "Reports", "Audit log"],
 }
 
 
