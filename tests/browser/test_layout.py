@@ -75,6 +75,10 @@ def test_main_screens_fit_the_tablet_and_fingers(tablet: Tablet, demo: Demo) -> 
         "sales": "/sales",
         "fbr-register": "/fiscal",
         "registers": "/registers",
+        "report-shifts": "/reports/shifts",
+        "report-over-short": "/reports/over-short",
+        "report-cashiers": "/reports/cashiers",
+        "report-cash-logs": "/reports/cash-logs",
     }
     for name, path in screens.items():
         page.goto(path)
