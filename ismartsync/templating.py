@@ -72,6 +72,7 @@ NAV = [
     NavItem("catalog.customers", "Customers", Permission.PAGE_ORDERS, ("catalog.customers",)),
     NavItem("drift.drifts", "Inventory", Permission.PAGE_INVENTORY, ("drift.",)),
     NavItem("staff.members", "Staff", Permission.PAGE_STAFF, ("staff.",)),
+    NavItem("rosters.index", "Rosters", Permission.PAGE_STAFF, ("rosters.",)),
     NavItem(
         "settings.business",
         "Settings",

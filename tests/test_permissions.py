@@ -9,6 +9,7 @@ from tests import factories
 from tests.markup import nav_labels, nav_links, text_of
 
 STAFF = ["/staff", "/roles", "/staff/{member}"]
+ROSTERS = ["/rosters", "/rosters/{branch}/shifts"]
 SETTINGS = [
     "/settings/business",
     "/settings/selling",
@@ -26,7 +27,7 @@ EXPORT = ["/audit/export.csv"]
 # The reports' downloads need the reports page and Export data: Inventory may export, but sees no reports.
 REPORT_EXPORTS = ["/reports/shifts.csv", "/reports/cashiers.xlsx"]
 INVITE = ["/staff/invite"]
-EVERY_PAGE = STAFF + SETTINGS + AUDIT + EXPORT + INVITE + FISCAL + REGISTERS + REPORTS + REPORT_EXPORTS
+EVERY_PAGE = STAFF + ROSTERS + SETTINGS + AUDIT + EXPORT + INVITE + FISCAL + REGISTERS + REPORTS + REPORT_EXPORTS
 
 # What each default role may open, written out by hand: the product's promise, not a copy of DEFAULT_ROLES.
 MAY_OPEN = {
@@ -37,8 +38,8 @@ MAY_OPEN = {
     "Accountant": AUDIT + EXPORT + FISCAL + REGISTERS + REPORTS + REPORT_EXPORTS,
 }
 NAV = {
-    "Owner": ["Dashboard", "Registers", "FBR register", "Reports", "Staff", "Settings", "Audit log"],
-    "Manager": ["Dashboard", "Registers", "FBR register", "Reports", "Staff", "Settings", "Audit log"],
+    "Owner": ["Dashboard", "Registers", "FBR register", "Reports", "Staff", "Rosters", "Settings", "Audit log"],
+    "Manager": ["Dashboard", "Registers", "FBR register", "Reports", "Staff", "Rosters", "Settings", "Audit log"],
     "Cashier": ["Dashboard"],
     "Inventory": ["Dashboard"],
     "Accountant": ["Dashboard", "Registers", "FBR register", "Reports", "Audit log"],

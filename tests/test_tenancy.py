@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, time, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,16 +23,20 @@ from ismartsync.models import (
     QuickKey,
     Register,
     Role,
+    RosterAssignment,
     Sale,
     SaleLine,
     SaleStatus,
     Shift,
+    ShiftTemplate,
     ShopifyLocation,
     StockDrift,
     User,
 )
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
+from ismartsync.services import rosters
+from ismartsync.services.audit import Actor
 from tests import factories
 
 World = SimpleNamespace
@@ -142,6 +147,30 @@ class Case:
 
 def _no_counter_named(name: str) -> bool:
     return db.session.scalar(select(func.count()).select_from(Counter).where(Counter.name == name)) == 0
+
+
+def _their_roster(t: World) -> World:
+    """Their branch's Morning shift with their cashier on it next Tuesday (made once, when a roster case asks)."""
+    if not hasattr(t, "shift_template"):
+        tuesday = rosters.week_start(date.today()) + timedelta(weeks=1, days=1)
+        values = rosters.TemplateValues("Their morning", time(10), time(16))
+        t.shift_template = rosters.create_template(db.session, Actor(t.owner), t.branch, values)
+        t.assignment = rosters.assign_member(db.session, Actor(t.owner), t.shift_template, tuesday, t.member)
+        t.week = f"{tuesday - timedelta(days=1):%Y-%m-%d}"
+    return t
+
+
+def _their_roster_unchanged(t: World) -> bool:
+    db.session.expire_all()
+    template = db.session.get(ShiftTemplate, t.shift_template.id)
+    return (
+        template is not None
+        and template.name == "Their morning"
+        and db.session.scalar(select(func.count()).select_from(RosterAssignment)) == 1
+        and db.session.scalar(select(func.count()).select_from(ShiftTemplate)) == 1
+        and _reloaded(t.assignment).week.published_at is None
+        and db.session.scalar(select(func.count()).select_from(OutgoingEmail)) == 0
+    )
 
 
 CASES: dict[tuple[str, str], Case] = {
@@ -363,6 +392,56 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("staff.delete_role", "POST"): Case(
         lambda t: f"/roles/{t.custom_role.id}/delete", unchanged=lambda t, body: _reloaded(t.custom_role) is not None
+    ),
+    ("rosters.week", "GET"): Case(
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/{t.week}", unchanged=lambda t, body: "Their" not in body
+    ),
+    ("rosters.print_week", "GET"): Case(
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/{t.week}/print", unchanged=lambda t, body: "Their" not in body
+    ),
+    ("rosters.week_calendar", "GET"): Case(
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/{t.week}.ics", unchanged=lambda t, body: "Their" not in body
+    ),
+    ("rosters.templates", "GET"): Case(
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/shifts", unchanged=lambda t, body: "Their" not in body
+    ),
+    ("rosters.template", "GET"): Case(
+        lambda t: f"/rosters/shifts/{_their_roster(t).shift_template.id}", unchanged=lambda t, body: "Their" not in body
+    ),
+    ("rosters.assign", "POST"): Case(
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/assignments",
+        lambda t: {"template_id": str(t.shift_template.id), "work_date": t.week, "user_id": str(t.member.id)},
+        lambda t, body: _their_roster_unchanged(t),
+    ),
+    ("rosters.unassign", "POST"): Case(
+        lambda t: f"/rosters/assignments/{_their_roster(t).assignment.id}/remove",
+        unchanged=lambda t, body: _their_roster_unchanged(t),
+    ),
+    ("rosters.copy_week", "POST"): Case(
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/{t.week}/copy",
+        unchanged=lambda t, body: _their_roster_unchanged(t),
+    ),
+    ("rosters.publish", "POST"): Case(
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/{t.week}/publish",
+        unchanged=lambda t, body: _their_roster_unchanged(t),
+    ),
+    ("rosters.create_template", "POST"): Case(
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/shifts",
+        lambda t: {"name": "Hijacked", "start_time": "10:00", "end_time": "11:00", "days": ["0"]},
+        lambda t, body: _their_roster_unchanged(t),
+    ),
+    ("rosters.add_usual", "POST"): Case(
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/shifts/usual",
+        unchanged=lambda t, body: _their_roster_unchanged(t),
+    ),
+    ("rosters.update_template", "POST"): Case(
+        lambda t: f"/rosters/shifts/{_their_roster(t).shift_template.id}",
+        lambda t: {"name": "Hijacked", "start_time": "10:00", "end_time": "11:00", "days": ["0"]},
+        lambda t, body: _their_roster_unchanged(t),
+    ),
+    ("rosters.delete_template", "POST"): Case(
+        lambda t: f"/rosters/shifts/{_their_roster(t).shift_template.id}/delete",
+        unchanged=lambda t, body: _their_roster_unchanged(t),
     ),
 }
 
