@@ -87,7 +87,7 @@ def upgrade():
 
     with op.batch_alter_table("merchants", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cash_tolerance_minor", sa.BigInteger(), server_default="50000", nullable=False))
-        batch_op.add_column(sa.Column("blind_close", sa.Boolean(), server_default=sa.text("0"), nullable=False))
+        batch_op.add_column(sa.Column("blind_close", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column("max_shift_minutes", sa.Integer(), server_default="600", nullable=False))
         batch_op.add_column(sa.Column("shift_grace_minutes", sa.Integer(), server_default="30", nullable=False))
         batch_op.add_column(sa.Column("drawer_limit_minor", sa.BigInteger(), server_default="0", nullable=False))
@@ -107,7 +107,7 @@ def upgrade():
         batch_op.add_column(sa.Column("expected_minor", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("counted_minor", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("denominations", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("blind", sa.Boolean(), server_default=sa.text("0"), nullable=False))
+        batch_op.add_column(sa.Column("blind", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column("close_note", sa.String(length=300), server_default="", nullable=False))
         batch_op.add_column(sa.Column("approved_by_id", sa.Integer(), nullable=True))
         batch_op.create_index(
