@@ -82,6 +82,27 @@ def start_register() -> object:
     return hx_redirect_or(url_for("counter.index"))
 
 
+@bp.post("/register/close")
+@permission_required(Permission.PAGE_POS)
+@permission_required(Permission.CLOSE_REGISTER)
+def close_register() -> object:
+    """Close this tablet's register at the end of its day, once every shift in it is counted closed."""
+    counter = current_counter()
+    register = registers.open_register(db.session, counter) if counter else None
+    if register is None:
+        return hx_redirect_or(url_for("counter.index"))  # closed already (a second tap, another screen)
+    try:
+        registers.close_register(db.session, current_actor(), register)
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(status=422, error=exc.message)
+    db.session.commit()
+    flash(f"The register on {counter.label} is closed.", "success")
+    if current_user.can(Permission.PAGE_CASH_LOGS):
+        return hx_redirect_or(url_for("registers.register_report", register_id=register.id))
+    return hx_redirect_or(url_for("counter.index"))
+
+
 @bp.post("/shift")
 @permission_required(Permission.PAGE_POS)
 def open_shift() -> object:

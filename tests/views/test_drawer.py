@@ -259,3 +259,18 @@ def test_a_cashier_may_not_change_the_cash_settings(browser, cashier):
     browser.sign_in(cashier)
     assert browser.get("/settings/cash").status_code == 403
     assert browser.post("/settings/cash", {"cash_tolerance": "0"}).status_code == 403
+
+
+def test_the_last_cashier_closes_the_register_at_the_counter_once_the_shift_is_counted(tablet, cashier, counter):
+    refused = tablet.post("/counter/register/close", htmx=True)
+    assert refused.status_code == 422
+    assert "Sana Iqbal's shift is still open. Close it first." in text_of(refused.get_data(as_text=True), "till")
+
+    assert _close(tablet, the_shift(cashier), method="total", total="5000").status_code == 204
+    done = tablet.post("/counter/register/close", htmx=True)
+    again = tablet.post("/counter/register/close", htmx=True)
+
+    assert done.headers["HX-Redirect"] == again.headers["HX-Redirect"] == "/counter"
+    register = the_shift(cashier).register
+    assert (register.status, register.expected_minor, register.counted_minor) == ("closed", 500_000, 500_000)
+    assert "the register is not started" in tablet.get("/counter").get_data(as_text=True)
