@@ -1,4 +1,4 @@
-"""The drawer's cash: cash logs, the handover between shifts, counting a shift closed, shift limits, the drawer limit."""
+"""The drawer's cash: cash logs, handing the drawer over, counting a shift closed, shift limits, the drawer limit."""
 
 from __future__ import annotations
 

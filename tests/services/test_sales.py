@@ -34,7 +34,7 @@ def _at(day: int, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture
 def shop(merchant, branch, counter, manager, roles, till, items):
-    """Two counters of one branch: Sana and Bilal sell on Counter 1 (one register, Sana's shift then Bilal's), Omar on Counter 2.
+    """Two counters of one branch: Sana, then Bilal, sell on Counter 1 (one register, two shifts), Omar on Counter 2.
 
     Times are UTC; Karachi is UTC+5, so 14 Jan 19:30 UTC is already 15 Jan there.
     """
