@@ -57,6 +57,7 @@ def test_main_screens_fit_the_tablet_and_fingers(tablet: Tablet, demo: Demo) -> 
         "staff": "/staff",
         "staff-invite": "/staff/invite",
         "roles": "/roles",
+        "rosters": "/rosters",
         "settings-business": "/settings/business",
         "settings-selling": "/settings/selling",
         "settings-payment-types": "/settings/payment-types",
