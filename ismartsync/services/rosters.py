@@ -1,5 +1,5 @@
-"""Staff rosters: a branch's shift templates, who is rostered on each shift and day, publishing the week (emails),
-who is on now, and the rostered shifts as calendar events.
+"""Staff rosters: a branch's shift templates and who is rostered on each shift and day (publishing the week, who is
+on now and calendars are `services.roster_publishing`).
 
 Scheduling only: the cash drawer's shifts are `services.registers` and `services.cash`. An assignment keeps its
 shift's times as UTC instants worked out from the branch-local times, so an overnight shift is one interval and
@@ -8,7 +8,6 @@ overlaps, "who's on now" and calendars need no arithmetic on local clocks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -17,15 +16,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from ismartsync.documents.ics import Event
 from ismartsync.errors import DomainError
-from ismartsync.models import Branch, Merchant, Role, RosterAssignment, RosterWeek, Shift, ShiftTemplate, User
+from ismartsync.models import Branch, Merchant, Role, RosterAssignment, RosterWeek, ShiftTemplate, User
 from ismartsync.models.base import utcnow
 from ismartsync.models.roster import EVERY_DAY, WEEKEND
 from ismartsync.models.staff import user_branches
 from ismartsync.services.audit import Actor, record_audit
-from ismartsync.services.email import queue_email
-from ismartsync.services.registers import current_shift
 
 # "Add the usual shifts": the presets of the product (ismartsync-product.md §2.5).
 PRESETS = (
@@ -35,7 +31,6 @@ PRESETS = (
 )
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_COVERAGE = 50
-CALENDAR_WEEKS = 8
 
 
 def week_start(day: date) -> date:
@@ -47,14 +42,14 @@ def week_days(monday: date) -> list[date]:
     return [monday + timedelta(days=n) for n in range(7)]
 
 
-def _zone(session: Session, merchant_id: int) -> ZoneInfo:
+def zone_of(session: Session, merchant_id: int) -> ZoneInfo:
     merchant = session.get(Merchant, merchant_id)
     assert merchant is not None
     return ZoneInfo(merchant.time_zone)
 
 
 def local_today(session: Session, merchant_id: int, now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(_zone(session, merchant_id)).date()
+    return (now or utcnow()).astimezone(zone_of(session, merchant_id)).date()
 
 
 def shift_times(template: ShiftTemplate, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -155,7 +150,7 @@ def update_template(session: Session, actor: Actor, template: ShiftTemplate, val
     template.name = _check_values(session, template.branch, values, template.id)
     template.start_time, template.end_time, template.days = values.start_time, values.end_time, values.days
     template.coverage_target, template.coverage_role = values.coverage_target, values.coverage_role
-    zone = _zone(session, template.merchant_id)
+    zone = zone_of(session, template.merchant_id)
     for assignment in _upcoming(session, template):
         starts_at, ends_at = shift_times(template, assignment.work_date, zone)
         if (assignment.shift_name, assignment.starts_at, assignment.ends_at) != (template.name, starts_at, ends_at):
@@ -260,14 +255,14 @@ def assign_member(session: Session, actor: Actor, template: ShiftTemplate, day: 
     if template.merchant_id != actor.merchant_id:
         raise ValueError("template of another merchant")
     _check_assignable(session, template, day, user)
-    starts_at, ends_at = shift_times(template, day, _zone(session, template.merchant_id))
+    starts_at, ends_at = shift_times(template, day, zone_of(session, template.merchant_id))
     if clash := _overlapping(session, user, starts_at, ends_at):
         same = clash.template_id == template.id and clash.work_date == day
         raise DomainError(
             f"{user.full_name} is already on this shift."
             if same
             else f"{user.full_name} is already on {clash.shift_name} at {clash.branch.name} on "
-            f"{clash.work_date:%a %d %b} ({_hours(clash, _zone(session, template.merchant_id))}), "
+            f"{clash.work_date:%a %d %b} ({hours_label(clash, zone_of(session, template.merchant_id))}), "
             f"which overlaps {template.name}.",
             field="user_id",
         )
@@ -331,7 +326,7 @@ def copy_previous_week(session: Session, actor: Actor, branch: Branch, monday: d
     """Roster this week as last week was, skipping what is already there and what cannot be (a member who left
     the branch, a removed shift, an overlap)."""
     source = week_of(session, branch, monday - timedelta(days=7))
-    if source is None or not (previous := _assignments_of(session, source)):
+    if source is None or not (previous := assignments_of(session, source)):
         raise DomainError("Nobody was rostered last week, so there is nothing to copy.")
     copied = already = 0
     skipped: list[str] = []
@@ -358,7 +353,7 @@ def copy_previous_week(session: Session, actor: Actor, branch: Branch, monday: d
     return CopyResult(copied, already, skipped)
 
 
-def _assignments_of(session: Session, week: RosterWeek) -> list[RosterAssignment]:
+def assignments_of(session: Session, week: RosterWeek) -> list[RosterAssignment]:
     query = (
         select(RosterAssignment)
         .where(RosterAssignment.week_id == week.id)
@@ -415,7 +410,7 @@ def week_roster(session: Session, branch: Branch, monday: date) -> WeekRoster:
     templates = templates_of(session, branch)
     cells = {(t.id, d): Cell(t, d) for t in templates for d in week_days(monday)}
     week = week_of(session, branch, monday)
-    for assignment in _assignments_of(session, week) if week else []:
+    for assignment in assignments_of(session, week) if week else []:
         if (cell := cells.get((assignment.template_id or 0, assignment.work_date))) is not None:
             cell.assignments.append(assignment)
     for cell in cells.values():
@@ -423,160 +418,7 @@ def week_roster(session: Session, branch: Branch, monday: date) -> WeekRoster:
     return WeekRoster(branch, monday, week, templates, cells)
 
 
-# Publishing
-
-
-def _hours(assignment: RosterAssignment, zone: ZoneInfo) -> str:
+def hours_label(assignment: RosterAssignment, zone: ZoneInfo) -> str:
     starts, ends = assignment.starts_at.astimezone(zone), assignment.ends_at.astimezone(zone)
     later = " next day" if ends.date() != starts.date() else ""
     return f"{starts:%H:%M}–{ends:%H:%M}{later}"
-
-
-def _told(assignments: Sequence[RosterAssignment], zone: ZoneInfo) -> dict[str, list[str]]:
-    """Each member's shifts of the week as the email lists them."""
-    lines: dict[str, list[str]] = {}
-    for a in sorted(assignments, key=lambda a: a.starts_at):
-        lines.setdefault(str(a.user_id), []).append(f"{a.work_date:%a %d %b}: {a.shift_name}, {_hours(a, zone)}")
-    return lines
-
-
-@dataclass(frozen=True)
-class PublishResult:
-    notified: list[User]
-    unchanged: bool  # already published and nothing changed since: nobody was emailed again
-
-
-def publish_week(session: Session, actor: Actor, branch: Branch, monday: date, calendar_url: str = "") -> PublishResult:
-    """Publish the week and email each member whose shifts differ from what they were last told (all of them the
-    first time; a member taken off the week entirely hears that too). The week's row is locked, so a double
-    submit sends one set of emails."""
-    query = select(RosterWeek).where(RosterWeek.branch_id == branch.id, RosterWeek.week_start == monday)
-    week = session.scalar(query.with_for_update())
-    if week is not None and week.published_at is not None and week.changed_at is None:
-        return PublishResult([], unchanged=True)
-    assignments = _assignments_of(session, week) if week else []
-    if week is None or (not assignments and week.published_at is None):
-        raise DomainError("Nobody is rostered this week yet, so there is nothing to publish.")
-    zone = _zone(session, branch.merchant_id)
-    now_told, before = _told(assignments, zone), week.published_shifts or {}
-    changed = sorted(uid for uid in set(now_told) | set(before) if now_told.get(uid, []) != before.get(uid, []))
-    notified = []
-    for uid in changed:
-        user = session.get(User, int(uid))
-        if user is None or not user.active:
-            continue
-        _email_member(session, actor, user, branch, monday, now_told.get(uid, []), bool(before), calendar_url)
-        notified.append(user)
-    for assignment in assignments:
-        assignment.published = True
-    first = week.published_at is None
-    week.published_at, week.published_by_id, week.changed_at = utcnow(), actor.user.id, None
-    week.published_shifts = now_told
-    session.flush()
-    record_audit(
-        session,
-        actor,
-        "roster.publish",
-        f"{'Published' if first else 'Published the changes to'} the week of {monday:%d %b %Y} at {branch.name}; "
-        f"{len(notified)} member{'s' if len(notified) != 1 else ''} emailed",
-        target=week,
-        branch_id=branch.id,
-        after={"week": monday.isoformat(), "emailed": [u.id for u in notified], "assignments": len(assignments)},
-    )
-    return PublishResult(notified, unchanged=False)
-
-
-def _email_member(
-    session: Session,
-    actor: Actor,
-    user: User,
-    branch: Branch,
-    monday: date,
-    shifts: list[str],
-    changed: bool,
-    calendar_url: str,
-) -> None:
-    subject = f"{'Changed: your' if changed else 'Your'} shifts at {branch.name}, week of {monday:%d %b}"
-    queue_email(
-        session,
-        user.email,
-        subject,
-        "roster_published",
-        branch.merchant_id,
-        user=user,
-        branch=branch,
-        monday=monday,
-        shifts=shifts,
-        changed=changed,
-        publisher=actor.user,
-        calendar_url=calendar_url,
-    )
-
-
-# Who's on now, and calendars
-
-
-@dataclass(frozen=True)
-class OnNow:
-    assignment: RosterAssignment
-    till: Shift | None  # the member's open cash shift, wherever it is
-
-    @property
-    def user(self) -> User:
-        return self.assignment.user
-
-
-def on_now(session: Session, branch: Branch, now: datetime | None = None) -> list[OnNow]:
-    """The members whose published shift at the branch covers `now`, each with their open cash shift if any."""
-    now = now or utcnow()
-    query = (
-        select(RosterAssignment)
-        .join(RosterAssignment.user)
-        .where(
-            RosterAssignment.branch_id == branch.id,
-            RosterAssignment.published.is_(True),
-            RosterAssignment.starts_at <= now,
-            RosterAssignment.ends_at > now,
-            User.active.is_(True),
-        )
-        .options(joinedload(RosterAssignment.user))
-        .order_by(User.full_name, RosterAssignment.starts_at)
-    )
-    return [OnNow(a, current_shift(session, a.user)) for a in session.scalars(query)]
-
-
-def week_assignments(session: Session, branch: Branch, monday: date) -> list[RosterAssignment]:
-    week = week_of(session, branch, monday)
-    return _assignments_of(session, week) if week else []
-
-
-def upcoming_of(session: Session, user: User, now: datetime | None = None) -> list[RosterAssignment]:
-    """A member's published shifts from this week's Monday to eight weeks on."""
-    monday = week_start(local_today(session, user.merchant_id, now))
-    query = (
-        select(RosterAssignment)
-        .where(
-            RosterAssignment.user_id == user.id,
-            RosterAssignment.published.is_(True),
-            RosterAssignment.work_date >= monday,
-            RosterAssignment.work_date < monday + timedelta(weeks=CALENDAR_WEEKS),
-        )
-        .options(joinedload(RosterAssignment.branch))
-        .order_by(RosterAssignment.starts_at)
-    )
-    return list(session.scalars(query))
-
-
-def calendar_events(assignments: Sequence[RosterAssignment], *, with_names: bool) -> list[Event]:
-    """One event per assignment, its UID fixed by the assignment, so a re-import updates instead of doubling."""
-    return [
-        Event(
-            uid=f"roster-assignment-{a.id}@ismartsync",
-            starts_at=a.starts_at,
-            ends_at=a.ends_at,
-            summary=f"{a.shift_name}: {a.user.full_name}" if with_names else f"{a.shift_name} shift, {a.branch.name}",
-            location=", ".join(p for p in (a.branch.name, a.branch.address) if p),
-            description=f"Rostered at {a.branch.name}" + ("" if a.published else " (not published yet)"),
-        )
-        for a in assignments
-    ]

@@ -20,6 +20,7 @@ from ismartsync.forms.rosters import AssignForm, TemplateForm
 from ismartsync.models import Branch, Role, RosterAssignment, ShiftTemplate, User
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
+from ismartsync.services import roster_publishing as publishing
 from ismartsync.services import rosters as service
 from ismartsync.services.sales import branches_for
 from ismartsync.web import hx_redirect_or, is_htmx, render
@@ -59,7 +60,7 @@ def _week_context(branch: Branch, monday: date, **extra: Any) -> dict[str, Any]:
         "branches": branches_for(db.session, current_user),
         "roster": service.week_roster(db.session, branch, monday),
         "members": service.members_for(db.session, branch),
-        "on_now": service.on_now(db.session, branch),
+        "on_now": publishing.on_now(db.session, branch),
         "can_manage": _can_manage(),
         "today": service.local_today(db.session, current_user.merchant_id),
         "this_monday": _this_monday(),
@@ -115,7 +116,7 @@ def _calendar_response(name: str, events: list[ics.Event], filename: str) -> Res
 @permission_required(Permission.PAGE_STAFF)
 def week_calendar(branch_id: int, week: str) -> Response:
     branch, monday = _branch(branch_id), _monday(week)
-    events = service.calendar_events(service.week_assignments(db.session, branch, monday), with_names=True)
+    events = publishing.calendar_events(publishing.week_assignments(db.session, branch, monday), with_names=True)
     return _calendar_response(
         f"{branch.name} roster, week of {monday:%d %b %Y}", events, f"roster-{branch.code}-{monday}.ics"
     )
@@ -125,7 +126,7 @@ def week_calendar(branch_id: int, week: str) -> Response:
 @login_required
 def my_calendar() -> Response:
     """The signed-in member's published shifts, this week and the next seven: every member may have their own."""
-    events = service.calendar_events(service.upcoming_of(db.session, current_user), with_names=False)
+    events = publishing.calendar_events(publishing.upcoming_of(db.session, current_user), with_names=False)
     return _calendar_response(f"My shifts at {current_user.merchant.brand_name}", events, "my-shifts.ics")
 
 
@@ -217,7 +218,7 @@ def publish(branch_id: int, week: str) -> object:
     branch, monday = _branch(branch_id), _monday(week)
     calendar_url = url_for("rosters.my_calendar", _external=True)
     try:
-        result = service.publish_week(db.session, current_actor(), branch, monday, calendar_url)
+        result = publishing.publish_week(db.session, current_actor(), branch, monday, calendar_url)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -376,7 +377,7 @@ def delete_template(template_id: int) -> object:
 
 
 @bp.app_template_global()
-def rosters_on_now() -> list[tuple[Branch, list[service.OnNow]]]:
+def rosters_on_now() -> list[tuple[Branch, list[publishing.OnNow]]]:
     """Who is on now at each branch the member sees (the paired tablet's branch only), for the dashboard card."""
     if not (current_user.is_authenticated and current_user.can(Permission.PAGE_STAFF)):
         return []
@@ -385,7 +386,7 @@ def rosters_on_now() -> list[tuple[Branch, list[service.OnNow]]]:
     if counter is not None:
         branches = [b for b in branches if b.id == counter.branch_id]
     now = utcnow()
-    return [(b, service.on_now(db.session, b, now)) for b in branches if b.active]
+    return [(b, publishing.on_now(db.session, b, now)) for b in branches if b.active]
 
 
 def week_url(branch: Branch, monday: date, days: int = 0) -> str:

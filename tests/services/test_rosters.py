@@ -11,6 +11,7 @@ from ismartsync.documents import ics
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, OutgoingEmail, RosterAssignment
+from ismartsync.services import roster_publishing as publishing
 from ismartsync.services import rosters
 from ismartsync.services.audit import Actor
 from ismartsync.services.rosters import TemplateValues
@@ -121,6 +122,8 @@ def test_a_member_on_overlapping_shifts_is_refused_with_the_clash_named(actor, u
 def test_back_to_back_shifts_do_not_overlap(actor, usual, sana):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
     assert rosters.assign_member(db.session, actor, usual["Evening"], TUESDAY, sana).id
+    rosters.assign_member(db.session, actor, usual["Evening"], FRIDAY, sana)  # the other way round
+    assert rosters.assign_member(db.session, actor, usual["Morning"], FRIDAY, sana).id
 
 
 def test_an_overlap_at_another_branch_is_refused_too(actor, merchant, usual, manager):
@@ -176,7 +179,7 @@ def test_copy_last_week_copies_and_skips_what_is_there(actor, branch, usual, san
     omar.active = True
     result = rosters.copy_previous_week(db.session, actor, branch, MONDAY)
     assert (result.copied, result.already_there, result.skipped) == (1, 1, [])
-    copied = rosters.week_assignments(db.session, branch, MONDAY)
+    copied = publishing.week_assignments(db.session, branch, MONDAY)
     assert [(a.user.full_name, a.shift_name, a.work_date) for a in copied] == [
         ("Sana Iqbal", "Morning", MONDAY),
         ("Omar Farooq", "Evening", TUESDAY),
@@ -192,9 +195,9 @@ def test_publish_emails_every_member_then_only_those_whose_shifts_changed(actor,
     rosters.assign_member(db.session, actor, usual["Morning"], MONDAY, sana)
     rosters.assign_member(db.session, actor, usual["Evening"], TUESDAY, omar)
     with pytest.raises(DomainError, match="nothing to publish"):
-        rosters.publish_week(db.session, actor, branch, MONDAY + timedelta(weeks=1))
+        publishing.publish_week(db.session, actor, branch, MONDAY + timedelta(weeks=1))
 
-    first = rosters.publish_week(db.session, actor, branch, MONDAY, "http://localhost/rosters/me.ics")
+    first = publishing.publish_week(db.session, actor, branch, MONDAY, "http://localhost/rosters/me.ics")
 
     assert sorted(u.full_name for u in first.notified) == ["Omar Farooq", "Sana Iqbal"]
     [email] = _emails_to(sana)
@@ -205,12 +208,12 @@ def test_publish_emails_every_member_then_only_those_whose_shifts_changed(actor,
     assert week.published_at is not None and not week.changed_since_publishing
 
     # A double submit: nothing changed, nobody emailed again.
-    again = rosters.publish_week(db.session, actor, branch, MONDAY)
+    again = publishing.publish_week(db.session, actor, branch, MONDAY)
     assert again.unchanged and again.notified == []
 
     rosters.assign_member(db.session, actor, usual["Evening"], FRIDAY, sana)
     assert week.changed_since_publishing
-    second = rosters.publish_week(db.session, actor, branch, MONDAY)
+    second = publishing.publish_week(db.session, actor, branch, MONDAY)
 
     assert [u.full_name for u in second.notified] == ["Sana Iqbal"]
     assert len(_emails_to(omar)) == 1
@@ -223,10 +226,10 @@ def test_publish_emails_every_member_then_only_those_whose_shifts_changed(actor,
 def test_a_member_taken_off_a_published_week_is_told(actor, branch, usual, sana, omar):
     rosters.assign_member(db.session, actor, usual["Morning"], MONDAY, sana)
     taken_off = rosters.assign_member(db.session, actor, usual["Morning"], MONDAY, omar)
-    rosters.publish_week(db.session, actor, branch, MONDAY)
+    publishing.publish_week(db.session, actor, branch, MONDAY)
     rosters.unassign_member(db.session, actor, taken_off)
 
-    result = rosters.publish_week(db.session, actor, branch, MONDAY)
+    result = publishing.publish_week(db.session, actor, branch, MONDAY)
 
     assert [u.full_name for u in result.notified] == ["Omar Farooq"]
     assert "You are no longer rostered at Gulberg" in _emails_to(omar)[-1].body_text
@@ -242,23 +245,23 @@ def test_who_is_on_now_at_a_fixed_time_includes_an_overnight_shift_and_open_till
 ):
     rosters.assign_member(db.session, actor, night, FRIDAY, sana)  # Fri 22:00 to Sat 06:00
     rosters.assign_member(db.session, actor, usual["Weekend"], SATURDAY, omar)  # Sat 10:00 to 22:00
-    rosters.publish_week(db.session, actor, branch, MONDAY)
+    publishing.publish_week(db.session, actor, branch, MONDAY)
     open_till(manager, sana, counter)
 
-    at_two = rosters.on_now(db.session, branch, _utc(SATURDAY, 2))
+    at_two = publishing.on_now(db.session, branch, _utc(SATURDAY, 2))
     assert [(o.user.full_name, o.assignment.shift_name, o.till is not None) for o in at_two] == [
         ("Sana Iqbal", "Night", True)
     ]
-    at_noon = rosters.on_now(db.session, branch, _utc(SATURDAY, 12))
+    at_noon = publishing.on_now(db.session, branch, _utc(SATURDAY, 12))
     assert [(o.user.full_name, o.till) for o in at_noon] == [("Omar Farooq", None)]
-    assert rosters.on_now(db.session, branch, _utc(SATURDAY, 6)) == []  # the night shift has ended at 06:00
+    assert publishing.on_now(db.session, branch, _utc(SATURDAY, 6)) == []  # the night shift has ended at 06:00
 
 
 def test_a_shift_not_yet_published_is_not_on_now(actor, branch, usual, sana, omar):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
-    rosters.publish_week(db.session, actor, branch, MONDAY)
+    publishing.publish_week(db.session, actor, branch, MONDAY)
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, omar)
-    assert [o.user.full_name for o in rosters.on_now(db.session, branch, _utc(TUESDAY, 11))] == ["Sana Iqbal"]
+    assert [o.user.full_name for o in publishing.on_now(db.session, branch, _utc(TUESDAY, 11))] == ["Sana Iqbal"]
 
 
 # Changing templates
@@ -267,7 +270,7 @@ def test_a_shift_not_yet_published_is_not_on_now(actor, branch, usual, sana, oma
 def test_new_template_times_move_upcoming_shifts_and_mark_the_week_changed(actor, branch, usual, sana):
     morning = usual["Morning"]
     assignment = rosters.assign_member(db.session, actor, morning, TUESDAY, sana)
-    rosters.publish_week(db.session, actor, branch, MONDAY)
+    publishing.publish_week(db.session, actor, branch, MONDAY)
     rosters.update_template(db.session, actor, morning, TemplateValues("Early", time(8), time(14)))
     assert (assignment.shift_name, assignment.starts_at) == ("Early", _utc(TUESDAY, 8))
     assert assignment.week.changed_since_publishing
@@ -320,7 +323,7 @@ def test_the_calendar_reads_back_line_by_line(actor, merchant, roles, sana):
     assignment = rosters.assign_member(db.session, actor, night, FRIDAY, sana)
     stamp = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
 
-    body = ics.calendar("Roster", rosters.calendar_events([assignment], with_names=False), stamp)
+    body = ics.calendar("Roster", publishing.calendar_events([assignment], with_names=False), stamp)
     lines = _unfold(body)
 
     assert lines[:3] == ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//iSmartSync//Staff rosters//EN"]
@@ -335,7 +338,7 @@ def test_the_calendar_reads_back_line_by_line(actor, merchant, roles, sana):
     assert event["LOCATION"].endswith("second floor")
     assert len(body.split("\r\n")) > len(lines) + 1, "the long location was folded"
     # The same assignment gives the same UID in a later export: a calendar updates it instead of doubling it.
-    later = _events(_unfold(ics.calendar("Roster", rosters.calendar_events([assignment], with_names=True), stamp)))
+    later = _events(_unfold(ics.calendar("Roster", publishing.calendar_events([assignment], with_names=True), stamp)))
     assert later[0]["UID"] == event["UID"]
 
 
@@ -350,13 +353,13 @@ def test_folding_never_cuts_a_character_in_two():
 def test_my_calendar_has_only_my_published_shifts_of_the_coming_weeks(actor, branch, usual, sana, omar):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
     rosters.assign_member(db.session, actor, usual["Evening"], TUESDAY, omar)
-    rosters.publish_week(db.session, actor, branch, MONDAY)
+    publishing.publish_week(db.session, actor, branch, MONDAY)
     rosters.assign_member(db.session, actor, usual["Evening"], FRIDAY, sana)  # not published yet
-    far = MONDAY + timedelta(weeks=rosters.CALENDAR_WEEKS)
+    far = MONDAY + timedelta(weeks=publishing.CALENDAR_WEEKS)
     rosters.assign_member(db.session, actor, usual["Morning"], far, sana)
-    rosters.publish_week(db.session, actor, branch, far)
+    publishing.publish_week(db.session, actor, branch, far)
 
-    mine = rosters.upcoming_of(db.session, sana)
+    mine = publishing.upcoming_of(db.session, sana)
 
     assert [(a.shift_name, a.work_date) for a in mine] == [("Morning", TUESDAY)]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RosterAssignment)) == 4

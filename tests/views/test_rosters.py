@@ -13,6 +13,7 @@ from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, OutgoingEmail, Role, RoleGrant, RosterAssignment, ShiftTemplate
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
+from ismartsync.services import roster_publishing as publishing
 from ismartsync.services import rosters
 from ismartsync.services.audit import Actor
 from ismartsync.services.rosters import TemplateValues
@@ -245,7 +246,7 @@ def _on_now(manager, branch, user) -> None:
         TemplateValues("Now", time(start.hour, start.minute), time(end.hour, end.minute)),
     )
     rosters.assign_member(db.session, Actor(manager), template, start.date(), user)
-    rosters.publish_week(db.session, Actor(manager), branch, rosters.week_start(start.date()))
+    publishing.publish_week(db.session, Actor(manager), branch, rosters.week_start(start.date()))
     db.session.commit()
 
 
@@ -286,7 +287,7 @@ def test_the_branch_week_as_a_calendar_file(signed_in, branch, usual, cashier, m
 def test_my_calendar_for_a_member_without_the_staff_page(browser, branch, usual, cashier, omar, manager):
     rosters.assign_member(db.session, Actor(manager), usual["Morning"], TUESDAY, cashier)
     rosters.assign_member(db.session, Actor(manager), usual["Evening"], TUESDAY, omar)
-    rosters.publish_week(db.session, Actor(manager), branch, MONDAY)
+    publishing.publish_week(db.session, Actor(manager), branch, MONDAY)
     db.session.commit()
     browser.sign_in(cashier)
     body = browser.get("/rosters/me.ics").get_data(as_text=True)
