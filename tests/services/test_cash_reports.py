@@ -11,7 +11,7 @@ Karachi is UTC+5: Sana's shift opens 14 Jan 09:00, Bilal's 15 Jan 00:30 (14 Jan 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -27,6 +27,7 @@ from ismartsync.services.cash import Count, close_shift, record_cash_log
 from ismartsync.services.cash_ledger import cash_log_report, cash_log_rows
 from ismartsync.services.cash_reports import (
     ReportFilters,
+    ShiftTotals,
     members_for,
     over_short_report,
     shift_report,
@@ -159,13 +160,36 @@ def test_shift_rows_carry_the_drawer_figures_of_each_shift(day):
 
 def test_shift_totals_add_up_every_matching_shift(day):
     totals = shift_report(db.session, day.merchant, day.everywhere).totals
-    assert totals.count == 3
-    assert totals.opening_minor == 500_000 + 758_000 + 500_000
-    assert totals.cash_sales_minor == 449_000 + 99_900
-    assert (totals.cash_in_minor, totals.cash_out_minor, totals.refunds_minor) == (10_000, 205_000, 0)
-    assert totals.expected_minor == 759_000 + 857_900 + 495_000
-    assert totals.counted_minor == 758_000 + 927_900
-    assert totals.over_short_minor == 69_000
+    assert totals == ShiftTotals(
+        count=3,
+        cash_sales_minor=449_000 + 99_900,  # Omar took card only
+        cash_in_minor=10_000,
+        cash_out_minor=200_000 + 5_000,
+        refunds_minor=0,
+        over_short_minor=-1_000 + 70_000,  # the closed shifts only: Omar's open shift has counted nothing yet
+    )
+
+
+def test_shift_totals_leave_out_the_float_handed_from_shift_to_shift(day):
+    """Sana hands Bilal the Rs 7,580 she counted as his float: adding floats (Rs 12,580 for one drawer that started
+    with Rs 5,000), Expected or Counted across shifts would count the same notes again, so the totals have none."""
+    assert {f.name for f in fields(ShiftTotals)} == {
+        "count",
+        "cash_sales_minor",
+        "cash_in_minor",
+        "cash_out_minor",
+        "refunds_minor",
+        "over_short_minor",
+    }
+    one_drawer = replace(day.everywhere, register_id=day.sana_shift.register_id)
+    totals = shift_report(db.session, day.merchant, one_drawer).totals
+    assert (day.bilal_shift.opening_float_minor, day.sana_shift.counted_minor) == (758_000, 758_000)
+    assert totals == ShiftTotals(2, 548_900, 10_000, 200_000, 0, 69_000)
+    # What is added up reconciles the register: its float, plus the cash both shifts moved, plus their over/short,
+    # is the last count in the drawer.
+    register = day.sana_shift.register
+    moved = totals.cash_sales_minor + totals.cash_in_minor - totals.cash_out_minor - totals.refunds_minor
+    assert register.opening_float_minor + moved + totals.over_short_minor == day.bilal_shift.counted_minor == 927_900
 
 
 @pytest.mark.parametrize(
