@@ -33,9 +33,19 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration on SQLite copies a table and drops the old one; with foreign keys enforced, dropping
+            # a parent (merchants) would delete every child row through ON DELETE CASCADE. Off for the migration
+            # only (it is a no-op inside a transaction, so before one starts), and on again for the pooled connection.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

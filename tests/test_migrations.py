@@ -84,3 +84,49 @@ def test_migration_files_are_date_prefixed_and_named():
     assert names
     for name in names:
         assert re.fullmatch(r"\d{8}_\d{4}_[0-9a-f]{12}_[a-z0-9_]+\.py", name), name
+
+
+@pytest.fixture
+def sqlite_demo_database(tmp_path: Path) -> str:
+    """A SQLite file of its own, as `make run` keeps the demo in."""
+    return f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+
+
+def test_the_cash_upgrade_keeps_a_demo_databases_rows_and_hands_each_drawer_to_one_shift(sqlite_demo_database):
+    """On SQLite a batch migration copies and drops tables: with foreign keys on, dropping `merchants` used to take
+    every branch, member, register and shift with it. Two cashiers' shifts open on one register (allowed before)
+    leave the earliest with the drawer."""
+    app = create_app(make_test_config(sqlite_demo_database))
+    with app.app_context():
+        try:
+            upgrade(revision="2068187e793b")  # the schema before cash management
+            with db.engine.begin() as conn:
+                for statement in (
+                    "INSERT INTO merchants (id, legal_name, brand_name, ntn, strn, tax_office, address, phone,"
+                    " currency, time_zone, prices_include_tax, default_tax_rate_bp, created_at)"
+                    " VALUES (1, 'Zari', 'Zari', '', '', '', '', '', 'PKR', 'Asia/Karachi', true, 1800, '2026-01-01')",
+                    "INSERT INTO branches (id, merchant_id, name, code, address, phone, active, created_at)"
+                    " VALUES (1, 1, 'Gulberg', 'GUL', '', '', true, '2026-01-01')",
+                    "INSERT INTO counters (id, merchant_id, branch_id, name, active, created_at)"
+                    " VALUES (1, 1, 1, 'Counter 1', true, '2026-01-01')",
+                    "INSERT INTO roles (id, merchant_id, name, description, is_owner, is_default, created_at)"
+                    " VALUES (1, 1, 'Owner', '', true, true, '2026-01-01')",
+                    "INSERT INTO users (id, merchant_id, email, full_name, phone, role_id, active, all_branches,"
+                    " session_version, totp_enabled, created_at) VALUES"
+                    " (1, 1, 'sana@example.pk', 'Sana', '', 1, true, true, 1, false, '2026-01-01'),"
+                    " (2, 1, 'omar@example.pk', 'Omar', '', 1, true, true, 1, false, '2026-01-01')",
+                    "INSERT INTO registers (id, merchant_id, counter_id, branch_id, status, opening_float_minor,"
+                    " opened_by_id, opened_at) VALUES (1, 1, 1, 1, 'open', 500000, 1, '2026-01-01')",
+                    "INSERT INTO shifts (id, merchant_id, register_id, user_id, status, opened_at)"
+                    " VALUES (1, 1, 1, 1, 'open', '2026-01-01'), (2, 1, 1, 2, 'open', '2026-01-01')",
+                ):
+                    conn.exec_driver_sql(statement)
+            upgrade()
+            with db.engine.connect() as conn:
+                counts = {t: conn.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in ("branches", "users", "shifts")}
+                shifts = conn.execute(sa.text("SELECT id, status, opening_float_minor FROM shifts ORDER BY id")).all()
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on for the app
+        finally:
+            db.engine.dispose()
+    assert counts == {"branches": 1, "users": 2, "shifts": 2}
+    assert [tuple(s) for s in shifts] == [(1, "open", 500_000), (2, "closed", 0)]
