@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 import time
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, Response, g, redirect, render_template, request
@@ -34,6 +35,19 @@ CSP = "; ".join(
 def is_htmx() -> bool:
     """True for an htmx request that wants a fragment (a history restore wants the whole page)."""
     return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+# Dates people type or pick: anything outside these years is a slip (and would overflow the day arithmetic).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def parse_day(raw: str) -> date | None:
+    """A YYYY-MM-DD date from a form or URL, or None when it is not one (or not in a plausible year)."""
+    try:
+        day = datetime.strptime(raw.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def render(page: str, fragment: str | None = None, status: int = 200, /, **context: Any) -> tuple[str, int, dict]:

@@ -32,7 +32,8 @@ from ismartsync.models import (
 from ismartsync.models.base import utcnow
 from ismartsync.services.cash import business_day_bounds
 
-# What the Z report lists as the shift's exceptions: voids, overrides and everything a supervisor approved.
+# What the Z report lists as the shift's exceptions: voids, overrides, refused blind counts and everything a
+# supervisor approved.
 EXCEPTION_ACTIONS = (
     "cart.remove_line",
     "cart.discard",
@@ -42,6 +43,7 @@ EXCEPTION_ACTIONS = (
     "cash.in",
     "cash.out",
     "shift.extend",
+    "shift.recount",
 )
 
 
@@ -258,12 +260,14 @@ def shift_expected_minor(shift: Shift) -> int:
     return shift.expected_minor if shift.expected_minor is not None else shift.expected_cash_minor
 
 
-def register_expected_minor(session: Session, register: Register) -> int:
-    """What the register's drawer should hold: fixed at its close, else its float and every shift's cash so far."""
-    if register.expected_minor is not None:
-        return register.expected_minor
-    shifts = session.scalars(select(Shift).where(Shift.register_id == register.id)).all()
-    return register.opening_float_minor + sum(s.expected_cash_minor - s.opening_float_minor for s in shifts)
+def registers_expected_minor(session: Session, registers: list[Register]) -> dict[int, int]:
+    """What each register's drawer should hold: fixed at its close, else its float and every shift's cash so far."""
+    expected = {r.id: r.expected_minor for r in registers if r.expected_minor is not None}
+    live = {r.id: r.opening_float_minor for r in registers if r.expected_minor is None}
+    if live:
+        for shift in session.scalars(select(Shift).where(Shift.register_id.in_(list(live)))):
+            live[shift.register_id] += shift.expected_cash_minor - shift.opening_float_minor
+    return expected | live
 
 
 @dataclass(frozen=True)

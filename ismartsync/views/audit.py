@@ -14,17 +14,15 @@ from ismartsync.exports import CSV_MIMETYPE, Table, csv_bytes
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, Branch, User
 from ismartsync.permissions import Permission
-from ismartsync.web import render
+from ismartsync.web import parse_day, render
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
 
 
 def _date(name: str) -> datetime | None:
-    raw = request.values.get(name, "")
-    try:
-        day = datetime.strptime(raw, "%Y-%m-%d").date()
-    except ValueError:
+    day = parse_day(request.values.get(name, ""))
+    if day is None:
         return None
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(current_user.merchant.time_zone))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from ismartsync.permissions import Permission
 from ismartsync.services import cash, registers
 from ismartsync.services import drawer_reports as reports
 from ismartsync.services.sales import branches_for
-from ismartsync.web import hx_redirect_or, is_htmx, render
+from ismartsync.web import hx_redirect_or, is_htmx, parse_day, render
 
 bp = Blueprint("registers", __name__)
 
@@ -27,13 +27,6 @@ bp = Blueprint("registers", __name__)
 def _today(branch: Branch | None) -> date:
     zone = branch.merchant.time_zone if branch else current_user.merchant.time_zone
     return utcnow().astimezone(ZoneInfo(zone)).date()
-
-
-def _day(raw: str) -> date | None:
-    try:
-        return datetime.strptime(raw, "%Y-%m-%d").date()
-    except ValueError:
-        return None
 
 
 def _visible_branch(branch_id: Any) -> Branch:
@@ -77,7 +70,7 @@ def _board(branch: Branch | None, day: date | None, status: int = 200, **extra: 
             "closed_today": reports.registers_closed_on(db.session, branch, _today(branch)),
             "day_registers": day_registers,
             "day_closed": reports.day_close_of(db.session, branch, day),
-            "expected": {r.id: reports.register_expected_minor(db.session, r) for r in day_registers},
+            "expected": reports.registers_expected_minor(db.session, day_registers),
         }
     return render("registers/registers.html", "registers/_board.html", status, **context)
 
@@ -87,7 +80,7 @@ def _board(branch: Branch | None, day: date | None, status: int = 200, **extra: 
 def registers_page() -> Any:
     branch = _picked_branch(branches_for(db.session, current_user))
     raw_day = request.args.get("day", "")
-    day = _day(raw_day) if raw_day else None
+    day = parse_day(raw_day) if raw_day else None
     if raw_day and day is None:
         return _board(branch, None, 422, date_error="Pick a date as shown in the calendar (YYYY-MM-DD).")
     return _board(branch, day)
@@ -175,7 +168,7 @@ def _register_context(register: Register) -> dict[str, Any]:
         "merchant": register.counter.branch.merchant,
         "shifts": shifts,
         "figures": reports.register_figures(db.session, register),
-        "expected": reports.register_expected_minor(db.session, register),
+        "expected": reports.registers_expected_minor(db.session, [register])[register.id],
         "printed_at": utcnow(),
     }
 
@@ -195,7 +188,7 @@ def register_pdf(register_id: int) -> Any:
 
 
 def _business_day(raw: str) -> date:
-    day = _day(raw)
+    day = parse_day(raw)
     if day is None:
         abort(404)
     return day
@@ -208,7 +201,7 @@ def _day_context(branch: Branch, day: date) -> dict[str, Any]:
         "merchant": branch.merchant,
         "day": day,
         "day_registers": day_registers,
-        "expected": {r.id: reports.register_expected_minor(db.session, r) for r in day_registers},
+        "expected": reports.registers_expected_minor(db.session, day_registers),
         "shifts": reports.shifts_of(db.session, day_registers),
         "figures": reports.combined_figures(db.session, day_registers),
         "day_closed": reports.day_close_of(db.session, branch, day),

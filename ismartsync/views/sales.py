@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -17,18 +16,11 @@ from ismartsync.extensions import db
 from ismartsync.models import Branch, Sale, SaleStatus, User
 from ismartsync.permissions import Permission
 from ismartsync.services import sales as service
-from ismartsync.web import render
+from ismartsync.web import parse_day, render
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 PAPERS = ("80", "58")
 FILTER_NAMES = ("q", "status", "since", "until", "cashier", "register", "shift")
-
-
-def _date(raw: str) -> date | None:
-    try:
-        return datetime.strptime(raw, "%Y-%m-%d").date()
-    except ValueError:
-        return None
 
 
 def _number(raw: str) -> int | None:
@@ -70,8 +62,8 @@ def sales() -> object:
             branch_id=branch.id,
             text=args["q"],
             status=args["status"] if args["status"] in set(SaleStatus) else "",
-            since=_date(args["since"]),
-            until=_date(args["until"]),
+            since=parse_day(args["since"]),
+            until=parse_day(args["until"]),
             cashier_id=_number(args["cashier"]),
             register_id=_number(args["register"]),
             shift_id=_number(args["shift"]),

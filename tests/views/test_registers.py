@@ -305,3 +305,10 @@ def test_the_register_and_day_reports_and_pdfs_add_up_the_shifts(browser, manage
     assert register_pdf.data.startswith(b"%PDF") and day_pdf.data.startswith(b"%PDF")
     assert f'filename="Day-GUL-{day}.pdf"' in day_pdf.headers["Content-Disposition"]
     assert "Rs 7,990 Rs 7,980 Short Rs 10" in text_of(day_page, f"report-register-{closed.register_id}")
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "1999-12-31", "2026-02-30", "today"])
+def test_a_day_out_of_range_or_not_a_date_is_not_found(day, browser, owner, branch):
+    browser.sign_in(owner)
+    assert browser.get(f"/registers/days/{branch.id}/{day}").status_code == 404
+    assert browser.get(f"/registers?branch={branch.id}&day={day}").status_code == 422
