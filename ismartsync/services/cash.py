@@ -30,6 +30,7 @@ from ismartsync.models import (
 )
 from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
+from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor, record_audit
 
 MAX_CASH_LOG_MINOR = 100_000_000_00  # Rs 100 million: beyond that it is a typing slip
@@ -154,6 +155,27 @@ def over_tolerance(merchant: Merchant, shift: Shift, counted_minor: int) -> bool
     return abs(counted_minor - shift.expected_cash_minor) > merchant.cash_tolerance_minor
 
 
+class NeedsApproval(DomainError):
+    """The close goes beyond the tolerance and nobody who may approve it has."""
+
+
+def _may_close_over(actor: Actor) -> bool:
+    return actor.approver is not None or actor.user.effect(Permission.CLOSE_OVER_TOLERANCE) is Effect.ALLOWED
+
+
+def note_refused_count(session: Session, actor: Actor, shift: Shift, count: Count) -> None:
+    """A blind count refused as beyond the tolerance is kept in the audit log, so recounts show in the Z report."""
+    record_audit(
+        session,
+        actor,
+        "shift.recount",
+        f"A blind count of {format_money(count.total_minor)} was refused as beyond the tolerance",
+        target=shift,
+        branch_id=shift.register.branch_id,
+        after={"counted_minor": count.total_minor, "expected_minor": shift.expected_cash_minor},
+    )
+
+
 def check_count(merchant: Merchant, shift: Shift, count: Count, note: str) -> None:
     """Refuse a count beyond the tolerance that comes without a reason (before anyone is asked to approve it)."""
     if not 0 <= count.total_minor <= MAX_CASH_LOG_MINOR:
@@ -191,6 +213,9 @@ def close_shift(session: Session, actor: Actor, shift: Shift, count: Count, *, n
     assert merchant is not None
     note = note.strip()
     check_count(merchant, locked, count, note)
+    # Checked again under the lock: a sale that landed since the view looked can take the count beyond it.
+    if over_tolerance(merchant, locked, count.total_minor) and not _may_close_over(actor):
+        raise NeedsApproval("The count is now beyond the tolerance: a supervisor approves the close.")
     locked.expected_minor = locked.expected_cash_minor
     locked.counted_minor = count.total_minor
     locked.denominations = {str(v): n for v, n in count.pieces.items()} if count.pieces is not None else None

@@ -9,13 +9,14 @@ in `services.cash`.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
-from ismartsync.models import Counter, Merchant, Register, RegisterStatus, Shift, ShiftStatus, User
+from ismartsync.models import Counter, DayClose, Merchant, Register, RegisterStatus, Shift, ShiftStatus, User
 from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor, record_audit
@@ -23,10 +24,11 @@ from ismartsync.services.audit import Actor, record_audit
 MAX_FLOAT_MINOR = 10_000_000_00  # Rs 10 million: above that it is a typing slip, not a float
 
 
-def open_register(session: Session, counter: Counter) -> Register | None:
-    return session.scalar(
-        select(Register).where(Register.counter_id == counter.id, Register.status == RegisterStatus.OPEN)
-    )
+def open_register(session: Session, counter: Counter, *, lock: bool = False) -> Register | None:
+    query = select(Register).where(Register.counter_id == counter.id, Register.status == RegisterStatus.OPEN)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 def start_register(session: Session, actor: Actor, counter: Counter, opening_float_minor: int) -> Register:
@@ -39,6 +41,13 @@ def start_register(session: Session, actor: Actor, counter: Counter, opening_flo
         raise DomainError("Enter an opening float between Rs 0 and Rs 10,000,000.", field="opening_float")
     if open_register(session, counter) is not None:
         raise DomainError(f"{counter.label} already has an open register.")
+    merchant = session.get(Merchant, counter.merchant_id)
+    assert merchant is not None
+    today = utcnow().astimezone(ZoneInfo(merchant.time_zone)).date()
+    if session.scalar(
+        select(DayClose.id).where(DayClose.branch_id == counter.branch_id, DayClose.business_date == today)
+    ):
+        raise DomainError(f"The day at {counter.branch.name} is closed. Registers start again tomorrow.")
     register = Register(
         merchant_id=counter.merchant_id,
         counter_id=counter.id,
@@ -75,7 +84,7 @@ def open_shift(session: Session, actor: Actor, counter: Counter) -> Shift:
     The shift is handed the drawer as the last shift left it (its count), or the register's float if it is the first;
     the owner's shift limit and grace start counting now.
     """
-    register = open_register(session, counter)
+    register = open_register(session, counter, lock=True)  # a close of the register waits, or is waited for
     if register is None:
         raise DomainError(f"Start the register on {counter.label} before opening a shift.")
     shift = current_shift(session, actor.user)
@@ -145,7 +154,10 @@ MAX_EXTENSION_MINUTES = 12 * 60
 
 
 def extend_shift(session: Session, actor: Actor, shift: Shift, minutes: int) -> Shift:
-    """Give a shift `minutes` more from now or from its limit, whichever is later (a manager's call, audited)."""
+    """Let a shift run until at least `minutes` from now (a manager's call, audited); pressing twice changes nothing.
+
+    Under the owner's current limits: if they were switched off since the shift opened, it has no limit any more.
+    """
     if shift.merchant_id != actor.merchant_id:
         raise ValueError("shift of another merchant")
     if not shift.is_open:
@@ -154,22 +166,25 @@ def extend_shift(session: Session, actor: Actor, shift: Shift, minutes: int) -> 
         raise DomainError("Extend by 15 minutes to 12 hours.", field="minutes")
     merchant = session.get(Merchant, shift.merchant_id)
     assert merchant is not None
-    if merchant.max_shift_minutes <= 0:
-        return shift  # no limit to extend
     before = {"limit_at": shift.limit_at.isoformat() if shift.limit_at else None}
-    base = max(utcnow(), shift.limit_at) if shift.limit_at else utcnow()
-    _set_limit(shift, merchant, base + timedelta(minutes=minutes))
+    wanted = utcnow() + timedelta(minutes=minutes)
+    # A repeat within the minute (a double tap, the form sent again) leaves the limit where the first one put it.
+    if shift.limit_at is not None and wanted < shift.limit_at + timedelta(minutes=1):
+        wanted = shift.limit_at
+    _set_limit(shift, merchant, wanted)
+    after = {"limit_at": shift.limit_at.isoformat() if shift.limit_at else None}
     session.flush()
-    record_audit(
-        session,
-        actor,
-        "shift.extend",
-        f"Extended {shift.user.full_name}'s shift by {minutes} min",
-        target=shift,
-        branch_id=shift.register.branch_id,
-        before=before,
-        after={"limit_at": shift.limit_at.isoformat() if shift.limit_at else None},
-    )
+    if after != before:
+        record_audit(
+            session,
+            actor,
+            "shift.extend",
+            f"Extended {shift.user.full_name}'s shift by {minutes} min",
+            target=shift,
+            branch_id=shift.register.branch_id,
+            before=before,
+            after=after,
+        )
     return shift
 
 

@@ -17,7 +17,7 @@ from ismartsync.auth import authorize, current_actor, current_counter, permissio
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.counter import CustomerForm, DiscountForm, ParkForm, PriceForm
-from ismartsync.models import Counter, Customer, QuickKey, Sale, SaleLine, Shift, StockLevel, Variant
+from ismartsync.models import Counter, Customer, Merchant, QuickKey, Sale, SaleLine, Shift, StockLevel, Variant
 from ismartsync.models.base import utcnow
 from ismartsync.money import to_minor
 from ismartsync.permissions import Permission
@@ -85,7 +85,13 @@ def drawer_context(shift: Shift) -> dict[str, Any]:
         "now": utcnow(),
         "safe_drop_minor": drawer_over_limit(merchant, shift),
         "drawer_limit_minor": merchant.drawer_limit_minor,
+        "drawer_hidden": drawer_hidden(merchant),
     }
+
+
+def drawer_hidden(merchant: Merchant) -> bool:
+    """Under blind close a cashier never sees what the drawer should hold, nor an amount it can be worked out from."""
+    return merchant.blind_close and not current_user.can(Permission.PAGE_CASH_LOGS)
 
 
 def quick_keys(counter: Counter) -> list[tuple[Variant, int]]:

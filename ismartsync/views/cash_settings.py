@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from flask import Blueprint, flash
+from flask import Blueprint, abort, flash
 from flask_login import current_user
 
 from ismartsync.auth import current_actor, permission_required
@@ -22,14 +22,13 @@ from ismartsync.web import render
 bp = Blueprint("cash_settings", __name__, url_prefix="/settings/cash")
 
 
-def _page(form: CashSettingsForm, status: int = 200, editable: bool | None = None) -> Any:
-    return render(
-        "settings/cash.html",
-        "settings/_cash_form.html",
-        status,
-        form=form,
-        can_edit=can_edit() if editable is None else editable,
-    )
+def _owner_only() -> bool:
+    """The cash rules are the owner's (the tolerance a manager approves against, the limits they extend)."""
+    return current_user.role.is_owner and can_edit()
+
+
+def _page(form: CashSettingsForm, status: int = 200) -> Any:
+    return render("settings/cash.html", "settings/_cash_form.html", status, form=form, can_edit=_owner_only())
 
 
 @bp.get("")
@@ -49,9 +48,11 @@ def page() -> Any:
 @permission_required(Permission.PAGE_SETTINGS)
 @permission_required(Permission.EDIT_SETTINGS)
 def update() -> Any:
+    if not _owner_only():
+        abort(403)
     form = CashSettingsForm()
     if not form.validate_on_submit():
-        return _page(form, 422, editable=True)
+        return _page(form, 422)
     try:
         merchants.update_cash_settings(
             db.session,
@@ -66,7 +67,7 @@ def update() -> Any:
     except DomainError as exc:
         db.session.rollback()
         attach_error(form, exc)
-        return _page(form, 422, editable=True)
+        return _page(form, 422)
     db.session.commit()
     flash("Cash settings saved.", "success")
-    return _page(form, editable=True)
+    return _page(form)

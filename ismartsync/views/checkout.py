@@ -24,7 +24,7 @@ from ismartsync.services.cash import drawer_over_limit
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.payment_methods import active_payment_methods
 from ismartsync.services.sales import fiscal_document_for
-from ismartsync.views.cart import back_to_counter, dialog, selling_counter
+from ismartsync.views.cart import back_to_counter, dialog, drawer_hidden, selling_counter
 from ismartsync.views.receipts import sharing
 from ismartsync.web import hx_redirect_or, render
 
@@ -191,7 +191,6 @@ def done(sale_id: int) -> Any:
         change=format_money(sale.change_minor),
         fiscal=fiscal_document_for(db.session, sale),
         share=sharing(sale),
-        safe_drop_minor=drawer_over_limit(current_user.merchant, sale.shift)
-        if sale.shift and sale.shift.is_open
-        else 0,
+        safe_drop_minor=_safe_drop(sale),
+        drawer_hidden=drawer_hidden(current_user.merchant),
     )

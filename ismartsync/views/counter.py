@@ -20,7 +20,7 @@ from ismartsync.money import format_money, to_decimal, to_minor
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services import cash, registers
 from ismartsync.services.cart import active_cart
-from ismartsync.views.cart import back_to_counter, dialog, sell_context
+from ismartsync.views.cart import back_to_counter, dialog, drawer_hidden, sell_context
 from ismartsync.web import hx_redirect_or, render
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
@@ -136,7 +136,7 @@ def _cash_dialog(shift: Shift, form: CashLogForm, status: int = 200, error: str 
         shift=shift,
         form=form,
         error=error,
-        reasons={r.value: [d.value for d in r.directions] for r in CashReason},
+        drawer_hidden=drawer_hidden(current_user.merchant),
     )
 
 
@@ -150,7 +150,7 @@ def cash_log_form() -> Any:
         form.reason.data = reason
         form.direction.data = CashReason(reason).directions[0].value
     suggested = cash.drawer_over_limit(current_user.merchant, shift)
-    if suggested and form.reason.data == CashReason.SAFE_DROP:
+    if suggested and form.reason.data == CashReason.SAFE_DROP and not drawer_hidden(current_user.merchant):
         form.amount.data = to_decimal(suggested)
     return _cash_dialog(shift, form)
 

@@ -17,6 +17,7 @@ from ismartsync.money import to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cash, registers
 from ismartsync.services.sales import branches_for
+from ismartsync.templating import local_time
 from ismartsync.web import hx_redirect_or, render
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
@@ -69,6 +70,8 @@ def close_form(shift_id: int) -> Any:
 def count_total(shift_id: int) -> Any:
     """The count's total as it is typed (and, unless blind, expected and over/short), for the close form."""
     shift = _shift(shift_id)
+    if shift.user_id != current_user.id and not current_user.can(Permission.MANAGE_SHIFTS):
+        abort(403)  # another cashier's drawer figures are not theirs to read
     form = CloseShiftForm()
     form.validate()
     try:
@@ -118,6 +121,9 @@ def close_shift(shift_id: int) -> Any:
         count = _count(form)
         cash.check_count(merchant, shift, count, form.note.data or "")
     except DomainError as exc:
+        if merchant.blind_close and exc.field == "note":  # a refused blind count is kept: recounts show in the Z report
+            cash.note_refused_count(db.session, current_actor(), shift, count)
+            db.session.commit()
         attach_error(form, exc)
         return _close_page(shift, form, 422, counted=_counted_or_zero(form))
     over = cash.over_tolerance(merchant, shift, count.total_minor)
@@ -153,5 +159,6 @@ def extend_shift(shift_id: int) -> Any:
         flash(exc.message, "error")
         return hx_redirect_or(back)
     db.session.commit()
-    flash(f"{shift.user.full_name}'s shift is extended by {form.minutes.data} minutes.", "success")
+    until = f"until {local_time(shift.limit_at, '%H:%M')}" if shift.limit_at else "with no limit"
+    flash(f"{shift.user.full_name}'s shift now runs {until}.", "success")
     return hx_redirect_or(back)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -15,16 +16,26 @@ from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash import (
     Count,
+    NeedsApproval,
     ShiftClosed,
+    add_cash_sale,
     check_count,
+    close_day,
     close_shift,
     drawer_over_limit,
     record_cash_log,
 )
 from ismartsync.services.checkout import Payment
-from ismartsync.services.registers import current_shift, extend_shift, open_shift, selling_shift
+from ismartsync.services.registers import (
+    close_register,
+    current_shift,
+    extend_shift,
+    open_shift,
+    selling_shift,
+    start_register,
+)
 from tests import factories
-from tests.selling import cart_with, close_till, open_till, sell, stock_items
+from tests.selling import close_till, open_till, sell, stock_items
 
 
 @pytest.fixture
@@ -154,14 +165,12 @@ def test_a_count_of_notes_that_do_not_exist_is_refused(pieces):
         Count.of_pieces(pieces)
 
 
-def test_a_sale_after_the_shift_was_closed_is_refused(till, counter, items):
-    cart = cart_with(till, counter, items[1])
+def test_a_sale_or_cash_log_that_reaches_a_shift_after_its_close_is_refused(till, counter, items):
+    """Checkout looked at the shift (`selling_shift`) before another tablet closed it: its cash is refused."""
     shift = current_shift(db.session, till.user)
     close_till(till)
-    with pytest.raises(DomainError):
-        from ismartsync.services.checkout import checkout_sale
-
-        checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 150_000)])
+    with pytest.raises(ShiftClosed):
+        add_cash_sale(db.session, shift, 150_000)
     with pytest.raises(ShiftClosed):
         record_cash_log(
             db.session,
@@ -172,6 +181,25 @@ def test_a_sale_after_the_shift_was_closed_is_refused(till, counter, items):
             reason=CashReason.FLOAT_TOP_UP,
             amount_minor=100,
         )
+    db.session.refresh(shift)
+    assert (shift.cash_sales_minor, shift.cash_in_minor) == (0, 0)
+
+
+def test_a_close_beyond_the_tolerance_without_an_approver_is_refused_by_the_service(till, counter):
+    """The view asks for the supervisor first; the service holds the line for any other caller (or a late sale)."""
+    shift = current_shift(db.session, till.user)
+    with pytest.raises(NeedsApproval):
+        close_shift(db.session, till, shift, Count(100_000), note="Counted in a hurry")
+    assert shift.is_open
+
+
+def test_no_register_starts_on_a_day_the_branch_has_closed(manager, counter, branch):
+    first = start_register(db.session, Actor(manager), counter, 0)
+    close_register(db.session, Actor(manager), first)
+    today = utcnow().astimezone(ZoneInfo("Asia/Karachi")).date()
+    close_day(db.session, Actor(manager), branch, today)
+    with pytest.raises(DomainError, match="The day at Gulberg is closed"):
+        start_register(db.session, Actor(manager), counter, 0)
 
 
 def test_a_shift_gets_the_owners_limit_and_grace_when_it_opens(manager, cashier, counter):
@@ -202,6 +230,25 @@ def test_past_the_limit_selling_goes_on_and_past_the_grace_it_stops_until_a_mana
     assert selling_shift(db.session, till.user, counter) is shift
     assert shift.limit_at > utcnow() + timedelta(minutes=59)
     assert db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "shift.extend")).one()
+
+
+def test_extending_twice_extends_once(till, manager):
+    shift = current_shift(db.session, till.user)
+    shift.limit_at, shift.grace_until = utcnow() - timedelta(minutes=40), utcnow() - timedelta(minutes=10)
+    extend_shift(db.session, Actor(manager), shift, 60)
+    limit = shift.limit_at
+    extend_shift(db.session, Actor(manager), shift, 60)  # the same form sent again
+    assert shift.limit_at == limit
+    assert len(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "shift.extend")).all()) == 1
+
+
+def test_extending_after_the_owner_removed_the_limit_frees_the_shift(till, manager, counter):
+    shift = current_shift(db.session, till.user)
+    shift.limit_at, shift.grace_until = utcnow() - timedelta(minutes=40), utcnow() - timedelta(minutes=10)
+    counter.merchant.max_shift_minutes = 0
+    extend_shift(db.session, Actor(manager), shift, 60)
+    assert (shift.limit_at, shift.grace_until) == (None, None)
+    assert selling_shift(db.session, till.user, counter) is shift
 
 
 @pytest.mark.parametrize("minutes", [0, 14, 12 * 60 + 1])

@@ -127,6 +127,8 @@ def test_a_blind_close_hides_the_expected_cash_until_the_count_is_sent(tablet, c
     within = _close(tablet, shift, method="total", total="4800")
     assert within.status_code == 204
     assert the_shift(cashier).over_short_minor == -20_000
+    recount = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "shift.recount")).one()
+    assert recount.after["counted_minor"] == 400_000  # the refused first count stays on the record
 
 
 def test_a_count_beyond_the_tolerance_needs_a_reason_and_a_supervisors_pin(tablet, cashier, manager):
@@ -274,3 +276,28 @@ def test_the_last_cashier_closes_the_register_at_the_counter_once_the_shift_is_c
     register = the_shift(cashier).register
     assert (register.status, register.expected_minor, register.counted_minor) == ("closed", 500_000, 500_000)
     assert "the register is not started" in tablet.get("/counter").get_data(as_text=True)
+
+
+def test_a_blind_closing_cashier_is_asked_for_a_safe_drop_without_the_amount(tablet, merchant):
+    merchant.blind_close, merchant.drawer_limit_minor = True, 400_000
+    db.session.commit()
+    strip = text_of(tablet.get("/counter").get_data(as_text=True), "drawer")
+    assert "Make a safe drop." in strip and "Rs 1,000" not in strip
+    dialog = tablet.get("/counter/cash?reason=safe_drop", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "1000.00" not in dialog and "should hold" not in dialog
+
+
+def test_a_cashier_cannot_preview_a_colleagues_drawer(make_browser, tablet, cashier, roles, merchant, branch):
+    shift = the_shift(cashier)
+    omar = factories.UserFactory(merchant=merchant, role=roles["Cashier"], branches=[branch])
+    other = make_browser()
+    other.sign_in(omar)
+    peek = other.post(f"/shifts/{shift.id}/close/total", {"method": "total", "total": "1"}, htmx=True)
+    assert peek.status_code == 403 and "5,000" not in peek.get_data(as_text=True)
+
+
+def test_only_the_owner_changes_the_cash_rules(browser, manager):
+    browser.sign_in(manager)
+    page = browser.get("/settings/cash").get_data(as_text=True)
+    assert "Only the owner changes these." in page
+    assert browser.post("/settings/cash", {"cash_tolerance": "100000"}).status_code == 403
