@@ -7,7 +7,7 @@ invisible branch, counter, register or member is a 404), and has CSV and XLSX ex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -22,7 +22,7 @@ from ismartsync.services import cash_ledger, cash_reports, cashier_performance
 from ismartsync.services.audit import record_audit
 from ismartsync.services.cash_reports import EXCEPTION_KINDS, ReportFilters, ShiftRow
 from ismartsync.services.sales import branches_for
-from ismartsync.web import render
+from ismartsync.web import parse_day, render
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 FILTER_NAMES = ("branch", "counter", "register", "cashier", "member", "since", "until", "status", "direction", "reason")
@@ -57,11 +57,10 @@ def _date(chosen: Chosen, name: str) -> date | None:
     raw = chosen.args[name]
     if not raw:
         return None
-    try:
-        return datetime.strptime(raw, "%Y-%m-%d").date()
-    except ValueError:
+    day = parse_day(raw)
+    if day is None:
         chosen.errors[name] = "Enter a date such as 2026-01-31."
-        return None
+    return day
 
 
 def _chosen() -> Chosen:

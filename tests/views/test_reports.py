@@ -291,3 +291,8 @@ def test_the_shifts_report_pages_through_long_histories(signed_in, day):
     assert _rows(_page(signed_in, "/reports/shifts?page=99999999999"), "shifts-table") == [
         "No shifts match these filters."
     ]
+
+
+def test_a_date_out_of_range_is_refused_beside_its_field_not_a_crash(signed_in, day):
+    response = signed_in.get(f"/reports/shifts?branch={day.gulberg.id}&until=9999-12-31")
+    assert response.status_code == 422 and "Enter a date such as 2026-01-31." in response.get_data(as_text=True)
