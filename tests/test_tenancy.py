@@ -35,7 +35,7 @@ from ismartsync.models import (
 )
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
-from ismartsync.services import rosters
+from ismartsync.services import roster_templates, rosters
 from ismartsync.services.audit import Actor
 from tests import factories
 
@@ -153,8 +153,8 @@ def _their_roster(t: World) -> World:
     """Their branch's Morning shift with their cashier on it next Tuesday (made once, when a roster case asks)."""
     if not hasattr(t, "shift_template"):
         tuesday = rosters.week_start(date.today()) + timedelta(weeks=1, days=1)
-        values = rosters.TemplateValues("Their morning", time(10), time(16))
-        t.shift_template = rosters.create_template(db.session, Actor(t.owner), t.branch, values)
+        values = roster_templates.TemplateValues("Their morning", time(10), time(16))
+        t.shift_template = roster_templates.create_template(db.session, Actor(t.owner), t.branch, values)
         t.assignment = rosters.assign_member(db.session, Actor(t.owner), t.shift_template, tuesday, t.member)
         t.week = f"{tuesday - timedelta(days=1):%Y-%m-%d}"
     return t

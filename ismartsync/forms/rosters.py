@@ -8,7 +8,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from ismartsync.forms.staff import CheckboxList
 from ismartsync.models.roster import EVERY_DAY
-from ismartsync.services.rosters import DAY_NAMES, MAX_COVERAGE
+from ismartsync.services.roster_templates import MAX_COVERAGE
+from ismartsync.services.rosters import DAY_NAMES
 
 
 class TemplateForm(FlaskForm):

@@ -13,11 +13,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from ismartsync.documents.ics import Event
 from ismartsync.errors import DomainError
-from ismartsync.models import Branch, RosterAssignment, RosterWeek, Shift, User
+from ismartsync.models import Branch, Register, RosterAssignment, RosterWeek, Shift, ShiftStatus, User
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor, record_audit
 from ismartsync.services.email import queue_email
-from ismartsync.services.registers import current_shift
 from ismartsync.services.rosters import assignments_of, hours_label, local_today, week_of, week_start, zone_of
 
 CALENDAR_WEEKS = 8
@@ -118,7 +117,8 @@ class OnNow:
 
 
 def on_now(session: Session, branch: Branch, now: datetime | None = None) -> list[OnNow]:
-    """The members whose published shift at the branch covers `now`, each with their open cash shift if any."""
+    """The members whose published shift at the branch covers `now`, each with their open cash shift if any: two
+    queries however many are on, with what the list shows (role, the till's counter) loaded."""
     now = now or utcnow()
     query = (
         select(RosterAssignment)
@@ -130,10 +130,22 @@ def on_now(session: Session, branch: Branch, now: datetime | None = None) -> lis
             RosterAssignment.ends_at > now,
             User.active.is_(True),
         )
-        .options(joinedload(RosterAssignment.user))
+        .options(joinedload(RosterAssignment.user).joinedload(User.role))
         .order_by(User.full_name, RosterAssignment.starts_at)
     )
-    return [OnNow(a, current_shift(session, a.user)) for a in session.scalars(query)]
+    assignments = list(session.scalars(query))
+    tills = _open_tills(session, {a.user_id for a in assignments}) if assignments else {}
+    return [OnNow(a, tills.get(a.user_id)) for a in assignments]
+
+
+def _open_tills(session: Session, user_ids: set[int]) -> dict[int, Shift]:
+    """Each member's open cash shift, wherever it is (one at most: the database allows no second)."""
+    query = (
+        select(Shift)
+        .where(Shift.user_id.in_(user_ids), Shift.status == ShiftStatus.OPEN)
+        .options(joinedload(Shift.register).joinedload(Register.counter))
+    )
+    return {shift.user_id: shift for shift in session.scalars(query)}
 
 
 def week_assignments(session: Session, branch: Branch, monday: date) -> list[RosterAssignment]:

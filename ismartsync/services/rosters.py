@@ -1,4 +1,5 @@
-"""Staff rosters: a branch's shift templates and who is rostered on each shift and day (publishing the week, who is
+"""Staff rosters: a branch's week, who is rostered on each shift and day, and the dates and times both it and the
+shift templates work with (the templates themselves are `services.roster_templates`; publishing the week, who is
 on now and calendars are `services.roster_publishing`).
 
 Scheduling only: the cash drawer's shifts are `services.registers` and `services.cash`. An assignment keeps its
@@ -12,25 +13,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ismartsync.errors import DomainError
 from ismartsync.models import Branch, Merchant, Role, RosterAssignment, RosterWeek, ShiftTemplate, User
 from ismartsync.models.base import utcnow
-from ismartsync.models.roster import EVERY_DAY, WEEKEND
 from ismartsync.models.staff import user_branches
 from ismartsync.services.audit import Actor, record_audit
 
-# "Add the usual shifts": the presets of the product (ismartsync-product.md §2.5).
-PRESETS = (
-    ("Morning", time(10), time(16), EVERY_DAY),
-    ("Evening", time(16), time(22), EVERY_DAY),
-    ("Weekend", time(10), time(22), WEEKEND),
-)
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MAX_COVERAGE = 50
 
 
 def week_start(day: date) -> date:
@@ -52,149 +45,31 @@ def local_today(session: Session, merchant_id: int, now: datetime | None = None)
     return (now or utcnow()).astimezone(zone_of(session, merchant_id)).date()
 
 
+def local_interval(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Local times on `day` as instants; the end is the next day when it is not after the start."""
+    end_day = day + timedelta(days=1) if end <= start else day
+    return datetime.combine(day, start, tzinfo=zone), datetime.combine(end_day, end, tzinfo=zone)
+
+
 def shift_times(template: ShiftTemplate, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The shift on `day` as UTC instants; it ends the next day when its end is not after its start."""
-    starts = datetime.combine(day, template.start_time, tzinfo=zone)
-    end_day = day + timedelta(days=1) if template.overnight else day
-    return starts, datetime.combine(end_day, template.end_time, tzinfo=zone)
+    """The template's shift on `day` as instants."""
+    return local_interval(day, template.start_time, template.end_time, zone)
 
 
-# Shift templates
+def interval_label(starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> str:
+    starts, ends = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    later = " next day" if ends.date() != starts.date() else ""
+    return f"{starts:%H:%M}–{ends:%H:%M}{later}"
 
 
-@dataclass(frozen=True)
-class TemplateValues:
-    name: str
-    start_time: time
-    end_time: time
-    days: int = EVERY_DAY
-    coverage_target: int | None = None
-    coverage_role: Role | None = None
+def hours_label(assignment: RosterAssignment, zone: ZoneInfo) -> str:
+    return interval_label(assignment.starts_at, assignment.ends_at, zone)
 
 
 def templates_of(session: Session, branch: Branch) -> list[ShiftTemplate]:
+    """The branch's shift templates in the grid's order (by start time)."""
     query = select(ShiftTemplate).where(ShiftTemplate.branch_id == branch.id)
     return list(session.scalars(query.order_by(ShiftTemplate.start_time, ShiftTemplate.name)))
-
-
-def _check_values(session: Session, branch: Branch, values: TemplateValues, template_id: int | None = None) -> str:
-    name = values.name.strip()
-    if not name:
-        raise DomainError("Give the shift a name.", field="name")
-    if values.start_time == values.end_time:
-        raise DomainError("The shift must end at another time than it starts.", field="end_time")
-    if not 0 < values.days <= EVERY_DAY:
-        raise DomainError("Choose at least one day.", field="days")
-    if values.coverage_target is not None and not 1 <= values.coverage_target <= MAX_COVERAGE:
-        raise DomainError(f"Want between 1 and {MAX_COVERAGE} members, or leave it empty.", field="coverage_target")
-    taken = select(ShiftTemplate.id).where(
-        ShiftTemplate.branch_id == branch.id, func.lower(ShiftTemplate.name) == name.lower()
-    )
-    if session.scalar(taken) not in (None, template_id):
-        raise DomainError(f"{branch.name} already has a shift named {name}.", field="name")
-    return name
-
-
-def _template_snapshot(template: ShiftTemplate) -> dict[str, object]:
-    return {
-        "name": template.name,
-        "hours": template.hours_label,
-        "days": template.days,
-        "coverage_target": template.coverage_target,
-        "coverage_role": template.coverage_role.name if template.coverage_role else None,
-    }
-
-
-def create_template(session: Session, actor: Actor, branch: Branch, values: TemplateValues) -> ShiftTemplate:
-    """A new shift template for the branch; names are unique per branch (whatever their case)."""
-    if branch.merchant_id != actor.merchant_id:
-        raise ValueError("branch of another merchant")
-    template = ShiftTemplate(
-        merchant_id=branch.merchant_id,
-        branch=branch,
-        name=_check_values(session, branch, values),
-        start_time=values.start_time,
-        end_time=values.end_time,
-        days=values.days,
-        coverage_target=values.coverage_target,
-        coverage_role=values.coverage_role,
-    )
-    session.add(template)
-    session.flush()
-    record_audit(
-        session,
-        actor,
-        "roster.template_create",
-        f"Added the {template.name} shift ({template.hours_label}) at {branch.name}",
-        target=template,
-        branch_id=branch.id,
-        after=_template_snapshot(template),
-    )
-    return template
-
-
-def add_usual_templates(session: Session, actor: Actor, branch: Branch) -> list[ShiftTemplate]:
-    """Morning, Evening and Weekend, each unless the branch already has a shift of that name."""
-    existing = {t.name.lower() for t in templates_of(session, branch)}
-    return [
-        create_template(session, actor, branch, TemplateValues(name, start, end, days))
-        for name, start, end, days in PRESETS
-        if name.lower() not in existing
-    ]
-
-
-def update_template(session: Session, actor: Actor, template: ShiftTemplate, values: TemplateValues) -> None:
-    """Change a template; members rostered on it from today on get its new times (and hear of them when the
-    week is published again)."""
-    before = _template_snapshot(template)
-    template.name = _check_values(session, template.branch, values, template.id)
-    template.start_time, template.end_time, template.days = values.start_time, values.end_time, values.days
-    template.coverage_target, template.coverage_role = values.coverage_target, values.coverage_role
-    zone = zone_of(session, template.merchant_id)
-    for assignment in _upcoming(session, template):
-        starts_at, ends_at = shift_times(template, assignment.work_date, zone)
-        if (assignment.shift_name, assignment.starts_at, assignment.ends_at) != (template.name, starts_at, ends_at):
-            assignment.shift_name, assignment.starts_at, assignment.ends_at = template.name, starts_at, ends_at
-            _mark_changed(assignment.week)
-    session.flush()
-    record_audit(
-        session,
-        actor,
-        "roster.template_update",
-        f"Changed the {template.name} shift at {template.branch.name}",
-        target=template,
-        branch_id=template.branch_id,
-        before=before,
-        after=_template_snapshot(template),
-    )
-
-
-def _upcoming(session: Session, template: ShiftTemplate) -> list[RosterAssignment]:
-    today = local_today(session, template.merchant_id)
-    query = select(RosterAssignment).where(
-        RosterAssignment.template_id == template.id, RosterAssignment.work_date >= today
-    )
-    return list(session.scalars(query.options(joinedload(RosterAssignment.week))))
-
-
-def delete_template(session: Session, actor: Actor, template: ShiftTemplate) -> None:
-    """Remove a template nobody is rostered on from today on; past rosters keep its name and times."""
-    if upcoming := _upcoming(session, template):
-        raise DomainError(
-            f"{len(upcoming)} member shift{'s are' if len(upcoming) != 1 else ' is'} rostered on {template.name} "
-            "from today on. Remove them from the roster first."
-        )
-    record_audit(
-        session,
-        actor,
-        "roster.template_delete",
-        f"Removed the {template.name} shift at {template.branch.name}",
-        target=template,
-        branch_id=template.branch_id,
-        before=_template_snapshot(template),
-    )
-    session.delete(template)
-    session.flush()
 
 
 # The week's roster
@@ -227,7 +102,8 @@ def week_of(session: Session, branch: Branch, monday: date, *, create: bool = Fa
     return week
 
 
-def _mark_changed(week: RosterWeek) -> None:
+def mark_changed(week: RosterWeek) -> None:
+    """Note the first change to a published week, so the next publish tells the members."""
     if week.published_at is not None and week.changed_at is None:
         week.changed_at = utcnow()
 
@@ -286,7 +162,7 @@ def assign_member(session: Session, actor: Actor, template: ShiftTemplate, day: 
             session.flush()
     except IntegrityError as exc:  # the same member added twice at the same moment
         raise DomainError(f"{user.full_name} is already on this shift.", field="user_id") from exc
-    _mark_changed(week)
+    mark_changed(week)
     record_audit(
         session,
         actor,
@@ -300,7 +176,7 @@ def assign_member(session: Session, actor: Actor, template: ShiftTemplate, day: 
 
 
 def unassign_member(session: Session, actor: Actor, assignment: RosterAssignment) -> None:
-    _mark_changed(assignment.week)
+    mark_changed(assignment.week)
     record_audit(
         session,
         actor,
@@ -416,9 +292,3 @@ def week_roster(session: Session, branch: Branch, monday: date) -> WeekRoster:
     for cell in cells.values():
         cell.assignments.sort(key=lambda a: a.user.full_name.lower())
     return WeekRoster(branch, monday, week, templates, cells)
-
-
-def hours_label(assignment: RosterAssignment, zone: ZoneInfo) -> str:
-    starts, ends = assignment.starts_at.astimezone(zone), assignment.ends_at.astimezone(zone)
-    later = " next day" if ends.date() != starts.date() else ""
-    return f"{starts:%H:%M}–{ends:%H:%M}{later}"

@@ -21,9 +21,10 @@ from ismartsync.models import Branch, Role, RosterAssignment, ShiftTemplate, Use
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
 from ismartsync.services import roster_publishing as publishing
+from ismartsync.services import roster_templates as shift_templates
 from ismartsync.services import rosters as service
 from ismartsync.services.sales import branches_for
-from ismartsync.web import hx_redirect_or, is_htmx, render
+from ismartsync.web import hx_redirect_or, is_htmx, parse_day, render
 
 bp = Blueprint("rosters", __name__, url_prefix="/rosters")
 
@@ -40,10 +41,9 @@ def _branch(branch_id: Any) -> Branch:
 
 
 def _monday(raw: str) -> date:
-    try:
-        return service.week_start(date.fromisoformat(raw))
-    except ValueError:
-        abort(404)
+    if (day := parse_day(raw)) is None:
+        abort(404)  # not a date, or one so far off that the week's arithmetic would overflow
+    return service.week_start(day)
 
 
 def _this_monday() -> date:
@@ -152,14 +152,14 @@ def _cell_response(branch: Branch, template: ShiftTemplate, day: date, error: st
 def assign(branch_id: int) -> object:
     branch = _branch(branch_id)
     form = AssignForm()
-    if form.template_id.data is None or form.work_date.data is None:
+    day = parse_day(request.form.get("work_date", ""))
+    if form.template_id.data is None or day is None:
         if form.template_id.raw_data and form.work_date.raw_data:
-            abort(404)  # not a number or not a date: no such cell
+            abort(404)  # not a number, or not a date the roster has (a far-off year would overflow): no such cell
         abort(400)
     template = tenant_get_or_404(ShiftTemplate, form.template_id.data)
     if template.branch_id != branch.id:
         abort(404)
-    day = form.work_date.data
     user = tenant_get_or_404(User, form.user_id.data) if form.user_id.data else None
     if user is None or not form.validate_on_submit():
         return _cell_response(branch, template, day, next(iter(form.user_id.errors), "Choose a member."))
@@ -244,9 +244,9 @@ def _template_form(form: TemplateForm) -> TemplateForm:
     return form
 
 
-def _values(form: TemplateForm) -> service.TemplateValues:
+def _values(form: TemplateForm) -> shift_templates.TemplateValues:
     role_id = form.coverage_role_id.data
-    return service.TemplateValues(
+    return shift_templates.TemplateValues(
         name=form.name.data or "",
         start_time=form.start_time.data,
         end_time=form.end_time.data,
@@ -285,7 +285,7 @@ def create_template(branch_id: int) -> object:
     form = _template_form(TemplateForm())
     if form.validate_on_submit():
         try:
-            template = service.create_template(db.session, current_actor(), branch, _values(form))
+            template = shift_templates.create_template(db.session, current_actor(), branch, _values(form))
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -301,7 +301,7 @@ def create_template(branch_id: int) -> object:
 @permission_required(Permission.MANAGE_ROSTER)
 def add_usual(branch_id: int) -> object:
     branch = _branch(branch_id)
-    added = service.add_usual_templates(db.session, current_actor(), branch)
+    added = shift_templates.add_usual_templates(db.session, current_actor(), branch)
     db.session.commit()
     if added:
         flash(f"Added {', '.join(t.name for t in added)}. Change their times if yours differ.", "success")
@@ -345,7 +345,7 @@ def update_template(template_id: int) -> object:
     form = _template_form(TemplateForm())
     if form.validate_on_submit():
         try:
-            service.update_template(db.session, current_actor(), found, _values(form))
+            shift_templates.update_template(db.session, current_actor(), found, _values(form))
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -363,7 +363,7 @@ def delete_template(template_id: int) -> object:
     found = _own_template(template_id)
     branch_id, name = found.branch_id, found.name
     try:
-        service.delete_template(db.session, current_actor(), found)
+        shift_templates.delete_template(db.session, current_actor(), found)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -10,11 +10,12 @@ import sqlalchemy as sa
 from ismartsync.documents import ics
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.models import AuditEntry, OutgoingEmail, RosterAssignment
+from ismartsync.models import AuditEntry, Branch, OutgoingEmail, RosterAssignment
+from ismartsync.models.roster import EVERY_DAY
 from ismartsync.services import roster_publishing as publishing
-from ismartsync.services import rosters
+from ismartsync.services import roster_templates, rosters
 from ismartsync.services.audit import Actor
-from ismartsync.services.rosters import TemplateValues
+from ismartsync.services.roster_templates import TemplateValues
 from tests import factories
 from tests.selling import open_till
 
@@ -31,12 +32,12 @@ def actor(manager):
 @pytest.fixture
 def usual(actor, branch):
     """Morning 10–16, Evening 16–22 and Weekend 10–22 (Sat, Sun) at Gulberg."""
-    return {t.name: t for t in rosters.add_usual_templates(db.session, actor, branch)}
+    return {t.name: t for t in roster_templates.add_usual_templates(db.session, actor, branch)}
 
 
 @pytest.fixture
 def night(actor, branch):
-    return rosters.create_template(db.session, actor, branch, TemplateValues("Night", time(22), time(6)))
+    return roster_templates.create_template(db.session, actor, branch, TemplateValues("Night", time(22), time(6)))
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_the_usual_shifts_are_added_once_with_their_times_and_days(actor, branch
         ("Weekend", "10:00–22:00", "Sat, Sun"),
         ("Evening", "16:00–22:00", "Every day"),
     ]
-    assert rosters.add_usual_templates(db.session, actor, branch) == []
+    assert roster_templates.add_usual_templates(db.session, actor, branch) == []
     actions = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.branch_id == branch.id)).all()
     assert actions.count("roster.template_create") == 3
 
@@ -84,13 +85,13 @@ def test_the_usual_shifts_are_added_once_with_their_times_and_days(actor, branch
 )
 def test_a_bad_template_is_refused_beside_its_field(actor, branch, usual, values, field, message):
     with pytest.raises(DomainError, match=message) as refused:
-        rosters.create_template(db.session, actor, branch, values)
+        roster_templates.create_template(db.session, actor, branch, values)
     assert refused.value.field == field
 
 
 def test_the_same_name_is_fine_at_another_branch(actor, merchant, usual):
     dha = factories.BranchFactory(merchant=merchant, name="DHA", code="DHA")
-    assert rosters.create_template(db.session, actor, dha, TemplateValues("Morning", time(9), time(15))).id
+    assert roster_templates.create_template(db.session, actor, dha, TemplateValues("Morning", time(9), time(15))).id
 
 
 # Assigning
@@ -113,7 +114,7 @@ def test_a_member_on_overlapping_shifts_is_refused_with_the_clash_named(actor, u
         f"Sana Iqbal is already on Weekend at Gulberg on {SATURDAY:%a %d %b} (10:00–22:00), which overlaps Morning."
     )
     # Friday's night shift runs into Saturday's early one: an overlap across midnight.
-    dawn = rosters.create_template(db.session, actor, night.branch, TemplateValues("Dawn", time(5), time(9)))
+    dawn = roster_templates.create_template(db.session, actor, night.branch, TemplateValues("Dawn", time(5), time(9)))
     rosters.assign_member(db.session, actor, dawn, SATURDAY, sana)
     with pytest.raises(DomainError, match=r"already on Dawn at Gulberg on .* \(05:00–09:00\), which overlaps Night"):
         rosters.assign_member(db.session, actor, night, FRIDAY, sana)
@@ -128,7 +129,7 @@ def test_back_to_back_shifts_do_not_overlap(actor, usual, sana):
 
 def test_an_overlap_at_another_branch_is_refused_too(actor, merchant, usual, manager):
     dha = factories.BranchFactory(merchant=merchant, name="DHA", code="DHA")
-    dha_morning = rosters.create_template(db.session, actor, dha, TemplateValues("Morning", time(9), time(15)))
+    dha_morning = roster_templates.create_template(db.session, actor, dha, TemplateValues("Morning", time(9), time(15)))
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, manager)
     with pytest.raises(DomainError, match="already on Morning at Gulberg"):
         rosters.assign_member(db.session, actor, dha_morning, TUESDAY, manager)
@@ -157,7 +158,7 @@ def test_only_active_members_of_the_branch_are_rostered(actor, merchant, roles, 
 def test_coverage_below_target_counts_only_the_role_named(actor, usual, roles, sana, manager):
     morning = usual["Morning"]
     values = TemplateValues("Morning", time(10), time(16), coverage_target=2, coverage_role=roles["Cashier"])
-    rosters.update_template(db.session, actor, morning, values)
+    roster_templates.update_template(db.session, actor, morning, values)
     rosters.assign_member(db.session, actor, morning, TUESDAY, sana)
     rosters.assign_member(db.session, actor, morning, TUESDAY, manager)
     cell = rosters.week_roster(db.session, morning.branch, MONDAY).cell(morning, TUESDAY)
@@ -257,6 +258,43 @@ def test_who_is_on_now_at_a_fixed_time_includes_an_overnight_shift_and_open_till
     assert publishing.on_now(db.session, branch, _utc(SATURDAY, 6)) == []  # the night shift has ended at 06:00
 
 
+def test_who_is_on_now_takes_the_same_few_queries_however_many_are_on(
+    actor, branch, counter, usual, sana, omar, manager
+):
+    for member in (sana, omar, manager):
+        rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, member)
+    publishing.publish_week(db.session, actor, branch, MONDAY)
+    open_till(manager, sana, counter)
+    open_till(manager, omar, factories.CounterFactory(branch=branch, name="Counter 2"))
+    branch_id = branch.id
+    db.session.commit()
+    db.session.expunge_all()
+    gulberg = db.session.get(Branch, branch_id)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = db.session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        shown = [
+            (o.user.full_name, o.user.role.name, o.till.register.counter.name if o.till else None)
+            for o in publishing.on_now(db.session, gulberg, _utc(TUESDAY, 11))
+        ]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+    assert shown == [
+        ("Bilal Ahmed", "Manager", None),
+        ("Omar Farooq", "Cashier", "Counter 2"),
+        ("Sana Iqbal", "Cashier", "Counter 1"),
+    ]
+    # The shifts on now with their members and roles (a role brings its grants in one more), the open tills with
+    # their counters: the same three for one member or thirty.
+    assert len(statements) == 3 and sum("FROM shifts" in s for s in statements) == 1
+
+
 def test_a_shift_not_yet_published_is_not_on_now(actor, branch, usual, sana, omar):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
     publishing.publish_week(db.session, actor, branch, MONDAY)
@@ -271,16 +309,82 @@ def test_new_template_times_move_upcoming_shifts_and_mark_the_week_changed(actor
     morning = usual["Morning"]
     assignment = rosters.assign_member(db.session, actor, morning, TUESDAY, sana)
     publishing.publish_week(db.session, actor, branch, MONDAY)
-    rosters.update_template(db.session, actor, morning, TemplateValues("Early", time(8), time(14)))
+    roster_templates.update_template(db.session, actor, morning, TemplateValues("Early", time(8), time(14)))
     assert (assignment.shift_name, assignment.starts_at) == ("Early", _utc(TUESDAY, 8))
     assert assignment.week.changed_since_publishing
+
+
+def _as_they_are(*objects) -> list[tuple]:
+    db.session.expire_all()
+    return [
+        (o.name, o.hours_label, o.days) if hasattr(o, "hours_label") else (o.shift_name, o.starts_at, o.ends_at)
+        for o in objects
+    ]
+
+
+def test_new_times_that_would_double_book_a_member_are_refused_naming_the_first_clash(actor, branch, usual, sana):
+    morning, evening = usual["Morning"], usual["Evening"]
+    rostered = [
+        rosters.assign_member(db.session, actor, shift, day, sana)
+        for day in (FRIDAY, TUESDAY)
+        for shift in (morning, evening)
+    ]
+    before = _as_they_are(morning, *rostered)
+
+    with pytest.raises(DomainError) as refused:
+        roster_templates.update_template(db.session, actor, morning, TemplateValues("Morning", time(10), time(18)))
+
+    assert refused.value.field == "start_time"
+    assert refused.value.message == (
+        f"At 10:00–18:00, Sana Iqbal's Morning shift on {TUESDAY:%a %d %b} would overlap their Evening at Gulberg "
+        f"on {TUESDAY:%a %d %b} (16:00–22:00). Take them off one of the two first, or choose other times."
+    )
+    assert _as_they_are(morning, *rostered) == before
+    actions = db.session.scalars(sa.select(AuditEntry.action)).all()
+    assert "roster.template_update" not in actions
+    # Earlier, still back to back with the evening: allowed, and the shifts move.
+    roster_templates.update_template(db.session, actor, morning, TemplateValues("Morning", time(9), time(16)))
+    assert rostered[2].starts_at == _utc(TUESDAY, 9)
+
+
+def test_new_times_overlapping_a_shift_at_another_branch_or_a_night_before_are_refused(
+    actor, merchant, branch, usual, night, sana
+):
+    dha = factories.BranchFactory(merchant=merchant, name="DHA", code="DHA")
+    sana.branches.append(dha)
+    dha_late = roster_templates.create_template(db.session, actor, dha, TemplateValues("Late", time(18), time(23)))
+    rosters.assign_member(db.session, actor, usual["Morning"], FRIDAY, sana)
+    rosters.assign_member(db.session, actor, dha_late, FRIDAY, sana)
+    with pytest.raises(DomainError, match=r"would overlap their Late at DHA on .* \(18:00–23:00\)"):
+        roster_templates.update_template(
+            db.session, actor, usual["Morning"], TemplateValues("Morning", time(12), time(20))
+        )
+    # Thursday's night shift ending at 11:00 would run into Friday's morning one: an overlap across midnight.
+    rosters.assign_member(db.session, actor, night, FRIDAY - timedelta(days=1), sana)  # Thu 22:00 to Fri 06:00
+    with pytest.raises(DomainError, match=r"Night shift on .* would overlap their Morning at Gulberg"):
+        roster_templates.update_template(db.session, actor, night, TemplateValues("Night", time(22), time(11)))
+    assert _as_they_are(night) == [("Night", "22:00–06:00", EVERY_DAY)]
+
+
+def test_a_day_a_member_is_rostered_on_cannot_be_dropped_from_the_template(actor, usual, sana):
+    weekend = usual["Weekend"]
+    rosters.assign_member(db.session, actor, weekend, SATURDAY, sana)
+    sunday_only = TemplateValues("Weekend", time(10), time(22), days=0b1000000)
+    with pytest.raises(DomainError) as refused:
+        roster_templates.update_template(db.session, actor, weekend, sunday_only)
+    assert refused.value.field == "days"
+    assert refused.value.message == (
+        f"Sana Iqbal is rostered on Weekend on {SATURDAY:%a %d %b}. Take them off it before the shift stops being "
+        "worked on Saturdays."
+    )
+    assert _as_they_are(weekend) == [("Weekend", "10:00–22:00", 0b1100000)]
 
 
 def test_a_template_with_upcoming_shifts_cannot_be_removed(actor, branch, usual, sana):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
     with pytest.raises(DomainError, match="1 member shift is rostered on Morning from today on"):
-        rosters.delete_template(db.session, actor, usual["Morning"])
-    rosters.delete_template(db.session, actor, usual["Evening"])
+        roster_templates.delete_template(db.session, actor, usual["Morning"])
+    roster_templates.delete_template(db.session, actor, usual["Evening"])
     assert [t.name for t in rosters.templates_of(db.session, branch)] == ["Morning", "Weekend"]
 
 
@@ -319,7 +423,7 @@ def test_the_calendar_reads_back_line_by_line(actor, merchant, roles, sana):
     branch = factories.BranchFactory(merchant=merchant, name="Mall; Gate 2, Lahore", code="MLL")
     branch.address = "Shop 14, Emporium Mall, Johar Town, Lahore — near the food court on the second floor"
     sana.branches.append(branch)
-    night = rosters.create_template(db.session, actor, branch, TemplateValues("Night", time(22), time(6)))
+    night = roster_templates.create_template(db.session, actor, branch, TemplateValues("Night", time(22), time(6)))
     assignment = rosters.assign_member(db.session, actor, night, FRIDAY, sana)
     stamp = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
 

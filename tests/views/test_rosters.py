@@ -14,9 +14,9 @@ from ismartsync.models import AuditEntry, OutgoingEmail, Role, RoleGrant, Roster
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
 from ismartsync.services import roster_publishing as publishing
-from ismartsync.services import rosters
+from ismartsync.services import roster_templates, rosters
 from ismartsync.services.audit import Actor
-from ismartsync.services.rosters import TemplateValues
+from ismartsync.services.roster_templates import TemplateValues
 from tests import factories
 from tests.markup import element, field_text, is_fragment, text, text_of
 
@@ -27,7 +27,7 @@ WEEK = f"{MONDAY:%Y-%m-%d}"
 
 @pytest.fixture
 def usual(manager, branch):
-    return {t.name: t for t in rosters.add_usual_templates(db.session, Actor(manager), branch)}
+    return {t.name: t for t in roster_templates.add_usual_templates(db.session, Actor(manager), branch)}
 
 
 @pytest.fixture
@@ -224,6 +224,40 @@ def test_editing_a_shift_and_removing_an_unused_one(signed_in, branch, usual):
     assert db.session.scalars(sa.select(ShiftTemplate.name).order_by(ShiftTemplate.name)).all() == ["Early", "Weekend"]
 
 
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        ({"end_time": "18:00"}, "start_time", "would overlap their Evening at Gulberg on"),
+        (
+            {"days": ["0", "2", "3", "4", "5", "6"]},
+            "days",
+            "Take them off it before the shift stops being worked on Tuesdays",
+        ),
+    ],
+)
+def test_new_times_or_days_that_clash_with_the_roster_are_refused_beside_the_field(
+    signed_in, branch, usual, cashier, manager, change, field, message
+):
+    morning = usual["Morning"]
+    for shift in (morning, usual["Evening"]):
+        rosters.assign_member(db.session, Actor(manager), shift, TUESDAY, cashier)
+    db.session.commit()
+    data = {"name": "Morning", "start_time": "10:00", "end_time": "16:00", "days": [str(n) for n in range(7)], **change}
+
+    response = signed_in.post(f"/rosters/shifts/{morning.id}", data, htmx=True)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and is_fragment(html)
+    assert message in field_text(html, field) and "Sana Iqbal" in field_text(html, field)
+    page = signed_in.post(f"/rosters/shifts/{morning.id}", data)  # without JavaScript: the page, the same message
+    assert page.status_code == 422 and message in field_text(page.get_data(as_text=True), field)
+    db.session.expire_all()
+    assert (morning.hours_label, morning.days_label) == ("10:00–16:00", "Every day")
+    assert _assignments() == [("Sana Iqbal", "Morning", TUESDAY), ("Sana Iqbal", "Evening", TUESDAY)]
+    starts = db.session.scalars(sa.select(RosterAssignment.starts_at).order_by(RosterAssignment.id)).all()
+    assert [s.astimezone(ZoneInfo("Asia/Karachi")).hour for s in starts] == [10, 16]
+
+
 def test_a_shift_with_upcoming_members_is_not_removed(signed_in, branch, usual, cashier, manager):
     rosters.assign_member(db.session, Actor(manager), usual["Morning"], TUESDAY, cashier)
     db.session.commit()
@@ -239,7 +273,7 @@ def _on_now(manager, branch, user) -> None:
     """A published shift around the present moment, whatever the clock says."""
     now = utcnow().astimezone(ZoneInfo("Asia/Karachi"))
     start, end = now - timedelta(hours=1), now + timedelta(hours=1)
-    template = rosters.create_template(
+    template = roster_templates.create_template(
         db.session,
         Actor(manager),
         branch,
@@ -344,7 +378,7 @@ def test_a_branch_the_member_does_not_work_at_is_not_found(browser, merchant, vi
 
 def test_another_merchants_template_or_member_in_the_form_is_not_found(signed_in, branch, usual, outsider):
     their_branch = factories.BranchFactory(merchant=outsider.merchant, name="Theirs", code="THR")
-    their_template = rosters.create_template(
+    their_template = roster_templates.create_template(
         db.session, Actor(outsider), their_branch, TemplateValues("Theirs", time(9), time(17))
     )
     db.session.commit()
@@ -367,6 +401,19 @@ def test_a_template_of_another_branch_cannot_be_used_in_this_branch_grid(signed_
 def test_a_date_that_is_not_a_date_is_not_found(signed_in, branch):
     assert signed_in.get(f"/rosters/{branch.id}/2026-13-40").status_code == 404
     assert signed_in.get(f"/rosters/{branch.id}/not-a-week.ics").status_code == 404
+
+
+def test_a_date_at_the_end_of_the_calendar_is_not_found_rather_than_an_error(signed_in, branch, usual, cashier):
+    for path in (
+        f"/rosters/{branch.id}/9999-12-31",
+        f"/rosters/{branch.id}/9999-12-31/print",
+        "/rosters?week=9999-12-31",
+    ):
+        assert signed_in.get(path).status_code == 404, path
+    assert signed_in.post(f"/rosters/{branch.id}/0001-01-01/copy").status_code == 404
+    assert signed_in.post(f"/rosters/{branch.id}/9999-12-31/publish").status_code == 404
+    assert _assign(signed_in, branch, usual["Morning"], date.max, cashier).status_code == 404
+    assert _assignments() == []
 
 
 def test_the_week_in_the_url_may_be_any_day_of_it(signed_in, branch, usual):
