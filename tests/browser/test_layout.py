@@ -64,6 +64,7 @@ def test_main_screens_fit_the_tablet_and_fingers(tablet: Tablet, demo: Demo) -> 
         "settings-branches": "/settings/branches",
         "settings-branch": f"/settings/branches/{demo.gulberg_id}",
         "settings-fbr": "/settings/fbr",
+        "settings-cash": "/settings/cash",
         "audit": "/audit",
         "account": "/account",
         "products": "/products",
