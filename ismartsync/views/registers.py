@@ -19,6 +19,7 @@ from ismartsync.permissions import Permission
 from ismartsync.services import cash, registers
 from ismartsync.services import drawer_reports as reports
 from ismartsync.services.sales import branches_for
+from ismartsync.views.sales import chosen_branch
 from ismartsync.web import hx_redirect_or, is_htmx, parse_day, render
 
 bp = Blueprint("registers", __name__)
@@ -35,16 +36,6 @@ def _visible_branch(branch_id: Any) -> Branch:
     if branch.id not in {b.id for b in branches_for(db.session, current_user)}:
         abort(404)
     return branch
-
-
-def _picked_branch(branches: list[Branch]) -> Branch | None:
-    """The branch asked for (404 unless the member may see it), else the first they may see."""
-    if raw := request.args.get("branch", ""):
-        wanted = tenant_get_or_404(Branch, raw)
-        if wanted.id not in {b.id for b in branches}:
-            abort(404)
-        return wanted
-    return branches[0] if branches else None
 
 
 def _visible_register(register_id: int) -> Register:
@@ -78,7 +69,7 @@ def _board(branch: Branch | None, day: date | None, status: int = 200, **extra: 
 @bp.get("/registers")
 @permission_required(Permission.PAGE_CASH_LOGS)
 def registers_page() -> Any:
-    branch = _picked_branch(branches_for(db.session, current_user))
+    branch = chosen_branch(branches_for(db.session, current_user))
     raw_day = request.args.get("day", "")
     day = parse_day(raw_day) if raw_day else None
     if raw_day and day is None:

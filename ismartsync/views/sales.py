@@ -27,7 +27,7 @@ def _number(raw: str) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def _branch(branches: list[Branch]) -> Branch | None:
+def chosen_branch(branches: list[Branch]) -> Branch | None:
     """The branch asked for (404 unless the member may see it), else the paired tablet's, else the first."""
     visible = {b.id: b for b in branches}
     if raw := request.args.get("branch", ""):
@@ -52,7 +52,7 @@ def visible_sale(sale: Sale | None) -> Sale:
 @permission_required(Permission.PAGE_ORDERS)
 def sales() -> object:
     branches = service.branches_for(db.session, current_user)
-    branch = _branch(branches)
+    branch = chosen_branch(branches)
     args = {k: request.args.get(k, "").strip() for k in FILTER_NAMES}
     if args["cashier"]:
         args["cashier"] = str(tenant_get_or_404(User, args["cashier"]).id)
