@@ -7,25 +7,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ismartsync.errors import DomainError
+from ismartsync.fiscal.payment_modes import payment_mode
 from ismartsync.models.fiscal import FiscalDocument, InvoiceType
-from ismartsync.models.sale import Sale, SaleLine, Tender
+from ismartsync.models.sale import Sale, SaleLine
 from ismartsync.money import to_decimal
 
 WALK_IN_BUYER = "Walk-in Customer"  # as in the §2.8 example when the buyer is not named
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-# §2.3 PaymentMode codes.
-PAYMENT_CASH = 1
-PAYMENT_CARD = 2
-PAYMENT_MIXED = 5
-
-# FBR has no code for bank transfers or mobile wallets; implementations send 2 (Card) for both, as we do (§2.3, [U]).
-TENDER_PAYMENT_MODE = {
-    Tender.CASH: PAYMENT_CASH,
-    Tender.CARD: PAYMENT_CARD,
-    Tender.BANK: PAYMENT_CARD,
-    Tender.WALLET: PAYMENT_CARD,
-}
 
 # §2.3 item InvoiceType: Third-Schedule (printed retail price) goods use 11/12 instead of 1/3.
 ITEM_INVOICE_TYPE = {
@@ -95,20 +83,10 @@ def build_invoice(
         "Discount": _sum(items, "Discount"),
         "FurtherTax": _sum(items, "FurtherTax"),
         "TotalBillAmount": _sum(items, "TotalAmount"),
-        "PaymentMode": payment_mode(sale),
+        "PaymentMode": payment_mode(payment.tender for payment in sale.payments),  # [U] rows: payment_modes.py
         "InvoiceType": int(invoice_type),
         "Items": items,
     }
-
-
-def payment_mode(sale: Sale) -> int:
-    """§2.3 PaymentMode: one kind of tender maps to its code, several kinds to Mixed; no payment counts as cash."""
-    modes = {TENDER_PAYMENT_MODE[Tender(payment.tender)] for payment in sale.payments}
-    if not modes:
-        return PAYMENT_CASH
-    if len({payment.tender for payment in sale.payments}) > 1:
-        return PAYMENT_MIXED
-    return modes.pop()
 
 
 def _item(line: SaleLine, invoice_type: InvoiceType, ref_usin: str | None, default_pct_code: str) -> dict[str, Any]:
