@@ -59,8 +59,8 @@ PAYMENT_MODES: tuple[PaymentModeRow, ...] = (
     ),
 )
 MIXED_RULE = (
-    "Tenders of two or more kinds on one sale (cash and card, card and wallet): 5 (Mixed) [U]. Several payments of "
-    "one kind: that kind's code (ERPNext sends 5 for any two payments). No payment at all: 1 (Cash)."
+    "Tenders of two or more kinds on one sale (cash and card, card and wallet): 5 (Mixed). Several payments of one "
+    "kind: that kind's code (ERPNext sends 5 for any two payments). No payment at all: 1 (Cash)."
 )
 _CODES = {row.tender: row.code for row in PAYMENT_MODES}
 

@@ -36,13 +36,14 @@ def counter_reports_to_fbr(merchant: Merchant, counter: Counter) -> bool:
     )
 
 
-def missing_pct_code_note(merchant: Merchant, counter: Counter) -> str | None:
-    """What the cart says beside an item without a PCT code of its own at a counter that reports; None elsewhere."""
+def missing_pct_code_note(merchant: Merchant, counter: Counter) -> tuple[str, str] | None:
+    """What the cart says beside an item without a PCT code of its own at a counter that reports (a short mark and
+    its longer explanation); None elsewhere."""
     if not counter_reports_to_fbr(merchant, counter):
         return None
     if merchant.default_pct_code:
-        return f"no PCT code: FBR gets the default {merchant.default_pct_code}"
-    return "no PCT code: cannot be reported to FBR"
+        return "no PCT code", f"No PCT code of its own: FBR gets the default {merchant.default_pct_code}."
+    return "no PCT code: not reportable", "No PCT code and no default: FBR cannot be sent this sale until one is set."
 
 
 def normalise_pct_code(value: str) -> str:
