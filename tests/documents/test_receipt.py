@@ -13,7 +13,7 @@ from tests.markup import element, text, text_of
 from tests.selling import open_till, sell
 
 VERIFY = "Verify this invoice through FBR TaxAsaan MobileApp or SMS at 9966 and win exciting prizes in draw"
-MARK = "/static/img/fbr-pos-mark.svg"
+MARK = "/static/img/fbr-pos-mark."  # fingerprinted: /static/img/fbr-pos-mark.<hash>.svg
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_a_reported_sale_prints_its_fbr_number_qr_mark_and_the_sentence(signed_i
     fbr = element(receipt, "receipt-fbr") or ""
     assert text(fbr) == f"FBR invoice number {FBR_NUMBER} {VERIFY}"
     assert str(fbr_qr_svg(FBR_NUMBER)) in fbr  # the QR of the number, and only of the number
-    assert f'src="{MARK}"' in fbr
+    assert f'src="{MARK}' in fbr
     assert "pending" not in text(receipt)
 
 
