@@ -584,23 +584,27 @@ def warm_up(bench: Bench) -> None:
 # Sizes
 
 
+BROWSER_ENCODINGS = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chromium asks for
+
+
 def _gzipped(body: bytes) -> int:
     return len(gzip.compress(body, compresslevel=6))
 
 
 def measure_sizes(bench: Bench) -> dict[str, object]:
-    """The counter page with a five-line cart and everything it loads, gzip level 6; the five-line cart fragment."""
+    """The counter page with a five-line cart and everything it loads, as the app sends them to a browser that
+    accepts Brotli (the bytes of the bodies on the wire); the five-line cart fragment."""
     tablet = bench.tablet
     bench.fill_cart(4)
     fragment = tablet.scan(bench.rng.choice(bench.codes)).get_data()
-    page = tablet.client.get("/counter")
-    html = page.get_data(as_text=True)
+    page = tablet.client.get("/counter", headers=BROWSER_ENCODINGS)
+    html = tablet.client.get("/counter").get_data(as_text=True)
     assert 'id="cart"' in html and "Payable" in html, "the counter page is not the selling screen"
-    parts = {"/counter (HTML)": _gzipped(page.get_data())}
+    parts = {"/counter (HTML)": len(page.get_data())}
     for path in dict.fromkeys(re.findall(r'(?:href|src)="(/static/[^"]+)"', html)):
-        response = tablet.client.get(path)
+        response = tablet.client.get(path, headers=BROWSER_ENCODINGS)
         assert response.status_code == 200, f"{path}: HTTP {response.status_code}"
-        parts[path] = _gzipped(response.get_data())
+        parts[path] = len(response.get_data())
         response.close()
     external = re.findall(r'(?:href|src|action)="((?:https?:)?//[^"]+)"', html)
     tablet.clear_cart()
@@ -739,7 +743,7 @@ def report_sizes(report: Report, sizes: dict) -> None:
     parts: dict[str, int] = sizes["parts"]
     total = sum(parts.values())
     report.row(
-        "counter page + assets, gzip 6", f"{total / 1024:.1f} KB ({total:,} bytes)", "≤ 40 KB", total <= PAGE_BUDGET
+        "counter page + assets, as sent", f"{total / 1024:.1f} KB ({total:,} bytes)", "≤ 40 KB", total <= PAGE_BUDGET
     )
     report.note(", ".join(f"{path.split('?')[0]} {size / 1024:.1f} KB" for path, size in parts.items()))
     third = sizes["external"]

@@ -24,8 +24,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from ismartsync import auth, cli, crypto, templating, web
-    from ismartsync.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from ismartsync import auth, cli, crypto, static_files, templating, web
+    from ismartsync.extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 
     crypto.configure(app.config["ENCRYPTION_KEYS"])
     db.init_app(app)
@@ -39,10 +39,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     web.init_app(app)
     auth.init_app(app)
     templating.init_app(app)
+    static_files.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
     return app

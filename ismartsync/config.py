@@ -122,6 +122,8 @@ class Settings:
             "DEVICE_COOKIE_SECURE": secure_cookies,
             "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
             "WTF_CSRF_TIME_LIMIT": None,
+            # Responses as Brotli (every browser we serve reads it) or gzip; static files carry both, made ahead.
+            "COMPRESS_ALGORITHM": ["br", "gzip"],
             "WTF_CSRF_SSL_STRICT": False,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_KEY_PREFIX": "ismartsync",

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and initialised in `create_app`."""
 
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -15,5 +16,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+# Pages and fragments leave Brotli- or gzip-compressed (static files are compressed ahead, see static_files.py).
+compress = Compress()
 # No route-level limits: sign-in and PIN entry count only failures, through `ismartsync.throttle`.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

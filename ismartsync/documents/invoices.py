@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ismartsync.documents.buyer import buyer_of
 from ismartsync.documents.render import render_pdf
+from ismartsync.fiscal.payload import pct_code_for
 from ismartsync.models import FiscalDocument, Sale, SaleLine, Tender
 
 TEMPLATE = "documents/sale_invoice.html"
@@ -54,7 +55,7 @@ def invoice_lines(sale: Sale) -> list[InvoiceLine]:
     for line in sale.lines:
         gross_excl = line.value_minor + line.discount_excl_minor
         unit_excl = _div_half_up(gross_excl, line.quantity) if line.quantity > 0 else gross_excl
-        lines.append(InvoiceLine(line, line.pct_code or default_pct, unit_excl, gross_excl))
+        lines.append(InvoiceLine(line, pct_code_for(line.pct_code, default_pct), unit_excl, gross_excl))
     return lines
 
 

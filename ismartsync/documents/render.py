@@ -1,7 +1,8 @@
 """The one way a PDF is made: a template rendered to HTML, then WeasyPrint, which may load nothing but our static files.
 
-A document never reaches the network or the file system beyond `ismartsync/static/`: a tax invoice is rendered from
-data merchants and customers typed, and WeasyPrint would otherwise fetch any URL it is given (`file://`, `http://`).
+A document never reaches the network or the file system beyond our static files (`ismartsync/static/` and their
+fingerprinted copies, `static_files.py`): a tax invoice is rendered from data merchants and customers typed, and
+WeasyPrint would otherwise fetch any URL it is given (`file://`, `http://`).
 
 Loading the system's fonts and parsing a stylesheet cost about as much as laying out a one-page invoice, so each
 thread keeps one font configuration (Pango's font map is not for sharing between threads) and the stylesheets its
@@ -42,11 +43,11 @@ _collector = {"renders": 0, "was_enabled": True}
 
 
 class StaticFilesOnly(URLFetcher):
-    """A WeasyPrint URL fetcher serving the files under the static folder and `data:` URIs; it refuses the rest."""
+    """A WeasyPrint URL fetcher serving the files under the static folders and `data:` URIs; it refuses the rest."""
 
-    def __init__(self, static_folder: str, static_url_path: str) -> None:
+    def __init__(self, static_folders: list[str], static_url_path: str) -> None:
         super().__init__(allowed_protocols=("https", "data"), allow_redirects=False, fail_on_errors=False)
-        self.root = Path(static_folder).resolve()
+        self.roots = [Path(folder).resolve() for folder in static_folders]
         self.prefix = static_url_path.rstrip("/") + "/"
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
@@ -60,17 +61,23 @@ class StaticFilesOnly(URLFetcher):
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
 
     def resolve(self, url: str) -> Path | None:
-        """The file under the static folder that `url` names, or None for anything else."""
+        """The file under a static folder that `url` names, or None for anything else."""
         parts = urlsplit(url)
         if parts.scheme != "https" or parts.netloc != DOCUMENT_HOST or not parts.path.startswith(self.prefix):
             return None
-        path = (self.root / unquote(parts.path[len(self.prefix) :])).resolve()
-        return path if path.is_file() and self.root in path.parents else None
+        for root in self.roots:
+            path = (root / unquote(parts.path[len(self.prefix) :])).resolve()
+            if path.is_file() and root in path.parents:
+                return path
+        return None
 
 
 def static_fetcher() -> StaticFilesOnly:
+    """Our static files: the fingerprinted copies `static_url()` names, and the sources by their plain names."""
     app = current_app
-    return StaticFilesOnly(app.static_folder or "static", app.static_url_path or "/static")
+    fingerprints = app.extensions.get("static_files")
+    folders = [str(fingerprints.built)] if fingerprints is not None else []
+    return StaticFilesOnly([*folders, app.static_folder or "static"], app.static_url_path or "/static")
 
 
 def _fonts() -> FontConfiguration:
@@ -128,8 +135,8 @@ def _collector_paused() -> Iterator[None]:
 def render_pdf(template: str, **context: Any) -> bytes:
     """Render `template` with `context` and return the PDF; static files are its only resources.
 
-    The stylesheets the template links in its <head> (`<link rel="stylesheet" href="/static/css/….css">`) apply as
-    they would in a browser, from this thread's parsed copies.
+    The stylesheets the template links in its <head> (`<link rel="stylesheet" href="{{ static_url('css/….css') }}">`)
+    apply as they would in a browser, from this thread's parsed copies.
     """
     html, hrefs = _linked_stylesheets(render_template(template, **context))
     fetcher = static_fetcher()

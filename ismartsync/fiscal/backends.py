@@ -7,6 +7,7 @@ anything FBR or the network did. All FBR I/O goes through here.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +30,16 @@ SUCCESS_CODE = "100"
 NO_NUMBER = {"", "not available", "none", "null"}  # what a refusal puts where the number would be (G1)
 # How long a connection may stay idle for reuse: short, so FBR's side never closes one just as we send on it.
 KEEPALIVE_SECONDS = 5.0
+# How much of FBR's own wording an error message quotes (the attempt's error column holds 500 characters).
+QUOTE_LIMIT = 300
+# Where FBR's answers put their words: the gateway's fault (§2.1), IMS's Response and Errors (§2.4), and what other
+# web stacks answer a 4xx with (ASP.NET's Message and ModelState, error/detail/title), in that order.
+_WORDS_KEYS = (
+    "fault", "message", "Message", "description", "Response", "Errors", "errors", "ModelState",
+    "error", "error_description", "detail", "title",
+)  # fmt: skip
+_HTML = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,8 @@ def _judge(status: int, parsed: Any) -> tuple[AttemptOutcome, str | None, str]:
     if status == 429 or status >= 500:
         return AttemptOutcome.UNREACHABLE, None, f"FBR is unavailable (HTTP {status})"
     if not 200 <= status < 300:
-        return AttemptOutcome.REJECTED, None, f"FBR refused the request (HTTP {status})"
+        said = fbr_said(parsed)
+        return AttemptOutcome.REJECTED, None, f"FBR refused the request (HTTP {status})" + (f": {said}" if said else "")
     if not isinstance(parsed, dict):
         return AttemptOutcome.UNKNOWN, None, "FBR's answer was not JSON"
     code, number = str(parsed.get("Code", "")).strip(), fbr_number_of(parsed)
@@ -114,9 +126,38 @@ def _judge(status: int, parsed: Any) -> tuple[AttemptOutcome, str | None, str]:
 def _gateway_fault(status: int, parsed: Any) -> str:
     fault = parsed.get("fault") if isinstance(parsed, dict) else None
     fault = fault if isinstance(fault, dict) else {}
-    code, message = fault.get("code", ""), str(fault.get("message", "")).strip()
-    text = f"FBR refused our credentials (HTTP {status}{f', fault {code}' if code else ''})"
+    code, message = fault.get("code", ""), fbr_said(fault.get("message", ""))
+    text = f"FBR refused our credentials (HTTP {status}{f', fault {fbr_said(code)}' if code else ''})"
     return f"{text}: {message}" if message else text
+
+
+def fbr_said(answer: Any, limit: int = QUOTE_LIMIT) -> str:
+    """FBR's own words in an answer (parsed JSON, or its text with an HTML page's markup dropped), for a person to
+    read: on one line, control characters escaped (`\\n`, `\\x00`), at most `limit` characters; "" when it said
+    nothing. Templates escape the HTML when they show it; this keeps a broken or hostile body to one short line.
+    """
+    if isinstance(answer, str) and answer.lstrip().startswith("<"):
+        answer = _HTML.sub(" ", answer)
+    words: list[str] = []
+    for part in _words(answer):
+        part = _SPACE.sub(" ", part).strip()
+        if part and part not in words:
+            words.append(part)
+    text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in "; ".join(words))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _words(value: Any, depth: int = 0) -> list[str]:
+    if depth > 4 or value is None or isinstance(value, bool):
+        return []
+    if isinstance(value, dict):
+        known = [key for key in _WORDS_KEYS if key in value]
+        if not known:  # a shape we do not know (ModelState's fields): each field with what was said of it
+            return [f"{key}: {word}" for key, item in value.items() for word in _words(item, depth + 1)]
+        return [word for key in known for word in _words(value[key], depth + 1)]
+    if isinstance(value, list):
+        return [word for item in value for word in _words(item, depth + 1)]
+    return [str(value)]
 
 
 def fbr_number_of(answer: dict[str, Any]) -> str | None:
@@ -131,11 +172,9 @@ def fbr_number_of(answer: dict[str, Any]) -> str | None:
 
 
 def _rejection(code: str, answer: dict[str, Any]) -> str:
-    errors = answer.get("Errors")
-    details = "; ".join(str(e) for e in errors) if isinstance(errors, list) else str(errors or "")
-    message = str(answer.get("Response") or "").strip()
-    text = f"FBR rejected it (Code {code or '?'}): {message}"
-    return (f"{text}. {details}" if details else text)[:500]
+    message, details = fbr_said(answer.get("Response"), 100), fbr_said(answer.get("Errors"))
+    text = f"FBR rejected it (Code {fbr_said(code, 10) or '?'}): {message}"
+    return f"{text}. {details}" if details else text
 
 
 def _json(text: str) -> Any:

@@ -6,25 +6,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ismartsync.errors import DomainError
+from ismartsync.fiscal.payment_modes import payment_mode
 from ismartsync.models.fiscal import FiscalDocument, InvoiceType
-from ismartsync.models.sale import Sale, SaleLine, Tender
+from ismartsync.models.sale import Sale, SaleLine
 from ismartsync.money import to_decimal
 
 WALK_IN_BUYER = "Walk-in Customer"  # as in the §2.8 example when the buyer is not named
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-# §2.3 PaymentMode codes.
-PAYMENT_CASH = 1
-PAYMENT_CARD = 2
-PAYMENT_MIXED = 5
-
-# FBR has no code for bank transfers or mobile wallets; implementations send 2 (Card) for both, as we do (§2.3, [U]).
-TENDER_PAYMENT_MODE = {
-    Tender.CASH: PAYMENT_CASH,
-    Tender.CARD: PAYMENT_CARD,
-    Tender.BANK: PAYMENT_CARD,
-    Tender.WALLET: PAYMENT_CARD,
-}
 
 # §2.3 item InvoiceType: Third-Schedule (printed retail price) goods use 11/12 instead of 1/3.
 ITEM_INVOICE_TYPE = {
@@ -33,6 +22,24 @@ ITEM_INVOICE_TYPE = {
     (InvoiceType.SALE, True): 11,
     (InvoiceType.CREDIT_NOTE, True): 12,
 }
+
+
+class MissingPctCode(DomainError):
+    """Items that would reach FBR without a PCT code (§2.2 requires one): the document is not built, so never sent."""
+
+    def __init__(self, names: list[str]) -> None:
+        listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        super().__init__(
+            f"Not sent to FBR: {listed} {'has' if len(names) == 1 else 'have'} no PCT code and the business has no "
+            "default. Enter the default PCT code in Settings → FBR, then send it again; set the product's own "
+            "PCT code on Products for later sales."
+        )
+        self.names = names
+
+
+def pct_code_for(own: str, default: str) -> str:
+    """The PCT code an item is reported (and printed) with: its own, else the merchant's default; "" when neither."""
+    return (own or "").strip() or (default or "").strip()
 
 
 def build_invoice(
@@ -45,8 +52,9 @@ def build_invoice(
 ) -> dict[str, Any]:
     """The JSON-ready IMS request for `document` (a sale, or a credit note whose `sale` holds the returned lines).
 
-    An item without a PCT code of its own is sent with `default_pct_code` (the merchant's). Text is cut to the
-    field lengths of §2.2, and a CNIC is sent as its 13 digits.
+    An item without a PCT code of its own is sent with `default_pct_code` (the merchant's); when neither exists
+    `MissingPctCode` is raised, naming the items: a blank PCTCode never leaves (§2.2, the sandbox's Code 102). Text is
+    cut to the field lengths of §2.2, and a CNIC is sent as its 13 digits.
 
     Credit notes carry positive quantities and amounts, as in the §2.8 credit-note example; the sign convention is
     unconfirmed (§2.6, [U]) and is to be checked in the sandbox. The header's totals are sums of the items sent.
@@ -55,6 +63,9 @@ def build_invoice(
         raise ValueError("only a placed sale can be reported to FBR")
     invoice_type = InvoiceType(document.invoice_type)
     ref_usin = document.ref_usin if invoice_type == InvoiceType.CREDIT_NOTE else None
+    unreportable = [line.name for line in sale.lines if not pct_code_for(line.pct_code, default_pct_code)]
+    if unreportable:
+        raise MissingPctCode(list(dict.fromkeys(unreportable)))
     items = [_item(line, invoice_type, ref_usin, default_pct_code) for line in sale.lines]
     return {
         "InvoiceNumber": "",
@@ -72,20 +83,10 @@ def build_invoice(
         "Discount": _sum(items, "Discount"),
         "FurtherTax": _sum(items, "FurtherTax"),
         "TotalBillAmount": _sum(items, "TotalAmount"),
-        "PaymentMode": payment_mode(sale),
+        "PaymentMode": payment_mode(payment.tender for payment in sale.payments),  # [U] rows: payment_modes.py
         "InvoiceType": int(invoice_type),
         "Items": items,
     }
-
-
-def payment_mode(sale: Sale) -> int:
-    """§2.3 PaymentMode: one kind of tender maps to its code, several kinds to Mixed; no payment counts as cash."""
-    modes = {TENDER_PAYMENT_MODE[Tender(payment.tender)] for payment in sale.payments}
-    if not modes:
-        return PAYMENT_CASH
-    if len({payment.tender for payment in sale.payments}) > 1:
-        return PAYMENT_MIXED
-    return modes.pop()
 
 
 def _item(line: SaleLine, invoice_type: InvoiceType, ref_usin: str | None, default_pct_code: str) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def _item(line: SaleLine, invoice_type: InvoiceType, ref_usin: str | None, defau
         "ItemCode": (line.sku.strip() or line.barcode.strip() or f"ITEM-{line.position + 1}")[:50],
         "ItemName": line.name.strip()[:150],
         "Quantity": line.quantity,
-        "PCTCode": line.pct_code or default_pct_code,
+        "PCTCode": pct_code_for(line.pct_code, default_pct_code),
         "TaxRate": tax_rate(line.tax_rate_bp),
         "SaleValue": _amount(line.value_minor),
         "Discount": _amount(line.discount_excl_minor),

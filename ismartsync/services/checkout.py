@@ -111,6 +111,8 @@ def checkout_sale(
     # Always, cash or not: it also refuses the sale if the shift was closed since `selling_shift` looked.
     add_cash_sale(session, shift, sum(p.amount_minor for p in sale.payments if p.tender == Tender.CASH))
     document = open_fiscal_document(session, merchant, counter, sale)
+    if document is not None and document.last_error:
+        warnings.append(document.last_error)  # not reportable as it stands (an item without a PCT code)
     session.flush()
     return Checkout(sale, warnings=tuple(warnings), fiscal_document_id=document.id if document else None)
 

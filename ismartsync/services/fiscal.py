@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
 from ismartsync.fiscal.backends import Answer
-from ismartsync.fiscal.payload import build_invoice
+from ismartsync.fiscal.payload import MissingPctCode, build_invoice
 from ismartsync.models import (
     AttemptOutcome,
     Counter,
@@ -56,7 +56,11 @@ class Ticket:
 
 
 def open_fiscal_document(session: Session, merchant: Merchant, counter: Counter, sale: Sale) -> FiscalDocument | None:
-    """The pending document of a sale just placed at an FBR counter, with its exact request; None elsewhere."""
+    """The pending document of a sale just placed at an FBR counter, with its exact request; None elsewhere.
+
+    A sale with an item that has no PCT code (and no merchant default) still stands, but its document is written
+    rejected and unsent, saying what to fix: a person sends it again from the FBR register once the code is set.
+    """
     if not counter_reports_to_fbr(merchant, counter):
         return None
     document = FiscalDocument(
@@ -71,7 +75,11 @@ def open_fiscal_document(session: Session, merchant: Merchant, counter: Counter,
         environment=merchant.fiscal_environment,
         next_attempt_at=sale.placed_at,
     )
-    document.request = _request(merchant, sale, document)
+    try:
+        document.request = _request(merchant, sale, document)
+    except MissingPctCode as exc:
+        document.status, document.next_attempt_at, document.last_error = FiscalStatus.REJECTED, None, exc.message
+        document.offline_issued = True  # the receipt goes out without an FBR number
     session.add(document)
     return document
 
@@ -242,7 +250,7 @@ def send_again(session: Session, actor: Actor, document: FiscalDocument, now: da
         raise DomainError("An attempt is on its way right now. Wait for its answer.")
     before = {"status": document.status}
     if document.status == FiscalStatus.REJECTED:
-        document.request = _request(document.merchant, document.sale, document)
+        document.request = _request(document.merchant, document.sale, document)  # MissingPctCode: still unfixed
     document.status, document.next_attempt_at = FiscalStatus.PENDING, now
     session.flush()
     record_audit(

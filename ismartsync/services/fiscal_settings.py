@@ -36,6 +36,16 @@ def counter_reports_to_fbr(merchant: Merchant, counter: Counter) -> bool:
     )
 
 
+def missing_pct_code_note(merchant: Merchant, counter: Counter) -> tuple[str, str] | None:
+    """What the cart says beside an item without a PCT code of its own at a counter that reports (a short mark and
+    its longer explanation); None elsewhere."""
+    if not counter_reports_to_fbr(merchant, counter):
+        return None
+    if merchant.default_pct_code:
+        return "no PCT code", f"No PCT code of its own: FBR gets the default {merchant.default_pct_code}."
+    return "no PCT code: not reportable", "No PCT code and no default: FBR cannot be sent this sale until one is set."
+
+
 def normalise_pct_code(value: str) -> str:
     """A PCT code as FBR wants it: `9815.1000` typed as the tariff prints it becomes `98151000`."""
     return re.sub(r"[\s.]", "", value or "")
@@ -86,6 +96,12 @@ def _check_merchant_settings(
         raise DomainError("Add your NTN in the Business profile first.", field="fiscal_backend")
     if pct_code and not PCT_CODE.match(pct_code):
         raise DomainError("A PCT code is 8 digits, e.g. 62044200 (no dot).", field="default_pct_code")
+    if backend != FiscalBackendKind.OFF and not pct_code:
+        # FBR requires a PCT code on every item (fbr.md §2.2): without a default, an item without its own is unsendable.
+        raise DomainError(
+            "Enter a default PCT code to report to FBR: it is sent for products without their own.",
+            field="default_pct_code",
+        )
     if token is None and merchant.fbr_token is not None:
         leaning = _counters_leaning_on_merchant_token(session, merchant)
         if leaning:

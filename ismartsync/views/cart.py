@@ -22,7 +22,7 @@ from ismartsync.models.base import utcnow
 from ismartsync.money import to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
-from ismartsync.services import customers
+from ismartsync.services import customers, fiscal_settings
 from ismartsync.services import discount_limits as limits
 from ismartsync.services import parked as parking
 from ismartsync.services.cash import drawer_over_limit
@@ -59,6 +59,7 @@ def cart_context(counter: Counter, cart: Sale | None, **extra: Any) -> dict[str,
         "cart": cart,
         "stock": carts.branch_stock(db.session, cart) if cart else {},
         "parked": parking.parked_count(db.session, counter.branch_id),
+        "no_pct": fiscal_settings.missing_pct_code_note(counter.merchant, counter),
         **extra,
     }
 

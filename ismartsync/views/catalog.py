@@ -26,14 +26,17 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def search_variants(merchant_id: int, term: str) -> Select:
-    """Variants matching a name, SKU or barcode (exact codes first), for the list and later the counter."""
+def search_variants(merchant_id: int, term: str, *, missing_pct_code: bool = False) -> Select:
+    """Variants matching a name, SKU or barcode (exact codes first), for the list and later the counter;
+    `missing_pct_code` keeps those without a PCT code of their own (FBR gets the merchant's default for them)."""
     query = (
         select(Variant)
         .join(Product)
         .where(Variant.merchant_id == merchant_id, Variant.deleted_at.is_(None))
         .order_by(Product.title, Variant.position, Variant.id)
     )
+    if missing_pct_code:
+        query = query.where(Variant.pct_code == "")
     term = term.strip()
     if term:
         pattern = _like(term)
@@ -71,9 +74,12 @@ def _levels(variant_ids: list[int]) -> dict[tuple[int, int], int]:
 @permission_required(Permission.PAGE_PRODUCTS)
 def variants() -> object:
     term = request.args.get("q", "")
+    missing = request.args.get("pct") == "missing"
     page = max(1, request.args.get("page", 1, type=int) or 1)
     rows = db.session.scalars(
-        search_variants(current_user.merchant_id, term).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+        search_variants(current_user.merchant_id, term, missing_pct_code=missing)
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
     ).all()
     shown = list(rows[:PAGE_SIZE])
     return render(
@@ -83,6 +89,7 @@ def variants() -> object:
         levels=_levels([v.id for v in shown]),
         branches=_branches(),
         q=term,
+        filters={"q": term, **({"pct": "missing"} if missing else {})},
         page=page,
         has_more=len(rows) > PAGE_SIZE,
     )

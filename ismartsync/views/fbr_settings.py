@@ -9,6 +9,7 @@ from flask_login import current_user
 from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
+from ismartsync.fiscal import payment_modes
 from ismartsync.forms import attach_error
 from ismartsync.forms.settings import CounterFbrForm, FbrSettingsForm
 from ismartsync.models import Counter
@@ -46,6 +47,7 @@ def _fbr_page(
         reports=lambda counter: fiscal_settings.counter_reports_to_fbr(merchant, counter),
         status_of=lambda counter: fiscal_settings.fbr_status(merchant, counter),
         can_edit=can_edit(),
+        payment_modes=payment_modes,
         **context,
     )
 

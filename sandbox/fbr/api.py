@@ -57,13 +57,16 @@ def _dropped() -> Iterator[bytes]:
 
 
 def down(rule: FaultRule) -> Response:
-    """`down`: with `close` and a real server, drop the connection without a word; otherwise answer `status`."""
+    """`down`: with `close` and a real server, drop the connection without a word; otherwise answer `status` with
+    the rule's `body`."""
     sock = request.environ.get("werkzeug.socket")
     if rule.close and sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
         return Response(_dropped(), status=503)  # the server sees a dropped connection before any byte is sent
-    return Response("Service Unavailable", status=rule.status, mimetype="text/plain")
+    if rule.body is not None and not isinstance(rule.body, str):
+        return Response(json.dumps(rule.body), status=rule.status, mimetype="application/json")
+    return Response(rule.body or "Service Unavailable", status=rule.status, mimetype="text/plain")
 
 
 def check_token(body: Any, environment: str) -> Response | None:

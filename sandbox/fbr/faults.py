@@ -19,7 +19,8 @@ class FaultRule:
     server, the connection is dropped instead, as if FBR were unreachable). `slow`: sleep `delay_ms`
     (default 1000) then answer normally. `timeout_after_record`: record the invoice, then sleep `delay_ms` (default
     35000, longer than any sane client timeout) before answering normally. `gateway`: answer the WSO2 fault for
-    `status` 401 (900901) or 403 (900908) as if the token were bad. `target`: "cloud", "local" or "any"."""
+    `status` 401 (900901) or 403 (900908) as if the token were bad. `target`: "cloud", "local" or "any". `body`
+    (`down` only): what to answer instead of "Service Unavailable", as JSON when it is not a string."""
 
     mode: str
     count: int = 1
@@ -28,6 +29,7 @@ class FaultRule:
     delay_ms: int | None = None
     close: bool = False
     probability: float = 1.0
+    body: Any = None
     id: int = 0
     hits: int = 0
 
@@ -66,6 +68,7 @@ class Faults:
             delay_ms=spec.get("delay_ms"),
             close=bool(spec.get("close", False)),
             probability=float(spec.get("probability", 1.0)),
+            body=spec.get("body"),
             id=next(self.ids),
         )
         if not 0 < rule.probability <= 1:

@@ -15,6 +15,9 @@ from tests import factories
 from tests.selling import cart_with, open_till, stock_items
 
 FBR_NUMBER = "812345FBKP2194812123"  # the alphanumeric shape FBR's IMS answers with (fbr.md §2.5)
+# The longest number FBR may send (varchar(30), fbr.md §2.2), lowercase like the sandbox's "…*test*" numbers (§2.5):
+# byte mode, which needs a version-3 QR code.
+LONGEST_FBR_NUMBER = "819038FBKP2194812123*test*abcd"
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
 from ismartsync.extensions import db
 from ismartsync.models import FiscalDocument, Sale, Tender
@@ -13,8 +15,8 @@ from ismartsync.services.checkout import Payment
 from ismartsync.services.sales import fiscal_document_for
 from ismartsync.services.stock import record_opening_stock
 from tests import factories
-from tests.documents.fixtures import FBR_NUMBER, fiscal_of, report
-from tests.documents.pdf import pdf_pages, pdf_qr_codes, pdf_text
+from tests.documents.fixtures import FBR_NUMBER, LONGEST_FBR_NUMBER, fiscal_of, report
+from tests.documents.pdf import pdf_pages, pdf_qr_codes, pdf_qr_symbols, pdf_text
 from tests.selling import open_till, sell
 
 VERIFY = "Verify this invoice through FBR TaxAsaan MobileApp or SMS at 9966 and win exciting prizes in draw"
@@ -98,6 +100,15 @@ def test_the_figures_add_up_the_way_fbr_reads_them(sale):
 def test_the_qr_code_decodes_to_the_fbr_number_and_nothing_else(sale):
     report(sale)
     assert pdf_qr_codes(_invoice(sale)) == [FBR_NUMBER]
+
+
+@pytest.mark.parametrize("number", [FBR_NUMBER, LONGEST_FBR_NUMBER])
+def test_the_qr_code_of_any_fbr_number_prints_at_7_mm_or_more(sale, number):
+    assert len(LONGEST_FBR_NUMBER) == 30
+    report(sale, number)
+    [(decoded, side_mm)] = pdf_qr_symbols(_invoice(sale))
+    assert decoded == number
+    assert 7 <= side_mm <= 25, side_mm  # the SRO's 7 × 7 mm at least, inside its 25 mm box
 
 
 def test_before_fbr_answers_the_invoice_says_pending_with_no_qr_and_no_mark(sale):

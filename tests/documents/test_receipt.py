@@ -8,12 +8,12 @@ import pytest
 from ismartsync.documents.qr import fbr_qr_svg
 from ismartsync.extensions import db
 from tests import factories
-from tests.documents.fixtures import FBR_NUMBER, fiscal_of, report
+from tests.documents.fixtures import FBR_NUMBER, LONGEST_FBR_NUMBER, fiscal_of, report
 from tests.markup import element, text, text_of
 from tests.selling import open_till, sell
 
 VERIFY = "Verify this invoice through FBR TaxAsaan MobileApp or SMS at 9966 and win exciting prizes in draw"
-MARK = "/static/img/fbr-pos-mark.svg"
+MARK = "/static/img/fbr-pos-mark."  # fingerprinted: /static/img/fbr-pos-mark.<hash>.svg
 
 
 @pytest.fixture
@@ -36,8 +36,15 @@ def test_a_reported_sale_prints_its_fbr_number_qr_mark_and_the_sentence(signed_i
     fbr = element(receipt, "receipt-fbr") or ""
     assert text(fbr) == f"FBR invoice number {FBR_NUMBER} {VERIFY}"
     assert str(fbr_qr_svg(FBR_NUMBER)) in fbr  # the QR of the number, and only of the number
-    assert f'src="{MARK}"' in fbr
+    assert f'src="{MARK}' in fbr
     assert "pending" not in text(receipt)
+
+
+@pytest.mark.parametrize("paper", ["80", "58"])
+def test_the_longest_fbr_number_prints_with_its_qr(signed_in, sale, paper):
+    report(sale, LONGEST_FBR_NUMBER)  # 30 characters with lowercase letters: a version-3 QR code
+    fbr = element(_receipt(signed_in, sale, paper), "receipt-fbr") or ""
+    assert LONGEST_FBR_NUMBER in text(fbr) and str(fbr_qr_svg(LONGEST_FBR_NUMBER)) in fbr
 
 
 def test_before_fbr_answers_the_receipt_says_pending_without_qr_or_mark(signed_in, sale):

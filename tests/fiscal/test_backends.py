@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from ismartsync.fiscal.backends import ImsCloud, classify, fbr_number_of
+from ismartsync.fiscal.backends import QUOTE_LIMIT, ImsCloud, classify, fbr_number_of
 from ismartsync.models import AttemptOutcome
 from tests.fbr_examples import EXAMPLE
 from tests.sandbox_fixtures import RunningFbr
@@ -97,6 +97,47 @@ def test_invalid_data_is_rejected_with_fbrs_errors(ims, fbr):
     assert (answer.outcome, answer.http_status) == (AttemptOutcome.REJECTED, 200)
     assert answer.response["Code"] == "102" and answer.fbr_number is None
     assert "Code 102" in answer.error and "PCTCode" in answer.error
+
+
+def test_another_4xx_is_rejected_with_fbrs_own_words(ims, fbr):
+    said = {"Message": "The request is invalid.", "ModelState": {"invoice.DateTime": ["Could not convert."]}}
+    fbr.control("POST", "/faults", {"mode": "down", "status": 400, "body": said})
+
+    answer = ims.report(EXAMPLE, token=SAMPLE_TOKEN, timeout=5)
+
+    assert (answer.outcome, answer.http_status) == (AttemptOutcome.REJECTED, 400)
+    assert answer.error == (
+        "FBR refused the request (HTTP 400): The request is invalid.; invoice.DateTime: Could not convert."
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "error"),
+    [
+        (409, '{"error": "duplicate USIN"}', "FBR refused the request (HTTP 409): duplicate USIN"),
+        (
+            400,
+            '{"fault": {"code": 101504, "message": "Runtime Error", "description": "Bad\\nrequest\\u0000"}}',
+            "FBR refused the request (HTTP 400): Runtime Error; Bad request\\x00",
+        ),
+        (
+            422,
+            "<html><head><style>h1{}</style><script>x()</script></head><body><h1>Invalid</h1> PCT</body></html>",
+            "FBR refused the request (HTTP 422): Invalid PCT",
+        ),
+        (400, '{"Errors": ["<b>bold</b>"]}', "FBR refused the request (HTTP 400): <b>bold</b>"),
+        (400, "", "FBR refused the request (HTTP 400)"),
+    ],
+)
+def test_fbrs_words_are_quoted_on_one_line_with_control_characters_escaped(status, text, error):
+    assert classify(status, text).error == error
+
+
+def test_fbrs_words_are_cut_to_a_readable_length():
+    error = classify(400, "why " * 1000).error
+
+    assert error.startswith("FBR refused the request (HTTP 400): why why") and error.endswith("…")
+    assert len(error) == len("FBR refused the request (HTTP 400): ") + QUOTE_LIMIT
 
 
 def test_a_read_timeout_on_a_recorded_invoice_is_unknown(ims, fbr):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ismartsync.fiscal.payload import build_invoice
+from ismartsync.fiscal.payload import MissingPctCode, build_invoice
 from ismartsync.models.fiscal import FiscalDocument, InvoiceType
 from ismartsync.models.sale import Sale, SaleLine, SalePayment
 from tests.fbr_examples import CREDIT_NOTE, EXAMPLE
@@ -221,6 +221,19 @@ def test_item_without_pct_code_takes_the_merchant_default() -> None:
     items = build_invoice(sale, _document(), pos_id=POS_ID, default_pct_code="62044200")["Items"]
 
     assert [item["PCTCode"] for item in items] == ["61091000", "62044200"]
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_item_without_pct_code_and_no_default_is_never_built_and_says_what_to_fix(blank: str) -> None:
+    sale = _card_sale()
+    sale.lines[1].pct_code = blank
+
+    with pytest.raises(MissingPctCode) as refused:
+        build_invoice(sale, _document(), pos_id=POS_ID, default_pct_code=blank)
+
+    assert refused.value.names == ["Leather Belt"]
+    assert refused.value.message.startswith("Not sent to FBR: Leather Belt has no PCT code")
+    assert "Enter the default PCT code in Settings → FBR, then send it again" in refused.value.message
 
 
 def test_text_is_cut_to_the_ims_field_lengths_and_cnic_sent_as_digits() -> None:

@@ -187,12 +187,12 @@ def test_a_counter_whose_token_was_removed_is_refused_without_calling_fbr(sellin
 
 
 def test_a_rejection_needs_a_person_and_sending_it_again_sends_what_was_fixed(selling, counter, merchant, fbr, manager):
-    merchant.default_pct_code = ""
+    merchant.default_pct_code = "6204420"  # a digit short (saved before Settings checked it): FBR refuses it
     db.session.commit()
     _, document = sale_with_document(selling, counter)  # the test items have no PCT code of their own
     report_after_checkout(db.session, document.id)
     document = reload(document)
-    assert document.status == "rejected" and "PCTCode" in document.last_error
+    assert document.status == "rejected" and "PCTCode" in document.last_error and document.attempts == 1
     assert fiscal.due_documents(db.session, utcnow() + timedelta(days=1)) == []
 
     merchant.default_pct_code = "62044200"

@@ -113,10 +113,26 @@ def test_token_pasted_with_its_bearer_prefix_is_saved_without_it(registered, own
         registered,
         fiscal_backend="ims_cloud",
         fiscal_environment="sandbox",
-        default_pct_code="",
+        default_pct_code="62044200",
         new_token=f"Bearer {TOKEN}",
     )
     assert registered.fbr_token == TOKEN
+
+
+def test_reporting_cannot_be_switched_on_without_a_default_pct_code(registered, owner):
+    with pytest.raises(DomainError) as refused:
+        update_fbr_settings(
+            db.session,
+            Actor(owner),
+            registered,
+            fiscal_backend="ims_cloud",
+            fiscal_environment="sandbox",
+            default_pct_code=" ",
+            new_token=TOKEN,
+        )
+    assert refused.value.field == "default_pct_code"
+    assert refused.value.message.startswith("Enter a default PCT code to report to FBR")
+    assert (registered.fiscal_backend, registered.fbr_token) == ("off", None)
 
 
 def test_merchant_token_a_counter_reports_with_cannot_be_removed(registered, owner, counter):
@@ -127,7 +143,7 @@ def test_merchant_token_a_counter_reports_with_cannot_be_removed(registered, own
             registered,
             fiscal_backend="ims_cloud",
             fiscal_environment="sandbox",
-            default_pct_code="",
+            default_pct_code="62044200",
             remove_token=True,
         )
 

@@ -76,3 +76,22 @@ def test_without_change_settings_the_tax_cannot_be_set(browser, merchant, roles)
     assert "Save tax" not in browser.get(f"/products/variants/{variant.id}").get_data(as_text=True)
     assert browser.post(f"/products/variants/{variant.id}/tax", {"tax_rate": "5"}).status_code == 403
     assert browser.post(f"/products/variants/{variant.id}/quick-key", {"on": "1"}).status_code == 403
+
+
+
+def test_products_marks_and_filters_the_variants_without_a_pct_code(browser, owner, merchant):
+    factories.VariantFactory(product__merchant=merchant, product__title="Coded shawl", pct_code="62144000")
+    factories.VariantFactory(product__merchant=merchant, product__title="Bare kurta", pct_code="")
+    db.session.commit()
+    browser.sign_in(owner)
+
+    page = browser.get("/products").get_data(as_text=True)
+    rows = text_of(page, "variant-rows")
+    assert "Bare kurta" in rows and "Coded shawl" in rows and rows.count("No PCT code") == 1
+    assert 'name="pct" value="missing"' in page  # the filter is a real form field, kept by the pager
+
+    fragment = browser.get("/products?pct=missing", headers={"HX-Request": "true"}).get_data(as_text=True)
+    missing = text_of(fragment, "variant-rows")
+    assert "Bare kurta" in missing and "Coded shawl" not in missing
+    none_left = text_of(browser.get("/products?pct=missing&q=shawl").get_data(as_text=True), "variant-rows")
+    assert "Nothing matches “shawl” without a PCT code." in none_left

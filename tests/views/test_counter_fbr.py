@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from ismartsync.models import FiscalDocument, Sale
 from ismartsync.models.base import utcnow
 from jobs.fiscal import sweep
 from tests import factories
+from tests.markup import element, text_of
 from tests.views.test_counter_selling import items, tablet  # noqa: F401  (the selling fixtures)
 
 
@@ -71,3 +73,67 @@ def test_a_sale_completes_while_fbr_is_down_and_is_reported_once_fbr_returns(
     [invoice] = fbr.control("GET", "/invoices")["invoices"]
     assert (invoice["USIN"], invoice["InvoiceNumber"]) == (sale.usin, document.fbr_number)
     assert document.fbr_number in tablet.get(f"/sales/{sale.id}/receipt").get_data(as_text=True)
+
+
+
+def test_an_item_without_any_pct_code_is_never_sent_and_can_be_sent_once_fixed(
+    tablet,  # noqa: F811
+    items,  # noqa: F811
+    merchant,
+    counter,
+    manager,
+    make_browser,
+    fbr,
+):
+    factories.enable_fbr(merchant, counter)
+    merchant.default_pct_code = ""  # switched on before a default PCT code was required
+    db.session.commit()
+
+    sale = sell_one(tablet, items[0].barcode)
+
+    assert sale.status == "placed"  # the sale stands
+    assert fbr.control("GET", "/requests")["requests"] == []  # FBR never saw a blank PCTCode
+    document = document_of(sale)
+    assert (document.status, document.attempts, document.request) == ("rejected", 0, None)
+    assert "FBR number pending" in tablet.get(f"/sales/{sale.id}/receipt").get_data(as_text=True)
+
+    office = make_browser()
+    office.sign_in(manager)
+    page = office.get(f"/fiscal/{document.id}").get_data(as_text=True)
+    assert "Why not sent Not sent to FBR: Lawn 3pc — Red has no PCT code" in text_of(page, "fiscal-facts")
+    assert "It was never sent" in text_of(page, "fiscal-actions")
+    refused = office.post(f"/fiscal/{document.id}/send", htmx=True)  # nothing fixed yet
+    assert refused.status_code == 422 and fbr.control("GET", "/requests")["requests"] == []
+
+    merchant.default_pct_code = "62044200"
+    db.session.commit()
+    sent = office.post(f"/fiscal/{document.id}/send", htmx=True)
+
+    assert "FBR answered: invoice number" in sent.get_data(as_text=True)
+    [invoice] = fbr.control("GET", "/invoices")["invoices"]
+    assert invoice["body"]["Items"][0]["PCTCode"] == "62044200" and document_of(sale).status == "reported"
+
+
+def test_the_cart_marks_items_without_a_pct_code_of_their_own_at_an_fbr_counter(
+    tablet,  # noqa: F811
+    items,  # noqa: F811
+    merchant,
+    counter,
+):
+    lawn, khussa = items
+    khussa.pct_code = "64039900"
+    db.session.commit()
+    tablet.post("/counter/cart/scan", {"code": lawn.barcode}, htmx=True)
+    cart = tablet.post("/counter/cart/scan", {"code": khussa.barcode}, htmx=True).get_data(as_text=True)
+    assert "PCT" not in text_of(cart, "cart")  # the counter does not report: nothing to say
+
+    factories.enable_fbr(merchant, counter)
+    db.session.commit()
+    lines = element(tablet.get("/counter").get_data(as_text=True), "cart")
+    marks = re.findall(r'<li[^>]*>.*?</li>', lines, re.S)
+    assert ["FBR gets the default 62044200.\">no PCT code</em>" in mark for mark in marks] == [True, False]
+
+    merchant.default_pct_code = ""
+    db.session.commit()
+    cart = tablet.post("/counter/cart/scan", {"code": khussa.barcode}, htmx=True).get_data(as_text=True)
+    assert text_of(cart, "cart").count("no PCT code: not reportable") == 1

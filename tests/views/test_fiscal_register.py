@@ -216,3 +216,17 @@ def test_a_sale_at_a_counter_that_does_not_report_says_so(browser, manager, merc
     text = text_of(browser.get(f"/sales/{sale.id}").get_data(as_text=True), "sale-fiscal")
 
     assert "Not reported: Gift wrap does not report to FBR" in text
+
+
+def test_a_refusal_shows_fbrs_own_words_escaped(browser, manager, till, counter, fbr):
+    said = {"Message": "The request is invalid.", "ModelState": {"invoice.BuyerName": ["<b>too long</b>"]}}
+    fbr.control("POST", "/faults", {"mode": "down", "status": 400, "body": said})
+    document = sold_and_reported(till, counter)
+    browser.sign_in(manager)
+
+    page = browser.get(f"/fiscal/{document.id}").get_data(as_text=True)
+
+    words = "FBR refused the request (HTTP 400): The request is invalid.; invoice.BuyerName: <b>too long</b>"
+    assert document.status == "rejected" and words in text_of(page, "fiscal-facts")
+    assert "&lt;b&gt;too long&lt;/b&gt;" in page and "<b>too long</b>" not in page
+    assert words in text_of(page, "fiscal-attempts")

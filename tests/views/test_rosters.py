@@ -300,7 +300,7 @@ def test_the_printable_week(signed_in, branch, usual, cashier, manager):
     rosters.assign_member(db.session, Actor(manager), usual["Morning"], TUESDAY, cashier)
     db.session.commit()
     html = signed_in.get(f"/rosters/{branch.id}/{WEEK}/print").get_data(as_text=True)
-    assert "css/roster-print.css" in html and "<nav" not in html.split("</nav>", 1)[1]
+    assert "css/roster-print." in html and "<nav" not in html.split("</nav>", 1)[1]  # fingerprinted name
     table = text_of(html, "roster-print")
     assert "Morning 10:00–16:00" in table and "Sana Iqbal" in table
     assert "draft, not published" in text(html)

@@ -271,7 +271,7 @@ def test_the_receipt_prints_what_the_law_asks_in_order(signed_in, merchant, bran
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'class="receipt-page paper-{paper}"' in html
-    assert "receipt.css" in html and 'class="topbar"' not in html  # its own page, not the app shell
+    assert "css/receipt." in html and 'class="topbar"' not in html  # its own page (fingerprinted css), no shell
     receipt = text_of(html, "receipt")
     for shown in [
         merchant.brand_name,

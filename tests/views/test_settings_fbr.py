@@ -153,7 +153,7 @@ def test_new_token_replaces_and_the_checkbox_removes_the_saved_one(signed_in, im
 def test_pct_code_typed_with_a_dot_is_saved_as_8_digits(signed_in, registered):
     signed_in.post("/settings/fbr", {**IMS, "default_pct_code": "9815.1000"})
     assert _merchant(registered).default_pct_code == "98151000"
-    signed_in.post("/settings/fbr", {**IMS, "default_pct_code": ""})
+    signed_in.post("/settings/fbr", {**IMS, "fiscal_backend": "off", "default_pct_code": ""})
     assert _merchant(registered).default_pct_code == ""
 
 
@@ -163,6 +163,7 @@ def test_pct_code_typed_with_a_dot_is_saved_as_8_digits(signed_in, registered):
         ({"default_pct_code": "6204420"}, "default_pct_code", "A PCT code is 8 digits, e.g. 62044200 (no dot)."),
         ({"default_pct_code": "6204.42.001"}, "default_pct_code", "A PCT code is 8 digits"),
         ({"default_pct_code": "ABCDEFGH"}, "default_pct_code", "A PCT code is 8 digits"),
+        ({"default_pct_code": ""}, "default_pct_code", "Enter a default PCT code to report to FBR"),
         ({"fiscal_backend": "ims_local"}, "fiscal_backend", "Not a valid choice"),
         ({"fiscal_environment": "staging"}, "fiscal_environment", "Not a valid choice"),
         ({"fbr_token": "two words"}, "fbr_token", "no spaces"),
