@@ -18,7 +18,7 @@ from ismartsync.permissions import Permission
 from ismartsync.services import cash, registers
 from ismartsync.services.sales import branches_for
 from ismartsync.templating import local_time
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web import hx_redirect_or, render, safe_next
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
 
@@ -148,8 +148,7 @@ def extend_shift(shift_id: int) -> Any:
     if (refusal := authorize(Permission.MANAGE_SHIFTS)) is not None:
         return refusal
     form = ExtendShiftForm()
-    back = request.form.get("next", "")
-    back = back if back.startswith("/") and not back.startswith("//") else url_for("counter.index")
+    back = safe_next(request.form.get("next"), url_for("counter.index"))
     if not form.validate():
         abort(422)  # the choices are fixed: only a tampered form sends anything else
     try:

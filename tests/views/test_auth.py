@@ -96,7 +96,10 @@ def test_sign_in_with_a_malformed_email_shows_the_message_beside_the_field(brows
     assert "Invalid email address" in field_text(response.get_data(as_text=True), "email")
 
 
-@pytest.mark.parametrize("target", ["//evil.example/phish", "https://evil.example/", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/phish", "https://evil.example/", "javascript:alert(1)", "/%09/evil.example", "/%5Cevil.example"],
+)
 def test_sign_in_never_redirects_off_site(browser, owner, target):
     response = browser.post(f"/sign-in?next={target}", {"email": owner.email, "password": factories.PASSWORD})
     assert response.headers["Location"] == "/"
