@@ -130,5 +130,6 @@ def _register_blueprints(app: Flask) -> None:
         webhooks,
     ):
         app.register_blueprint(module.bp)
-    if app.config["DEV_OUTBOX"]:
+    # Every tenant's emails, reset links included: for a developer's own machine only (the view also checks loopback).
+    if app.config["DEV_OUTBOX"] and (app.debug or app.testing):
         app.register_blueprint(dev.bp)

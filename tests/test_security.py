@@ -110,6 +110,24 @@ def test_production_has_no_development_outbox(production_config):
     assert prod.test_client().get("/dev/outbox").status_code == 404
 
 
+def test_development_outbox_switched_on_without_debug_stays_hidden(production_config):
+    prod = create_app({**production_config, "DEV_OUTBOX": True})
+    assert prod.test_client().get("/dev/outbox").status_code == 404
+
+
+def test_development_outbox_in_debug_answers_only_the_machine_itself(production_config):
+    demo = create_app({**production_config, "DEV_OUTBOX": True, "DEBUG": True})
+    client = demo.test_client()
+    try:
+        assert client.get("/dev/outbox").status_code == 200  # the developer's own browser (127.0.0.1)
+        assert client.get("/dev/outbox", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+        for address in ("192.168.1.20", "203.0.113.9", "not-an-address"):
+            assert client.get("/dev/outbox", environ_base={"REMOTE_ADDR": address}).status_code == 404, address
+    finally:
+        with demo.app_context():
+            db.engine.dispose()
+
+
 @pytest.mark.parametrize("setting", ["SECRET_KEY", "ENCRYPTION_KEYS"])
 def test_production_refuses_to_start_with_development_secrets(setting, production_config):
     del production_config[setting]  # falls back to the development default
