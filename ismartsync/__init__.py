@@ -9,6 +9,7 @@ from typing import Any
 from dotenv import load_dotenv
 from flask import Flask
 from sqlalchemy import Engine, event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ismartsync.config import Settings, check_production
 
@@ -23,8 +24,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if hops := app.config["PROXY_HOPS"]:
+        # The client's address (sign-in throttling, the audit log) and https (secure cookies, HSTS) as the proxies say.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from ismartsync import auth, cli, crypto, templating, web
+    from ismartsync import auth, cli, crypto, templating, throttle, web
     from ismartsync.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     crypto.configure(app.config["ENCRYPTION_KEYS"])
@@ -40,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    throttle.init_app(app)
     web.init_app(app)
     auth.init_app(app)
     templating.init_app(app)

@@ -15,5 +15,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
-# No route-level limits: sign-in and PIN entry count only failures, through `ismartsync.throttle`.
+# No route-level limits: sign-in, PIN and code attempts are counted by `ismartsync.throttle` in its own storage.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -19,7 +19,7 @@ from flask_migrate import upgrade
 from redis import Redis
 from rq import SimpleWorker
 
-from ismartsync import create_app
+from ismartsync import create_app, throttle
 from ismartsync.extensions import db, limiter
 from ismartsync.queue import get_queue, redis_connection
 from tests import factories
@@ -120,6 +120,7 @@ def _transaction(app: Flask) -> Iterator[None]:
         db.session.remove()
         db.session.session_factory.kw["join_transaction_mode"] = "create_savepoint"
         limiter.reset()
+        throttle.reset()
         try:
             yield
         finally:
