@@ -19,6 +19,7 @@ from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor
 from ismartsync.services.auth import approval_candidates, approve_with_pin
 from ismartsync.services.devices import device_secret_matches
+from ismartsync.services.sales import branches_for
 from ismartsync.web import hx_redirect_or, note_signed_in, render
 
 DEVICE_COOKIE = "ismartsync_device"
@@ -158,6 +159,13 @@ def tenant_get_or_404(model: type[M], ident: Any) -> M:
     if row is None:
         abort(404)
     return row
+
+
+def check_branch_visible(branch_id: int | None) -> None:
+    """404 unless the signed-in member may see the records of that branch (sales, registers, shifts, rosters, FBR
+    reports): a branch they do not work at answers like another tenant's id. The rule is `branches_for`."""
+    if branch_id is None or branch_id not in {b.id for b in branches_for(db.session, current_user)}:
+        abort(404)
 
 
 def tenant_get_many(model: type[M], idents: list[Any]) -> list[M]:

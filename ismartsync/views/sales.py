@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ismartsync.auth import authorize, current_counter, permission_required, tenant_get_or_404
+from ismartsync.auth import authorize, check_branch_visible, current_counter, permission_required, tenant_get_or_404
 from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
 from ismartsync.extensions import db
 from ismartsync.models import Branch, Sale, SaleStatus, User
@@ -43,8 +43,9 @@ def chosen_branch(branches: list[Branch]) -> Branch | None:
 
 def visible_sale(sale: Sale | None) -> Sale:
     """A sale of a branch the member may see; anything else is a 404, like another tenant's sale."""
-    if sale is None or sale.branch_id not in {b.id for b in service.branches_for(db.session, current_user)}:
+    if sale is None:
         abort(404)
+    check_branch_visible(sale.branch_id)
     return sale
 
 
