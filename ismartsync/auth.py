@@ -31,6 +31,7 @@ from ismartsync.services.sign_in_sessions import (
     purge_expired_sessions,
     start_session,
 )
+from ismartsync.services.two_factor import two_factor_missing
 from ismartsync.web import hx_redirect_or, note_signed_in, render
 
 SESSION_ID = "sid"  # the key of the server-side session's id in Flask's session cookie
@@ -42,6 +43,15 @@ UNLOCKED_ENDPOINTS = {
     "device.unlock",
     "device.pin_pad",
     "device.pin_entry",
+    "auth.sign_out_now",
+    "static",
+    "health.healthz",
+}
+# What an owner or manager who must set up two-factor (the business requires it) may reach until they have.
+TWO_FACTOR_SETUP_ENDPOINTS = {
+    "account.index",
+    "account.start_two_factor",
+    "account.confirm_two_factor",
     "auth.sign_out_now",
     "static",
     "health.healthz",
@@ -157,6 +167,12 @@ def _before_request() -> Response | None:
             g.device = None  # never mix one tenant's device with another tenant's session
         elif record.is_locked and request.endpoint not in UNLOCKED_ENDPOINTS:
             return hx_redirect_or(url_for("device.locked"))
+        elif (
+            not record.is_pin_session
+            and two_factor_missing(current_user)
+            and request.endpoint not in TWO_FACTOR_SETUP_ENDPOINTS
+        ):
+            return hx_redirect_or(url_for("account.index"))  # the page says why, and sets it up
     note_signed_in()
     return None
 

@@ -30,6 +30,17 @@ def needs_second_factor(user: User) -> bool:
     return user.totp_enabled and user.totp_secret is not None
 
 
+def confirm_identity(user: User, password: str, code: str, address: str) -> None:
+    """Check the member's password, and a current code when two-factor is on, before a change to how they sign in
+    (their PIN, turning two-factor off): a session left open on a shared screen is not enough. Throttled as sign-in."""
+    attempt = throttle.attempt("login", user.email, address)
+    if not verify_password(user.password_hash, password):
+        raise InvalidCredentials("That password is not right.", field="password")
+    if needs_second_factor(user) and not accept_code(user, code):
+        raise InvalidCredentials("That code is not right. Use the newest code from your app.", field="code")
+    throttle.succeeded(attempt)
+
+
 def verify_totp(user: User, code: str, address: str) -> None:
     attempt = throttle.attempt("totp", str(user.id), address)
     if not accept_code(user, code):
