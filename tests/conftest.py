@@ -194,6 +194,16 @@ def make_browser(app: Flask) -> Callable[[], Browser]:
 
 
 @pytest.fixture
+def paired_tablet(make_browser: Callable[[], Browser], manager: object, counter: object) -> Browser:
+    """A browser a manager paired to the counter and then signed out of: it shows the PIN pad."""
+    tablet = make_browser()
+    tablet.sign_in(manager)
+    assert tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"}).status_code == 303
+    tablet.post("/sign-out")
+    return tablet
+
+
+@pytest.fixture
 def branch(merchant: object) -> object:
     return factories.BranchFactory(merchant=merchant, name="Gulberg", code="GUL")
 

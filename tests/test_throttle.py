@@ -171,19 +171,10 @@ def redis_unreachable(app: Flask) -> Iterator[None]:
         throttle.init_app(app)
 
 
-@pytest.fixture
-def tablet(make_browser, manager, counter):
-    tablet = make_browser()
-    tablet.sign_in(manager)
-    assert tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"}).status_code == 303
-    tablet.post("/sign-out")
-    return tablet
-
-
-def test_pin_sign_in_works_while_redis_is_unreachable(redis_unreachable, tablet, cashier):
-    response = tablet.post(f"/device/pin/{cashier.id}", {"pin": factories.PIN})
+def test_pin_sign_in_works_while_redis_is_unreachable(redis_unreachable, paired_tablet, cashier):
+    response = paired_tablet.post(f"/device/pin/{cashier.id}", {"pin": factories.PIN})
     assert response.status_code == 303
-    assert "Hello, Sana" in tablet.get("/").get_data(as_text=True)
+    assert "Hello, Sana" in paired_tablet.get("/").get_data(as_text=True)
 
 
 def test_password_sign_in_works_and_is_still_throttled_while_redis_is_unreachable(redis_unreachable, browser, owner):

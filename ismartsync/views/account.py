@@ -6,6 +6,8 @@ session: four digits typed on a shared tablet must not be enough to change a PIN
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -53,14 +55,30 @@ def _password_session_only() -> None:
         abort(403)
 
 
-def _confirm(form: ConfirmIdentityForm) -> None:
-    confirm_identity(current_user, form.password.data, form.code.data or "", request.remote_addr or "")
-
-
 @bp.get("")
 @login_required
 def index() -> object:
     return _page()
+
+
+def _changed_after_confirming(
+    form: ConfirmIdentityForm, change: Callable[[], None], done: str, page_key: str
+) -> object:
+    """Check who it is (password, and code), then make the change; the form again with the message otherwise."""
+    status = 422
+    if form.validate_on_submit():
+        try:
+            confirm_identity(current_user, form.password.data, form.code.data or "", request.remote_addr or "")
+            change()
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+            status = 429 if isinstance(exc, Throttled) else 422
+        else:
+            db.session.commit()
+            flash(done, "success")
+            return redirect(url_for("account.index"), code=303)
+    return _page(status, **{page_key: form})
 
 
 @bp.post("/pin")
@@ -68,20 +86,12 @@ def index() -> object:
 def set_pin() -> object:
     _password_session_only()
     form = ChangePinForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            _confirm(form)
-            staff.set_pin(db.session, current_user, form.pin.data)
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-            status = 429 if isinstance(exc, Throttled) else 422
-        else:
-            db.session.commit()
-            flash("PIN saved. Use it on paired counter tablets.", "success")
-            return redirect(url_for("account.index"), code=303)
-    return _page(status, pin_form=form)
+    return _changed_after_confirming(
+        form,
+        lambda: staff.set_pin(db.session, current_user, form.pin.data),
+        "PIN saved. Use it on paired counter tablets.",
+        "pin_form",
+    )
 
 
 @bp.post("/two-factor/start")
@@ -118,18 +128,9 @@ def confirm_two_factor() -> object:
 @login_required
 def disable_two_factor() -> object:
     _password_session_only()
-    form = _off_form()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            _confirm(form)
-            two_factor.disable_two_factor(db.session, current_actor())
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-            status = 429 if isinstance(exc, Throttled) else 422
-        else:
-            db.session.commit()
-            flash("Two-factor sign-in is off.", "info")
-            return redirect(url_for("account.index"), code=303)
-    return _page(status, off_form=form)
+    return _changed_after_confirming(
+        _off_form(),
+        lambda: two_factor.disable_two_factor(db.session, current_actor()),
+        "Two-factor sign-in is off.",
+        "off_form",
+    )

@@ -211,19 +211,9 @@ def test_setting_two_factor_up_again_does_not_turn_it_off(browser, owner, owner_
     assert _fresh(owner).totp_enabled and _fresh(owner).totp_secret == secret
 
 
-@pytest.fixture
-def pin_tablet(make_browser, manager, counter):
-    """A tablet paired to the counter, on its PIN pad."""
-    tablet = make_browser()
-    tablet.sign_in(manager)
-    assert tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"}).status_code == 303
-    tablet.post("/sign-out")
-    return tablet
-
-
-def test_a_pin_session_can_change_neither_the_pin_nor_two_factor(pin_tablet, owner, owner_with_two_factor):
-    assert pin_tablet.post(f"/device/pin/{owner.id}", {"pin": factories.PIN}).status_code == 303
-    page = pin_tablet.get("/account").get_data(as_text=True)
+def test_a_pin_session_can_change_neither_the_pin_nor_two_factor(paired_tablet, owner, owner_with_two_factor):
+    assert paired_tablet.post(f"/device/pin/{owner.id}", {"pin": factories.PIN}).status_code == 303
+    page = paired_tablet.get("/account").get_data(as_text=True)
     assert "sign in with your email and password" in text_of(page, "pin-session-note")
     assert element(page, "pin-form") is None and element(page, "two-factor") is None
     code = _next_code(owner_with_two_factor)
@@ -233,7 +223,7 @@ def test_a_pin_session_can_change_neither_the_pin_nor_two_factor(pin_tablet, own
         ("/account/two-factor/start", {}),
         ("/account/two-factor/confirm", {"code": code}),
     ]:
-        assert pin_tablet.post(path, data).status_code == 403, path
+        assert paired_tablet.post(path, data).status_code == 403, path
     assert _fresh(owner).totp_enabled and verify_pin(_fresh(owner).pin_hash, factories.PIN)
 
 
@@ -285,8 +275,8 @@ def test_only_an_owner_may_require_two_factor(browser, manager):
     assert not _fresh(manager).merchant.require_two_factor
 
 
-def test_a_managers_pin_session_is_not_sent_to_set_up_two_factor(browser, owner, pin_tablet, manager):
+def test_a_managers_pin_session_is_not_sent_to_set_up_two_factor(browser, owner, paired_tablet, manager):
     browser.sign_in(owner)
     _require_two_factor(browser)
-    assert pin_tablet.post(f"/device/pin/{manager.id}", {"pin": factories.PIN}).status_code == 303
-    assert pin_tablet.get("/").status_code == 200
+    assert paired_tablet.post(f"/device/pin/{manager.id}", {"pin": factories.PIN}).status_code == 303
+    assert paired_tablet.get("/").status_code == 200
