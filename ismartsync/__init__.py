@@ -9,6 +9,7 @@ from typing import Any
 from dotenv import load_dotenv
 from flask import Flask
 from sqlalchemy import Engine, event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ismartsync.config import Settings, check_production
 
@@ -23,8 +24,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if hops := app.config["PROXY_HOPS"]:
+        # The client's address (sign-in throttling, the audit log) and https (secure cookies, HSTS) as the proxies say.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from ismartsync import auth, cli, crypto, static_files, templating, web
+    from ismartsync import auth, cli, crypto, static_files, templating, throttle, web
     from ismartsync.extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 
     crypto.configure(app.config["ENCRYPTION_KEYS"])
@@ -41,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
+    throttle.init_app(app)
     web.init_app(app)
     auth.init_app(app)
     templating.init_app(app)
@@ -132,5 +137,6 @@ def _register_blueprints(app: Flask) -> None:
         webhooks,
     ):
         app.register_blueprint(module.bp)
-    if app.config["DEV_OUTBOX"]:
+    # Every tenant's emails, reset links included: for a developer's own machine only (the view also checks loopback).
+    if app.config["DEV_OUTBOX"] and (app.debug or app.testing):
         app.register_blueprint(dev.bp)

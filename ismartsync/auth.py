@@ -1,4 +1,8 @@
-"""Who is at the screen: sessions, the paired-device cookie, screen lock and permission checks."""
+"""Who is at the screen: sessions, the paired-device cookie, screen lock and permission checks.
+
+A session is a row on the server (`SignInSession`) named by a random id in the signed session cookie: signing out
+deletes the row and locking marks it, so a copy of the cookie taken before is dead or stays locked.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,24 @@ from sqlalchemy import select
 
 from ismartsync.errors import DomainError, Throttled
 from ismartsync.extensions import db, login_manager
-from ismartsync.models import Counter, Device, User
+from ismartsync.models import Counter, Device, SignInSession, User
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor
 from ismartsync.services.auth import approval_candidates, approve_with_pin
 from ismartsync.services.devices import device_secret_matches
+from ismartsync.services.sales import branches_for
+from ismartsync.services.sign_in_sessions import (
+    end_session,
+    find_session,
+    keep_alive,
+    purge_expired_sessions,
+    start_session,
+)
+from ismartsync.services.two_factor import two_factor_missing
 from ismartsync.web import hx_redirect_or, note_signed_in, render
 
+SESSION_ID = "sid"  # the key of the server-side session's id in Flask's session cookie
 DEVICE_COOKIE = "ismartsync_device"
 DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookies at 400 days
 # What a locked screen may still reach.
@@ -29,6 +43,15 @@ UNLOCKED_ENDPOINTS = {
     "device.unlock",
     "device.pin_pad",
     "device.pin_entry",
+    "auth.sign_out_now",
+    "static",
+    "health.healthz",
+}
+# What an owner or manager who must set up two-factor (the business requires it) may reach until they have.
+TWO_FACTOR_SETUP_ENDPOINTS = {
+    "account.index",
+    "account.start_two_factor",
+    "account.confirm_two_factor",
     "auth.sign_out_now",
     "static",
     "health.healthz",
@@ -42,9 +65,13 @@ def _load_user(user_id: str) -> User | None:
     ident, _, version = user_id.partition(".")
     if not ident.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.active or user.session_version != int(version):
-        return None
+    record = find_session(db.session, session.get(SESSION_ID), utcnow())
+    if record is None or record.user_id != int(ident):
+        return None  # signed out (on this screen or by a sweep) or expired: the cookie alone opens nothing
+    user = record.user
+    if not user.active or user.session_version != int(version):
+        return None  # a password change, reset or deactivation ends every session of the member
+    g.sign_in_session = record
     return user
 
 
@@ -96,19 +123,32 @@ def _load_device() -> Device | None:
     return device
 
 
+def current_sign_in() -> SignInSession | None:
+    """The server-side session of this request's signed-in member."""
+    return g.get("sign_in_session") if current_user.is_authenticated else None
+
+
 def sign_in(user: User, *, device: Device | None = None) -> None:
-    """Start a session; a PIN session belongs to the device it was opened on."""
+    """Start a session (ending the one this screen had); a PIN session belongs to the device it was opened on."""
+    now = utcnow()
+    end_session(db.session, session.get(SESSION_ID))
+    purge_expired_sessions(db.session, now)
+    token = start_session(db.session, user, device, now, current_app.permanent_session_lifetime)
+    db.session.commit()
     session.clear()
     login_user(user)
     session.permanent = True
-    if device is not None:
-        session["device_id"] = device.id
+    session[SESSION_ID] = token
     note_signed_in()
 
 
 def sign_out() -> None:
+    """End this screen's session on the server; the member's sessions on other screens go on."""
+    end_session(db.session, session.get(SESSION_ID))
+    db.session.commit()
     logout_user()
     session.clear()
+    g.pop("sign_in_session", None)
     note_signed_in()
 
 
@@ -117,13 +157,22 @@ def _before_request() -> Response | None:
         return None
     g.device = _load_device()
     if current_user.is_authenticated:
-        bound = session.get("device_id")
+        record: SignInSession = g.sign_in_session
+        if keep_alive(record, utcnow(), current_app.permanent_session_lifetime):
+            db.session.commit()
+        bound = record.device_id
         if bound is not None and (g.device is None or g.device.id != bound):
             sign_out()  # the device was unpaired, or the cookie was lost
         elif g.device is not None and g.device.merchant_id != current_user.merchant_id:
             g.device = None  # never mix one tenant's device with another tenant's session
-        elif session.get("locked") and request.endpoint not in UNLOCKED_ENDPOINTS:
+        elif record.is_locked and request.endpoint not in UNLOCKED_ENDPOINTS:
             return hx_redirect_or(url_for("device.locked"))
+        elif (
+            not record.is_pin_session
+            and two_factor_missing(current_user)
+            and request.endpoint not in TWO_FACTOR_SETUP_ENDPOINTS
+        ):
+            return hx_redirect_or(url_for("account.index"))  # the page says why, and sets it up
     note_signed_in()
     return None
 
@@ -158,6 +207,13 @@ def tenant_get_or_404(model: type[M], ident: Any) -> M:
     if row is None:
         abort(404)
     return row
+
+
+def check_branch_visible(branch_id: int | None) -> None:
+    """404 unless the signed-in member may see the records of that branch (sales, registers, shifts, rosters, FBR
+    reports): a branch they do not work at answers like another tenant's id. The rule is `branches_for`."""
+    if branch_id is None or branch_id not in {b.id for b in branches_for(db.session, current_user)}:
+        abort(404)
 
 
 def tenant_get_many(model: type[M], idents: list[Any]) -> list[M]:

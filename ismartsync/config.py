@@ -52,9 +52,14 @@ class Settings:
     base_url: str = field(default_factory=lambda: _env("BASE_URL", "http://127.0.0.1:5000"))
     invite_ttl_hours: int = field(default_factory=lambda: int(_env("INVITE_TTL_HOURS", "72")))
     reset_ttl_minutes: int = field(default_factory=lambda: int(_env("RESET_TTL_MINUTES", "60")))
+    # Wrong sign-ins: one account from one address; one account from anywhere; everything from one address (a
+    # shop's NAT is one address, so its ceiling is high). PINs and codes count like passwords, with their own limit.
     login_limit: str = field(default_factory=lambda: _env("LOGIN_LIMIT", "5/15minutes"))
-    login_address_limit: str = field(default_factory=lambda: _env("LOGIN_ADDRESS_LIMIT", "30/15minutes"))
+    login_account_limit: str = field(default_factory=lambda: _env("LOGIN_ACCOUNT_LIMIT", "30/hour"))
+    login_address_limit: str = field(default_factory=lambda: _env("LOGIN_ADDRESS_LIMIT", "300/15minutes"))
     pin_limit: str = field(default_factory=lambda: _env("PIN_LIMIT", "5/5minutes"))
+    # Reverse proxies in front of the app that set X-Forwarded-For / X-Forwarded-Proto (0: trust no such header).
+    proxy_hops: int = field(default_factory=lambda: int(_env("PROXY_HOPS", "0")))
     log_format: str = field(default_factory=lambda: _env("LOG_FORMAT", "json"))
     # Shopify: the API base URL template ("{shop}" is the myshopify.com domain; the sandbox's is
     # http://127.0.0.1:5001/shops/{shop}), the app's credentials, and the scopes it asks for.
@@ -96,9 +101,11 @@ class Settings:
             "INVITE_TTL": timedelta(hours=self.invite_ttl_hours),
             "RESET_TTL": timedelta(minutes=self.reset_ttl_minutes),
             "LOGIN_LIMIT": self.login_limit,
+            "LOGIN_ACCOUNT_LIMIT": self.login_account_limit,
             "LOGIN_ADDRESS_LIMIT": self.login_address_limit,
             "PIN_LIMIT": self.pin_limit,
             "LOG_FORMAT": self.log_format,
+            "PROXY_HOPS": self.proxy_hops,
             "SHOPIFY_API_BASE": self.shopify_api_base,
             "SHOPIFY_CLIENT_ID": self.shopify_client_id,
             "SHOPIFY_CLIENT_SECRET": self.shopify_client_secret,
@@ -126,6 +133,8 @@ class Settings:
             "COMPRESS_ALGORITHM": ["br", "gzip"],
             "WTF_CSRF_SSL_STRICT": False,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            # An unreachable Redis must fail fast: sign-in then counts in the process (ismartsync/throttle.py).
+            "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
             "RATELIMIT_KEY_PREFIX": "ismartsync",
             "RATELIMIT_HEADERS_ENABLED": False,
         }

@@ -18,5 +18,5 @@ csrf = CSRFProtect()
 htmx = Htmx()
 # Pages and fragments leave Brotli- or gzip-compressed (static files are compressed ahead, see static_files.py).
 compress = Compress()
-# No route-level limits: sign-in and PIN entry count only failures, through `ismartsync.throttle`.
+# No route-level limits: sign-in, PIN and code attempts are counted by `ismartsync.throttle` in its own storage.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -6,8 +6,10 @@ import json
 import logging
 import secrets
 import time
+import unicodedata
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, Response, g, redirect, render_template, request
 from flask_login import current_user
@@ -48,6 +50,26 @@ def parse_day(raw: str) -> date | None:
     except ValueError:
         return None
     return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default`: never a way to send someone to another host.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so "/%09/evil.example" (a tab once
+    the query string is decoded) and "/%5Cevil.example" both lead off-site. Anything with a scheme, a host, a
+    backslash, a control character or a leading "//" (as sent, or once percent-decoded) is refused.
+    """
+    if not target or not target.startswith("/"):
+        return default
+    for candidate in (target, unquote(target)):
+        if "\\" in candidate or candidate.startswith("//"):
+            return default
+        if any(unicodedata.category(ch) == "Cc" for ch in candidate):
+            return default
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return default
+    return target
 
 
 def render(page: str, fragment: str | None = None, status: int = 200, /, **context: Any) -> tuple[str, int, dict]:

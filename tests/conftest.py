@@ -19,7 +19,7 @@ from flask_migrate import upgrade
 from redis import Redis
 from rq import SimpleWorker
 
-from ismartsync import create_app
+from ismartsync import create_app, throttle
 from ismartsync.extensions import db, limiter
 from ismartsync.queue import get_queue, redis_connection
 from tests import factories
@@ -120,6 +120,7 @@ def _transaction(app: Flask) -> Iterator[None]:
         db.session.remove()
         db.session.session_factory.kw["join_transaction_mode"] = "create_savepoint"
         limiter.reset()
+        throttle.reset()
         try:
             yield
         finally:
@@ -190,6 +191,16 @@ def owner(merchant: object, roles: dict[str, object]) -> object:
 def make_browser(app: Flask) -> Callable[[], Browser]:
     """Another person at another screen: a fresh client with its own cookies."""
     return lambda: Browser(app.test_client())
+
+
+@pytest.fixture
+def paired_tablet(make_browser: Callable[[], Browser], manager: object, counter: object) -> Browser:
+    """A browser a manager paired to the counter and then signed out of: it shows the PIN pad."""
+    tablet = make_browser()
+    tablet.sign_in(manager)
+    assert tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"}).status_code == 303
+    tablet.post("/sign-out")
+    return tablet
 
 
 @pytest.fixture

@@ -110,6 +110,69 @@ def test_production_has_no_development_outbox(production_config):
     assert prod.test_client().get("/dev/outbox").status_code == 404
 
 
+def test_development_outbox_switched_on_without_debug_stays_hidden(production_config):
+    prod = create_app({**production_config, "DEV_OUTBOX": True})
+    assert prod.test_client().get("/dev/outbox").status_code == 404
+
+
+def test_development_outbox_in_debug_answers_only_the_machine_itself(production_config):
+    demo = create_app({**production_config, "DEV_OUTBOX": True, "DEBUG": True})
+    client = demo.test_client()
+    try:
+        assert client.get("/dev/outbox").status_code == 200  # the developer's own browser (127.0.0.1)
+        assert client.get("/dev/outbox", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+        for address in ("192.168.1.20", "203.0.113.9", "not-an-address"):
+            assert client.get("/dev/outbox", environ_base={"REMOTE_ADDR": address}).status_code == 404, address
+    finally:
+        with demo.app_context():
+            db.engine.dispose()
+
+
+# Behind a reverse proxy
+
+
+def _sign_in_from(client, forwarded_for: str, password: str = "wrong-password"):
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").get_data(as_text=True)).group(1)
+    return client.post(
+        "/sign-in",
+        data={"email": "someone@example.pk", "password": password, "csrf_token": token},
+        headers={"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": "https"},
+    )
+
+
+@pytest.mark.parametrize("hops, sent", [(0, False), (1, True)])
+def test_hsts_is_sent_behind_a_tls_terminating_proxy_only_when_trusted(production_config, hops, sent):
+    prod = create_app({**production_config, "PROXY_HOPS": hops})
+    response = prod.test_client().get("/sign-in", headers={"X-Forwarded-Proto": "https"})
+    assert ("Strict-Transport-Security" in response.headers) is sent
+
+
+def test_sign_in_throttling_counts_the_address_the_trusted_proxy_forwards(production_config):
+    # A plain-http test client must get its session cookie back, so only here cookies are not https-only.
+    prod = create_app({**production_config, "PROXY_HOPS": 1, "SESSION_COOKIE_SECURE": False})
+    client = prod.test_client()
+    try:
+        for _ in range(5):
+            assert _sign_in_from(client, "198.51.100.7").status_code == 401
+        assert _sign_in_from(client, "198.51.100.7").status_code == 429
+        assert _sign_in_from(client, "198.51.100.8").status_code == 401  # another client behind the same proxy
+    finally:
+        with prod.app_context():
+            db.engine.dispose()
+
+
+def test_forwarded_headers_are_ignored_without_a_trusted_proxy(production_config):
+    prod = create_app({**production_config, "SESSION_COOKIE_SECURE": False})
+    client = prod.test_client()
+    try:
+        for n in range(5):
+            assert _sign_in_from(client, f"198.51.100.{n}").status_code == 401
+        assert _sign_in_from(client, "198.51.100.99").status_code == 429  # a forged header gains nothing
+    finally:
+        with prod.app_context():
+            db.engine.dispose()
+
+
 @pytest.mark.parametrize("setting", ["SECRET_KEY", "ENCRYPTION_KEYS"])
 def test_production_refuses_to_start_with_development_secrets(setting, production_config):
     del production_config[setting]  # falls back to the development default

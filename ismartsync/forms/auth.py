@@ -42,3 +42,20 @@ class AcceptInviteForm(SetPasswordForm):
 
 class PinForm(FlaskForm):
     pin = PasswordField("PIN", [InputRequired(message="Enter your PIN."), *PIN_VALIDATORS])
+
+
+class ConfirmIdentityForm(FlaskForm):
+    """Asked before changing how one signs in: the password, and a code when two-factor is on."""
+
+    password = PasswordField(
+        "Your password", [InputRequired(message="Enter your password.")], render_kw={"autocomplete": "current-password"}
+    )
+    code = StringField(
+        "6-digit code from your app",
+        [Optional(), Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="Enter the 6 digits.")],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
+    )
+
+
+class ChangePinForm(ConfirmIdentityForm):
+    pin = PasswordField("New PIN", [InputRequired(message="Enter your PIN."), *PIN_VALIDATORS])

@@ -183,3 +183,7 @@ class CounterFbrForm(FlaskForm):
             f.id = f"counter-{counter_id}-{f.name}"
             f.label.field_id = f.id
         return self
+
+
+class TwoFactorPolicyForm(FlaskForm):
+    require_two_factor = BooleanField("Owners and managers must sign in with two-factor")

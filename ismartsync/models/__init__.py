@@ -27,6 +27,7 @@ from ismartsync.models.shopify import (
     ShopifyConnection,
     ShopifyLocation,
 )
+from ismartsync.models.sign_in import SignInSession
 from ismartsync.models.staff import Role, RoleGrant, User, user_branches, user_counters
 from ismartsync.models.stock import MovementKind, StockLevel, StockMovement
 from ismartsync.models.sync import (
@@ -93,6 +94,7 @@ __all__ = [
     "ShiftTemplate",
     "ShopifyConnection",
     "ShopifyLocation",
+    "SignInSession",
     "StockDrift",
     "StockLevel",
     "StockMovement",

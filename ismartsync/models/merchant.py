@@ -72,6 +72,8 @@ class Merchant(IdMixin, TimestampMixin, Base):
     max_shift_minutes: Mapped[int] = mapped_column(default=600, server_default="600")
     shift_grace_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     drawer_limit_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    # Owners and managers must sign in with two-factor (Settings → Business); those without it are sent to set it up.
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     @property
     def reports_to_fbr(self) -> bool:

@@ -18,12 +18,11 @@ from ismartsync.services.two_factor import accept_code
 def authenticate_password(session: Session, email: str, password: str, address: str) -> User:
     """The active member with this email and password; failures are throttled."""
     email = email.strip().lower()
-    throttle.check("login", email, address)
+    attempt = throttle.attempt("login", email, address)
     user = session.scalar(select(User).where(User.email == email))
     if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
-        throttle.record_failure("login", email, address)
         raise InvalidCredentials("Email or password is not right.", field="password")
-    throttle.clear("login", email)
+    throttle.succeeded(attempt)
     return user
 
 
@@ -31,13 +30,22 @@ def needs_second_factor(user: User) -> bool:
     return user.totp_enabled and user.totp_secret is not None
 
 
-def verify_totp(user: User, code: str, address: str) -> None:
-    account = f"totp:{user.id}"
-    throttle.check("login", account, address)
-    if not accept_code(user, code):
-        throttle.record_failure("login", account, address)
+def confirm_identity(user: User, password: str, code: str, address: str) -> None:
+    """Check the member's password, and a current code when two-factor is on, before a change to how they sign in
+    (their PIN, turning two-factor off): a session left open on a shared screen is not enough. Throttled as sign-in."""
+    attempt = throttle.attempt("login", user.email, address)
+    if not verify_password(user.password_hash, password):
+        raise InvalidCredentials("That password is not right.", field="password")
+    if needs_second_factor(user) and not accept_code(user, code):
         raise InvalidCredentials("That code is not right. Use the newest code from your app.", field="code")
-    throttle.clear("login", account)
+    throttle.succeeded(attempt)
+
+
+def verify_totp(user: User, code: str, address: str) -> None:
+    attempt = throttle.attempt("totp", str(user.id), address)
+    if not accept_code(user, code):
+        raise InvalidCredentials("That code is not right. Use the newest code from your app.", field="code")
+    throttle.succeeded(attempt)
 
 
 def record_sign_in(user: User) -> None:
@@ -61,8 +69,7 @@ def pin_users(session: Session, counter: Counter) -> list[User]:
 
 def authenticate_pin(session: Session, counter: Counter, user_id: int, pin: str, address: str) -> User:
     """The member who may work at `counter` and whose PIN this is; failures are throttled."""
-    account = f"pin:{user_id}"
-    throttle.check("pin", account, address)
+    attempt = throttle.attempt("pin", str(user_id), address)
     user = session.get(User, user_id)
     valid = (
         user is not None
@@ -72,9 +79,8 @@ def authenticate_pin(session: Session, counter: Counter, user_id: int, pin: str,
         and verify_pin(user.pin_hash, pin)
     )
     if not valid:
-        throttle.record_failure("pin", account, address)
         raise InvalidCredentials("Wrong PIN. Try again.", field="pin")
-    throttle.clear("pin", account)
+    throttle.succeeded(attempt)
     return user  # type: ignore[return-value]
 
 
@@ -100,14 +106,12 @@ def approve_with_pin(
     """Check a supervisor's PIN for `permission` and log the approval; return the approver."""
     if actor.user.effect(permission) is not Effect.NEEDS_APPROVAL:
         raise DomainError("This action does not need approval.")
-    account = f"pin:{approver_id}"
-    throttle.check("pin", account, actor.ip_address)
+    attempt = throttle.attempt("pin", str(approver_id), actor.ip_address)
     candidates = {u.id: u for u in approval_candidates(session, actor.merchant_id, permission, counter)}
     approver = candidates.get(approver_id)
     if approver is None or approver.id == actor.user.id or not verify_pin(approver.pin_hash, pin):
-        throttle.record_failure("pin", account, actor.ip_address)
         raise InvalidCredentials("Approval refused: wrong approver or PIN.", field="approver_pin")
-    throttle.clear("pin", account)
+    throttle.succeeded(attempt)
     record_audit(
         session,
         Actor(actor.user, actor.ip_address, actor.branch_id, actor.counter_id, approver=approver),

@@ -30,6 +30,7 @@ from ismartsync.forms.auth import (
 from ismartsync.models import User
 from ismartsync.services import auth as auth_service
 from ismartsync.services import merchants, staff
+from ismartsync.web import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -39,9 +40,7 @@ def _form_page(template: str, form: object, status: int = 200, **context: object
 
 
 def _next_url() -> str:
-    target = request.args.get("next", "")
-    # Only local paths: never an open redirect.
-    return target if target.startswith("/") and not target.startswith("//") else url_for("dashboard.index")
+    return safe_next(request.args.get("next"), url_for("dashboard.index"))
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])

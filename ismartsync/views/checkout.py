@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.auth import check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.fiscal.reporting import report_after_checkout
@@ -182,6 +182,7 @@ def _refused(counter: Counter, uuid: str, form: PayForm, error: str = "") -> Any
 def done(sale_id: int) -> Any:
     """The sale just placed: its receipt to print, and the next customer one tap away."""
     sale = tenant_get_or_404(Sale, sale_id)
+    check_branch_visible(sale.branch_id)  # the same rule as /sales/<id>: a cashier of one branch sees no other's
     if sale.is_draft or (sale.cashier_id != current_user.id and not current_user.can(Permission.PAGE_ORDERS)):
         abort(404)
     return render(

@@ -1,8 +1,10 @@
-"""Development outbox: the emails the demo would have sent (registered only with DEV_OUTBOX on)."""
+"""Development outbox: the emails the demo would have sent (registered only with DEV_OUTBOX on, in debug)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+import ipaddress
+
+from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from ismartsync.extensions import db
@@ -10,6 +12,17 @@ from ismartsync.models import OutgoingEmail
 from ismartsync.services.e_receipts import SALE_INVOICE, receipt_token
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.before_request
+def _loopback_only() -> None:
+    """Only the developer's own machine: a demo reachable from the shop's network must not show reset links."""
+    try:
+        local = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        local = False
+    if not local:
+        abort(404)
 
 
 @bp.get("/outbox")

@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -19,6 +18,7 @@ from flask_login import current_user, login_required
 from ismartsync.auth import (
     clear_device_cookie,
     current_actor,
+    current_sign_in,
     permission_required,
     set_device_cookie,
     sign_in,
@@ -30,9 +30,11 @@ from ismartsync.forms import attach_error
 from ismartsync.forms.auth import PinForm
 from ismartsync.forms.settings import PairDeviceForm
 from ismartsync.models import Counter, Device, User
+from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
 from ismartsync.services import auth as auth_service
 from ismartsync.services.devices import pair_device, revoke_device
+from ismartsync.services.sign_in_sessions import lock_session, unlock_session
 from ismartsync.web import hx_redirect_or
 
 bp = Blueprint("device", __name__, url_prefix="/device")
@@ -90,7 +92,8 @@ def pin_entry(user_id: int) -> object:
 @login_required
 def lock() -> object:
     _paired_device()
-    session["locked"] = True
+    lock_session(db.session, current_sign_in(), utcnow())  # on the server: a copy of the cookie stays locked too
+    db.session.commit()
     return hx_redirect_or(url_for("device.locked"))
 
 
@@ -98,7 +101,7 @@ def lock() -> object:
 @login_required
 def locked() -> object:
     device = _paired_device()
-    if not session.get("locked"):
+    if not current_sign_in().is_locked:
         return redirect(url_for("dashboard.index"))
     return render_template("device/locked.html", form=PinForm(), user=current_user, counter=device.counter)
 
@@ -118,7 +121,8 @@ def unlock() -> object:
     except DomainError as exc:
         attach_error(form, exc)
         return render_template("device/locked.html", **context), 429 if isinstance(exc, Throttled) else 401
-    session.pop("locked", None)
+    unlock_session(db.session, current_sign_in())
+    db.session.commit()
     return redirect(url_for("dashboard.index"), code=303)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, request
 from flask_login import current_user
 
-from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.auth import check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.fiscal.reporting import report_document
@@ -78,9 +78,9 @@ def documents() -> Any:
 def _visible(document_id: int) -> FiscalDocument:
     """A document of a branch the member may see; anything else is a 404, like another tenant's."""
     document = fiscal_register.get_document(db.session, current_user.merchant_id, document_id)
-    visible = {b.id for b in branches_for(db.session, current_user)}
-    if document is None or document.sale.branch_id not in visible:
+    if document is None:
         abort(404)
+    check_branch_visible(document.sale.branch_id)
     return document
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user, login_required
 
-from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.auth import check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.documents import drawer_reports as documents
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
@@ -33,15 +33,13 @@ def _today(branch: Branch | None) -> date:
 def _visible_branch(branch_id: Any) -> Branch:
     """A branch of ours the member may see; anything else is a 404."""
     branch = tenant_get_or_404(Branch, branch_id)
-    if branch.id not in {b.id for b in branches_for(db.session, current_user)}:
-        abort(404)
+    check_branch_visible(branch.id)
     return branch
 
 
 def _visible_register(register_id: int) -> Register:
     register = tenant_get_or_404(Register, register_id)
-    if register.branch_id not in {b.id for b in branches_for(db.session, current_user)}:
-        abort(404)
+    check_branch_visible(register.branch_id)
     return register
 
 
@@ -102,8 +100,7 @@ def _shift_viewable(shift_id: int) -> Shift:
     """Managers see the shifts of the branches they may see; a cashier at the counter, their own shift only."""
     shift = tenant_get_or_404(Shift, shift_id)
     if current_user.can(Permission.PAGE_CASH_LOGS):
-        if shift.register.branch_id not in {b.id for b in branches_for(db.session, current_user)}:
-            abort(404)
+        check_branch_visible(shift.register.branch_id)
         return shift
     if current_user.can(Permission.PAGE_POS) and shift.user_id == current_user.id:
         return shift

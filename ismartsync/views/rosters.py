@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from ismartsync.auth import current_actor, current_counter, permission_required, tenant_get_or_404
+from ismartsync.auth import check_branch_visible, current_actor, current_counter, permission_required, tenant_get_or_404
 from ismartsync.documents import ics
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
@@ -31,8 +31,7 @@ bp = Blueprint("rosters", __name__, url_prefix="/rosters")
 
 def _visible(branch: Branch) -> Branch:
     """A branch the member may see; any other is a 404, like another tenant's."""
-    if branch.id not in {b.id for b in branches_for(db.session, current_user)}:
-        abort(404)
+    check_branch_visible(branch.id)
     return branch
 
 

@@ -10,13 +10,13 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ismartsync.auth import authorize, current_counter, permission_required, tenant_get_or_404
+from ismartsync.auth import authorize, check_branch_visible, current_counter, permission_required, tenant_get_or_404
 from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
 from ismartsync.extensions import db
 from ismartsync.models import Branch, Sale, SaleStatus, User
 from ismartsync.permissions import Permission
 from ismartsync.services import sales as service
-from ismartsync.web import parse_day, render
+from ismartsync.web import parse_day, render, safe_next
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 PAPERS = ("80", "58")
@@ -43,8 +43,9 @@ def chosen_branch(branches: list[Branch]) -> Branch | None:
 
 def visible_sale(sale: Sale | None) -> Sale:
     """A sale of a branch the member may see; anything else is a 404, like another tenant's sale."""
-    if sale is None or sale.branch_id not in {b.id for b in service.branches_for(db.session, current_user)}:
+    if sale is None:
         abort(404)
+    check_branch_visible(sale.branch_id)
     return sale
 
 
@@ -134,9 +135,9 @@ def _back(sale: Sale) -> str:
     """Where "Back" leads: the screen of ours the receipt was opened from (the counter, the list, the sale), else
     the sale page, or the counter for a member who only sells."""
     came_from = urlsplit(request.referrer or "")
-    own_path = came_from.path.startswith("/") and not came_from.path.startswith("//")  # never another host's
-    if came_from.netloc == request.host and own_path and came_from.path != request.path:
-        return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    path = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    if came_from.netloc == request.host and came_from.path not in ("", request.path) and safe_next(path, "") == path:
+        return path
     if current_user.can(Permission.PAGE_ORDERS):
         return url_for("sales.sale", sale_id=sale.id)
     return url_for("counter.index")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, url_for
+from flask import Blueprint, abort, flash, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,13 +18,14 @@ from ismartsync.forms.settings import (
     PaymentMethodActiveForm,
     PaymentMethodForm,
     SellingForm,
+    TwoFactorPolicyForm,
     bp_to_percent,
     percent_to_bp,
 )
 from ismartsync.models import Branch, Counter, Device, PaymentMethod
 from ismartsync.money import to_decimal, to_minor
 from ismartsync.permissions import Effect, Permission
-from ismartsync.services import merchants
+from ismartsync.services import merchants, two_factor
 from ismartsync.services import payment_methods as payment_service
 from ismartsync.web import hx_redirect_or, render
 
@@ -60,6 +61,29 @@ def update_business() -> object:
             flash("Business profile saved.", "success")
             return render("settings/business.html", "settings/_business_form.html", form=form, can_edit=True)
     return render("settings/business.html", "settings/_business_form.html", 422, form=form, can_edit=True)
+
+
+@bp.post("/security")
+@permission_required(Permission.PAGE_SETTINGS)
+def update_security() -> object:
+    """Owners only: whether owners and managers must sign in with two-factor."""
+    if not current_user.role.is_owner:
+        abort(403)
+    form = TwoFactorPolicyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    required = bool(form.require_two_factor.data)
+    try:
+        two_factor.require_two_factor(db.session, current_actor(), current_user.merchant, required)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return hx_redirect_or(url_for("settings.business"))
+    db.session.commit()
+    if required:
+        flash("Owners and managers now sign in with two-factor; those without it are asked to set it up.", "success")
+    else:
+        flash("Two-factor sign-in is now each member's choice.", "success")
+    return hx_redirect_or(url_for("settings.business"))
 
 
 @bp.get("/selling")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 
-from ismartsync.auth import authorize, current_actor, permission_required, tenant_get_or_404
+from ismartsync.auth import authorize, check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error
@@ -16,9 +16,8 @@ from ismartsync.models import Shift
 from ismartsync.money import to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cash, registers
-from ismartsync.services.sales import branches_for
 from ismartsync.templating import local_time
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web import hx_redirect_or, render, safe_next
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
 
@@ -26,8 +25,7 @@ bp = Blueprint("shifts", __name__, url_prefix="/shifts")
 def _shift(shift_id: int) -> Shift:
     """A shift of a branch the member may see; someone else's needs "Manage shifts" (a supervisor's PIN, maybe)."""
     shift = tenant_get_or_404(Shift, shift_id)
-    if shift.register.branch_id not in {b.id for b in branches_for(db.session, current_user)}:
-        abort(404)
+    check_branch_visible(shift.register.branch_id)
     return shift
 
 
@@ -148,8 +146,7 @@ def extend_shift(shift_id: int) -> Any:
     if (refusal := authorize(Permission.MANAGE_SHIFTS)) is not None:
         return refusal
     form = ExtendShiftForm()
-    back = request.form.get("next", "")
-    back = back if back.startswith("/") and not back.startswith("//") else url_for("counter.index")
+    back = safe_next(request.form.get("next"), url_for("counter.index"))
     if not form.validate():
         abort(422)  # the choices are fixed: only a tampered form sends anything else
     try:

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from ismartsync import cli, create_app, passwords
+from ismartsync import cli, create_app, passwords, throttle
 from ismartsync.extensions import db, limiter
 from ismartsync.models import Branch, Product, Variant
 from ismartsync.models.catalog import search_text
@@ -166,6 +166,7 @@ def demo(live_app: Flask, live_server: str, demo_fbr: Flask) -> Iterator[Demo]:
             db.session.remove()
             _empty_database()
             limiter.reset()
+            throttle.reset()
         demo_fbr.extensions["fbr_sandbox"].reset()  # sale numbers start again with the next demo
 
 

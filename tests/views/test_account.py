@@ -21,7 +21,7 @@ def _fresh(user: User) -> User:
 
 def test_member_sets_a_new_pin(browser, cashier):
     browser.sign_in(cashier)
-    response = browser.post("/account/pin", {"pin": "4826"})
+    response = browser.post("/account/pin", {"pin": "4826", "password": factories.PASSWORD})
     assert response.status_code == 303
     assert verify_pin(_fresh(cashier).pin_hash, "4826")
 
@@ -41,7 +41,7 @@ def test_member_sets_a_new_pin(browser, cashier):
 )
 def test_bad_pin_shows_the_message_beside_the_field_and_keeps_the_old_one(browser, cashier, pin, message):
     browser.sign_in(cashier)
-    response = browser.post("/account/pin", {"pin": pin})
+    response = browser.post("/account/pin", {"pin": pin, "password": factories.PASSWORD})
     assert response.status_code == 422
     assert message in field_text(response.get_data(as_text=True), "pin")
     assert verify_pin(_fresh(cashier).pin_hash, factories.PIN)
@@ -129,10 +129,16 @@ def test_two_factor_codes_are_throttled(browser, owner, with_two_factor):
     assert "Too many wrong attempts" in text(response.get_data(as_text=True))
 
 
-def test_owner_turns_two_factor_off(browser, owner, with_two_factor):
-    browser.post("/sign-in", {"email": owner.email, "password": factories.PASSWORD})
-    browser.post("/sign-in/code", {"code": _next_code(with_two_factor)})
-    assert browser.post("/account/two-factor/off").status_code == 303
+@pytest.fixture
+def owner_with_two_factor(browser, owner) -> pyotp.TOTP:
+    """The owner, still signed in from turning two-factor on (which used the current code)."""
+    browser.sign_in(owner)
+    return _turn_on_two_factor(browser, owner)
+
+
+def test_owner_turns_two_factor_off(browser, owner, owner_with_two_factor):
+    off = {"password": factories.PASSWORD, "code": _next_code(owner_with_two_factor)}
+    assert browser.post("/account/two-factor/off", off).status_code == 303
     assert not _fresh(owner).totp_enabled and _fresh(owner).totp_secret is None
     browser.post("/sign-out")
     assert browser.post("/sign-in", {"email": owner.email, "password": factories.PASSWORD}).headers["Location"] == "/"
@@ -145,3 +151,132 @@ def test_cashier_cannot_turn_on_two_factor(browser, cashier):
     assert response.status_code == 303
     assert "Two-factor sign-in is for owners and managers." in text(browser.get("/account").get_data(as_text=True))
     assert _fresh(cashier).totp_secret is None
+
+
+# Changing how one signs in asks who it is, and never from a PIN session
+
+
+def test_changing_the_pin_needs_the_password(browser, cashier):
+    browser.sign_in(cashier)
+    for password, message in [("", "Enter your password."), ("not-the-password", "That password is not right.")]:
+        response = browser.post("/account/pin", {"pin": "4826", "password": password})
+        assert response.status_code == 422
+        assert message in field_text(response.get_data(as_text=True), "password")
+    assert verify_pin(_fresh(cashier).pin_hash, factories.PIN)
+
+
+def test_wrong_passwords_on_the_account_page_are_throttled(browser, cashier):
+    browser.sign_in(cashier)
+    for _ in range(5):
+        browser.post("/account/pin", {"pin": "4826", "password": "not-the-password"})
+    response = browser.post("/account/pin", {"pin": "4826", "password": factories.PASSWORD})
+    assert response.status_code == 429
+    assert "Too many wrong attempts" in text_of(response.get_data(as_text=True), "pin-form")
+    assert verify_pin(_fresh(cashier).pin_hash, factories.PIN)
+
+
+def test_changing_the_pin_with_two_factor_on_needs_a_current_code_too(browser, owner, owner_with_two_factor):
+    no_code = browser.post("/account/pin", {"pin": "4826", "password": factories.PASSWORD})
+    assert no_code.status_code == 422
+    assert "That code is not right" in field_text(no_code.get_data(as_text=True), "code")
+    done = {"pin": "4826", "password": factories.PASSWORD, "code": _next_code(owner_with_two_factor)}
+    assert browser.post("/account/pin", done).status_code == 303
+    assert verify_pin(_fresh(owner).pin_hash, "4826")
+
+
+@pytest.mark.parametrize(
+    "sent, field, message",
+    [
+        ({}, "password", "Enter your password."),
+        ({"password": "not-the-password", "code": "CODE"}, "password", "That password is not right."),
+        ({"password": factories.PASSWORD}, "code", "That code is not right"),
+        ({"password": factories.PASSWORD, "code": "WRONG"}, "code", "That code is not right"),
+    ],
+)
+def test_turning_two_factor_off_needs_the_password_and_a_current_code(
+    browser, owner, owner_with_two_factor, sent, field, message
+):
+    code = _next_code(owner_with_two_factor)
+    sent = {k: {"CODE": code, "WRONG": _wrong_code(owner_with_two_factor)}.get(v, v) for k, v in sent.items()}
+    response = browser.post("/account/two-factor/off", sent)
+    assert response.status_code == 422
+    assert message in field_text(response.get_data(as_text=True), f"off-{field}")
+    assert _fresh(owner).totp_enabled
+
+
+def test_setting_two_factor_up_again_does_not_turn_it_off(browser, owner, owner_with_two_factor):
+    secret = _fresh(owner).totp_secret
+    browser.post("/account/two-factor/start")
+    assert "Two-factor sign-in is already on." in text(browser.get("/account").get_data(as_text=True))
+    assert _fresh(owner).totp_enabled and _fresh(owner).totp_secret == secret
+
+
+def test_a_pin_session_can_change_neither_the_pin_nor_two_factor(paired_tablet, owner, owner_with_two_factor):
+    assert paired_tablet.post(f"/device/pin/{owner.id}", {"pin": factories.PIN}).status_code == 303
+    page = paired_tablet.get("/account").get_data(as_text=True)
+    assert "sign in with your email and password" in text_of(page, "pin-session-note")
+    assert element(page, "pin-form") is None and element(page, "two-factor") is None
+    code = _next_code(owner_with_two_factor)
+    for path, data in [
+        ("/account/pin", {"pin": "4826", "password": factories.PASSWORD, "code": code}),
+        ("/account/two-factor/off", {"password": factories.PASSWORD, "code": code}),
+        ("/account/two-factor/start", {}),
+        ("/account/two-factor/confirm", {"code": code}),
+    ]:
+        assert paired_tablet.post(path, data).status_code == 403, path
+    assert _fresh(owner).totp_enabled and verify_pin(_fresh(owner).pin_hash, factories.PIN)
+
+
+# The business may require two-factor of owners and managers
+
+
+def _require_two_factor(browser, required: bool = True):
+    return browser.post("/settings/security", {"require_two_factor": "y"} if required else {})
+
+
+def test_an_owner_requires_two_factor_and_a_manager_without_it_is_sent_to_set_it_up(
+    browser, make_browser, owner, manager, cashier
+):
+    browser.sign_in(owner)
+    assert _require_two_factor(browser).headers["Location"] == "/settings/business"
+    assert _fresh(owner).merchant.require_two_factor
+    assert db.session.query(AuditEntry).filter_by(action="security.two_factor_required").count() == 1
+    assert browser.get("/").headers["Location"] == "/account"  # the owner too, having no two-factor yet
+
+    office = make_browser()
+    office.sign_in(manager)
+    for path in ["/", "/staff", "/settings/business"]:
+        assert office.get(path).headers["Location"] == "/account", path
+    page = office.get("/account").get_data(as_text=True)
+    assert "requires two-factor sign-in" in text_of(page, "two-factor-required")
+    _turn_on_two_factor(office, manager)
+    assert office.get("/").status_code == 200
+
+    counter_staff = make_browser()
+    counter_staff.sign_in(cashier)  # cashiers have no two-factor to set up
+    assert counter_staff.get("/").status_code == 200
+
+
+def test_a_required_two_factor_cannot_be_turned_off(browser, owner, owner_with_two_factor):
+    _require_two_factor(browser)
+    off = {"password": factories.PASSWORD, "code": _next_code(owner_with_two_factor)}
+    response = browser.post("/account/two-factor/off", off)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Your business requires it for owners and managers." in text_of(html, "two-factor")
+    assert element(html, "two-factor-off") is None
+    assert _fresh(owner).totp_enabled
+
+
+def test_only_an_owner_may_require_two_factor(browser, manager):
+    browser.sign_in(manager)
+    assert _require_two_factor(browser).status_code == 403
+    assert element(browser.get("/settings/business").get_data(as_text=True), "security-form") is None
+    assert not _fresh(manager).merchant.require_two_factor
+
+
+def test_a_managers_pin_session_is_not_sent_to_set_up_two_factor(browser, owner, paired_tablet, manager):
+    browser.sign_in(owner)
+    _require_two_factor(browser)
+    assert paired_tablet.post(f"/device/pin/{manager.id}", {"pin": factories.PIN}).status_code == 303
+    assert paired_tablet.get("/").status_code == 200

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import Branch, Counter, OutgoingEmail, User
+from ismartsync.models import Branch, Counter, OutgoingEmail, SignInSession, User
 from ismartsync.passwords import verify_pin
 from ismartsync.services.audit import Actor
 from ismartsync.services.staff import invite_member
@@ -96,7 +96,10 @@ def test_sign_in_with_a_malformed_email_shows_the_message_beside_the_field(brows
     assert "Invalid email address" in field_text(response.get_data(as_text=True), "email")
 
 
-@pytest.mark.parametrize("target", ["//evil.example/phish", "https://evil.example/", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/phish", "https://evil.example/", "javascript:alert(1)", "/%09/evil.example", "/%5Cevil.example"],
+)
 def test_sign_in_never_redirects_off_site(browser, owner, target):
     response = browser.post(f"/sign-in?next={target}", {"email": owner.email, "password": factories.PASSWORD})
     assert response.headers["Location"] == "/"
@@ -107,6 +110,64 @@ def test_sign_out_ends_the_session(browser, owner):
     response = browser.post("/sign-out")
     assert response.headers["Location"] == "/sign-in"
     assert browser.get("/").status_code == 303
+
+
+def _session_cookie(browser) -> str:
+    return browser.client.get_cookie("session", domain="localhost").value
+
+
+def _with_cookie(make_browser, value: str):
+    copy = make_browser()
+    copy.client.set_cookie("session", value, domain="localhost")
+    return copy
+
+
+def test_a_copy_of_the_cookie_taken_before_sign_out_opens_nothing(browser, make_browser, owner):
+    browser.sign_in(owner)
+    copied = _session_cookie(browser)
+    assert _with_cookie(make_browser, copied).get("/staff").status_code == 200
+    browser.post("/sign-out")
+    stolen = _with_cookie(make_browser, copied)
+    response = stolen.get("/staff")
+    assert response.status_code == 303 and response.headers["Location"] == "/sign-in?next=/staff"
+
+
+def test_signing_out_on_one_screen_leaves_the_members_other_screens_signed_in(make_browser, cashier):
+    first, second = make_browser(), make_browser()
+    first.sign_in(cashier)
+    second.sign_in(cashier)
+    first.post("/sign-out")
+    assert first.get("/").status_code == 303
+    assert "Hello, Sana" in second.get("/").get_data(as_text=True)
+
+
+def _age_sessions_of(user, hours: int) -> None:
+    db.session.expire_all()
+    for row in db.session.scalars(select(SignInSession).where(SignInSession.user_id == user.id)):
+        row.expires_at -= timedelta(hours=hours)
+    db.session.commit()
+
+
+def test_a_session_past_its_lifetime_opens_nothing(browser, owner):
+    browser.sign_in(owner)
+    _age_sessions_of(owner, 13)  # PERMANENT_SESSION_LIFETIME is 12 hours
+    assert browser.get("/").status_code == 303
+
+
+def test_a_session_in_use_is_kept_alive(browser, owner):
+    browser.sign_in(owner)
+    _age_sessions_of(owner, 11)
+    assert browser.get("/").status_code == 200  # pushed forward again: another 12 hours from now
+    _age_sessions_of(owner, 11)
+    assert browser.get("/").status_code == 200
+
+
+def test_signing_in_sweeps_away_expired_sessions(make_browser, owner, cashier):
+    make_browser().sign_in(cashier)
+    _age_sessions_of(cashier, 13)
+    make_browser().sign_in(owner)
+    db.session.expire_all()
+    assert db.session.scalars(select(SignInSession.user_id)).all() == [owner.id]
 
 
 # Throttling

@@ -206,6 +206,50 @@ def test_locked_tablet_can_be_signed_out(locked):
     assert locked.get("/device/locked").headers["Location"] == "/device/pin"
 
 
+def _copy_of(tablet, make_browser):
+    """Another browser holding copies of the tablet's cookies, as someone who copied them would."""
+    copy = make_browser()
+    for name in ("session", DEVICE_COOKIE):
+        copy.client.set_cookie(name, tablet.client.get_cookie(name, domain="localhost").value, domain="localhost")
+    return copy
+
+
+def test_a_copy_of_the_cookies_taken_before_locking_stays_locked(tablet, cashier, make_browser):
+    _pin_in(tablet, cashier)
+    copy = _copy_of(tablet, make_browser)
+    tablet.post("/device/lock")
+    for path in ["/", "/account", "/counter"]:
+        assert copy.get(path).headers["Location"] == "/device/locked", path
+
+
+def test_a_copy_of_the_cookies_taken_before_sign_out_opens_nothing(tablet, cashier, make_browser):
+    _pin_in(tablet, cashier)
+    copy = _copy_of(tablet, make_browser)
+    tablet.post("/sign-out")
+    assert copy.get("/").headers["Location"] == "/device/pin"
+
+
+def test_switching_member_ends_the_previous_members_session(tablet, manager, cashier, make_browser):
+    _pin_in(tablet, cashier)
+    copy = _copy_of(tablet, make_browser)
+    _pin_in(tablet, manager)
+    assert copy.get("/").headers["Location"] == "/device/pin"
+    assert "Hello, Bilal" in _greeting(tablet)
+
+
+def test_locking_one_tablet_leaves_the_members_other_tablet_alone(tablet, cashier, make_browser, manager, counter):
+    other = make_browser()
+    other.sign_in(manager)
+    other.post(f"/device/pair/{factories.CounterFactory(branch=counter.branch, name='Counter 2').id}", {"label": "Two"})
+    other.post("/sign-out")
+    _pin_in(tablet, cashier)
+    _pin_in(other, cashier)
+    tablet.post("/device/lock")
+    assert other.get("/").status_code == 200
+    tablet.post("/sign-out")
+    assert "Hello, Sana" in _greeting(other)
+
+
 def test_lock_needs_a_paired_device(browser, manager):
     browser.sign_in(manager)
     browser.post("/device/lock")

@@ -168,6 +168,23 @@ def test_a_branch_the_member_does_not_work_at_is_not_found(browser, cashier, pla
     assert browser.get(f"/sales/{dha_sale.id}/receipt").status_code == 404
 
 
+def test_another_branchs_sale_is_not_found_on_any_screen_that_shows_a_sale(browser, cashier, manager, placed, dha):
+    """Same rule for the counter's after-checkout screen as for the sales page: the customer's name, mobile and
+    receipt link of a branch the cashier does not work at stay there."""
+    browser.sign_in(cashier)  # works at Gulberg only
+    dha_sale = _placed_directly(factories.CounterFactory(branch=dha, name="DHA 1"), manager)
+    for path in [
+        f"/counter/sales/{dha_sale.id}",
+        f"/sales/{dha_sale.id}",
+        f"/sales/{dha_sale.id}/receipt",
+        f"/sales/{dha_sale.id}/invoice.pdf",
+    ]:
+        assert browser.get(path).status_code == 404, path
+    assert browser.post(f"/sales/{dha_sale.id}/receipt-email", {"email": "a@example.pk"}).status_code == 404
+    gulberg_sale = placed["bilal"]
+    assert browser.get(f"/counter/sales/{gulberg_sale.id}").status_code == 200  # the cashier's own branch
+
+
 def test_the_branch_picker_offers_only_the_members_branches(browser, make_browser, owner, cashier, branch, dha, placed):
     browser.sign_in(cashier)
     page = browser.get("/sales").get_data(as_text=True)
