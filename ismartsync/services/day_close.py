@@ -31,6 +31,11 @@ def branch_today(branch: Branch) -> date:
     return utcnow().astimezone(ZoneInfo(branch.merchant.time_zone)).date()
 
 
+def reopenable(branch: Branch, day: date) -> bool:
+    """Only today's close reopens: registers only ever start on today's date, so an earlier day would open nothing."""
+    return day == branch_today(branch)
+
+
 def day_close_of(session: Session, branch_id: int, day: date) -> DayClose | None:
     """The day's standing close, if the day is closed (a reopened close does not count)."""
     return session.scalar(
@@ -149,8 +154,8 @@ def close_day(session: Session, actor: Actor, branch: Branch, day: date, note: s
 def reopen_day(session: Session, actor: Actor, branch: Branch, day: date, reason: str) -> DayClose:
     """Reopen today's close at the branch, saying why: registers can start again, and the close is kept as history.
 
-    Only today's: registers only ever start on today's date, so reopening an earlier day would open nothing. A
-    second reopen (a double tap, another screen) finds the day open and returns the close it reopened.
+    Only today's (`reopenable`). A second reopen (a double tap, another screen) finds the day open and returns the
+    close it reopened.
     """
     if branch.merchant_id != actor.merchant_id:
         raise ValueError("branch of another merchant")
@@ -166,7 +171,7 @@ def reopen_day(session: Session, actor: Actor, branch: Branch, day: date, reason
         if history and history[-1].is_reopened:
             return history[-1]
         raise DomainError(f"The day {day:%d %b %Y} at {branch.name} is not closed.")
-    if day != branch_today(branch):
+    if not reopenable(branch, day):
         raise DomainError(
             f"Only today's close can be reopened: registers start on today's date, not on {day:%d %b %Y}."
         )

@@ -74,7 +74,9 @@ def _day_status(branch: Branch, day: date) -> dict[str, Any]:
     return {
         "day_closed": closed,
         "reopened": [c for c in history if c.is_reopened],
-        "may_reopen": closed is not None and day == _today(branch) and current_user.can(Permission.REOPEN_DAY),
+        "may_reopen": closed is not None
+        and day_close.reopenable(branch, day)
+        and current_user.can(Permission.REOPEN_DAY),
     }
 
 
