@@ -38,6 +38,7 @@ class Permission(StrEnum):
     CASH_IN_OUT = "action.cash_in_out"
     CLOSE_REGISTER = "action.close_register"
     END_OF_DAY = "action.end_of_day"
+    REOPEN_DAY = "action.reopen_day"
     APPROVE = "action.approve"
     EDIT_SETTINGS = "action.edit_settings"
     MANAGE_STAFF = "action.manage_staff"
@@ -83,6 +84,9 @@ CATALOGUE: dict[Permission, PermissionInfo] = {
     Permission.CASH_IN_OUT: PermissionInfo("Cash in / out", "Record cash put in or taken out of a drawer"),
     Permission.CLOSE_REGISTER: PermissionInfo("Close register", "Close shifts and registers"),
     Permission.END_OF_DAY: PermissionInfo("End of day", "Run the day close for a branch"),
+    Permission.REOPEN_DAY: PermissionInfo(
+        "Reopen the day", "Reopen today's closed day at a branch, with a reason, so registers can start again"
+    ),
     Permission.APPROVE: PermissionInfo("Approve", "Approve other people's actions with a PIN"),
     Permission.EDIT_SETTINGS: PermissionInfo("Change settings", "Edit business profile, branches and counters"),
     Permission.MANAGE_STAFF: PermissionInfo("Manage staff", "Invite, edit and deactivate members"),
@@ -102,8 +106,10 @@ ACTIONS = [p for p in Permission if not p.is_page]
 _A, _N = Effect.ALLOWED, Effect.NEEDS_APPROVAL
 
 # Grants of the default roles; anything not listed is blocked. Owners hold everything, always.
+# Managers hold everything but the roles and reopening a closed day (an owner's call; an owner may grant it).
+_OWNERS_ONLY = {Permission.MANAGE_ROLES, Permission.REOPEN_DAY}
 DEFAULT_ROLES: dict[str, dict[Permission, Effect]] = {
-    "Manager": {p: _A for p in Permission if p is not Permission.MANAGE_ROLES},
+    "Manager": {p: _A for p in Permission if p not in _OWNERS_ONLY},
     "Cashier": {
         Permission.PAGE_POS: _A,
         Permission.PAGE_ORDERS: _A,

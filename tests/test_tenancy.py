@@ -327,7 +327,25 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/registers/{t.register.id}/report.pdf", unchanged=lambda t, body: "%PDF" not in body
     ),
     ("registers.close_register", "POST"): Case(
-        lambda t: f"/registers/{t.register.id}/close", unchanged=lambda t, body: _reloaded(t.register).is_open
+        lambda t: f"/registers/{t.register.id}/close",
+        lambda t: {"confirm": "yes"},
+        lambda t, body: _reloaded(t.register).is_open,
+    ),
+    ("registers.close_register_form", "GET"): Case(
+        lambda t: f"/registers/{t.register.id}/close", unchanged=lambda t, body: "Their counter" not in body
+    ),
+    ("registers.close_day_form", "GET"): Case(
+        lambda t: f"/registers/days/{t.branch.id}/{utcnow():%Y-%m-%d}/close",
+        unchanged=lambda t, body: "Their branch" not in body,
+    ),
+    ("registers.reopen_day_form", "GET"): Case(
+        lambda t: f"/registers/days/{t.branch.id}/{utcnow():%Y-%m-%d}/reopen",
+        unchanged=lambda t, body: "Their branch" not in body,
+    ),
+    ("registers.reopen_day", "POST"): Case(
+        lambda t: f"/registers/days/{t.branch.id}/{utcnow():%Y-%m-%d}/reopen",
+        lambda t: {"reason": "Not ours to reopen"},
+        lambda t, body: db.session.scalar(select(func.count()).select_from(DayClose)) == 0,
     ),
     ("registers.day_report", "GET"): Case(
         lambda t: f"/registers/days/{t.branch.id}/{utcnow():%Y-%m-%d}",
@@ -339,6 +357,7 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("registers.close_day", "POST"): Case(
         lambda t: f"/registers/days/{t.branch.id}/{utcnow():%Y-%m-%d}/close",
+        lambda t: {"confirm": "yes"},
         unchanged=lambda t, body: db.session.scalar(select(func.count()).select_from(DayClose)) == 0,
     ),
     ("device.pin_entry", "GET"): Case(

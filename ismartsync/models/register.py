@@ -237,10 +237,25 @@ class CashLog(TenantMixin, Base):
 
 
 class DayClose(TenantMixin, Base):
-    """A branch's business day closed: every register of the day closed, its figures fixed for the report."""
+    """A branch's business day closed: every register of the day closed, its figures fixed for the report.
+
+    An owner may reopen today's close (with a reason): the row stays, marked reopened, as the day's history, and
+    registers start again; closing the day once more writes a new close over every register of the day.
+    """
 
     __tablename__ = "day_closes"
-    __table_args__ = (sa.UniqueConstraint("branch_id", "business_date"),)
+    __table_args__ = (
+        # One standing close per branch and day, whatever two screens do at once; reopened ones are history.
+        sa.Index(
+            "uq_day_closes_standing",
+            "branch_id",
+            "business_date",
+            unique=True,
+            postgresql_where=sa.text("reopened_at IS NULL"),
+            sqlite_where=sa.text("reopened_at IS NULL"),
+        ),
+        sa.Index("ix_day_closes_branch_day", "branch_id", "business_date"),
+    )
 
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id", ondelete="CASCADE"))
     business_date: Mapped[date]
@@ -249,10 +264,18 @@ class DayClose(TenantMixin, Base):
     expected_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     counted_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     note: Mapped[str] = mapped_column(sa.String(300), default="")
+    reopened_at: Mapped[datetime | None]
+    reopened_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reopen_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
     branch: Mapped[Branch] = relationship()
-    closed_by: Mapped[User] = relationship()
+    closed_by: Mapped[User] = relationship(foreign_keys=[closed_by_id])
+    reopened_by: Mapped[User | None] = relationship(foreign_keys=[reopened_by_id])
 
     @property
     def over_short_minor(self) -> int:
         return self.counted_minor - self.expected_minor
+
+    @property
+    def is_reopened(self) -> bool:
+        return self.reopened_at is not None

@@ -123,9 +123,14 @@ class User(TenantMixin, TimestampMixin, Base):
     def effect(self, permission: Permission) -> Effect:
         return self.role.effect(permission) if self.active else Effect.BLOCKED
 
+    @property
+    def sees_every_branch(self) -> bool:
+        """Owners and members given every branch: no branch of the business is closed to them."""
+        return self.all_branches or self.role.is_owner
+
     def works_at(self, counter: Counter) -> bool:
         """May this member sign in at that counter."""
-        if self.all_branches or self.role.is_owner:
+        if self.sees_every_branch:
             return True
         if self.counters:
             return any(c.id == counter.id for c in self.counters)

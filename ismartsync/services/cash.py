@@ -1,4 +1,5 @@
-"""The drawer's cash: cash in and out with a reason, counting a shift closed (blind or not), and the day close.
+"""The drawer's cash: cash in and out with a reason, counting a shift closed (blind or not), and the registers of a
+business day (the day close itself is `services.day_close`).
 
 Every figure the drawer equation needs is kept on the shift in the transaction that changes it, under the shift's
 row lock, so a cash log, a sale and the close never miss one another: a sale or a log that comes after the close
@@ -21,10 +22,8 @@ from ismartsync.models import (
     CashDirection,
     CashLog,
     CashReason,
-    DayClose,
     Merchant,
     Register,
-    RegisterStatus,
     Shift,
     ShiftStatus,
 )
@@ -266,45 +265,3 @@ def registers_of_day(session: Session, branch: Branch, day: date) -> list[Regist
             .order_by(Register.opened_at)
         )
     )
-
-
-def close_day(session: Session, actor: Actor, branch: Branch, day: date, note: str = "") -> DayClose:
-    """Close the branch's business day once every register started that day is closed; a repeat returns it."""
-    if branch.merchant_id != actor.merchant_id:
-        raise ValueError("branch of another merchant")
-    existing = session.scalar(select(DayClose).where(DayClose.branch_id == branch.id, DayClose.business_date == day))
-    if existing is not None:
-        return existing
-    registers = registers_of_day(session, branch, day)
-    still_open = [r.counter.name for r in registers if r.status == RegisterStatus.OPEN]
-    if still_open:
-        raise DomainError(f"Close the register on {', '.join(still_open)} first.")
-    if not registers:
-        raise DomainError(f"No register was started at {branch.name} on {day:%d %b %Y}.")
-    closed = DayClose(
-        merchant_id=branch.merchant_id,
-        branch_id=branch.id,
-        business_date=day,
-        closed_by_id=actor.user.id,
-        expected_minor=sum(r.expected_minor or 0 for r in registers),
-        counted_minor=sum(r.counted_minor or 0 for r in registers),
-        note=note.strip()[:300],
-    )
-    try:
-        with session.begin_nested():
-            session.add(closed)
-            session.flush()
-    except IntegrityError:  # closed on another screen a moment ago
-        found = session.scalar(select(DayClose).where(DayClose.branch_id == branch.id, DayClose.business_date == day))
-        assert found is not None
-        return found
-    record_audit(
-        session,
-        actor,
-        "day.close",
-        f"Closed the day {day:%d %b %Y} at {branch.name}",
-        target=closed,
-        branch_id=branch.id,
-        after={"expected_minor": closed.expected_minor, "counted_minor": closed.counted_minor},
-    )
-    return closed

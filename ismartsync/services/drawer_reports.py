@@ -19,7 +19,6 @@ from ismartsync.models import (
     CashDirection,
     CashLog,
     Counter,
-    DayClose,
     Register,
     RegisterStatus,
     Sale,
@@ -249,10 +248,6 @@ def shifts_of(session: Session, registers: list[Register]) -> list[Shift]:
             select(Shift).where(Shift.register_id.in_([r.id for r in registers])).order_by(Shift.opened_at, Shift.id)
         )
     )
-
-
-def day_close_of(session: Session, branch: Branch, day: date) -> DayClose | None:
-    return session.scalar(select(DayClose).where(DayClose.branch_id == branch.id, DayClose.business_date == day))
 
 
 def shift_expected_minor(shift: Shift) -> int:

@@ -8,18 +8,19 @@ in `services.cash`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
-from ismartsync.models import Counter, DayClose, Merchant, Register, RegisterStatus, Shift, ShiftStatus, User
+from ismartsync.models import Counter, Merchant, Register, RegisterStatus, Shift, ShiftStatus, User
 from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor, record_audit
+from ismartsync.services.day_close import branch_today, day_close_of
 
 MAX_FLOAT_MINOR = 10_000_000_00  # Rs 10 million: above that it is a typing slip, not a float
 
@@ -41,13 +42,11 @@ def start_register(session: Session, actor: Actor, counter: Counter, opening_flo
         raise DomainError("Enter an opening float between Rs 0 and Rs 10,000,000.", field="opening_float")
     if open_register(session, counter) is not None:
         raise DomainError(f"{counter.label} already has an open register.")
-    merchant = session.get(Merchant, counter.merchant_id)
-    assert merchant is not None
-    today = utcnow().astimezone(ZoneInfo(merchant.time_zone)).date()
-    if session.scalar(
-        select(DayClose.id).where(DayClose.branch_id == counter.branch_id, DayClose.business_date == today)
-    ):
-        raise DomainError(f"The day at {counter.branch.name} is closed. Registers start again tomorrow.")
+    if day_close_of(session, counter.branch_id, branch_today(counter.branch)) is not None:
+        raise DomainError(
+            f"The day at {counter.branch.name} is closed. Registers start again tomorrow, or once an owner reopens "
+            "the day."
+        )
     register = Register(
         merchant_id=counter.merchant_id,
         counter_id=counter.id,
@@ -218,6 +217,36 @@ def selling_shift(session: Session, user: User, counter: Counter) -> Shift:
     return shift
 
 
+@dataclass(frozen=True)
+class RegisterCloseCheck:
+    """What closing a register would fix: its shifts, the cash the drawer should hold and the last count in it, and
+    the shift that stops the close while it is open."""
+
+    register: Register
+    shifts: list[Shift]
+    expected_minor: int
+    counted_minor: int
+    open_shift: Shift | None
+
+    @property
+    def over_short_minor(self) -> int:
+        return self.counted_minor - self.expected_minor
+
+
+def check_register_close(session: Session, register: Register) -> RegisterCloseCheck:
+    """Expected = the float ± every shift's cash; counted = the last shift's count (the float before any shift)."""
+    shifts = list(session.scalars(select(Shift).where(Shift.register_id == register.id).order_by(Shift.id)))
+    effects = sum(s.expected_cash_minor - s.opening_float_minor for s in shifts)
+    counted = next((s.counted_minor for s in reversed(shifts) if s.counted_minor is not None), None)
+    return RegisterCloseCheck(
+        register=register,
+        shifts=shifts,
+        expected_minor=register.opening_float_minor + effects,
+        counted_minor=register.opening_float_minor if counted is None else counted,
+        open_shift=next((s for s in shifts if s.is_open), None),
+    )
+
+
 def close_register(session: Session, actor: Actor, register: Register) -> Register:
     """Close the counter's register once every shift in it is closed, fixing its expected and counted cash."""
     if register.merchant_id != actor.merchant_id:
@@ -233,13 +262,11 @@ def close_register(session: Session, actor: Actor, register: Register) -> Regist
     )
     if not register.is_open:
         return register  # a second tap, or another tablet closed it: one close
-    holder = open_shift_of(session, register)
-    if holder is not None:
-        raise DomainError(f"{holder.user.full_name}'s shift is still open. Close it first.")
-    shifts = session.scalars(select(Shift).where(Shift.register_id == register.id).order_by(Shift.id)).all()
-    effects = sum(s.expected_cash_minor - s.opening_float_minor for s in shifts)
-    register.expected_minor = register.opening_float_minor + effects
-    register.counted_minor = shifts[-1].counted_minor if shifts else register.opening_float_minor
+    check = check_register_close(session, register)
+    if check.open_shift is not None:
+        raise DomainError(f"{check.open_shift.user.full_name}'s shift is still open. Close it first.")
+    register.expected_minor = check.expected_minor
+    register.counted_minor = check.counted_minor
     register.status = RegisterStatus.CLOSED
     register.closed_at = utcnow()
     register.closed_by_id = actor.user.id

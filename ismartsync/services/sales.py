@@ -1,4 +1,5 @@
-"""Reading sales back: the branch's sales list with its filters, and one sale with everything its receipt prints."""
+"""Reading sales back: the sales list of a branch (or of every branch a member sees) with its filters, and one sale
+with everything its receipt prints."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ _USIN = re.compile(r"^.+-C(\d+)-(\d+)$")
 
 @dataclass(frozen=True)
 class SaleFilters:
-    """What the sales list shows: one branch, narrowed by the filters a person set (empty means any)."""
+    """What the sales list shows: the sales of these branches (one, or every branch the member sees), narrowed by
+    the filters a person set (empty means any)."""
 
-    branch_id: int
+    branch_ids: tuple[int, ...]
     text: str = ""  # a sale number or (part of) a USIN
     status: str = ""  # a SaleStatus value, or "" for every status
     since: date | None = None  # branch-local dates, both ends included
@@ -45,7 +47,7 @@ def branches_for(session: Session, user: User) -> list[Branch]:
     """The branches whose sales a member may see: every branch for owners and all-branch members, else the
     branches they work at, directly or through the counters they are assigned to."""
     query = select(Branch).where(Branch.merchant_id == user.merchant_id).order_by(Branch.name, Branch.id)
-    if not (user.all_branches or user.role.is_owner):
+    if not user.sees_every_branch:
         ids = {b.id for b in user.branches} | {c.branch_id for c in user.counters}
         query = query.where(Branch.id.in_(ids))
     return list(session.scalars(query))
@@ -77,11 +79,11 @@ def _text_filter(query: Select, text: str) -> Select:
     return query.where(func.upper(Sale.usin).like(f"%{escaped}%", escape="\\"))
 
 
-def _status_query(merchant: Merchant, filters: SaleFilters, status: str, limit: int) -> Select:
-    """The ids and times of the newest `limit` sales of one status, read along (branch, status, time)."""
+def _status_query(merchant: Merchant, filters: SaleFilters, branch_id: int, status: str, limit: int) -> Select:
+    """The ids and times of a branch's newest `limit` sales of one status, read along (branch, status, time)."""
     when = _when(status)
     query = select(Sale.id.label("id"), when.label("at")).where(
-        Sale.merchant_id == merchant.id, Sale.branch_id == filters.branch_id, Sale.status == status
+        Sale.merchant_id == merchant.id, Sale.branch_id == branch_id, Sale.status == status
     )
     if status == SaleStatus.DRAFT:
         query = query.where(Sale.quantity > 0)  # an empty cart waiting on a counter is not a sale yet
@@ -100,17 +102,23 @@ def _status_query(merchant: Merchant, filters: SaleFilters, status: str, limit: 
 
 
 def search_sales(session: Session, merchant_id: int, filters: SaleFilters, page: int = 1) -> SalesPage:
-    """One page of a branch's sales, newest first, with what the list shows loaded and no sale lines.
+    """One page of the branches' sales, newest first, with what the list shows loaded and no sale lines.
 
-    Each status is read newest first along the (branch, status, placed_at) index and only as far as this page
-    needs; the few rows found are merged, so the cost does not grow with the branch's history.
+    Each branch's sales of each status are read newest first along the (branch, status, placed_at) index and only
+    as far as this page needs; the few rows found are merged, so the cost does not grow with the history.
     """
     merchant = session.get(Merchant, merchant_id)
     assert merchant is not None
     page = min(max(1, page), MAX_PAGE)
     offset = (page - 1) * PAGE_SIZE
     statuses = [filters.status] if filters.status in set(SaleStatus) else list(LISTED_STATUSES)
-    parts = [_status_query(merchant, filters, s, offset + PAGE_SIZE + 1).subquery() for s in statuses]
+    parts = [
+        _status_query(merchant, filters, branch_id, status, offset + PAGE_SIZE + 1).subquery()
+        for branch_id in filters.branch_ids
+        for status in statuses
+    ]
+    if not parts:
+        return SalesPage(sales=[], page=page, has_more=False)
     merged = union_all(*(select(p.c.id, p.c.at) for p in parts)).subquery()
     ids = list(
         session.scalars(
@@ -125,6 +133,7 @@ def search_sales(session: Session, merchant_id: int, filters: SaleFilters, page:
             # The cashier's name, not their role and grants (which a user row brings by default).
             joinedload(Sale.cashier).lazyload(User.role),
             joinedload(Sale.counter),
+            joinedload(Sale.branch),  # named on each row when every branch is listed
             joinedload(Sale.customer),
         )
     ).unique()

@@ -1,4 +1,5 @@
-"""Sales: the branch's live sales list, one sale in full, its printable receipt (80 or 58 mm) and A4 tax invoice."""
+"""Sales: the live sales list (one branch or all of them), one sale in full, its printable receipt (80 or 58 mm) and
+A4 tax invoice."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ismartsync.web import parse_day, render, safe_next
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 PAPERS = ("80", "58")
 FILTER_NAMES = ("q", "status", "since", "until", "cashier", "register", "shift")
+ALL_BRANCHES = "all"  # the branch picker's value for every branch the member sees
 
 
 def _number(raw: str) -> int | None:
@@ -41,6 +43,17 @@ def chosen_branch(branches: list[Branch]) -> Branch | None:
     return branches[0] if branches else None
 
 
+def listed_branch(branches: list[Branch]) -> Branch | None:
+    """The one branch the sales list shows, or None for all of the member's branches: asked for with "all", and
+    where a member who sees every branch lands, unless the tablet is paired to a counter (then its branch)."""
+    raw = request.args.get("branch", "")
+    if raw == ALL_BRANCHES:
+        return None
+    if not raw and len(branches) > 1 and current_user.sees_every_branch and current_counter() is None:
+        return None
+    return chosen_branch(branches)
+
+
 def visible_sale(sale: Sale | None) -> Sale:
     """A sale of a branch the member may see; anything else is a 404, like another tenant's sale."""
     if sale is None:
@@ -53,14 +66,14 @@ def visible_sale(sale: Sale | None) -> Sale:
 @permission_required(Permission.PAGE_ORDERS)
 def sales() -> object:
     branches = service.branches_for(db.session, current_user)
-    branch = chosen_branch(branches)
+    branch = listed_branch(branches)
     args = {k: request.args.get(k, "").strip() for k in FILTER_NAMES}
     if args["cashier"]:
         args["cashier"] = str(tenant_get_or_404(User, args["cashier"]).id)
     found = None
-    if branch is not None:
+    if branches:
         filters = service.SaleFilters(
-            branch_id=branch.id,
+            branch_ids=(branch.id,) if branch else tuple(b.id for b in branches),
             text=args["q"],
             status=args["status"] if args["status"] in set(SaleStatus) else "",
             since=parse_day(args["since"]),
@@ -70,12 +83,13 @@ def sales() -> object:
             shift_id=_number(args["shift"]),
         )
         found = service.search_sales(db.session, current_user.merchant_id, filters, request.args.get("page", 1, int))
-    query = {k: v for k, v in args.items() if v} | ({"branch": branch.id} if branch else {})
+    query = {k: v for k, v in args.items() if v} | {"branch": branch.id if branch else ALL_BRANCHES}
     return render(
         "sales/sales.html",
         "sales/_list.html",
         branches=branches,
         branch=branch,
+        all_branches=ALL_BRANCHES,
         found=found,
         filters=args,
         query=query,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.models import Branch, ImportRun, ShopifyLocation
+from ismartsync.models import Branch, ImportRun, ImportStatus, ShopifyLocation
 from ismartsync.permissions import Permission
 from ismartsync.services import shopify_sync
 from ismartsync.services.shopify_connection import connection_of
@@ -18,15 +18,19 @@ from ismartsync.web import hx_redirect_or, render
 bp = Blueprint("sync", __name__, url_prefix="/settings")
 
 
+def _locations(merchant_id: int) -> list[ShopifyLocation]:
+    return list(
+        db.session.scalars(
+            select(ShopifyLocation).where(ShopifyLocation.merchant_id == merchant_id).order_by(ShopifyLocation.name)
+        )
+    )
+
+
 def _page(status: int = 200, fragment: str | None = None, **extra: object) -> object:
     merchant_id = current_user.merchant_id
     context = {
         "branches": db.session.scalars(select(Branch).where(Branch.merchant_id == merchant_id).order_by(Branch.name)),
-        "locations": list(
-            db.session.scalars(
-                select(ShopifyLocation).where(ShopifyLocation.merchant_id == merchant_id).order_by(ShopifyLocation.name)
-            )
-        ),
+        "locations": extra["locations"] if "locations" in extra else _locations(merchant_id),
         "connection": connection_of(db.session, merchant_id),
         "run": shopify_sync.latest_run(db.session, merchant_id),
         "can_edit": current_user.can(Permission.EDIT_SETTINGS),
@@ -81,5 +85,10 @@ def start_import() -> object:
 @bp.get("/imports/<int:run_id>")
 @permission_required(Permission.PAGE_SETTINGS)
 def import_progress(run_id: int) -> object:
+    """The import card while it runs, and the mapping card with it when the locations changed from what the page
+    shows (`locations`, the count it had) or the run has finished: no reload to link the locations an import brings."""
     run = tenant_get_or_404(ImportRun, run_id)
-    return _page(fragment="sync/_import.html", run=run)
+    locations = _locations(run.merchant_id)
+    finished = run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+    refresh = finished or request.args.get("locations", type=int) != len(locations)
+    return _page(fragment="sync/_progress.html", run=run, locations=locations, refresh_mapping=refresh)

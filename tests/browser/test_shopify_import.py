@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from flask import Flask
@@ -40,13 +41,23 @@ class _ThreadWorker(SimpleWorker):
         """Signals belong to the main thread (pytest's)."""
 
 
+@dataclass
+class Worker:
+    """The test's hold on the worker: clear `go_ahead` and queued jobs wait until it is set again."""
+
+    go_ahead: threading.Event
+    queued: bool  # with Redis; without it, jobs run in-process at commit and nothing waits
+
+
 @pytest.fixture
-def shopify_worker(live_app: Flask) -> Iterator[None]:
+def shopify_worker(live_app: Flask) -> Iterator[Worker]:
     """Work off the "shopify" queue while the test runs (with Redis); without Redis, jobs run at commit."""
+    go_ahead = threading.Event()
+    go_ahead.set()
     with live_app.app_context():
         connection = redis_connection()
     if connection is None:
-        yield
+        yield Worker(go_ahead, queued=False)
         return
     stop = threading.Event()
     failures: list[BaseException] = []
@@ -56,7 +67,8 @@ def shopify_worker(live_app: Flask) -> Iterator[None]:
             with live_app.app_context():
                 queue = Queue("shopify", connection=connection)
                 while not stop.is_set():
-                    _ThreadWorker([queue], connection=connection).work(burst=True, logging_level="WARNING")
+                    if go_ahead.wait(0.2):
+                        _ThreadWorker([queue], connection=connection).work(burst=True, logging_level="WARNING")
                     stop.wait(0.2)
         except BaseException as exc:  # surfaced in the test, not lost in the thread
             failures.append(exc)
@@ -64,9 +76,10 @@ def shopify_worker(live_app: Flask) -> Iterator[None]:
     thread = threading.Thread(target=work, name="rq-shopify", daemon=True)
     thread.start()
     try:
-        yield
+        yield Worker(go_ahead, queued=True)
     finally:
         stop.set()
+        go_ahead.set()
         thread.join(timeout=30)
     assert not thread.is_alive(), "the RQ worker thread did not stop"
     assert failures == []
@@ -82,7 +95,7 @@ def test_owner_imports_the_demo_catalog(
     tablet: Tablet,
     demo: Demo,
     shopify_sandbox_for_live_app: RunningSandbox,  # noqa: F811
-    shopify_worker: None,
+    shopify_worker: Worker,
 ) -> None:
     page = tablet.page
     sign_in_with_password(page, "Ayesha Khan")
@@ -90,12 +103,18 @@ def test_owner_imports_the_demo_catalog(
 
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="Locations & import").click()
     expect(page.locator("#mapping")).to_contain_text("No locations yet")
+    shopify_worker.go_ahead.clear()  # the page shows the import queued before the worker takes it
     page.locator("#import").get_by_role("button", name="Import catalog").click()
+    if shopify_worker.queued:
+        expect(page.locator("#import").get_by_role("status")).to_contain_text("Queued")
+        expect(page.locator("#mapping")).to_contain_text("No locations yet")
+    shopify_worker.go_ahead.set()
     _expect_import_succeeded(page, "Full")
     tablet.shoot("shopify-import-done")
 
-    # The locations arrived with the import: link Gulberg to the first active one (htmx posts on change).
-    page.reload()  # the mapping card is not part of the polled import card
+    # The locations arrived with the import, and the mapping card with the import's poll, without a reload: link
+    # Gulberg to the first active one (htmx posts on change).
+    expect(page.locator("#mapping")).not_to_contain_text("No locations yet")
     select = page.locator(f"#location-{demo.gulberg_id}")
     first_location = select.locator("option:not([value=''])").first.get_attribute("value")
     assert first_location

@@ -17,6 +17,20 @@ def pdf_pages(pdf: bytes) -> list[str]:
         document.close()
 
 
+def pdf_printed_pages(pdf: bytes) -> list[str]:
+    """The text of each page that lies on the paper, whitespace collapsed: what overflows the page is left out."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        pages = []
+        for i in range(len(document)):
+            width, height = document[i].get_size()
+            text = document[i].get_textpage().get_text_bounded(left=0, bottom=0, right=width, top=height)
+            pages.append(" ".join(text.split()))
+        return pages
+    finally:
+        document.close()
+
+
 def pdf_text(pdf: bytes) -> str:
     """The text of every page, whitespace collapsed."""
     return " ".join(pdf_pages(pdf))

@@ -20,12 +20,12 @@ from ismartsync.services.cash import (
     ShiftClosed,
     add_cash_sale,
     check_count,
-    close_day,
     close_shift,
     drawer_over_limit,
     record_cash_log,
 )
 from ismartsync.services.checkout import Payment
+from ismartsync.services.day_close import close_day
 from ismartsync.services.registers import (
     close_register,
     current_shift,

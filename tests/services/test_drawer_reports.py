@@ -17,8 +17,9 @@ from ismartsync.models import AuditEntry, CashDirection, CashReason, Shift, Tend
 from ismartsync.models.base import utcnow
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
-from ismartsync.services.cash import Count, close_day, close_shift, record_cash_log, registers_of_day
+from ismartsync.services.cash import Count, close_shift, record_cash_log, registers_of_day
 from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.day_close import close_day
 from ismartsync.services.drawer_reports import (
     TenderTotal,
     combined_figures,

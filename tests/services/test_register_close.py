@@ -11,7 +11,8 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, DayClose, Register
 from ismartsync.services.audit import Actor
-from ismartsync.services.cash import Count, close_day, close_shift
+from ismartsync.services.cash import Count, close_shift
+from ismartsync.services.day_close import close_day
 from ismartsync.services.registers import close_register, current_shift, start_register
 from tests import factories
 from tests.selling import open_till, sell, stock_items
@@ -62,7 +63,7 @@ def test_the_day_is_not_closed_with_a_register_open_or_without_any(sold, manager
     register = current_shift(db.session, sold.user).register
     day = local_day(register)
 
-    with pytest.raises(DomainError, match="Close the register on Counter 1 first"):
+    with pytest.raises(DomainError, match="The register on Counter 1 is still open, and Sana Iqbal's shift in it"):
         close_day(db.session, Actor(manager), branch, day)
     empty = factories.BranchFactory(merchant=branch.merchant, name="Model Town", code="MDT")
     with pytest.raises(DomainError, match="No register was started at Model Town"):

@@ -25,6 +25,8 @@ def test_new_merchant_starts_with_the_default_roles(roles):
     for name, grants in DEFAULT_ROLES.items():
         assert {p: roles[name].effect(p) for p in grants} == grants
     assert roles["Manager"].effect(Permission.MANAGE_ROLES) is Effect.BLOCKED
+    assert roles["Manager"].effect(Permission.REOPEN_DAY) is Effect.BLOCKED  # an owner's call unless granted
+    assert roles["Owner"].effect(Permission.REOPEN_DAY) is Effect.ALLOWED
     assert roles["Cashier"].effect(Permission.REFUND) is Effect.NEEDS_APPROVAL
 
 

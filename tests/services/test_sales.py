@@ -58,7 +58,7 @@ def shop(merchant, branch, counter, manager, roles, till, items):
 
 def _found(merchant, branch, page: int = 1, **filters) -> list[int]:
     return [
-        s.id for s in search_sales(db.session, merchant.id, SaleFilters(branch_id=branch.id, **filters), page).sales
+        s.id for s in search_sales(db.session, merchant.id, SaleFilters(branch_ids=(branch.id,), **filters), page).sales
     ]
 
 
@@ -123,8 +123,8 @@ def test_pages_merge_every_status_in_time_order(monkeypatch, merchant, branch, c
     parked.created_at = _at(15, 12)  # between Bilal's sale and Omar's
     db.session.flush()
 
-    first = search_sales(db.session, merchant.id, SaleFilters(branch_id=branch.id), 1)
-    third = search_sales(db.session, merchant.id, SaleFilters(branch_id=branch.id), 3)
+    first = search_sales(db.session, merchant.id, SaleFilters(branch_ids=(branch.id,)), 1)
+    third = search_sales(db.session, merchant.id, SaleFilters(branch_ids=(branch.id,)), 3)
 
     assert [s.id for s in first.sales] == [shop["omar_16th"].id, parked.id] and first.has_more
     assert _found(merchant, branch, page=2) == _ids(shop, "bilal_15th", "sana_early_15th")
@@ -141,7 +141,7 @@ def test_the_list_reads_no_sale_lines(app, merchant, branch, shop):
     engine = db.session.get_bind()
     sa.event.listen(engine, "before_cursor_execute", record)
     try:
-        found = search_sales(db.session, merchant.id, SaleFilters(branch_id=branch.id))
+        found = search_sales(db.session, merchant.id, SaleFilters(branch_ids=(branch.id,)))
         names = [(s.cashier.full_name, s.counter.name, s.payable_minor) for s in found.sales]
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
@@ -168,3 +168,30 @@ def test_a_receipt_is_for_a_placed_sale_of_the_merchant_only(merchant, other_mer
     assert sale_for_receipt(db.session, merchant.id, draft.id) is None
     assert sale_for_receipt(db.session, other_merchant.id, placed.id) is None
     assert db.session.get(Sale, draft.id).is_draft
+
+
+def test_several_branches_are_merged_newest_first_page_by_page(monkeypatch, merchant, branch, shop):
+    monkeypatch.setattr(service, "PAGE_SIZE", 3)
+    dha_counter = shop["dha"].counters[0]
+    at_dha = Sale(
+        merchant_id=merchant.id,
+        uuid="dha-sale",
+        branch_id=shop["dha"].id,
+        counter_id=dha_counter.id,
+        cashier_id=shop["omar"].id,
+        status="placed",
+        number=1,
+        usin=f"DHA-C{dha_counter.id}-000001",
+        placed_at=_at(15, 11),  # between Bilal's sale and Omar's
+    )
+    db.session.add(at_dha)
+    db.session.flush()
+    both = SaleFilters(branch_ids=(branch.id, shop["dha"].id))
+
+    first = search_sales(db.session, merchant.id, both, 1)
+    second = search_sales(db.session, merchant.id, both, 2)
+
+    assert [s.id for s in first.sales] == [shop["omar_16th"].id, at_dha.id, shop["bilal_15th"].id] and first.has_more
+    assert [s.id for s in second.sales] == _ids(shop, "sana_early_15th", "sana_late_14th") and not second.has_more
+    assert [s.branch.name for s in first.sales] == ["Gulberg", "DHA", "Gulberg"]
+    assert search_sales(db.session, merchant.id, SaleFilters(branch_ids=()), 1).sales == []

@@ -1,4 +1,5 @@
-"""The Registers screen, the X and Z reports (screen and PDF), closing a register and the day, by permission."""
+"""The Registers screen, the X and Z reports (screen and PDF), closing a register and the day after their confirm
+steps, reopening a closed day, by permission."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ismartsync.models import AuditEntry, DayClose, Register, Shift
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash import Count, close_shift
+from ismartsync.services.day_close import close_day, reopen_day
 from ismartsync.services.registers import close_register, current_shift, start_register
 from tests import factories
 from tests.documents.pdf import pdf_text
@@ -37,8 +39,11 @@ def closed(shift, cashier, counter) -> Shift:
     return shift
 
 
+KARACHI = ZoneInfo("Asia/Karachi")
+
+
 def day_of(register: Register) -> str:
-    return register.opened_at.astimezone(ZoneInfo("Asia/Karachi")).date().isoformat()
+    return register.opened_at.astimezone(KARACHI).date().isoformat()
 
 
 def count(model, *where) -> int:
@@ -128,8 +133,10 @@ def test_the_accountant_reads_the_reports_but_closes_nothing(browser, merchant, 
 
     assert browser.get("/registers").status_code == 200
     assert browser.get(f"/shifts/{closed.id}").status_code == 200
-    assert browser.post(f"/registers/{closed.register_id}/close").status_code == 403
-    assert browser.post(f"/registers/days/{branch.id}/{day}/close").status_code == 403
+    for path in [f"/registers/{closed.register_id}/close", f"/registers/days/{branch.id}/{day}/close"]:
+        assert browser.get(path).status_code == 403, path
+        assert browser.post(path, {"confirm": "yes"}).status_code == 403, path
+    assert browser.post(f"/registers/days/{branch.id}/{day}/reopen", {"reason": "x"}).status_code == 403
     assert db.session.get(Register, closed.register_id).is_open
 
 
@@ -151,56 +158,177 @@ def test_a_branch_the_member_may_not_see_is_not_found(browser, merchant, roles, 
     assert "Model Town" not in page and "Gulberg" in page
 
 
+def test_closing_a_register_asks_first_saying_what_it_closes(browser, manager, closed, counter):
+    browser.sign_in(manager)
+    board = browser.get("/registers").get_data(as_text=True)
+    link = f'href="/registers/{closed.register_id}/close"'
+    assert link in (element(board, f"drawer-{counter.id}") or "")
+    assert 'method="post"' not in (element(board, f"drawer-{counter.id}") or "")  # no one-tap close any more
+
+    step = browser.get(f"/registers/{closed.register_id}/close")
+    one_tap = browser.post(f"/registers/{closed.register_id}/close")  # an old form, without the confirm step
+
+    html = step.get_data(as_text=True)
+    assert step.status_code == 200 and "Close the register on Counter 1?" in text_of(html, "main")
+    assert "Sana Iqbal" in text_of(html, f"close-register-shift-{closed.id}")
+    assert "Rs 7,990 Rs 7,980 Short Rs 10" in text_of(html, f"close-register-shift-{closed.id}")
+    figures = text_of(html, "close-register-figures")
+    assert "Expected in drawer Rs 7,990" in figures and "Rs 7,980" in figures and "Short Rs 10" in figures
+    assert "needs a new register" in text_of(html, "close-register")
+    assert one_tap.status_code == 200 and element(one_tap.get_data(as_text=True), "close-register") is not None
+    assert db.session.get(Register, closed.register_id).is_open
+
+
 def test_closing_a_register_with_a_shift_open_is_refused_with_the_reason(browser, manager, shift):
     browser.sign_in(manager)
 
-    response = browser.post(f"/registers/{shift.register_id}/close")
+    step = browser.get(f"/registers/{shift.register_id}/close").get_data(as_text=True)
+    response = browser.post(f"/registers/{shift.register_id}/close", {"confirm": "yes"}, htmx=True)
 
+    assert "Sana Iqbal's shift is still open" in text_of(step, "close-register-blocker")
+    assert "disabled" in (element(step, "close-register-submit") or "")
+    assert f'href="/shifts/{shift.id}/close"' in (element(step, "close-register-blocker") or "")
     assert response.status_code == 422
-    message = text_of(response.get_data(as_text=True), f"close-error-{shift.register_id}")
-    assert "Sana Iqbal's shift is still open. Close it first." in message
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<form method="post"') and "<html" not in body
+    assert "Sana Iqbal's shift is still open. Close it first." in text_of(body, "close-register-error")
     assert db.session.get(Register, shift.register_id).is_open
 
 
 def test_closing_a_register_twice_closes_it_once(browser, manager, closed, branch):
     browser.sign_in(manager)
 
-    first = browser.post(f"/registers/{closed.register_id}/close")
-    second = browser.post(f"/registers/{closed.register_id}/close", htmx=True)
+    first = browser.post(f"/registers/{closed.register_id}/close", {"confirm": "yes"})
+    second = browser.post(f"/registers/{closed.register_id}/close", {"confirm": "yes"}, htmx=True)
 
     assert first.status_code == 303 and first.headers["Location"] == f"/registers?branch={branch.id}"
-    assert second.status_code == 200
-    body = second.get_data(as_text=True)
-    assert body.lstrip().startswith('<div id="registers-board"')
-    assert "already closed" in text_of(body, "flashes")
+    assert second.status_code == 204 and second.headers["HX-Redirect"] == f"/registers?branch={branch.id}"
+    board = browser.get(first.headers["Location"]).get_data(as_text=True)
+    assert "already closed" in text_of(board, "flashes")
     register = db.session.get(Register, closed.register_id)
     assert (register.status, register.expected_minor, register.counted_minor) == ("closed", 7_990_00, 7_980_00)
     assert count(AuditEntry, AuditEntry.action == "register.close") == 1
-    closed_list = text_of(body, "registers-closed")
+    closed_list = text_of(board, "registers-closed")
     assert "Rs 7,990" in closed_list and "Short Rs 10" in closed_list
+    assert browser.get(f"/registers/{closed.register_id}/close").status_code == 303  # closed: on to its report
 
 
-def test_the_day_closes_once_every_register_is_closed(browser, manager, closed, branch):
+def test_the_day_close_step_names_what_still_stops_it(browser, manager, shift, branch):
     browser.sign_in(manager)
-    day = day_of(closed.register)
+    day = day_of(shift.register)
 
-    refused = browser.post(f"/registers/days/{branch.id}/{day}/close")
+    step = browser.get(f"/registers/days/{branch.id}/{day}/close").get_data(as_text=True)
+    refused = browser.post(f"/registers/days/{branch.id}/{day}/close", {"confirm": "yes"}, htmx=True)
+
+    blockers = text_of(step, "close-day-blockers")
+    assert "The register on Counter 1 is still open, and Sana Iqbal's shift in it" in blockers
+    assert "disabled" in (element(step, "close-day-submit") or "")
+    assert "Still open" in text_of(step, f"close-day-register-{shift.register_id}")
+    assert "Still open" in text_of(step, f"close-day-shift-{shift.id}")
     assert refused.status_code == 422
-    assert "Close the register on Counter 1 first." in text_of(refused.get_data(as_text=True), "day-close-error")
+    assert "The register on Counter 1 is still open" in text_of(refused.get_data(as_text=True), "close-day")
+    assert count(DayClose) == 0
 
+
+def test_the_day_closes_from_its_confirm_step_once(browser, manager, closed, branch):
     close_register(db.session, Actor(manager), closed.register)
     db.session.commit()
-    page = text_of(browser.get(f"/registers?day={day}").get_data(as_text=True), "day-close")
-    assert "Close every register" not in page
-    done = browser.post(f"/registers/days/{branch.id}/{day}/close", {"note": "Counted by Bilal"})
-    again = browser.post(f"/registers/days/{branch.id}/{day}/close", htmx=True)
+    browser.sign_in(manager)
+    day = day_of(closed.register)
+    board = text_of(browser.get(f"/registers?day={day}").get_data(as_text=True), "day-close")
+    assert "Close every register" not in board and "Close the day…" in board
 
+    step = browser.get(f"/registers/days/{branch.id}/{day}/close").get_data(as_text=True)
+    one_tap = browser.post(f"/registers/days/{branch.id}/{day}/close")
+    done = browser.post(f"/registers/days/{branch.id}/{day}/close", {"confirm": "yes", "note": "Counted by Bilal"})
+    again = browser.post(f"/registers/days/{branch.id}/{day}/close", {"confirm": "yes"}, htmx=True)
+
+    assert "no register can start at Gulberg until tomorrow" in text_of(step, "close-day")
+    assert "Rs 7,990 Rs 7,980 Short Rs 10" in text_of(step, f"close-day-register-{closed.register_id}")
+    assert "Rs 7,990 Rs 7,980 Short Rs 10" in text_of(step, "close-day-total")
+    assert "Sana Iqbal" in text_of(step, f"close-day-shift-{closed.id}")
+    assert one_tap.status_code == 200 and element(one_tap.get_data(as_text=True), "close-day") is not None
     assert done.status_code == 303 and done.headers["Location"] == f"/registers/days/{branch.id}/{day}"
-    assert again.status_code == 200 and "Day closed" in text_of(again.get_data(as_text=True), "day-close")
+    assert again.status_code == 204 and again.headers["HX-Redirect"] == done.headers["Location"]
     assert count(DayClose) == 1
     report = browser.get(done.headers["Location"]).get_data(as_text=True)
     assert "Day closed" in text_of(report, "day-report") and "Counted by Bilal" in text_of(report, "day-report")
     assert "Short Rs 10" in text_of(report, "report-registers")
+    assert browser.get(f"/registers/days/{branch.id}/{day}/close").status_code == 303
+
+
+def test_a_note_too_long_is_refused_beside_it(browser, manager, closed, branch):
+    close_register(db.session, Actor(manager), closed.register)
+    db.session.commit()
+    browser.sign_in(manager)
+    day = day_of(closed.register)
+
+    response = browser.post(f"/registers/days/{branch.id}/{day}/close", {"confirm": "yes", "note": "x" * 301})
+
+    assert response.status_code == 422 and "300" in text_of(response.get_data(as_text=True), "field-note")
+    assert count(DayClose) == 0
+
+
+@pytest.fixture
+def day_closed(closed, manager, branch) -> DayClose:
+    close_register(db.session, Actor(manager), closed.register)
+    closed_day = close_day(db.session, Actor(manager), branch, closed.register.opened_at.astimezone(KARACHI).date())
+    db.session.commit()
+    return closed_day
+
+
+def test_the_owner_reopens_the_day_with_a_reason_and_registers_start_again(browser, owner, day_closed, branch, counter):
+    browser.sign_in(owner)
+    day = day_closed.business_date.isoformat()
+    assert "Reopen the day…" in text_of(browser.get(f"/registers?day={day}").get_data(as_text=True), "day-close")
+
+    step = browser.get(f"/registers/days/{branch.id}/{day}/reopen").get_data(as_text=True)
+    no_reason = browser.post(f"/registers/days/{branch.id}/{day}/reopen", {"reason": "  "}, htmx=True)
+    done = browser.post(f"/registers/days/{branch.id}/{day}/reopen", {"reason": "Late delivery to sell"})
+
+    assert "expected Rs 7,990, counted Rs 7,980" in text_of(step, "reopen-day-closed")
+    assert no_reason.status_code == 422
+    assert "Say why the day is reopened" in text_of(no_reason.get_data(as_text=True), "field-reason")
+    assert done.status_code == 303 and done.headers["Location"] == f"/registers?branch={branch.id}&day={day}"
+    db.session.expire_all()
+    reopened = db.session.get(DayClose, day_closed.id)
+    assert reopened.is_reopened and reopened.reopen_reason == "Late delivery to sell"
+    assert count(AuditEntry, AuditEntry.action == "day.reopen") == 1
+    board = text_of(browser.get(done.headers["Location"]).get_data(as_text=True), "day-close")
+    assert "Day closed" not in board and "reopened" in board and "Late delivery to sell" in board
+    assert start_register(db.session, Actor(owner), counter, 5_000_00).is_open
+
+
+def test_the_report_of_a_reopened_day_shows_its_history_and_adds_up_every_register(
+    browser, owner, manager, day_closed, branch, counter
+):
+    day = day_closed.business_date
+    reopen_day(db.session, Actor(owner), branch, day, "Late delivery to sell")
+    late = start_register(db.session, Actor(manager), counter, 2_000_00)
+    close_register(db.session, Actor(manager), late)  # no shift: it holds its Rs 2,000 float
+    close_day(db.session, Actor(manager), branch, day, "Closed again")
+    db.session.commit()
+    browser.sign_in(owner)
+
+    html = browser.get(f"/registers/days/{branch.id}/{day.isoformat()}").get_data(as_text=True)
+    pdf = pdf_text(browser.get(f"/registers/days/{branch.id}/{day.isoformat()}/report.pdf").data)
+
+    history = text_of(html, "report-day-history")
+    assert "expected Rs 7,990, counted Rs 7,980" in history and "Late delivery to sell" in history
+    assert "Closed again" in text_of(html, "report-day-status")
+    assert "Expected in drawer Rs 9,990" in text_of(html, "report-drawer")  # both registers, once each
+    assert "Counted Rs 9,980" in text_of(html, "report-drawer")
+    assert "Late delivery to sell" in pdf and "Expected in drawer Rs 9,990" in pdf
+
+
+def test_reopening_is_the_owners_unless_granted(browser, manager, merchant, roles, day_closed, branch):
+    browser.sign_in(manager)
+    day = day_closed.business_date.isoformat()
+
+    assert "Reopen the day" not in text_of(browser.get(f"/registers?day={day}").get_data(as_text=True), "day-close")
+    assert browser.get(f"/registers/days/{branch.id}/{day}/reopen").status_code == 403
+    assert browser.post(f"/registers/days/{branch.id}/{day}/reopen", {"reason": "Mine now"}).status_code == 403
+    assert not db.session.get(DayClose, day_closed.id).is_reopened
 
 
 def test_the_x_report_is_live_while_the_shift_is_open(browser, manager, shift):

@@ -192,17 +192,69 @@ def test_the_branch_picker_offers_only_the_members_branches(browser, make_browse
     other = make_browser()
     other.sign_in(owner)
     picker = text_of(other.get("/sales").get_data(as_text=True), "f-branch")
-    assert picker == "DHA Gulberg"
+    assert picker == "All branches DHA Gulberg"
     assert _numbers(other, f"?branch={dha.id}") == []
     assert _numbers(other, f"?branch={branch.id}") == ["2", "1"]
 
 
 def test_a_paired_tablet_lists_its_own_branch_first(make_browser, manager, dha, placed):
+    _placed_directly(factories.CounterFactory(branch=dha, name="DHA 1"), manager)
     tablet = make_browser()
     tablet.sign_in(manager)
-    assert _numbers(tablet) == []  # DHA sorts first, and has no sales
+    assert len(_listed(tablet)) == 3  # a member who sees every branch lands on all of them
     assert tablet.post(f"/device/pair/{placed['sana'].counter_id}", {"label": "Front"}).status_code == 303
     assert _numbers(tablet) == ["2", "1"]  # paired to a Gulberg counter: Gulberg's sales
+    assert "All branches" not in text_of(tablet.get("/sales").get_data(as_text=True), "sales-caption")
+    assert len(_listed(tablet, "?branch=all")) == 3  # and may still choose them all
+
+
+@pytest.mark.parametrize("role_name", ["Owner", "Accountant"])
+def test_who_sees_every_branch_opens_on_all_branches_with_the_branch_on_each_row(
+    role_name, browser, merchant, roles, placed, branch, dha
+):
+    dha_sale = _placed_directly(factories.CounterFactory(branch=dha, name="DHA 1"), placed["sana"].cashier)
+    member = factories.UserFactory(merchant=merchant, role=roles[role_name], all_branches=True)
+    browser.sign_in(member)
+
+    page = browser.get("/sales").get_data(as_text=True)
+
+    assert text_of(page, "sales-caption").startswith("All branches")
+    assert 'value="all" selected' in (element(page, "f-branch") or "")
+    rows = _listed(browser)
+    assert [r.split()[:2] for r in rows] == [["No.", "1"], ["No.", "2"], ["No.", "1"]]  # newest first, merged
+    assert "DHA · DHA 1" in rows[0] and f"Gulberg · Counter 1 · R{placed['bilal'].register_id}" in rows[1]
+    assert f"/sales/{dha_sale.id}" in page
+
+
+def test_filters_and_pages_keep_all_branches(monkeypatch, signed_in, placed, dha, cashier):
+    from ismartsync.services import sales as service
+
+    monkeypatch.setattr(service, "PAGE_SIZE", 1)
+    dha_sale = _placed_directly(factories.CounterFactory(branch=dha, name="DHA 1"), cashier)
+
+    first = signed_in.get("/sales?branch=all").get_data(as_text=True)
+    older = element(first, "sales-list") or ""
+    assert f"/sales/{dha_sale.id}" in older and "branch=all" in older and "page=2" in older
+    assert _numbers(signed_in, "?branch=all&page=2") == ["2"]
+    assert _numbers(signed_in, "?branch=all&page=3") == ["1"]
+    assert _numbers(signed_in, f"?branch=all&cashier={cashier.id}&page=2") == ["1"]  # DHA's, then Sana's
+    assert _numbers(signed_in, "?branch=all&since=2026-01-15&page=2") == ["2"]
+
+
+def test_all_branches_is_only_the_members_branches(browser, merchant, roles, placed, branch, dha, outsider):
+    third = factories.BranchFactory(merchant=merchant, name="Model Town", code="MDT")
+    _placed_directly(factories.CounterFactory(branch=third, name="MT 1"), placed["sana"].cashier)
+    dha_sale = _placed_directly(factories.CounterFactory(branch=dha, name="DHA 1"), placed["sana"].cashier)
+    clerk = factories.UserFactory(merchant=merchant, role=roles["Accountant"], branches=[branch, dha])
+    browser.sign_in(clerk)
+
+    # Given two branches, not every one: their first, DHA, as before.
+    assert text_of(browser.get("/sales").get_data(as_text=True), "sales-caption").startswith("DHA")
+    rows = _listed(browser, "?branch=all")
+
+    assert len(rows) == 3 and not any("Model Town" in r or "MT 1" in r for r in rows)
+    assert "DHA" in rows[0] and f"/sales/{dha_sale.id}" in browser.get("/sales?branch=all").get_data(as_text=True)
+    assert "Model Town" not in text_of(browser.get("/sales").get_data(as_text=True), "f-branch")
 
 
 def test_another_merchants_cashier_in_the_filter_is_not_found(signed_in, placed, outsider):
