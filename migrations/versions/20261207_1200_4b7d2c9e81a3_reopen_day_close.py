@@ -2,7 +2,7 @@
 standing (not reopened) close of a branch and day is unique.
 
 Revision ID: 4b7d2c9e81a3
-Revises: eb1fdfa770ee
+Revises: b6e9028e7d55
 Create Date: 2026-12-07 12:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "4b7d2c9e81a3"
-down_revision = "eb1fdfa770ee"
+down_revision = "b6e9028e7d55"
 branch_labels = None
 depends_on = None
 
