@@ -196,13 +196,14 @@ def add_line() -> Any:
 
 
 def _add(counter: Counter, variant: Variant) -> Any:
-    """One more of the variant in the counter's cart (started if need be)."""
+    """One more of the variant in the counter's cart (started if need be); its line flashes and the tablet chirps."""
     try:
         cart = carts.open_cart(db.session, current_actor(), counter)
-        carts.add_variant(db.session, cart, variant)
+        line = carts.add_variant(db.session, cart, variant)
     except DomainError as exc:
         return _refused(counter, exc)
-    return _changed(counter, cart)
+    body, status, headers = _changed(counter, cart, added=line)
+    return body, status, {**headers, "HX-Trigger": "item-added"}
 
 
 @bp.post("/lines/<int:line_id>")

@@ -68,6 +68,16 @@ def test_scanning_adds_lines_and_the_same_code_again_adds_one(tablet, items):
     assert "3 here" not in text and "5 here" in text
 
 
+def test_every_add_asks_for_the_chirp_and_marks_the_line_it_changed(tablet, items):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    scanned = tablet.post("/counter/cart/scan", {"code": "KH-40"}, htmx=True)
+    assert scanned.headers["HX-Trigger"] == "item-added"
+    assert re.findall(r'<li class="is-added"><a [^>]*>([^<]+)', scanned.get_data(as_text=True)) == ["Khussa"]
+    tapped = tablet.post("/counter/cart/lines", {"variant_id": str(items[0].id)}, htmx=True)
+    assert tapped.headers["HX-Trigger"] == "item-added"
+    assert re.findall(r'<li class="is-added"><a [^>]*>([^<]+)', tapped.get_data(as_text=True)) == ["Lawn 3pc — Red"]
+
+
 def test_a_miss_says_so_and_asks_for_the_beep(tablet, items):
     response = tablet.post("/counter/cart/scan", {"code": "0000000"}, htmx=True)
     assert response.status_code == 422
