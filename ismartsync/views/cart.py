@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,7 +19,7 @@ from ismartsync.extensions import db
 from ismartsync.forms.counter import CustomerForm, DiscountForm, ParkForm, PriceForm
 from ismartsync.models import Counter, Customer, Merchant, QuickKey, Sale, SaleLine, Shift, StockLevel, Variant
 from ismartsync.models.base import utcnow
-from ismartsync.money import to_minor
+from ismartsync.money import format_money, to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
 from ismartsync.services import customers
@@ -420,10 +420,24 @@ def recall(sale_id: int) -> Any:
     parked = tenant_get_or_404(Sale, sale_id)
     counter = selling_counter()
     try:
-        cart = parking.recall_cart(db.session, current_actor(), counter, parked)
+        cart, set_aside = parking.recall_cart(db.session, current_actor(), counter, parked)
     except DomainError as exc:
         return _refused(counter, exc)
+    note = _set_aside_note(set_aside)
     if not is_htmx():  # from a draft's own page: go to the counter with it on screen
         db.session.commit()
+        if note:
+            flash(note, "info")
         return back_to_counter()
-    return _changed(counter, cart)
+    return _changed(counter, cart, message=note, message_kind="info")
+
+
+def _set_aside_note(set_aside: Sale | None) -> str | None:
+    """A recall never puts the cart on screen away unsaid: it says where it went."""
+    if set_aside is None:
+        return None
+    items = f"{set_aside.quantity} item{'s' if set_aside.quantity != 1 else ''}"
+    return (
+        f"Your cart ({items}, {format_money(set_aside.payable_minor)}) was parked as “{set_aside.label}”. "
+        "Recall it from Park."
+    )

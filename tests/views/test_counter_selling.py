@@ -231,6 +231,25 @@ def test_a_cart_is_parked_and_recalled(tablet, items, counter):
     assert "Lawn 3pc — Red" in cart_text(recalled)
 
 
+def test_recalling_says_so_before_and_after_when_it_parks_the_cart_on_screen(tablet, items, counter):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    tablet.post("/counter/cart/park", {"label": "Mrs Khan"}, htmx=True)
+    tablet.post("/counter/cart/scan", {"code": "KH-40"}, htmx=True)
+
+    listing = tablet.get("/counter/cart/park", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Recalling one parks the cart on screen (1 item, Rs 1,500) in its place." in text_of(listing, "recall-note")
+    mrs_khan = db.session.scalars(select(Sale).where(Sale.label == "Mrs Khan")).one()
+    recalled = tablet.post(f"/counter/cart/parked/{mrs_khan.id}/recall", {}, htmx=True)
+
+    khussa_cart = db.session.scalars(select(Sale).where(Sale.parked_at.is_not(None))).one()
+    assert f"Your cart (1 item, Rs 1,500) was parked as “{khussa_cart.label}”" in cart_text(recalled)
+    assert "Lawn 3pc — Red" in cart_text(recalled)
+    # From the parked draft's own page, without htmx: the counter says it after the redirect.
+    assert tablet.post(f"/counter/cart/parked/{khussa_cart.id}/recall", {}).status_code == 303
+    counter_page = tablet.get("/counter").get_data(as_text=True)
+    assert "Your cart (1 item, Rs 2,990) was parked as “Mrs Khan”" in counter_page
+
+
 def test_paying_split_cash_and_card_places_the_sale_once(tablet, items, counter, branch):
     tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
     cart = the_cart(counter)
