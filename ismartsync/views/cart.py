@@ -308,7 +308,7 @@ def _apply_discount(counter: Counter, cart: Sale, line: SaleLine | None, form: D
 def _within_limit(counter: Counter, cart: Sale) -> Any:
     """After a change, discounts beyond the cashier's limit (now, or by what the change did to them) need approval."""
     if limits.beyond_limit(cart):
-        refusal = authorize(Permission.DISCOUNT_OVER_LIMIT)
+        refusal = authorize(Permission.DISCOUNT_OVER_LIMIT, what=limits.approval_wording(cart))
         if refusal is not None:
             db.session.rollback()
             return refusal

@@ -52,6 +52,11 @@ def cart_text(response) -> str:
     return text_of(response.get_data(as_text=True), "cart")
 
 
+def approval_what(response) -> str:
+    """What the supervisor's dialog says is being approved."""
+    return text_of(response.get_data(as_text=True), "approval-what")
+
+
 def the_cart(counter) -> Sale:
     db.session.expire_all()  # the requests changed it through their own session
     return db.session.scalars(select(Sale).where(Sale.counter_id == counter.id, Sale.status == "draft")).one()
@@ -135,6 +140,7 @@ def test_a_discount_within_the_limit_applies_and_beyond_it_needs_a_supervisor(ta
 
     asked = tablet.post(f"/counter/cart/lines/{line.id}/discount", {"kind": "percent", "value": "25"}, htmx=True)
     assert asked.status_code == 403 and asked.headers["X-Approval-Required"] == "action.discount_over_limit"
+    assert approval_what(asked) == "Discount 25 % on Lawn 3pc — Red (Rs 747.50 off) (over the 10 % cashier limit)"
     wrong = tablet.post(
         f"/counter/cart/lines/{line.id}/discount",
         {"kind": "percent", "value": "25", "approver_id": str(manager.id), "approver_pin": "0000"},
@@ -161,6 +167,7 @@ def test_cutting_the_quantity_under_an_amount_off_needs_approval_again(tablet, i
     assert ok.status_code == 200  # 10 % of 10 × Rs 2,990
     asked = tablet.post(f"/counter/cart/lines/{line.id}", {"quantity": "1"}, htmx=True)
     assert asked.headers["X-Approval-Required"] == "action.discount_over_limit"
+    assert approval_what(asked).startswith("Discount 100 % on Lawn 3pc — Red (Rs 2,990 off)")
     assert the_cart(counter).lines[0].quantity == 10  # nothing changed without the PIN
 
 
@@ -182,6 +189,7 @@ def test_a_price_override_needs_edit_price(tablet, items, counter, manager):
     line = the_cart(counter).lines[0]
     asked = tablet.post(f"/counter/cart/lines/{line.id}/price", {"price": "2500"}, htmx=True)
     assert asked.headers["X-Approval-Required"] == "action.price_edit"
+    assert approval_what(asked) == "Price of Lawn 3pc — Red: Rs 2,990 → Rs 2,500"
     done = tablet.post(
         f"/counter/cart/lines/{line.id}/price",
         {"price": "2500", "approver_id": str(manager.id), "approver_pin": factories.PIN},
@@ -192,9 +200,13 @@ def test_a_price_override_needs_edit_price(tablet, items, counter, manager):
 
 def test_removing_a_line_is_a_void_that_needs_approval_for_a_cashier(tablet, items, counter):
     tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
     line = the_cart(counter).lines[0]
     response = tablet.post(f"/counter/cart/lines/{line.id}/remove", {}, htmx=True)
     assert response.headers["X-Approval-Required"] == "action.void"
+    assert approval_what(response) == "Void line: Lawn 3pc — Red × 2 (Rs 5,980)"
+    cleared = tablet.post("/counter/cart/clear", {}, htmx=True)
+    assert approval_what(cleared) == "Void the whole cart: 2 items, Rs 5,980"
 
 
 def test_a_new_customer_is_created_and_attached_and_bad_input_is_shown(tablet, items, counter, merchant):
