@@ -46,6 +46,14 @@
     if (!inside && xhr.status > 0 && xhr.status < 500 && !xhr.getResponseHeader("X-Approval-Required")) dialog.innerHTML = "";
   });
 
+  // The top bar's height (one row or two) for the layouts that fill the screen under it (the counter's cart).
+  var topbar = document.querySelector(".topbar");
+  if (topbar && window.ResizeObserver) {
+    new ResizeObserver(function () {
+      document.documentElement.style.setProperty("--topbar", topbar.offsetHeight + "px");
+    }).observe(topbar);
+  }
+
   // The counter: the scan field keeps the focus, so a keyboard-wedge scanner always types into it.
   function scanField() {
     var dialog = document.getElementById("dialog");
