@@ -96,3 +96,23 @@ def test_every_code_entered_lands_once_even_while_the_search_box_is_searching(
     # htmx logs each search it aborted for an add as an error; nothing else may be logged.
     aborted = ("htmx:sendAbort, [object HTMLDivElement]", "htmx:afterRequest, [object HTMLDivElement]")
     assert [e for e in tablet.unexpected_errors() if e not in aborted] == []
+
+
+@pytest.mark.parametrize("viewport", ["landscape"])
+def test_enter_in_the_pay_dialog_completes_the_sale_while_the_change_due_is_worked_out(
+    tablet: Tablet, shelf: None, slow_tablet: CDPSession
+) -> None:
+    page = tablet.page
+    open_the_till(page)
+    page.keyboard.type(SHELF[0][2], delay=5)
+    page.keyboard.press("Enter")
+    expect(page.locator(".cart-lines > li")).to_have_count(1)
+    page.keyboard.press("F4")
+    expect(page.get_by_label("Cash received (Rs)")).to_be_focused()
+    slow_tablet.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+
+    page.keyboard.type("2000", delay=5)
+    page.wait_for_timeout(130)  # the change due, asked for 120 ms after the last key, is on its way
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Change Rs 499")).to_be_visible(timeout=15_000)  # Rs 1,500 and Re 1
