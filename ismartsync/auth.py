@@ -15,6 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from ismartsync.approvals import pending, wording
 from ismartsync.errors import DomainError, Throttled
 from ismartsync.extensions import db, login_manager
 from ismartsync.models import Counter, Device, SignInSession, User
@@ -221,35 +222,47 @@ def tenant_get_many(model: type[M], idents: list[Any]) -> list[M]:
     return [tenant_get_or_404(model, i) for i in dict.fromkeys(idents)]
 
 
-def _approval_prompt(permission: Permission, error: DomainError | None = None) -> Any:
+def _approval_prompt(permission: Permission, error: DomainError | None = None, what: str | None = None) -> Any:
+    """The supervisor's dialog: what is to be approved, who may approve it, their PIN.
+
+    The member's form waits on the server under a one-time key (`approvals.pending`): the dialog carries the key,
+    never the fields, so nothing typed (an FBR token) is echoed into the page.
+    """
     counter = current_counter()
-    carried = [
-        (k, v)
-        for k, v in request.form.items(multi=True)
-        if k not in {"csrf_token", "approver_id", "approver_pin", "approval_target"}
-    ]
     status = 429 if isinstance(error, Throttled) else (422 if error else 403)
-    body, status, headers = render(
-        "approvals/approval.html",
-        "approvals/_approval.html",
+    return _dialog(
         status,
         permission=permission,
+        what=what or wording.describe(permission),
         approvers=approval_candidates(db.session, current_user.merchant_id, permission, counter),
-        carried=carried,
+        approval_key=pending.keep_form() if request.method == "POST" else None,
         action_url=request.url,
         target=request.form.get("approval_target") or request.headers.get("HX-Target") or "",
         error=error,
+        headers={"X-Approval-Required": permission.value},
     )
-    headers = {**headers, "X-Approval-Required": permission.value}
+
+
+def _dialog(status: int, headers: dict[str, str], **context: Any) -> Any:
+    body, status, base = render("approvals/approval.html", "approvals/_approval.html", status, **context)
+    headers = {**base, **headers}
     if request.headers.get("HX-Request") == "true":
         headers.update({"HX-Retarget": "#dialog", "HX-Reswap": "innerHTML"})
     return body, status, headers
 
 
-def authorize(permission: Permission) -> Any | None:
+def _restore_approval_form() -> Any | None:
+    """An approval's dialog brings back the form it was asked for; a spent or stale key does nothing and says so."""
+    if pending.restore_form() is not False:
+        return None
+    return _dialog(422, {}, expired=True, minutes=pending.PENDING_SECONDS // 60)
+
+
+def authorize(permission: Permission, what: str | None = None) -> Any | None:
     """None when the member may go ahead (after a supervisor's PIN, if the role needs one); else the response to send.
 
-    For actions whose permission depends on the values (a discount beyond the cashier's limit), so the view asks.
+    For actions whose permission depends on the values (a discount beyond the cashier's limit), so the view asks;
+    `what` says what is being approved when the request alone does not (`approvals.wording` says it otherwise).
     """
     effect = current_user.effect(permission)
     if effect is Effect.ALLOWED:
@@ -257,11 +270,11 @@ def authorize(permission: Permission) -> Any | None:
     if effect is Effect.BLOCKED:
         abort(403)
     if request.method != "POST" or "approver_id" not in request.form:
-        return _approval_prompt(permission)
+        return _approval_prompt(permission, what=what)
     try:
         approver_id = int(request.form.get("approver_id", ""))
     except ValueError:
-        return _approval_prompt(permission, DomainError("Choose who approves.", field="approver_id"))
+        return _approval_prompt(permission, DomainError("Choose who approves.", field="approver_id"), what)
     try:
         g.approver = approve_with_pin(
             db.session,
@@ -272,7 +285,7 @@ def authorize(permission: Permission) -> Any | None:
             current_counter(),
         )
     except DomainError as exc:
-        return _approval_prompt(permission, exc)
+        return _approval_prompt(permission, exc, what)
     return None
 
 
@@ -295,3 +308,4 @@ def permission_required(permission: Permission) -> Callable[[Callable[..., Any]]
 def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     app.before_request(_before_request)
+    app.before_request(_restore_approval_form)

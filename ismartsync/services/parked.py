@@ -11,14 +11,16 @@ from ismartsync.models import Counter, Sale, SaleStatus
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor
 from ismartsync.services.cart import active_cart
+from ismartsync.templating import local_time
 
 
 def park_cart(session: Session, actor: Actor, cart: Sale, label: str) -> None:
     """Set the cart aside (a hold, a fitting, a quote) so the counter can ring up the next customer."""
     if not cart.lines:
         raise DomainError("The cart is empty: there is nothing to park.")
-    cart.label = label.strip()[:80] or cart.label or f"Parked {utcnow():%H:%M}"
-    cart.parked_at = utcnow()
+    now = utcnow()
+    cart.label = label.strip()[:80] or cart.label or f"Parked {local_time(now, '%H:%M', cart.merchant.time_zone)}"
+    cart.parked_at = now
     session.flush()
 
 
@@ -34,13 +36,19 @@ def parked_carts(session: Session, branch_id: int) -> list[Sale]:
     )
 
 
-def recall_cart(session: Session, actor: Actor, counter: Counter, parked: Sale) -> Sale:
-    """Bring a parked cart to this counter's screen; the cart that was there is parked in its place."""
+def recall_cart(session: Session, actor: Actor, counter: Counter, parked: Sale) -> tuple[Sale, Sale | None]:
+    """Bring a parked cart to this counter's screen; the cart that was there is parked in its place.
+
+    Returns the recalled cart and the one set aside for it (None when the screen's cart was empty), so the
+    cashier can be told where it went.
+    """
     if parked.branch_id != counter.branch_id:
         raise DomainError("That cart was parked at another branch.")
     current = active_cart(session, counter, lock=True)
+    set_aside = None
     if current is not None and current.lines:
         park_cart(session, actor, current, "")
+        set_aside = current
     elif current is not None:
         session.delete(current)
         session.flush()
@@ -59,7 +67,7 @@ def recall_cart(session: Session, actor: Actor, counter: Counter, parked: Sale) 
     if taken != 1:
         raise DomainError("Another counter took that cart a moment ago.")
     session.refresh(parked)
-    return parked
+    return parked, set_aside
 
 
 def parked_count(session: Session, branch_id: int) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,7 +19,7 @@ from ismartsync.extensions import db
 from ismartsync.forms.counter import CustomerForm, DiscountForm, ParkForm, PriceForm
 from ismartsync.models import Counter, Customer, Merchant, QuickKey, Sale, SaleLine, Shift, StockLevel, Variant
 from ismartsync.models.base import utcnow
-from ismartsync.money import to_minor
+from ismartsync.money import format_money, to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
 from ismartsync.services import customers, fiscal_settings
@@ -197,13 +197,14 @@ def add_line() -> Any:
 
 
 def _add(counter: Counter, variant: Variant) -> Any:
-    """One more of the variant in the counter's cart (started if need be)."""
+    """One more of the variant in the counter's cart (started if need be); its line flashes and the tablet chirps."""
     try:
         cart = carts.open_cart(db.session, current_actor(), counter)
-        carts.add_variant(db.session, cart, variant)
+        line = carts.add_variant(db.session, cart, variant)
     except DomainError as exc:
         return _refused(counter, exc)
-    return _changed(counter, cart)
+    body, status, headers = _changed(counter, cart, added=line)
+    return body, status, {**headers, "HX-Trigger": "item-added"}
 
 
 @bp.post("/lines/<int:line_id>")
@@ -308,7 +309,7 @@ def _apply_discount(counter: Counter, cart: Sale, line: SaleLine | None, form: D
 def _within_limit(counter: Counter, cart: Sale) -> Any:
     """After a change, discounts beyond the cashier's limit (now, or by what the change did to them) need approval."""
     if limits.beyond_limit(cart):
-        refusal = authorize(Permission.DISCOUNT_OVER_LIMIT)
+        refusal = authorize(Permission.DISCOUNT_OVER_LIMIT, what=limits.approval_wording(cart))
         if refusal is not None:
             db.session.rollback()
             return refusal
@@ -420,10 +421,24 @@ def recall(sale_id: int) -> Any:
     parked = tenant_get_or_404(Sale, sale_id)
     counter = selling_counter()
     try:
-        cart = parking.recall_cart(db.session, current_actor(), counter, parked)
+        cart, set_aside = parking.recall_cart(db.session, current_actor(), counter, parked)
     except DomainError as exc:
         return _refused(counter, exc)
+    note = _set_aside_note(set_aside)
     if not is_htmx():  # from a draft's own page: go to the counter with it on screen
         db.session.commit()
+        if note:
+            flash(note, "info")
         return back_to_counter()
-    return _changed(counter, cart)
+    return _changed(counter, cart, message=note, message_kind="info")
+
+
+def _set_aside_note(set_aside: Sale | None) -> str | None:
+    """A recall never puts the cart on screen away unsaid: it says where it went."""
+    if set_aside is None:
+        return None
+    items = f"{set_aside.quantity} item{'s' if set_aside.quantity != 1 else ''}"
+    return (
+        f"Your cart ({items}, {format_money(set_aside.payable_minor)}) was parked as “{set_aside.label}”. "
+        "Recall it from Park."
+    )

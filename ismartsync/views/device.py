@@ -85,7 +85,9 @@ def pin_entry(user_id: int) -> object:
     sign_in(user, device=device)
     if switched:
         flash(f"Switched to {user.full_name}.", "info")
-    return redirect(url_for("dashboard.index"), code=303)
+    # A counter tablet is for selling: whoever may sell lands at the counter, anyone else on their dashboard.
+    landing = "counter.index" if user.can(Permission.PAGE_POS) else "dashboard.index"
+    return redirect(url_for(landing), code=303)
 
 
 @bp.post("/lock")

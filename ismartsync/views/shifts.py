@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 
+from ismartsync.approvals.wording import count_off
 from ismartsync.auth import authorize, check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
@@ -125,7 +126,8 @@ def close_shift(shift_id: int) -> Any:
         attach_error(form, exc)
         return _close_page(shift, form, 422, counted=_counted_or_zero(form))
     over = cash.over_tolerance(merchant, shift, count.total_minor)
-    if over and (refusal := authorize(Permission.CLOSE_OVER_TOLERANCE)) is not None:
+    what = count_off(merchant, shift, count.total_minor, form.note.data or "") if over else None
+    if over and (refusal := authorize(Permission.CLOSE_OVER_TOLERANCE, what=what)) is not None:
         return refusal
     try:
         closed = cash.close_shift(db.session, current_actor(), shift, count, note=form.note.data or "")

@@ -47,12 +47,13 @@ def tap_pin(page: Page, pin: str) -> None:
 
 
 def pin_in(page: Page, name: str) -> None:
-    """On the PIN pad: tap the member's tile, key their PIN, land on the dashboard."""
+    """On the PIN pad: tap the member's tile, key their PIN, land at the counter (everyone here may sell)."""
     expect(page.get_by_role("heading", name="Who is at the counter?")).to_be_visible()
     page.locator(".user-tile").filter(has_text=name).click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     tap_pin(page, STAFF[name][1])
-    expect(page.get_by_role("heading", name=f"Hello, {name.split()[0]}")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/counter$"))
+    expect(page.locator(".topbar .avatar")).to_have_attribute("title", re.compile(name))
 
 
 def set_grant(page: Page, role: str, permission: str, effect: str) -> None:

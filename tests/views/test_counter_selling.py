@@ -52,6 +52,11 @@ def cart_text(response) -> str:
     return text_of(response.get_data(as_text=True), "cart")
 
 
+def approval_what(response) -> str:
+    """What the supervisor's dialog says is being approved."""
+    return text_of(response.get_data(as_text=True), "approval-what")
+
+
 def the_cart(counter) -> Sale:
     db.session.expire_all()  # the requests changed it through their own session
     return db.session.scalars(select(Sale).where(Sale.counter_id == counter.id, Sale.status == "draft")).one()
@@ -66,6 +71,16 @@ def test_scanning_adds_lines_and_the_same_code_again_adds_one(tablet, items):
     assert "Lawn 3pc — Red" in text and "Rs 5,980" in text  # 2 × 2,990
     assert "Payable Rs 5,980" in text  # no FBR POS fee: this counter does not report to FBR
     assert "3 here" not in text and "5 here" in text
+
+
+def test_every_add_asks_for_the_chirp_and_marks_the_line_it_changed(tablet, items):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    scanned = tablet.post("/counter/cart/scan", {"code": "KH-40"}, htmx=True)
+    assert scanned.headers["HX-Trigger"] == "item-added"
+    assert re.findall(r'<li class="is-added"><a [^>]*>([^<]+)', scanned.get_data(as_text=True)) == ["Khussa"]
+    tapped = tablet.post("/counter/cart/lines", {"variant_id": str(items[0].id)}, htmx=True)
+    assert tapped.headers["HX-Trigger"] == "item-added"
+    assert re.findall(r'<li class="is-added"><a [^>]*>([^<]+)', tapped.get_data(as_text=True)) == ["Lawn 3pc — Red"]
 
 
 def test_a_miss_says_so_and_asks_for_the_beep(tablet, items):
@@ -125,6 +140,7 @@ def test_a_discount_within_the_limit_applies_and_beyond_it_needs_a_supervisor(ta
 
     asked = tablet.post(f"/counter/cart/lines/{line.id}/discount", {"kind": "percent", "value": "25"}, htmx=True)
     assert asked.status_code == 403 and asked.headers["X-Approval-Required"] == "action.discount_over_limit"
+    assert approval_what(asked) == "Discount 25 % on Lawn 3pc — Red (Rs 747.50 off) (over the 10 % cashier limit)"
     wrong = tablet.post(
         f"/counter/cart/lines/{line.id}/discount",
         {"kind": "percent", "value": "25", "approver_id": str(manager.id), "approver_pin": "0000"},
@@ -151,6 +167,7 @@ def test_cutting_the_quantity_under_an_amount_off_needs_approval_again(tablet, i
     assert ok.status_code == 200  # 10 % of 10 × Rs 2,990
     asked = tablet.post(f"/counter/cart/lines/{line.id}", {"quantity": "1"}, htmx=True)
     assert asked.headers["X-Approval-Required"] == "action.discount_over_limit"
+    assert approval_what(asked).startswith("Discount 100 % on Lawn 3pc — Red (Rs 2,990 off)")
     assert the_cart(counter).lines[0].quantity == 10  # nothing changed without the PIN
 
 
@@ -172,6 +189,7 @@ def test_a_price_override_needs_edit_price(tablet, items, counter, manager):
     line = the_cart(counter).lines[0]
     asked = tablet.post(f"/counter/cart/lines/{line.id}/price", {"price": "2500"}, htmx=True)
     assert asked.headers["X-Approval-Required"] == "action.price_edit"
+    assert approval_what(asked) == "Price of Lawn 3pc — Red: Rs 2,990 → Rs 2,500"
     done = tablet.post(
         f"/counter/cart/lines/{line.id}/price",
         {"price": "2500", "approver_id": str(manager.id), "approver_pin": factories.PIN},
@@ -182,9 +200,13 @@ def test_a_price_override_needs_edit_price(tablet, items, counter, manager):
 
 def test_removing_a_line_is_a_void_that_needs_approval_for_a_cashier(tablet, items, counter):
     tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
     line = the_cart(counter).lines[0]
     response = tablet.post(f"/counter/cart/lines/{line.id}/remove", {}, htmx=True)
     assert response.headers["X-Approval-Required"] == "action.void"
+    assert approval_what(response) == "Void line: Lawn 3pc — Red × 2 (Rs 5,980)"
+    cleared = tablet.post("/counter/cart/clear", {}, htmx=True)
+    assert approval_what(cleared) == "Void the whole cart: 2 items, Rs 5,980"
 
 
 def test_a_new_customer_is_created_and_attached_and_bad_input_is_shown(tablet, items, counter, merchant):
@@ -219,6 +241,25 @@ def test_a_cart_is_parked_and_recalled(tablet, items, counter):
     sale_id = re.search(r"/counter/cart/parked/(\d+)/recall", listing).group(1)
     recalled = tablet.post(f"/counter/cart/parked/{sale_id}/recall", {}, htmx=True)
     assert "Lawn 3pc — Red" in cart_text(recalled)
+
+
+def test_recalling_says_so_before_and_after_when_it_parks_the_cart_on_screen(tablet, items, counter):
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    tablet.post("/counter/cart/park", {"label": "Mrs Khan"}, htmx=True)
+    tablet.post("/counter/cart/scan", {"code": "KH-40"}, htmx=True)
+
+    listing = tablet.get("/counter/cart/park", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Recalling one parks the cart on screen (1 item, Rs 1,500) in its place." in text_of(listing, "recall-note")
+    mrs_khan = db.session.scalars(select(Sale).where(Sale.label == "Mrs Khan")).one()
+    recalled = tablet.post(f"/counter/cart/parked/{mrs_khan.id}/recall", {}, htmx=True)
+
+    khussa_cart = db.session.scalars(select(Sale).where(Sale.parked_at.is_not(None))).one()
+    assert f"Your cart (1 item, Rs 1,500) was parked as “{khussa_cart.label}”" in cart_text(recalled)
+    assert "Lawn 3pc — Red" in cart_text(recalled)
+    # From the parked draft's own page, without htmx: the counter says it after the redirect.
+    assert tablet.post(f"/counter/cart/parked/{khussa_cart.id}/recall", {}).status_code == 303
+    counter_page = tablet.get("/counter").get_data(as_text=True)
+    assert "Your cart (1 item, Rs 2,990) was parked as “Mrs Khan”" in counter_page
 
 
 def test_paying_split_cash_and_card_places_the_sale_once(tablet, items, counter, branch):

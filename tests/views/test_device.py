@@ -98,12 +98,18 @@ def test_pin_pad_lists_only_members_who_work_at_this_counter(
         assert user.full_name not in tiles, who
 
 
-def test_pin_signs_the_cashier_in_bound_to_the_tablet(tablet, cashier):
+def test_pin_signs_the_cashier_in_bound_to_the_tablet_and_lands_at_the_counter(tablet, cashier):
     assert "Hello, Sana" not in tablet.get(f"/device/pin/{cashier.id}").get_data(as_text=True)
     response = _pin_in(tablet, cashier)
-    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert response.status_code == 303 and response.headers["Location"] == "/counter"
     greeting = _greeting(tablet)
     assert "Hello, Sana" in greeting and "Gulberg · Counter 1" in greeting
+
+
+def test_a_member_who_may_not_sell_lands_on_their_dashboard(tablet, merchant, roles, branch):
+    accountant = factories.UserFactory(merchant=merchant, role=roles["Accountant"], branches=[branch])
+    response = _pin_in(tablet, accountant)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
 
 
 def test_wrong_pin_is_refused(tablet, cashier):

@@ -52,8 +52,11 @@ def test_a_cashier_cash_out_needs_a_supervisor_and_then_counts_once(tablet, cash
     dialog = tablet.get("/counter/cash", headers={"HX-Request": "true"})
     assert dialog.status_code == 200 and "Cash in / out" in dialog.get_data(as_text=True)
 
-    asked = _cash(tablet)
+    asked = _cash(tablet, reason="petty_cash", amount="500", note="tea for staff")
     assert asked.status_code == 403 and asked.headers["X-Approval-Required"] == "action.cash_in_out"
+    what = text_of(asked.get_data(as_text=True), "approval-what")
+    assert what == "Cash out Rs 500 — petty cash — “tea for staff”"
+    asked = _cash(tablet)
     approval = {"approver_id": str(manager.id), "approver_pin": factories.PIN}
     done = _cash(tablet, **approval)
     again = _cash(tablet, **approval)  # a double tap
@@ -140,6 +143,10 @@ def test_a_count_beyond_the_tolerance_needs_a_reason_and_a_supervisors_pin(table
     fields = {"method": "total", "total": "4000", "note": "Float was short at handover"}
     asked = _close(tablet, shift, **fields)
     assert asked.status_code == 403 and asked.headers["X-Approval-Required"] == "action.close_over_tolerance"
+    assert text_of(asked.get_data(as_text=True), "approval-what") == (
+        "Close Sana Iqbal's shift on Gulberg · Counter 1: Rs 4,000 counted, Rs 1,000 short of the Rs 5,000 expected "
+        "(tolerance Rs 500) — “Float was short at handover”"
+    )
     assert the_shift(cashier).is_open
 
     approved = _close(tablet, shift, approver_id=str(manager.id), approver_pin=factories.PIN, **fields)
@@ -176,6 +183,9 @@ def test_closing_another_cashiers_shift_needs_manage_shifts(make_browser, tablet
     assert other.get(f"/shifts/{shift.id}/close").status_code == 403
     asked = other.post(f"/shifts/{shift.id}/close", {"method": "total", "total": "5000"}, htmx=True)
     assert asked.status_code == 403 and asked.headers["X-Approval-Required"] == "action.manage_shifts"
+    assert text_of(asked.get_data(as_text=True), "approval-what").startswith(
+        "Close Sana Iqbal's shift on Gulberg · Counter 1 (open since "
+    )
     assert the_shift(cashier).is_open
 
 
@@ -202,6 +212,8 @@ def test_past_the_grace_the_counter_stops_selling_until_a_manager_extends_the_sh
     extend = {"minutes": "60", "next": "/counter"}
     asked = tablet.post(f"/shifts/{shift.id}/extend", extend, htmx=True)
     assert asked.status_code == 403 and asked.headers["X-Approval-Required"] == "action.manage_shifts"
+    what = text_of(asked.get_data(as_text=True), "approval-what")
+    assert what == "Extend Sana Iqbal's shift on Gulberg · Counter 1 by 1 hour"
     done = tablet.post(
         f"/shifts/{shift.id}/extend",
         extend | {"approver_id": str(manager.id), "approver_pin": factories.PIN},

@@ -46,6 +46,14 @@
     if (!inside && xhr.status > 0 && xhr.status < 500 && !xhr.getResponseHeader("X-Approval-Required")) dialog.innerHTML = "";
   });
 
+  // The top bar's height (one row or two) for the layouts that fill the screen under it (the counter's cart).
+  var topbar = document.querySelector(".topbar");
+  if (topbar && window.ResizeObserver) {
+    new ResizeObserver(function () {
+      document.documentElement.style.setProperty("--topbar", topbar.offsetHeight + "px");
+    }).observe(topbar);
+  }
+
   // The counter: the scan field keeps the focus, so a keyboard-wedge scanner always types into it.
   function scanField() {
     var dialog = document.getElementById("dialog");
@@ -55,12 +63,27 @@
     var scan = scanField();
     if (scan && document.activeElement !== scan) scan.focus();
   });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.elt.id === "scan-form") {
-      var scan = document.getElementById("scan");
-      if (scan) { scan.value = ""; scan.focus(); }
-    }
-  });
+  // Enter in the scan field always adds, however fast the scanner and however slow the tablet. The code is taken
+  // and the field emptied at once, so the next code can be typed while this one is on its way (htmx would read the
+  // field only when a queued add goes out); the adds go out one after another, in order (hx-sync="this:queue all"
+  // on the form), and the field's own search gives way to them (hx-sync="closest form:abort" on the field: one in
+  // flight is aborted, one whose delay ends while an add is on its way is dropped, and a later one finds the field
+  // empty). Nothing on the form is disabled while a request runs: Enter does nothing on a form whose button is.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if (!form.hasAttribute("data-scan-form") || !window.htmx) return;
+      event.preventDefault();
+      event.stopPropagation();
+      var field = form.querySelector("[data-scan]");
+      var code = field.value.trim();
+      field.value = "";
+      field.focus();
+      if (code) htmx.ajax("POST", form.getAttribute("hx-post"), { source: form, values: { code: code } });
+    },
+    true
+  );
   document.addEventListener("click", function (event) {
     var fill = event.target.closest("[data-fill]");
     if (!fill) return;
@@ -75,16 +98,23 @@
     input.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
-  // A scan that found nothing: a short low beep (no sound file to download).
-  document.addEventListener("scan-miss", function () {
+  // A scan that found nothing: a short low beep; an item added: a shorter high one, and its line flashes in view
+  // (no sound file to download).
+  function beep(type, frequency, seconds) {
     try {
       var Audio = window.AudioContext || window.webkitAudioContext;
       var ctx = new Audio(), tone = ctx.createOscillator(), gain = ctx.createGain();
-      tone.type = "square"; tone.frequency.value = 220; gain.gain.value = 0.08;
+      tone.type = type; tone.frequency.value = frequency; gain.gain.value = 0.08;
       tone.connect(gain); gain.connect(ctx.destination);
-      tone.start(); tone.stop(ctx.currentTime + 0.18);
+      tone.start(); tone.stop(ctx.currentTime + seconds);
       tone.onended = function () { ctx.close(); };
-    } catch (e) { /* no audio: the message on screen still says it */ }
+    } catch (e) { /* no audio: the screen still says it */ }
+  }
+  document.addEventListener("scan-miss", function () { beep("square", 220, 0.18); });
+  document.addEventListener("item-added", function () { beep("sine", 1320, 0.06); });
+  document.addEventListener("htmx:afterSettle", function () {
+    var added = document.querySelector("#cart .is-added");
+    if (added) added.scrollIntoView({ block: "nearest" });
   });
 
   // Keys: Escape closes a dialog; F2 or / goes to the scan field; a [data-shortcut] element answers its key.
