@@ -183,6 +183,14 @@ def _close_day(permission: Permission, rows: Rows) -> str:
     )
 
 
+def _reopen_day(permission: Permission, rows: Rows) -> str:
+    day = parse_day(str((request.view_args or {}).get("day", "")))
+    when = f"{day:%d %b %Y}" if day else "the day"
+    return f"Reopen {when} at {rows['branch'].name}: registers can start there again today" + _quoted(
+        request.form.get("reason")
+    )
+
+
 def _settle(permission: Permission, rows: Rows) -> str:
     number = (_form(SettleForm).fbr_number.data or "").strip()
     return f"Record FBR number “{number[:64]}” for {rows['document'].usin} by hand" + _quoted(request.form.get("note"))
@@ -257,8 +265,12 @@ WORDING: dict[str, str | Wording] = {
     "device.pair": "Pair this browser to {counter.label}",
     "device.revoke": "Unpair “{device.label}” from {device.counter.label}",
     # Registers, FBR, stock, exports
+    "registers.close_register_form": "Close the register on {register.counter.label}",
     "registers.close_register": "Close the register on {register.counter.label}",
+    "registers.close_day_form": _close_day,
     "registers.close_day": _close_day,
+    "registers.reopen_day_form": _reopen_day,
+    "registers.reopen_day": _reopen_day,
     "fiscal.send_again": "Send {document.usin} to FBR again",
     "fiscal.settle": _settle,
     "drift.accept_shopify": _accept_shopify,
