@@ -75,6 +75,9 @@ class Settings:
     fbr_api_base: str | None = field(default_factory=lambda: _env("FBR_API_BASE"))
     fbr_inline_timeout_seconds: float = field(default_factory=lambda: float(_env("FBR_INLINE_TIMEOUT_SECONDS", "3")))
     fbr_timeout_seconds: float = field(default_factory=lambda: float(_env("FBR_TIMEOUT_SECONDS", "20")))
+    # While FBR fails, the fiscal queue sends one report at a time (a probe) and the rest waits for its answer; after
+    # a failed probe the next waits this long (doubling after each failed probe, up to 10 minutes).
+    fbr_probe_seconds: float = field(default_factory=lambda: float(_env("FBR_PROBE_SECONDS", "30")))
     fiscal_sweep_seconds: int = field(default_factory=lambda: int(_env("FISCAL_SWEEP_SECONDS", "15")))
     fiscal_alert_hours: int = field(default_factory=lambda: int(_env("FISCAL_ALERT_HOURS", "12")))
 
@@ -111,6 +114,7 @@ class Settings:
             "FBR_API_BASE": self.fbr_api_base,
             "FBR_INLINE_TIMEOUT_SECONDS": self.fbr_inline_timeout_seconds,
             "FBR_TIMEOUT_SECONDS": self.fbr_timeout_seconds,
+            "FBR_PROBE_SECONDS": self.fbr_probe_seconds,
             "FISCAL_SWEEP_SECONDS": self.fiscal_sweep_seconds,
             "FISCAL_ALERT_HOURS": self.fiscal_alert_hours,
             "SESSION_COOKIE_HTTPONLY": True,
