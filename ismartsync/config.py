@@ -56,6 +56,9 @@ class Settings:
     login_address_limit: str = field(default_factory=lambda: _env("LOGIN_ADDRESS_LIMIT", "30/15minutes"))
     pin_limit: str = field(default_factory=lambda: _env("PIN_LIMIT", "5/5minutes"))
     log_format: str = field(default_factory=lambda: _env("LOG_FORMAT", "json"))
+    # A monitor sending `Authorization: Bearer <this>` to /healthz reads its details (unset: only signed-in members
+    # who may open Settings do).
+    health_token: str | None = field(default_factory=lambda: _env("HEALTH_TOKEN"))
     # Shopify: the API base URL template ("{shop}" is the myshopify.com domain; the sandbox's is
     # http://127.0.0.1:5001/shops/{shop}), the app's credentials, and the scopes it asks for.
     shopify_api_base: str = field(default_factory=lambda: _env("SHOPIFY_API_BASE", "https://{shop}"))
@@ -102,6 +105,7 @@ class Settings:
             "LOGIN_ADDRESS_LIMIT": self.login_address_limit,
             "PIN_LIMIT": self.pin_limit,
             "LOG_FORMAT": self.log_format,
+            "HEALTH_TOKEN": self.health_token,
             "SHOPIFY_API_BASE": self.shopify_api_base,
             "SHOPIFY_CLIENT_ID": self.shopify_client_id,
             "SHOPIFY_CLIENT_SECRET": self.shopify_client_secret,
