@@ -75,8 +75,10 @@ def test_a_worker_killed_during_a_push_freezes_the_merchants_stock_sync_for_seco
     assert taken_over.status == BatchStatus.APPLIED and keys[taken_over.idempotency_key]["replays"] == 1
 
     # What RQ does a minute later: the killed job's heartbeat has lapsed, it is moved to the failed jobs.
-    get_queue("shopify").started_job_registry.cleanup(timestamp=time.time() + 600)
-    assert get_queue("shopify").failed_job_registry.count == 1
+    queue = get_queue("shopify")
+    wait_until(lambda: "" if queue.count == 0 and len(queue.started_job_registry) <= 1 else "the last push", 30)
+    queue.started_job_registry.cleanup(timestamp=time.time() + 600)
+    assert queue.failed_job_registry.count == 1
     for periodic in periodic_jobs(committed.config):  # one tick of every periodic job
         resolve(periodic.func)()
     health = client.get("/healthz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}).get_json()
