@@ -3,8 +3,8 @@
 1. The counter's inline attempt, one sale after another: its latency (what a cashier waits after "Complete sale")
    and how many sales a second one web process reports that way.
 2. The fiscal queue: a backlog of pending reports drained by 1, 2 and 4 RQ workers: reports per second.
-3. An FBR outage: sales made while FBR is down (each inline attempt after the first skipped by the circuit, so the
-   counter never waits), then FBR returns: the time until every one of them carries its FBR number.
+3. An FBR outage: sales made while FBR is down (each inline attempt after the first two skipped by the circuit, so
+   the counter stops waiting), then FBR returns: the time until every one of them carries its FBR number.
 Each report is checked: one FBR invoice per USIN, the number FBR recorded on our document.
 
 Run with `make bench` (or `python -m bench.fiscal --sales 400`). Needs PostgreSQL and Redis:

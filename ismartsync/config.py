@@ -61,6 +61,9 @@ class Settings:
     # Reverse proxies in front of the app that set X-Forwarded-For / X-Forwarded-Proto (0: trust no such header).
     proxy_hops: int = field(default_factory=lambda: int(_env("PROXY_HOPS", "0")))
     log_format: str = field(default_factory=lambda: _env("LOG_FORMAT", "json"))
+    # A monitor sending `Authorization: Bearer <this>` to /healthz reads its details (unset: only signed-in members
+    # who may open Settings do).
+    health_token: str | None = field(default_factory=lambda: _env("HEALTH_TOKEN"))
     # Shopify: the API base URL template ("{shop}" is the myshopify.com domain; the sandbox's is
     # http://127.0.0.1:5001/shops/{shop}), the app's credentials, and the scopes it asks for.
     shopify_api_base: str = field(default_factory=lambda: _env("SHOPIFY_API_BASE", "https://{shop}"))
@@ -80,6 +83,9 @@ class Settings:
     fbr_api_base: str | None = field(default_factory=lambda: _env("FBR_API_BASE"))
     fbr_inline_timeout_seconds: float = field(default_factory=lambda: float(_env("FBR_INLINE_TIMEOUT_SECONDS", "3")))
     fbr_timeout_seconds: float = field(default_factory=lambda: float(_env("FBR_TIMEOUT_SECONDS", "20")))
+    # While FBR fails, the fiscal queue sends one report at a time (a probe) and the rest waits for its answer; after
+    # a failed probe the next waits this long (doubling after each failed probe, up to 10 minutes).
+    fbr_probe_seconds: float = field(default_factory=lambda: float(_env("FBR_PROBE_SECONDS", "30")))
     fiscal_sweep_seconds: int = field(default_factory=lambda: int(_env("FISCAL_SWEEP_SECONDS", "15")))
     fiscal_alert_hours: int = field(default_factory=lambda: int(_env("FISCAL_ALERT_HOURS", "12")))
 
@@ -106,6 +112,7 @@ class Settings:
             "PIN_LIMIT": self.pin_limit,
             "LOG_FORMAT": self.log_format,
             "PROXY_HOPS": self.proxy_hops,
+            "HEALTH_TOKEN": self.health_token,
             "SHOPIFY_API_BASE": self.shopify_api_base,
             "SHOPIFY_CLIENT_ID": self.shopify_client_id,
             "SHOPIFY_CLIENT_SECRET": self.shopify_client_secret,
@@ -118,6 +125,7 @@ class Settings:
             "FBR_API_BASE": self.fbr_api_base,
             "FBR_INLINE_TIMEOUT_SECONDS": self.fbr_inline_timeout_seconds,
             "FBR_TIMEOUT_SECONDS": self.fbr_timeout_seconds,
+            "FBR_PROBE_SECONDS": self.fbr_probe_seconds,
             "FISCAL_SWEEP_SECONDS": self.fiscal_sweep_seconds,
             "FISCAL_ALERT_HOURS": self.fiscal_alert_hours,
             "SESSION_COOKIE_HTTPONLY": True,

@@ -12,12 +12,15 @@ import logging
 import queue as queue_module
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app
 from flask_sqlalchemy.session import Session as FlaskSession
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -28,6 +31,14 @@ _PENDING_KEY = "ismartsync_pending_jobs"
 # How long a unique job's "waiting in the queue" mark lives at most: a job lost between its dequeue and its start
 # (a killed worker) blocks its next enqueue no longer than this.
 UNIQUE_MARK_SECONDS = 60
+# A worker notes its running job's heartbeat this often (`jobs/worker.py`); a job silent for DEAD_AFTER_SECONDS has
+# lost its worker (killed, or its machine gone).
+JOB_HEARTBEAT_SECONDS = 5
+DEAD_AFTER_SECONDS = 3 * JOB_HEARTBEAT_SECONDS
+_HOLDER_KEY = "ismartsync:held-by:"
+# A success clears the failed jobs of the same call that came before it, if it is seen within this long.
+SUCCESS_MEMORY_SECONDS = 86400
+_SUCCEEDED_KEY = "ismartsync:succeeded:"
 
 
 @dataclass(frozen=True)
@@ -90,9 +101,14 @@ def resolve(func: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def call_key(func: str, args: Any) -> str:
+    """One call of a job function, as a string: `jobs.sync.push_stock:7`."""
+    return f"{func}:{':'.join(map(str, args))}"
+
+
 def queued_key(func: str, args: tuple[Any, ...]) -> str:
     """The Redis key marking a unique job as waiting in its queue."""
-    return f"ismartsync:queued:{func}:{':'.join(map(str, args))}"
+    return f"ismartsync:queued:{call_key(func, args)}"
 
 
 def release_queued(app: Flask, func: str, args: tuple[Any, ...]) -> None:
@@ -103,6 +119,74 @@ def release_queued(app: Flask, func: str, args: tuple[Any, ...]) -> None:
             conn.delete(queued_key(func, args))
         except Exception:  # the mark expires by itself
             log.warning("could not release the queued mark of %s", func)
+
+
+def note_success(app: Flask, func: str, args: tuple[Any, ...], started_at: float) -> None:
+    """A job started at `started_at` (a Unix time) succeeded: earlier failures of the same call are moot."""
+    conn = redis_connection(app)
+    if conn is None:
+        return
+    try:
+        conn.set(_SUCCEEDED_KEY + call_key(func, args), started_at, ex=SUCCESS_MEMORY_SECONDS)
+    except Exception:  # the failure stays listed a while longer
+        log.warning("could not note the success of %s", func)
+
+
+def forget_superseded_failures(conn: Redis) -> int:
+    """Remove from every queue's failed jobs those whose call succeeded since the failed job's last sign of life
+    (its end, or its worker's last heartbeat when the worker was killed): what it failed to do has been done.
+    Failures of calls that never succeeded since stay for a person to look at. Returns how many were removed."""
+    forgotten = 0
+    for name in QUEUES:
+        registry = Queue(name, connection=conn).failed_job_registry
+        job_ids = registry.get_job_ids()
+        for start in range(0, len(job_ids), 500):
+            found = [job for job in Job.fetch_many(job_ids[start : start + 500], connection=conn) if job]
+            keys = [_SUCCEEDED_KEY + call_key(job.func_name, job.args) for job in found]
+            for job, succeeded_at in zip(found, conn.mget(keys) if keys else [], strict=True):
+                if succeeded_at is not None and float(succeeded_at) > _last_sign_of_life(job):
+                    registry.remove(job, delete_job=True)
+                    forgotten += 1
+    return forgotten
+
+
+def _last_sign_of_life(job: Job) -> float:
+    moments = [job.ended_at, job.last_heartbeat, job.started_at, job.enqueued_at]
+    return max((moment.replace(tzinfo=moment.tzinfo or UTC).timestamp() for moment in moments if moment), default=0.0)
+
+
+def note_holder(app: Flask, thing: str, seconds: int) -> None:
+    """The running RQ job holds `thing` (a batch it is sending) for at most `seconds`: noted, so that another job can
+    tell when it died (`holder_gone`). Nothing outside a job, or without Redis."""
+    conn, job = redis_connection(app), get_current_job()
+    if conn is None or job is None:
+        return
+    try:
+        conn.set(_HOLDER_KEY + thing, job.id, ex=seconds)
+    except Exception:  # then only the holder's time limit frees the thing
+        log.warning("could not note who holds %s", thing)
+
+
+def holder_gone(app: Flask, thing: str) -> bool:
+    """True when the RQ job that holds `thing` is known dead: it ended, or its worker stopped beating (killed).
+    False while it may be alive, and whenever nobody knows (no Redis, not held by a job)."""
+    conn = redis_connection(app)
+    if conn is None:
+        return False
+    try:
+        job_id = conn.get(_HOLDER_KEY + thing)
+        if job_id is None:
+            return False
+        job = Job.fetch(job_id.decode(), connection=conn)
+        if job.get_status(refresh=False) != JobStatus.STARTED:
+            return True
+        beat = job.last_heartbeat or job.started_at
+        return beat is None or (datetime.now(UTC) - beat).total_seconds() > DEAD_AFTER_SECONDS
+    except NoSuchJobError:
+        return True
+    except Exception:
+        log.warning("could not tell whether the holder of %s is alive", thing)
+        return False
 
 
 def _dispatch(app: Flask, jobs: list[PendingJob]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -27,17 +28,21 @@ def job(func: F) -> F:
     """Run the job in its own app context, so it has its own database session.
 
     A job enqueued as `unique` is marked while it waits in the queue; starting releases the mark, so what is asked
-    for from now on gets a run of its own.
+    for from now on gets a run of its own. A success is noted, so earlier failures of the same call are forgotten
+    (`ismartsync.queue.forget_superseded_failures`).
     """
     path = f"{func.__module__}.{func.__qualname__}"
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ismartsync.queue import release_queued
+        from ismartsync.queue import note_success, release_queued
 
         app = _get_app()
         release_queued(app, path, args)
+        started_at = time.time()
         with app.app_context():
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+        note_success(app, path, args, started_at)
+        return result
 
     return wrapper  # type: ignore[return-value]

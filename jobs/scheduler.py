@@ -18,6 +18,7 @@ from typing import Any
 from redis import Redis
 from rq.cron import CronJob, CronScheduler
 from rq.exceptions import StopRequested
+from rq.scheduler import RQScheduler
 from rq.utils import now
 
 from ismartsync import create_app
@@ -45,13 +46,14 @@ class Periodic:
 
 def periodic_jobs(config: Mapping[str, Any]) -> list[Periodic]:
     """What runs on a schedule. Each only reads the database and queues the real work (pushes, reconciliations and
-    imports go to "shopify", FBR reports to "fiscal"), so they wait on "default", where a long import never holds
-    them up."""
+    imports go to "shopify", FBR reports to "fiscal"), or tidies the queues, so they wait on "default", where a long
+    import never holds them up."""
     return [
         Periodic("jobs.sync.sweep", "default", int(config["SYNC_SWEEP_SECONDS"]), timeout=120),
         Periodic("jobs.sync.schedule_reconciliations", "default", 60, timeout=120),
         Periodic("jobs.shopify.schedule_incremental_imports", "default", 60, timeout=120),
         Periodic("jobs.fiscal.sweep", "default", int(config.get("FISCAL_SWEEP_SECONDS") or 15), timeout=120),
+        Periodic("jobs.queues.forget_recovered_failures", "default", 60, timeout=120),
     ]
 
 
@@ -84,6 +86,23 @@ class GuardedCronScheduler(CronScheduler):
 
     def calculate_sleep_interval(self) -> float:
         return min(super().calculate_sleep_interval(), PARENT_CHECK_SECONDS)
+
+
+class GuardedScheduler(RQScheduler):
+    """RQ's scheduler of delayed jobs and retries, which a worker forks beside it: it stops, releasing its locks for
+    the other workers' schedulers, once its worker is gone (killed with SIGKILL, it could not stop it)."""
+
+    parent_pid: int | None = None
+
+    def start(self) -> Any:
+        self.parent_pid = os.getpid()  # the worker, about to fork us
+        return super().start()
+
+    def heartbeat(self) -> None:
+        if self.parent_pid is not None and os.getppid() != self.parent_pid:
+            self.request_stop()  # the next turn of the loop releases the locks and ends this process
+            return
+        super().heartbeat()
 
 
 def build_cron(connection: Redis, jobs: list[Periodic], *, parent_pid: int | None = None) -> GuardedCronScheduler:

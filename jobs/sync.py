@@ -27,6 +27,7 @@ from ismartsync.models import (
 )
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import ConnectionStatus
+from ismartsync.queue import holder_gone, note_holder
 from ismartsync.services import shopify_webhooks
 from ismartsync.services import stock_push as push
 from ismartsync.services.reconciliation import latest_reconciliation, record_comparison, start_reconciliation
@@ -91,11 +92,14 @@ def push_stock(merchant_id: int) -> None:
     client: ShopifyClient | None = None
     try:
         for _ in range(BATCHES_PER_RUN):
-            batch = push.claim_batch(db.session, merchant_id, now=utcnow(), stale_after=_stale_after())
+            batch = push.claim_batch(
+                db.session, merchant_id, now=utcnow(), stale_after=_stale_after(), sender_gone=_sender_gone
+            )
             if batch is None:
                 db.session.commit()
                 return
             batch_id, attempt = batch.id, batch.attempts
+            note_holder(current_app, _holder(batch_id), int(_stale_after().total_seconds()))
             db.session.commit()  # claimed, with its key, before anything is sent
             if client is None:
                 try:
@@ -109,6 +113,15 @@ def push_stock(merchant_id: int) -> None:
     finally:
         if client is not None:
             client.close()
+
+
+def _holder(batch_id: int) -> str:
+    return f"sync-batch:{batch_id}"
+
+
+def _sender_gone(batch: SyncBatch) -> bool:
+    """The job sending the batch is known dead (its worker was killed): take it over now, not after the stale time."""
+    return holder_gone(current_app, _holder(batch.id))
 
 
 def _retry(batch_id: int, attempt: int, error: str, delay: timedelta | None = None) -> None:
@@ -427,7 +440,8 @@ def schedule_reconciliations() -> None:
 
 @job
 def sweep() -> None:
-    """Re-enqueue what a dead worker or a Redis outage left behind: outbox pushes, due retries, webhooks."""
+    """Re-enqueue what a dead worker or a Redis outage left behind: outbox pushes, due retries, batches whose worker
+    was killed (known from RQ's heartbeat) or that went stale, webhooks."""
     now = utcnow()
     stale = now - _stale_after()
     waiting = select(SyncOutboxEntry.merchant_id).where(
@@ -440,6 +454,10 @@ def sweep() -> None:
         )
     )
     merchants = set(db.session.scalars(waiting.distinct())) | set(db.session.scalars(due.distinct()))
+    sending = db.session.scalars(
+        select(SyncBatch).where(SyncBatch.status == BatchStatus.SENDING, SyncBatch.sent_at >= stale)
+    )
+    merchants |= {batch.merchant_id for batch in sending if _sender_gone(batch)}  # their worker died just now
     for merchant_id in sorted(merchants):
         enqueue_push(db.session, merchant_id)
     _sweep_webhooks(now)

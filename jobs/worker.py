@@ -12,14 +12,49 @@ from multiprocessing.process import BaseProcess
 
 from flask import Flask
 from rq import Worker
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from sqlalchemy.orm import configure_mappers
 
 import jobs
 from ismartsync import create_app
 from ismartsync.extensions import db
 from ismartsync.fiscal.backends import shared_client
-from ismartsync.queue import QUEUES, redis_connection
-from jobs.scheduler import periodic_jobs, run_cron
+from ismartsync.queue import JOB_HEARTBEAT_SECONDS, QUEUES, redis_connection
+from jobs.scheduler import GuardedScheduler, periodic_jobs, run_cron
+
+
+class AppWorker(Worker):
+    """RQ's worker, noting its running job's heartbeat every few seconds (so a killed worker's job is known dead in
+    seconds: `ismartsync.queue.holder_gone`), with a scheduler child that does not outlive it."""
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+        log_format: str = DEFAULT_LOGGING_FORMAT,
+    ) -> None:
+        # RQ's own method, with GuardedScheduler in place of RQScheduler.
+        self.scheduler = GuardedScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if not self.scheduler.acquired_locks:
+            return
+        if not burst:
+            self.scheduler.start()
+            return
+        try:
+            self.scheduler.register_birth()
+            self.scheduler.enqueue_scheduled_jobs()
+        finally:
+            self.scheduler.release_locks()
+            self.scheduler.register_death()
 
 
 def start_cron(app: Flask) -> BaseProcess:
@@ -62,7 +97,9 @@ def main(argv: list[str]) -> None:
         engines = list(db.engines.values())
         os.register_at_fork(after_in_child=lambda: [e.dispose(close=False) for e in engines] and None)
         try:
-            Worker(queues, connection=connection).work(with_scheduler=True)
+            AppWorker(queues, connection=connection, job_monitoring_interval=JOB_HEARTBEAT_SECONDS).work(
+                with_scheduler=True
+            )
         finally:
             if cron is not None:
                 cron.terminate()

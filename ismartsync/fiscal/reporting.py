@@ -8,9 +8,11 @@ sale's commit with a short timeout; the fiscal queue (`jobs/fiscal.py`) calls `r
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from redis import Redis
 from sqlalchemy.orm import Session
 
 from ismartsync.fiscal import circuit
@@ -23,8 +25,12 @@ from ismartsync.services import fiscal
 log = logging.getLogger(__name__)
 
 REPORT_JOB = "jobs.fiscal.report"
-# Outcomes that say FBR is not answering at all: the counter stops waiting on it for a while.
+# How the circuit reads an outcome: FBR silent, or FBR answered. REFUSED (the gateway turned our credentials away)
+# says neither.
 SILENT = (AttemptOutcome.UNREACHABLE, AttemptOutcome.UNKNOWN)
+ANSWERED = (AttemptOutcome.REPORTED, AttemptOutcome.REJECTED)
+# A probe is held for its timeout and this long after, so a process that died while probing blocks no one for good.
+PROBE_MARGIN_SECONDS = 10
 
 
 def enqueue_report(session: Session, document_id: int) -> None:
@@ -37,42 +43,66 @@ def backend(backend_kind: str, environment: str) -> FiscalBackend:
 
 
 def report_document(session: Session, document_id: int, *, trigger: str, timeout: float) -> FiscalDocument | None:
-    """One attempt at the document; None when it was not pending or someone else is sending it."""
+    """One attempt at the document; None when it was not pending, someone else is sending it, or (the queue) FBR is
+    failing and another attempt is finding out whether it is back."""
+    redis, admission = redis_connection(), circuit.GO
+    held = _target(session, document_id) if trigger == "queue" else None
+    if held is not None:
+        admission = circuit.admit_queued(redis, held.url, sending_seconds=timeout + PROBE_MARGIN_SECONDS)
+        if not admission.go:
+            fiscal.hold_back(session, document_id, utcnow() + timedelta(seconds=admission.wait_seconds))
+            session.commit()
+            return None
     ticket = fiscal.start_attempt(session, document_id, trigger, utcnow())
     session.commit()  # the attempt is on record before FBR sees anything
     if ticket is None:
+        if held is not None and admission.probe:
+            circuit.release_probe(redis, held.url)
         return None
     target = backend(ticket.backend, ticket.environment) if ticket.backend != "off" else None
     answer = _send(target, ticket, timeout)
     document = fiscal.finish_attempt(session, ticket, answer, utcnow())
-    redis = redis_connection()
-    if target is not None and answer.outcome == AttemptOutcome.REPORTED:
-        circuit.close(redis, target.url)
-        # FBR is answering: whatever waits out a backoff for this merchant goes now.
-        for waiting in fiscal.wake_pending(session, ticket.merchant_id, ticket.environment, utcnow()):
-            enqueue_report(session, waiting)
-    elif target is not None and answer.outcome in SILENT:
-        circuit.trip(redis, target.url)
+    if target is not None:
+        _note(session, redis, target.url, ticket, answer, probe=admission.probe)
     session.commit()
     _log(document, ticket.number, answer)
     return document
 
 
+def _note(
+    session: Session, redis: Redis | None, url: str, ticket: fiscal.Ticket, answer: Answer, *, probe: bool
+) -> None:
+    """Tell the circuit how FBR answered; when it did, whatever waits out a backoff for this merchant goes now."""
+    if answer.outcome in ANSWERED or answer.outcome in SILENT:
+        probe_seconds = float(current_app.config["FBR_PROBE_SECONDS"])
+        circuit.record(redis, url, answered=answer.outcome in ANSWERED, probe=probe, probe_seconds=probe_seconds)
+    elif probe:
+        circuit.release_probe(redis, url)
+    if answer.outcome == AttemptOutcome.REPORTED:
+        for waiting in fiscal.wake_pending(session, ticket.merchant_id, ticket.environment, utcnow()):
+            enqueue_report(session, waiting)
+
+
 def report_after_checkout(session: Session, document_id: int) -> FiscalDocument | None:
-    """The counter's one inline attempt, right after the sale's commit; skipped while FBR is known to be down."""
-    document = session.get(FiscalDocument, document_id)
-    if document is None:
-        return None
-    merchant = document.merchant
-    if merchant.reports_to_fbr:
-        target = backend(merchant.fiscal_backend, document.environment or merchant.fiscal_environment)
-        if circuit.is_open(redis_connection(), target.url):
-            fiscal.record_skipped(session, document_id, "FBR did not answer just now; queued.", utcnow())
-            session.commit()
-            return session.get(FiscalDocument, document_id, populate_existing=True)
+    """The counter's one inline attempt, right after the sale's commit; skipped while FBR mostly fails (the queue
+    sends it, or probes FBR with it)."""
+    target = _target(session, document_id)
+    if target is not None and not circuit.allows_inline(redis_connection(), target.url):
+        fiscal.record_skipped(session, document_id, "FBR did not answer just now; queued.", utcnow())
+        enqueue_report(session, document_id)
+        session.commit()
+        return session.get(FiscalDocument, document_id, populate_existing=True)
     return report_document(
         session, document_id, trigger="checkout", timeout=float(current_app.config["FBR_INLINE_TIMEOUT_SECONDS"])
     )
+
+
+def _target(session: Session, document_id: int) -> FiscalBackend | None:
+    """Where the document goes: its merchant's FBR backend, None when the merchant reports to no one (or it is gone)."""
+    document = session.get(FiscalDocument, document_id)
+    if document is None or not document.merchant.reports_to_fbr:
+        return None
+    return backend(document.merchant.fiscal_backend, document.environment or document.merchant.fiscal_environment)
 
 
 def _send(target: FiscalBackend | None, ticket: fiscal.Ticket, timeout: float) -> Answer:

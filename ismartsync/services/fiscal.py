@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
@@ -170,6 +170,22 @@ def record_skipped(session: Session, document_id: int, reason: str, now: datetim
         update(FiscalDocument)
         .where(FiscalDocument.id == document_id, FiscalDocument.status == FiscalStatus.PENDING)
         .values(offline_issued=True, last_error=reason, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def hold_back(session: Session, document_id: int, until: datetime) -> None:
+    """The queue did not send the document (FBR is failing and another attempt is finding out whether it is back):
+    due again at `until`, or sooner if FBR answers meanwhile (`wake_pending`)."""
+    session.execute(
+        update(FiscalDocument)
+        .where(
+            FiscalDocument.id == document_id,
+            FiscalDocument.status == FiscalStatus.PENDING,
+            FiscalDocument.sending_since.is_(None),
+            or_(FiscalDocument.next_attempt_at.is_(None), FiscalDocument.next_attempt_at < until),
+        )
+        .values(next_attempt_at=until)
         .execution_options(synchronize_session=False)
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,11 +66,19 @@ def _pair_of(entry: SyncOutboxEntry) -> PairKey:
 # --- claiming -------------------------------------------------------------------------------------------------------
 
 
-def claim_batch(session: Session, merchant_id: int, *, now: datetime, stale_after: timedelta) -> SyncBatch | None:
+def claim_batch(
+    session: Session,
+    merchant_id: int,
+    *,
+    now: datetime,
+    stale_after: timedelta,
+    sender_gone: Callable[[SyncBatch], bool] = lambda batch: False,
+) -> SyncBatch | None:
     """The next batch to send for the merchant, marked sending (commit before sending); None if nothing is due.
 
-    A batch left sending by a dead worker (no news for `stale_after`) is taken over with its key; a batch waiting to
-    retry goes first when due, and newer entries wait behind it.
+    A batch left sending by a dead worker is taken over with its key: as soon as `sender_gone` says its sender is
+    known dead, else once it had no news for `stale_after`. A batch waiting to retry goes first when due, and newer
+    entries wait behind it.
     """
     connection = session.scalar(
         select(ShopifyConnection).where(ShopifyConnection.merchant_id == merchant_id).with_for_update()
@@ -82,7 +90,10 @@ def claim_batch(session: Session, merchant_id: int, *, now: datetime, stale_afte
         .where(SyncBatch.merchant_id == merchant_id, SyncBatch.status.in_([BatchStatus.SENDING, BatchStatus.RETRY]))
         .order_by(SyncBatch.id)
     ).all()
-    if any(b.status == BatchStatus.SENDING and b.sent_at and b.sent_at > now - stale_after for b in open_batches):
+    if any(
+        b.status == BatchStatus.SENDING and b.sent_at and b.sent_at > now - stale_after and not sender_gone(b)
+        for b in open_batches
+    ):
         return None  # another worker is sending; it claims the rest when done
     if open_batches:
         batch = open_batches[0]

@@ -10,16 +10,10 @@ This test commits for real (worker processes cannot see a test transaction) and 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -51,18 +45,23 @@ from ismartsync.services.shopify_sync import map_branch
 from ismartsync.services.stock import ledger_sum, level_of, record_movement
 from jobs import sync
 from tests import factories
-from tests.conftest import DATABASE_URL, REDIS_URL, TEST_ENCRYPTION_KEY, make_test_config
+from tests.conftest import REDIS_URL, make_test_config
+from tests.jobs.workers import (
+    Workers,
+    _transaction,  # noqa: F401 (worker processes must see what the test commits)
+    needs_real_services,
+    periodically,
+    shopify_settings,
+    wait_until,
+)
 from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET, SHOP, RunningSandbox
 from tests.shopify.synced import connect_and_import, import_catalog
 
-pytestmark = pytest.mark.skipif(
-    not (DATABASE_URL and REDIS_URL),
-    reason="needs ISMARTSYNC_TEST_DATABASE_URL and ISMARTSYNC_TEST_REDIS_URL: real workers need real services",
-)
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = needs_real_services
 SEED = 20261127
 OPERATIONS = 200
 WORKERS = 3
+QUEUES = ("--no-cron", "shopify", "default")
 DRAIN_TIMEOUT = 150
 # About a fifth of Shopify's answers fail (1 - 0.94 * 0.96 * 0.97 * 0.97 * 0.95 * 0.96), in every way the client
 # must survive; timeouts happen after Shopify applied the change.
@@ -74,27 +73,6 @@ FAULTS = [
     {"mode": "throttled", "probability": 0.05},
     {"mode": "timeout", "probability": 0.04, "apply": True, "delay_ms": 1500},
 ]
-
-
-@pytest.fixture(autouse=True)
-def _transaction() -> Iterator[None]:
-    """Replaces the rolled-back transaction: worker processes must see what the test commits."""
-    yield
-
-
-@pytest.fixture
-def committed(app: Flask) -> Iterator[Flask]:
-    """The app's context for the test; every table and the Redis database are emptied afterwards."""
-    with app.app_context():
-        try:
-            yield app
-        finally:
-            db.session.rollback()
-            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            db.session.commit()
-            db.session.remove()
-            Redis.from_url(REDIS_URL).flushdb()
 
 
 @pytest.fixture
@@ -117,82 +95,6 @@ def webhook_server(app: Flask, database_url: str) -> Iterator[str]:
     thread.join(timeout=10)
     with live.app_context():
         db.engine.dispose()
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below `pid` (RQ's work horses run in process groups of their own)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
-class Workers:
-    """`python -m jobs.worker` processes; a kill takes their work horses too, in the middle of whatever they do."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self, count: int) -> None:
-        for _ in range(count):
-            self.processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "jobs.worker", "--no-cron", "shopify", "default"],
-                    cwd=ROOT,
-                    env=self.env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-
-    def kill_all(self) -> None:
-        for process in self.processes:
-            for pid in [process.pid, *_descendants(process.pid)]:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        self.processes.clear()
-
-
-def _worker_env(database_url: str, sandbox: RunningSandbox) -> dict[str, str]:
-    return {
-        **os.environ,
-        "ISMARTSYNC_DATABASE_URL": database_url,
-        "ISMARTSYNC_REDIS_URL": REDIS_URL or "",
-        "ISMARTSYNC_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
-        "ISMARTSYNC_SECRET_KEY": "test-secret",
-        "ISMARTSYNC_DEBUG": "1",
-        "ISMARTSYNC_LOG_FORMAT": "text",
-        "ISMARTSYNC_SHOPIFY_API_BASE": f"{sandbox.url}/shops/{{shop}}",
-        "ISMARTSYNC_SHOPIFY_CLIENT_ID": CLIENT_ID,
-        "ISMARTSYNC_SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
-        "ISMARTSYNC_SYNC_STALE_SECONDS": "4",
-        "ISMARTSYNC_SHOPIFY_TIMEOUT_SECONDS": "1",
-    }
-
-
-@pytest.fixture
-def workers(database_url: str) -> Iterator[Callable[[RunningSandbox], Workers]]:
-    started: list[Workers] = []
-
-    def make(sandbox: RunningSandbox) -> Workers:
-        pool = Workers(_worker_env(database_url, sandbox))
-        started.append(pool)
-        return pool
-
-    yield make
-    for pool in started:
-        pool.kill_all()
 
 
 def _link_second_branch(merchant: Any, owner: Any, first: ShopifyLocation) -> Branch:
@@ -262,19 +164,6 @@ def _left(merchant_id: int, sandbox: RunningSandbox) -> str:
     return ", ".join(f"{name}: {count}" for name, count in left.items() if count)
 
 
-def _wait_until(waiting: Callable[[], str], timeout: float, every: Callable[[], None] = lambda: None) -> None:
-    """Until `waiting()` says nothing is left (an empty string); it says what was left at the timeout."""
-    deadline = time.monotonic() + timeout
-    left = "?"
-    while time.monotonic() < deadline:
-        every()
-        left = waiting()
-        if not left:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"still waiting after {timeout} s for {left}")
-
-
 def test_stock_converges_under_faults_duplicated_webhooks_and_a_killed_worker(
     committed, make_shopify_sandbox, use_sandbox, webhook_server, workers, run_jobs, database_url
 ):
@@ -310,8 +199,8 @@ def test_stock_converges_under_faults_duplicated_webhooks_and_a_killed_worker(
     sandbox.control("POST", "/webhooks", {"duplicate": 1, "reorder": True})
     for i, fault in enumerate(FAULTS):
         sandbox.control("POST", "/faults", {**fault, "count": 100_000, "seed": SEED + i})
-    pool = workers(sandbox)
-    pool.start(WORKERS)
+    pool = workers(**shopify_settings(sandbox), SYNC_STALE_SECONDS=4, SHOPIFY_TIMEOUT_SECONDS=1)
+    pool.start(WORKERS, *QUEUES)
     rng = random.Random(SEED)
 
     for step in range(OPERATIONS):
@@ -355,11 +244,11 @@ def test_stock_converges_under_faults_duplicated_webhooks_and_a_killed_worker(
             _kill_workers_mid_batch(sandbox, pool)
         time.sleep(rng.random() * 0.06)
 
-    # The faults stay on while the queues drain: the work mostly happens now.
-    _wait_until(lambda: _left(merchant.id, sandbox), DRAIN_TIMEOUT, every=_sweeper(seconds=3))
+    # The faults stay on while the queues drain: the work mostly happens now. The sweeper every 3 s (30 in production).
+    wait_until(lambda: _left(merchant.id, sandbox), DRAIN_TIMEOUT, every=periodically(3, sync.sweep))
     run = start_reconciliation(db.session, merchant.id, trigger="manual")
     db.session.commit()
-    _wait_until(lambda: _running(run.id), 60)
+    wait_until(lambda: _running(run.id), 60)
 
     db.session.expire_all()
     assert (run.status, run.drifted, run.busy) == (ReconciliationStatus.SUCCEEDED, 0, 0), run.error
@@ -384,18 +273,6 @@ def test_stock_converges_under_faults_duplicated_webhooks_and_a_killed_worker(
     assert len(faulted) >= 0.1 * len(requests) and len(set(faulted)) >= 4  # the faults really happened
 
 
-def _sweeper(seconds: float) -> Callable[[], None]:
-    """The scheduler's sweeper, every few seconds (30 s in production)."""
-    last = [0.0]
-
-    def tick() -> None:
-        if time.monotonic() - last[0] >= seconds:
-            last[0] = time.monotonic()
-            sync.sweep()
-
-    return tick
-
-
 def _kill_workers_mid_batch(sandbox: RunningSandbox, pool: Workers) -> None:
     """Hold the next stock batch in Shopify for a while, kill every worker while it waits, start fresh ones.
 
@@ -407,9 +284,9 @@ def _kill_workers_mid_batch(sandbox: RunningSandbox, pool: Workers) -> None:
         waiting = any(f["id"] == rule for f in sandbox.control("GET", "/faults")["faults"])
         return "the next batch to reach Shopify" if waiting else ""
 
-    _wait_until(held, 30)
+    wait_until(held, 30)
     pool.kill_all()
-    pool.start(WORKERS)
+    pool.start(WORKERS, *QUEUES)
 
 
 def _running(reconciliation_id: int) -> str:

@@ -37,10 +37,13 @@ EXPECTED = [
     ("jobs.sync.schedule_reconciliations", "default", 60),
     ("jobs.shopify.schedule_incremental_imports", "default", 60),
     ("jobs.fiscal.sweep", "default", 15),
+    ("jobs.queues.forget_recovered_failures", "default", 60),
 ]
 
 
-def test_periodic_jobs_are_the_sweepers_the_reconciliations_and_the_incremental_imports(monkeypatch):
+def test_periodic_jobs_are_the_sweepers_the_reconciliations_the_incremental_imports_and_the_queue_tidying(
+    monkeypatch,
+):
     for name in (
         "SYNC_SWEEP_SECONDS",
         "RECONCILE_INTERVAL_MINUTES",
