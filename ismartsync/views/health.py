@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, current_app, jsonify, request, session
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 from rq import Worker
 from sqlalchemy import text
 
+from ismartsync.auth import current_sign_in
 from ismartsync.extensions import db
 from ismartsync.permissions import Permission
 from ismartsync.queue import QUEUES, get_queue, redis_connection
@@ -37,9 +38,8 @@ def _is_operator() -> bool:
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if token and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), str(token).encode()):
         return True
-    return bool(
-        current_user.is_authenticated and not session.get("locked") and current_user.can(Permission.PAGE_SETTINGS)
-    )
+    signed_in = current_sign_in()
+    return bool(signed_in and not signed_in.is_locked and current_user.can(Permission.PAGE_SETTINGS))
 
 
 def _checks(details: bool) -> tuple[bool, dict[str, object]]:

@@ -9,6 +9,7 @@ from redis import Redis
 from ismartsync.extensions import db
 from ismartsync.queue import QUEUES, get_queue
 from ismartsync.services.email import queue_email
+from tests import factories
 from tests.conftest import REDIS_URL
 
 TOKEN = "a-long-random-health-token"
@@ -51,11 +52,11 @@ def test_healthz_gives_the_details_to_a_member_who_may_open_settings(browser, ma
     assert body["checks"]["database"] == {"ok": True}
 
 
-def test_healthz_keeps_the_details_from_a_locked_screen(browser, manager):
-    browser.sign_in(manager)
-    with browser.client.session_transaction() as session:
-        session["locked"] = True  # the manager locked the tablet and walked away
-    assert browser.get("/healthz").get_json() == {"status": "ok"}
+def test_healthz_keeps_the_details_from_a_locked_screen(paired_tablet, manager):
+    paired_tablet.post(f"/device/pin/{manager.id}", {"pin": factories.PIN})
+    assert "checks" in paired_tablet.get("/healthz").get_json()
+    paired_tablet.post("/device/lock")  # the manager locked the tablet and walked away
+    assert paired_tablet.get("/healthz").get_json() == {"status": "ok"}
 
 
 def test_healthz_keeps_the_details_from_a_cashier(browser, cashier):
