@@ -24,7 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from ismartsync import auth, cli, crypto, templating, web
+    from ismartsync import auth, cli, crypto, inputs, templating, web
     from ismartsync.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     crypto.configure(app.config["ENCRYPTION_KEYS"])
@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
     web.init_app(app)
+    inputs.init_app(app)
     auth.init_app(app)
     templating.init_app(app)
     cli.init_app(app)

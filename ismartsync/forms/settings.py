@@ -26,10 +26,10 @@ class MerchantForm(FlaskForm):
         "NTN",
         [
             Optional(),
-            Regexp(r"^(\d{7}(-\d)?|\d{13})$", message="NTN is 7 digits (e.g. 1234567-8), or a 13-digit CNIC."),
+            Regexp(r"^([0-9]{7}(-[0-9])?|[0-9]{13})$", message="NTN is 7 digits (e.g. 1234567-8), or a 13-digit CNIC."),
         ],
     )
-    strn = StringField("STRN", [Optional(), Regexp(r"^[\d-]{12,17}$", message="STRN is 13 digits.")])
+    strn = StringField("STRN", [Optional(), Regexp(r"^[0-9-]{12,17}$", message="STRN is 13 digits.")])
     tax_office = StringField("Tax office (RTO / LTO)", [Optional(), Length(max=120)])
     address = TextAreaField("Registered address", [Optional(), Length(max=300)])
     phone = StringField("Phone", [Optional(), Length(max=30)])
@@ -165,7 +165,7 @@ class CounterFbrForm(FlaskForm):
     fbr_enabled = BooleanField("Report this counter's sales")
     fbr_pos_id = StringField(
         "POSID",
-        [Optional(), Regexp(r"^\d{1,18}$", message="A POSID is a number of 1 to 18 digits.")],
+        [Optional(), Regexp(r"^[0-9]{1,18}$", message="A POSID is a number of 1 to 18 digits.")],
         filters=[_stripped],
         render_kw={"inputmode": "numeric", "maxlength": "18"},
     )

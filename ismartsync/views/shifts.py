@@ -18,7 +18,7 @@ from ismartsync.permissions import Permission
 from ismartsync.services import cash, registers
 from ismartsync.services.sales import branches_for
 from ismartsync.templating import local_time
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web import hx_redirect_or, is_htmx, render
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
 
@@ -74,10 +74,9 @@ def count_total(shift_id: int) -> Any:
         abort(403)  # another cashier's drawer figures are not theirs to read
     form = CloseShiftForm()
     form.validate()
-    try:
-        counted = _count(form).total_minor
-    except DomainError:
-        counted = 0
+    counted = _counted_or_zero(form)
+    if not is_htmx():  # a plain form post (no JavaScript): the close form again, with the total it came to
+        return _close_page(shift, form, counted=counted)
     merchant = current_user.merchant
     return render(
         "shifts/close.html",
