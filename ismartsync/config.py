@@ -56,6 +56,12 @@ class Settings:
     login_address_limit: str = field(default_factory=lambda: _env("LOGIN_ADDRESS_LIMIT", "30/15minutes"))
     pin_limit: str = field(default_factory=lambda: _env("PIN_LIMIT", "5/5minutes"))
     log_format: str = field(default_factory=lambda: _env("LOG_FORMAT", "json"))
+    # The largest request body read, in bytes: every form fits in a few kilobytes. Larger is refused with 413 before
+    # it is read. Shopify's webhooks (a product with many variants) get their own, larger allowance.
+    max_content_length: int = field(default_factory=lambda: int(_env("MAX_CONTENT_LENGTH", str(1024 * 1024))))
+    webhook_max_content_length: int = field(
+        default_factory=lambda: int(_env("WEBHOOK_MAX_CONTENT_LENGTH", str(5 * 1024 * 1024)))
+    )
     # Shopify: the API base URL template ("{shop}" is the myshopify.com domain; the sandbox's is
     # http://127.0.0.1:5001/shops/{shop}), the app's credentials, and the scopes it asks for.
     shopify_api_base: str = field(default_factory=lambda: _env("SHOPIFY_API_BASE", "https://{shop}"))
@@ -99,6 +105,8 @@ class Settings:
             "LOGIN_ADDRESS_LIMIT": self.login_address_limit,
             "PIN_LIMIT": self.pin_limit,
             "LOG_FORMAT": self.log_format,
+            "MAX_CONTENT_LENGTH": self.max_content_length,
+            "WEBHOOK_MAX_CONTENT_LENGTH": self.webhook_max_content_length,
             "SHOPIFY_API_BASE": self.shopify_api_base,
             "SHOPIFY_CLIENT_ID": self.shopify_client_id,
             "SHOPIFY_CLIENT_SECRET": self.shopify_client_secret,
