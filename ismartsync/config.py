@@ -35,6 +35,8 @@ class Settings:
     """Everything the app reads from its environment, with development defaults."""
 
     secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", DEV_SECRET_KEY))
+    # Comma-separated earlier secret keys, oldest first: what they signed still opens after a rotation.
+    secret_key_fallbacks: str = field(default_factory=lambda: _env("SECRET_KEY_FALLBACKS", ""))
     database_url: str = field(
         default_factory=lambda: _env("DATABASE_URL", "sqlite:///" + os.path.abspath("instance/demo.sqlite3"))
     )
@@ -55,6 +57,9 @@ class Settings:
     login_limit: str = field(default_factory=lambda: _env("LOGIN_LIMIT", "5/15minutes"))
     login_address_limit: str = field(default_factory=lambda: _env("LOGIN_ADDRESS_LIMIT", "30/15minutes"))
     pin_limit: str = field(default_factory=lambda: _env("PIN_LIMIT", "5/5minutes"))
+    # The public receipt page and its PDF, per address (a shop's customers share few addresses; a script gets far).
+    receipt_limit: str = field(default_factory=lambda: _env("RECEIPT_LIMIT", "60/minute"))
+    receipt_pdf_limit: str = field(default_factory=lambda: _env("RECEIPT_PDF_LIMIT", "10/minute;100/hour"))
     log_format: str = field(default_factory=lambda: _env("LOG_FORMAT", "json"))
     # The largest request body read, in bytes: every form fits in a few kilobytes. Larger is refused with 413 before
     # it is read. Shopify's webhooks (a product with many variants) get their own, larger allowance.
@@ -89,6 +94,7 @@ class Settings:
         secure_cookies = not self.debug
         return {
             "SECRET_KEY": self.secret_key,
+            "SECRET_KEY_FALLBACKS": [k.strip() for k in self.secret_key_fallbacks.split(",") if k.strip()],
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
             "REDIS_URL": self.redis_url,
@@ -104,6 +110,8 @@ class Settings:
             "LOGIN_LIMIT": self.login_limit,
             "LOGIN_ADDRESS_LIMIT": self.login_address_limit,
             "PIN_LIMIT": self.pin_limit,
+            "RECEIPT_LIMIT": self.receipt_limit,
+            "RECEIPT_PDF_LIMIT": self.receipt_pdf_limit,
             "LOG_FORMAT": self.log_format,
             "MAX_CONTENT_LENGTH": self.max_content_length,
             "WEBHOOK_MAX_CONTENT_LENGTH": self.webhook_max_content_length,
@@ -134,6 +142,10 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_KEY_PREFIX": "ismartsync",
             "RATELIMIT_HEADERS_ENABLED": False,
+            # A limit never costs a request its answer: with Redis down, count in memory; on any other storage
+            # error, let the request through.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": True,
         }
 
 

@@ -182,8 +182,8 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         "filename": "js/app.js",
     }
     endpoint_paths = {
-        ("receipts.receipt", "token"): receipt_token(merchant.id, sale.id),
-        ("receipts.invoice_pdf", "token"): receipt_token(merchant.id, sale.id),
+        ("receipts.receipt", "token"): receipt_token(sale),
+        ("receipts.invoice_pdf", "token"): receipt_token(sale),
         ("auth.accept_invite", "token"): make_token(INVITE, invited.id, None),
         ("auth.reset_password", "token"): make_token(RESET, owner.id, owner.password_hash),
         ("cart.recall", "sale_id"): held.id,

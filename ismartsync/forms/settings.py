@@ -8,9 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ismartsync.forms.fields import AmountField
+from ismartsync.forms.fields import AmountField, WholeNumberField
 from ismartsync.models import Tender
 from ismartsync.models.merchant import FiscalBackendKind, FiscalEnvironment
+from ismartsync.services.e_receipts import MAX_LINK_DAYS, MIN_LINK_DAYS
 
 TIME_ZONES = [
     SelectChoice("Asia/Karachi", "Pakistan (Asia/Karachi)"),
@@ -106,6 +107,14 @@ class SellingForm(FlaskForm):
             at_most_two_decimals,
         ],
         places=2,
+    )
+    receipt_link_days = WholeNumberField(
+        "Receipt links open for (days)",
+        [
+            InputRequired(),
+            NumberRange(MIN_LINK_DAYS, MAX_LINK_DAYS, f"Enter {MIN_LINK_DAYS} to {MAX_LINK_DAYS:,} days."),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
 
 

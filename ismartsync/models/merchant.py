@@ -72,6 +72,8 @@ class Merchant(IdMixin, TimestampMixin, Base):
     max_shift_minutes: Mapped[int] = mapped_column(default=600, server_default="600")
     shift_grace_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     drawer_limit_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    # How long a sale's public receipt link opens, in days from the sale (a merchant setting, Settings → Selling).
+    receipt_link_days: Mapped[int] = mapped_column(default=180, server_default="180")
 
     @property
     def reports_to_fbr(self) -> bool:
