@@ -39,7 +39,14 @@ def clean_text(value: str) -> str:
 
 
 def _clean(value: Any) -> Any:
-    return clean_text(value) if isinstance(value, str) else value  # uploaded files pass as they are
+    """Text cleaned, lists and objects (a JSON body) through and through; files and numbers as they are."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
 
 
 class CleanParams(ImmutableMultiDict):  # type: ignore[type-arg]
@@ -49,6 +56,16 @@ class CleanParams(ImmutableMultiDict):  # type: ignore[type-arg]
     def __init__(self, mapping: Any = None) -> None:
         items: Iterable[tuple[Any, Any]] = iter_multi_items(mapping) if mapping is not None else ()
         super().__init__([(_clean(k), _clean(v)) for k, v in items])
+
+
+class CleanParsing:
+    """Mixed into the app's request class: the query string, the form and a JSON body (which Flask-WTF reads as the
+    form) come out of parsing clean."""
+
+    parameter_storage_class = CleanParams
+
+    def get_json(self, *args: Any, **kwargs: Any) -> Any:
+        return _clean(super().get_json(*args, **kwargs))  # type: ignore[misc]
 
 
 class IdConverter(IntegerConverter):
@@ -148,5 +165,5 @@ def page_number(raw: Any) -> int:
 def init_app(app: Flask) -> None:
     """Before any blueprint adds its routes: every `<int:…>` and `<…>` segment goes through the converters above."""
     # On top of the request class the extensions set (htmx's adds `request.htmx`), so init after them.
-    app.request_class = type("CleanRequest", (app.request_class,), {"parameter_storage_class": CleanParams})
+    app.request_class = type("CleanRequest", (CleanParsing, app.request_class), {})
     app.url_map.converters.update(int=IdConverter, default=SegmentConverter, string=SegmentConverter)

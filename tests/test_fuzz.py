@@ -3,8 +3,8 @@
 The owner of a business with real rows (a paired counter with an open shift and a cart, a placed sale reported to
 the FBR sandbox, a parked cart, staff, roles, rosters, a stock difference, …) sends each route huge and negative
 numbers, NUL and other control characters, very long text, Arabic-Indic and fullwidth digits, emoji and empty
-values, in its path, its query string and its form. Each request runs in a savepoint rolled back after it, with the
-session cookies put back, so every request meets the same rows.
+values, in its path, its query string and its form (urlencoded or JSON). Each request runs in a savepoint rolled
+back after it, with the session cookies put back, so every request meets the same rows.
 
 The fields are discovered, not listed: the literal names the view modules read from `request.args` / `.form` /
 `.values`, every field of every WTForms form a view module uses, and whatever a first request to each route was
@@ -360,7 +360,15 @@ class Walk:
             path = re.sub(rf"<(?:[^<>]*:)?{name}(?:\([^)]*\))?>", _quote(value), path)
         return path
 
-    def send(self, route: Route, overrides: dict[str, str], fields: dict[str, Any], htmx: bool, query: set[str]):
+    def send(
+        self,
+        route: Route,
+        overrides: dict[str, str],
+        fields: dict[str, Any],
+        htmx: bool,
+        query: set[str],
+        as_json: bool = False,
+    ) -> int:
         client = self.app.test_client()
         for name, value in self.world.cookies.items():
             client.set_cookie(name, value, domain="localhost")
@@ -369,13 +377,14 @@ class Walk:
         form = {k: v for k, v in fields.items() if route.method != "GET"}
         if route.method != "GET":
             form.setdefault("csrf_token", self.world.csrf)
+        # A form may come as JSON too (Flask-WTF reads a JSON body as the form), its token in the header.
+        body = {"json": form, "headers": {**headers, "X-CSRFToken": self.world.csrf}} if as_json else {"data": form}
         connection = db.engine
         savepoint = connection.begin_nested()
         self.errors.clear()
         try:
-            response = client.open(
-                self.path(route, overrides), method=route.method, query_string=args, data=form, headers=headers
-            )
+            body.setdefault("headers", headers)
+            response = client.open(self.path(route, overrides), method=route.method, query_string=args, **body)
             status = response.status_code
             html = response.mimetype == "text/html"
             self.last_html = response.get_data(as_text=True) if html and status == 200 else ""
@@ -524,15 +533,15 @@ def _unreached(app: Flask, walk: Walk, first: dict[Route, int]) -> list[str]:
     return report
 
 
-def _explicit(route: Route, names: list[str]) -> list[tuple[dict[str, str], dict[str, Any], bool]]:
+def _explicit(route: Route, names: list[str]) -> list[tuple[dict[str, str], dict[str, Any], bool, bool]]:
     """Requests every route gets: each field with each kind of hostile value (rotated over the fields, so one
     request spoils every field at once, each differently), and each path parameter spoiled."""
     examples = [
-        ({}, {n: SPREAD[(i + k) % len(SPREAD)] for i, n in enumerate(names)}, k % 2 == 1)
+        ({}, {n: SPREAD[(i + k) % len(SPREAD)] for i, n in enumerate(names)}, k % 2 == 1, k % 3 == 2)
         for k in range(len(SPREAD) if names else 0)
     ]
-    params = [p for p in route.params if p != "filename"]
-    return examples + [({p: v for p in params}, {}, False) for v in (SPREAD[:3] if params else [])]
+    params = [({p: v for p in route.params}, {}, False, False) for v in (SPREAD[:3] if route.params else [])]
+    return examples + params
 
 
 def _hostile(walk: Walk, route: Route, found: Fields, harvest: dict[str, list[str]]) -> Any:
@@ -550,16 +559,17 @@ def _hostile(walk: Walk, route: Route, found: Fields, harvest: dict[str, list[st
     )
     @given(
         path=st.fixed_dictionaries(
-            {}, optional={p: _path_value(path_values[p]) for p in route.params if p != "filename"}
+            {}, optional={p: _path_value(path_values[p]) for p in route.params}
         ),
         sent=_form(names, harvest, walk.world.plausible),
         htmx=st.booleans(),
+        as_json=st.booleans(),
     )
-    def hostile(path: dict[str, str], sent: dict[str, Any], htmx: bool) -> None:
-        walk.send(route, path, sent, htmx, found.args)
+    def hostile(path: dict[str, str], sent: dict[str, Any], htmx: bool, as_json: bool) -> None:
+        walk.send(route, path, sent, htmx, found.args, as_json=as_json and route.method != "GET")
 
-    for path, sent, htmx in _explicit(route, names):
-        hostile = example(path=path, sent=sent, htmx=htmx)(hostile)
+    for path, sent, htmx, as_json in _explicit(route, names):
+        hostile = example(path=path, sent=sent, htmx=htmx, as_json=as_json)(hostile)
     return hostile
 
 

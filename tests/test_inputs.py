@@ -20,11 +20,11 @@ from ismartsync.inputs import (
     parse_whole,
 )
 from ismartsync.models import CashLog, Merchant, Sale
-from ismartsync.services.audit import Actor
-from ismartsync.services.registers import current_shift, open_shift, start_register
+from ismartsync.services.registers import current_shift
 from ismartsync.services.stock import record_opening_stock
 from tests import factories
 from tests.markup import text_of
+from tests.selling import selling_tablet
 
 BEYOND = str(MAX_ID + 1)  # 2147483648: one past PostgreSQL's integer
 
@@ -125,18 +125,10 @@ def test_a_role_id_beyond_the_range_is_refused_beside_the_field(browser, owner, 
 
 @pytest.fixture
 def tablet(make_browser, manager, cashier, counter, merchant, branch):
-    """A paired tablet with the register started, the cashier signed in by PIN with an open shift, one item."""
-    tablet = make_browser()
-    tablet.sign_in(manager)
-    assert tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"}).status_code == 303
-    tablet.post("/sign-out")
-    start_register(db.session, Actor(manager), counter, 500_000)
-    open_shift(db.session, Actor(cashier), counter)
+    """The counter screen ready to sell, with one item in stock."""
     lawn = factories.VariantFactory(product__merchant=merchant, product__title="Lawn 3pc", barcode="8961000000011")
     record_opening_stock(db.session, branch, {lawn.id: 5}, "opening")
-    db.session.commit()
-    assert tablet.post(f"/device/pin/{cashier.id}", {"pin": factories.PIN}).status_code == 303
-    return tablet
+    return selling_tablet(make_browser(), manager, cashier, counter)
 
 
 def test_a_scanned_code_with_nul_is_a_miss_and_a_huge_customer_id_not_found(tablet):
@@ -174,3 +166,13 @@ def test_the_running_total_of_a_count_without_htmx_shows_the_close_form(tablet, 
     response = tablet.post(f"/shifts/{shift.id}/close/total", {"method": "total", "total": "100"})
     assert response.status_code == 200
     assert 'name="total"' in response.get_data(as_text=True)
+
+
+def test_a_form_sent_as_json_is_cleaned_alike(browser, owner):
+    """Flask-WTF reads a JSON body as the form: its text must not bring a NUL to the database either."""
+    browser.sign_in(owner)
+    token = browser.csrf("/roles")
+    sent = {"name": "Stock\x00 room", "description": ""}
+    response = browser.client.post("/roles", json=sent, headers={"X-CSRFToken": token})
+    assert response.status_code in (200, 303)
+    assert "Stock room" in browser.get("/roles").get_data(as_text=True)

@@ -79,7 +79,7 @@ def receipt(token: str) -> Response:
     """The customer's receipt: the buyer's CNIC and phone masked, since a link gets forwarded."""
     sale = _shared_sale(token)
     fiscal = sales_service.fiscal_document_for(db.session, sale)
-    page = render_template("receipts/receipt.html", sale=sale, fiscal=fiscal, token=token)
+    page = render_template("receipts/receipt.html", sale=sale, merchant=sale.merchant, fiscal=fiscal, token=token)
     return make_response(page, 200, NOT_INDEXED)
 
 
