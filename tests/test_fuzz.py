@@ -27,7 +27,9 @@ from datetime import time as clock
 from html.parser import HTMLParser
 from types import ModuleType
 from typing import Any
+from urllib.parse import quote, urlsplit
 
+import pyotp
 import pytest
 from flask import Flask
 from flask_wtf import FlaskForm
@@ -61,8 +63,11 @@ from tests.selling import cart_with, open_till, sell, stock_items
 
 # Drawn requests per route beyond the fixed ones (`_explicit`): one per field it reads, within bounds.
 MIN_EXAMPLES, MAX_EXAMPLES, PER_FIELD = 1, 6, 1
-# What a first request may answer without the walk missing the route's body: anything but a refusal to look.
+# What a first request may answer without the walk missing the route's body: anything but a refusal to look, or
+# being sent to sign in again (the session lost: a route that ends it must be rolled back like any other).
 NOT_REACHED = {403, 404, 405}
+DOORS = ("/sign-in", "/device/pin", "/device/locked")
+ENDS_THE_SESSION = {"auth.sign_out_now", "device.lock"}
 EXPECTED_FIRST = {
     "webhooks.shopify": {401},  # unsigned: refused before anything else, which is the point
     "dev.outbox": {200, 404},  # only served in development
@@ -106,6 +111,8 @@ class World:
     path_values: dict[str, Any]
     plausible: list[str]
     endpoint_paths: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # Routes only someone else reaches: their cookies and CSRF token (the code page: a sign-in waiting for it).
+    sessions: dict[str, tuple[dict[str, str], str]] = field(default_factory=dict)
 
 
 def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
@@ -206,12 +213,27 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         "0300 1234567",
     ]
     db.session.commit()
-    cookies = {
-        name: browser.client.get_cookie(name, domain="localhost").value for name in ("session", DEVICE_COOKIE)
-    }
-    csrf = CSRF_RE.search(browser.get("/account").get_data(as_text=True))
-    assert csrf, "no CSRF token on /account"
-    return World(cookies, csrf.group(1), path_values, plausible, endpoint_paths)
+    world = World(*_session_of(browser, "/account"), path_values, plausible, endpoint_paths)
+    world.sessions["auth.second_factor"] = _waiting_for_a_code(make_browser(), merchant, staff_roles["Manager"])
+    return world
+
+
+def _session_of(browser: Any, page: str) -> tuple[dict[str, str], str]:
+    """A browser's cookies, and the CSRF token on one of its pages."""
+    cookies = {name: c.value for name in ("session", DEVICE_COOKIE) if (c := browser.client.get_cookie(name))}
+    csrf = CSRF_RE.search(browser.get(page).get_data(as_text=True))
+    assert csrf, f"no CSRF token on {page}"
+    return cookies, csrf.group(1)
+
+
+def _waiting_for_a_code(browser: Any, merchant: Any, role: Any) -> tuple[dict[str, str], str]:
+    """A manager with two-factor on, between the password and the code."""
+    manager = factories.UserFactory(merchant=merchant, role=role, all_branches=True, totp_enabled=True)
+    manager.totp_secret = pyotp.random_base32()
+    db.session.commit()
+    response = browser.post("/sign-in", {"email": manager.email, "password": factories.PASSWORD})
+    assert response.headers["Location"].endswith("/sign-in/code"), response.status_code
+    return _session_of(browser, "/sign-in/code")
 
 
 def _device_of(counter_id: int) -> int:
@@ -347,6 +369,7 @@ class Walk:
         self.failures: list[str] = []
         self.requests = 0
         self.last_html = ""
+        self.sent_to_door = False
         self.errors: list[logging.LogRecord] = []
         handler = logging.Handler()
         handler.emit = self.errors.append  # type: ignore[method-assign]
@@ -370,15 +393,16 @@ class Walk:
         as_json: bool = False,
     ) -> int:
         client = self.app.test_client()
-        for name, value in self.world.cookies.items():
+        cookies, csrf = self.world.sessions.get(route.endpoint, (self.world.cookies, self.world.csrf))
+        for name, value in cookies.items():
             client.set_cookie(name, value, domain="localhost")
         headers = {"HX-Request": "true"} if htmx else {}
         args = {k: v for k, v in fields.items() if route.method == "GET" or k in query}
         form = {k: v for k, v in fields.items() if route.method != "GET"}
         if route.method != "GET":
-            form.setdefault("csrf_token", self.world.csrf)
+            form.setdefault("csrf_token", csrf)
         # A form may come as JSON too (Flask-WTF reads a JSON body as the form), its token in the header.
-        body = {"json": form, "headers": {**headers, "X-CSRFToken": self.world.csrf}} if as_json else {"data": form}
+        body = {"json": form, "headers": {**headers, "X-CSRFToken": csrf}} if as_json else {"data": form}
         connection = db.engine
         savepoint = connection.begin_nested()
         self.errors.clear()
@@ -388,6 +412,8 @@ class Walk:
             status = response.status_code
             html = response.mimetype == "text/html"
             self.last_html = response.get_data(as_text=True) if html and status == 200 else ""
+            where = urlsplit(response.headers.get("HX-Redirect") or response.headers.get("Location") or "").path
+            self.sent_to_door = where in DOORS
             response.close()
         except Exception as exc:  # anything escaping the app is a failure to report
             status, self.errors[:] = 500, [logging.makeLogRecord({"msg": repr(exc)})]
@@ -402,8 +428,6 @@ class Walk:
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value, safe="").replace("\\", "\\\\")
 
 
@@ -482,7 +506,7 @@ def walk(app: Flask, make_browser: Any, fbr: Any, monkeypatch: pytest.MonkeyPatc
 @dataclass
 class Discovered:
     fields: dict[Route, Fields]
-    first: dict[Route, int]
+    first: dict[Route, tuple[int, bool]]  # the first request's status, and whether it was sent to sign in again
     harvest: dict[str, list[str]]
 
 
@@ -507,7 +531,7 @@ def _discover(app: Flask, walk: Walk) -> Discovered:
             if module is not None and name not in static:
                 static[name] = module_fields(module, app)
             seen.clear()
-            found.first[route] = walk.send(route, {}, {}, htmx=False, query=set())
+            found.first[route] = (walk.send(route, {}, {}, htmx=False, query=set()), walk.sent_to_door)
             _Harvest(harvest).feed(walk.last_html)
             read = seen - {"csrf_token"}
             found.fields[route] = static.get(name, Fields()) | Fields(set(read), set(read))
@@ -519,16 +543,18 @@ def _discover(app: Flask, walk: Walk) -> Discovered:
     return found
 
 
-def _unreached(app: Flask, walk: Walk, first: dict[Route, int]) -> list[str]:
+def _unreached(app: Flask, walk: Walk, first: dict[Route, tuple[int, bool]]) -> list[str]:
     """Routes the walk cannot test: no value for a path parameter, or a first request refused at the door."""
     known = walk.world.path_values.keys() | {f"{e}:{p}" for e, p in walk.world.endpoint_paths}
     missing = sorted(
         {f"{r.endpoint}:{p}" for r in all_routes(app) for p in r.params if not {p, f"{r.endpoint}:{p}"} & known}
     )
     report = [f"give the walk a real value for the path parameter {m}" for m in missing]
-    for route, status in first.items():
+    for route, (status, door) in first.items():
         allowed = EXPECTED_FIRST.get(route.endpoint)
-        if (allowed is None and status in NOT_REACHED) or (allowed is not None and status not in allowed):
+        if door and route.endpoint not in ENDS_THE_SESSION:
+            report.append(f"not reached: {route.method} {route.rule} sent the owner to sign in again")
+        elif (allowed is None and status in NOT_REACHED) or (allowed is not None and status not in allowed):
             report.append(f"not reached: {route.method} {route.rule} answered {status}")
     return report
 
