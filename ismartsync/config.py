@@ -57,9 +57,9 @@ class Settings:
     login_limit: str = field(default_factory=lambda: _env("LOGIN_LIMIT", "5/15minutes"))
     login_address_limit: str = field(default_factory=lambda: _env("LOGIN_ADDRESS_LIMIT", "30/15minutes"))
     pin_limit: str = field(default_factory=lambda: _env("PIN_LIMIT", "5/5minutes"))
-    # The public receipt page and its PDF, per address (a shop's customers share few addresses; a script gets far).
+    # The public receipt page and its PDF, per address: a script gets nowhere, a carrier's shared address still works.
     receipt_limit: str = field(default_factory=lambda: _env("RECEIPT_LIMIT", "60/minute"))
-    receipt_pdf_limit: str = field(default_factory=lambda: _env("RECEIPT_PDF_LIMIT", "10/minute;100/hour"))
+    receipt_pdf_limit: str = field(default_factory=lambda: _env("RECEIPT_PDF_LIMIT", "20/minute;200/hour"))
     log_format: str = field(default_factory=lambda: _env("LOG_FORMAT", "json"))
     # The largest request body read, in bytes: every form fits in a few kilobytes. Larger is refused with 413 before
     # it is read. Shopify's webhooks (a product with many variants) get their own, larger allowance.
