@@ -28,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # The client's address (sign-in throttling, the audit log) and https (secure cookies, HSTS) as the proxies say.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from ismartsync import auth, cli, crypto, static_files, templating, throttle, web
+    from ismartsync import auth, cli, crypto, inputs, static_files, templating, throttle, web
     from ismartsync.extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 
     crypto.configure(app.config["ENCRYPTION_KEYS"])
@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     throttle.init_app(app)
     web.init_app(app)
+    inputs.init_app(app)
     auth.init_app(app)
     templating.init_app(app)
     static_files.init_app(app)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ismartsync.approvals import pending, wording
 from ismartsync.errors import DomainError, Throttled
 from ismartsync.extensions import db, login_manager
+from ismartsync.inputs import parse_id
 from ismartsync.models import Counter, Device, SignInSession, User
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
@@ -198,9 +199,8 @@ def current_actor() -> Actor:
 
 def tenant_get_or_404(model: type[M], ident: Any) -> M:
     """Load a row of the signed-in member's merchant by id; any other tenant's id is a 404."""
-    try:
-        ident = int(ident)
-    except (TypeError, ValueError):
+    ident = parse_id(ident)  # beyond the id column's range (or not a number): no such row
+    if ident is None:
         abort(404)
     row = db.session.scalar(
         select(model).where(model.id == ident, model.merchant_id == current_user.merchant_id)  # type: ignore[attr-defined]
@@ -271,9 +271,8 @@ def authorize(permission: Permission, what: str | None = None) -> Any | None:
         abort(403)
     if request.method != "POST" or "approver_id" not in request.form:
         return _approval_prompt(permission, what=what)
-    try:
-        approver_id = int(request.form.get("approver_id", ""))
-    except ValueError:
+    approver_id = parse_id(request.form.get("approver_id", ""))
+    if approver_id is None:
         return _approval_prompt(permission, DomainError("Choose who approves.", field="approver_id"), what)
     try:
         g.approver = approve_with_pin(

@@ -35,6 +35,8 @@ class Settings:
     """Everything the app reads from its environment, with development defaults."""
 
     secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", DEV_SECRET_KEY))
+    # Comma-separated earlier secret keys, oldest first: what they signed still opens after a rotation.
+    secret_key_fallbacks: str = field(default_factory=lambda: _env("SECRET_KEY_FALLBACKS", ""))
     database_url: str = field(
         default_factory=lambda: _env("DATABASE_URL", "sqlite:///" + os.path.abspath("instance/demo.sqlite3"))
     )
@@ -64,6 +66,15 @@ class Settings:
     # A monitor sending `Authorization: Bearer <this>` to /healthz reads its details (unset: only signed-in members
     # who may open Settings do).
     health_token: str | None = field(default_factory=lambda: _env("HEALTH_TOKEN"))
+    # The public receipt page and its PDF, per address: a script gets nowhere, a carrier's shared address still works.
+    receipt_limit: str = field(default_factory=lambda: _env("RECEIPT_LIMIT", "60/minute"))
+    receipt_pdf_limit: str = field(default_factory=lambda: _env("RECEIPT_PDF_LIMIT", "20/minute;200/hour"))
+    # The largest request body read, in bytes: every form fits in a few kilobytes. Larger is refused with 413 before
+    # it is read. Shopify's webhooks (a product with many variants) get their own, larger allowance.
+    max_content_length: int = field(default_factory=lambda: int(_env("MAX_CONTENT_LENGTH", str(1024 * 1024))))
+    webhook_max_content_length: int = field(
+        default_factory=lambda: int(_env("WEBHOOK_MAX_CONTENT_LENGTH", str(5 * 1024 * 1024)))
+    )
     # Shopify: the API base URL template ("{shop}" is the myshopify.com domain; the sandbox's is
     # http://127.0.0.1:5001/shops/{shop}), the app's credentials, and the scopes it asks for.
     shopify_api_base: str = field(default_factory=lambda: _env("SHOPIFY_API_BASE", "https://{shop}"))
@@ -94,6 +105,7 @@ class Settings:
         secure_cookies = not self.debug
         return {
             "SECRET_KEY": self.secret_key,
+            "SECRET_KEY_FALLBACKS": [k.strip() for k in self.secret_key_fallbacks.split(",") if k.strip()],
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
             "REDIS_URL": self.redis_url,
@@ -110,9 +122,13 @@ class Settings:
             "LOGIN_ACCOUNT_LIMIT": self.login_account_limit,
             "LOGIN_ADDRESS_LIMIT": self.login_address_limit,
             "PIN_LIMIT": self.pin_limit,
+            "RECEIPT_LIMIT": self.receipt_limit,
+            "RECEIPT_PDF_LIMIT": self.receipt_pdf_limit,
             "LOG_FORMAT": self.log_format,
             "PROXY_HOPS": self.proxy_hops,
             "HEALTH_TOKEN": self.health_token,
+            "MAX_CONTENT_LENGTH": self.max_content_length,
+            "WEBHOOK_MAX_CONTENT_LENGTH": self.webhook_max_content_length,
             "SHOPIFY_API_BASE": self.shopify_api_base,
             "SHOPIFY_CLIENT_ID": self.shopify_client_id,
             "SHOPIFY_CLIENT_SECRET": self.shopify_client_secret,
@@ -145,6 +161,10 @@ class Settings:
             "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
             "RATELIMIT_KEY_PREFIX": "ismartsync",
             "RATELIMIT_HEADERS_ENABLED": False,
+            # A limit never costs a request its answer: with Redis down, count in memory; on any other storage
+            # error, let the request through.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": True,
         }
 
 

@@ -1,7 +1,11 @@
 """Tabular exports: a header row and data rows as CSV or XLSX bytes, with money, numbers and times typed for each.
 
 Cells are `str`, `int`, `Decimal`, `Money` (paisa, written as rupees with two decimals), aware `datetime` (written
-in the merchant's local time) or `date`; None is an empty cell. Text is never read as a formula by a spreadsheet.
+in the merchant's local time) or `date`; None is an empty cell. Text is never read as a formula by a spreadsheet
+(OWASP "CSV injection"): in CSV every text cell is quoted, so a separator inside it (a comma, or the semicolon
+Excel splits on where it is the list separator) never starts a new cell, and text that a spreadsheet would read
+as a formula, at its start or after leading blanks and separators (`=1+1`, ` =1+1`, `;=1+1`, `@SUM(…)`), starts
+with an apostrophe. Numbers are written as numbers, negative ones too.
 """
 
 from __future__ import annotations
@@ -28,8 +32,11 @@ MONEY_FORMAT = "#,##0.00"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 XLSX_DATE_FORMAT = "yyyy-mm-dd"
-# What a spreadsheet reads as the start of a formula (OWASP "CSV injection"); control characters XLSX refuses.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet reads as the start of a formula (OWASP "CSV injection"), once it has skipped what may come
+# before it: blanks, and separators and quotes that can open a new cell. Control characters XLSX refuses.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_SKIPPED_BEFORE = " \t\r\n,;|\"'\u00a0"
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # "-5" or "-1.50" is read as the number it is, not a formula
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -59,14 +66,21 @@ def _local(value: datetime, zone: str) -> datetime:
 
 
 def _safe_text(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """The text, with an apostrophe first when a spreadsheet would otherwise read it as a formula."""
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    if value.startswith(_FORMULA_START) or value.lstrip(_SKIPPED_BEFORE).startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
-def _csv_cell(value: Cell, zone: str) -> str:
+def _csv_cell(value: Cell, zone: str) -> str | int | Decimal:
     if value is None:
         return ""
     if isinstance(value, Money):
-        return str(to_decimal(value.minor))
+        return to_decimal(value.minor)
+    if isinstance(value, int | Decimal):
+        return value  # unquoted: a number, negative or not
     if isinstance(value, datetime):
         return _local(value, zone).strftime(DATETIME_FORMAT)
     if isinstance(value, date):
@@ -77,9 +91,9 @@ def _csv_cell(value: Cell, zone: str) -> str:
 
 
 def csv_bytes(table: Table) -> bytes:
-    """The table as UTF-8 CSV."""
+    """The table as UTF-8 CSV: text quoted, numbers not."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow([_safe_text(h) for h in table.headers])
     for row in table.rows:
         writer.writerow([_csv_cell(v, table.zone) for v in row])

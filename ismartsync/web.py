@@ -174,6 +174,7 @@ ERROR_TEXT = {
     404: ("Not found", "That page or record does not exist."),
     405: ("Not allowed", "That action is not available here."),
     413: ("Too large", "What you sent is too large."),
+    429: ("Too many requests", "Too many requests from your address. Wait a minute and try again."),
     500: ("Something went wrong", "The error was logged. Nothing you entered was saved twice; please try again."),
 }
 

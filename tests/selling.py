@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ismartsync.extensions import db
 from ismartsync.models import Counter, Sale, Tender, Variant
@@ -64,3 +65,15 @@ def sell(
         sale.placed_at = at
     db.session.flush()
     return sale
+
+
+def selling_tablet(tablet: Any, manager: object, cashier: object, counter: Counter) -> Any:
+    """`tablet` (a conftest Browser) paired to the counter by the manager, the register started and the cashier
+    signed in by PIN with an open shift: the counter screen ready to sell."""
+    tablet.sign_in(manager)
+    assert tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"}).status_code == 303
+    tablet.post("/sign-out")
+    open_till(manager, cashier, counter)
+    db.session.commit()
+    assert tablet.post(f"/device/pin/{cashier.id}", {"pin": factories.PIN}).status_code == 303
+    return tablet

@@ -49,3 +49,28 @@ def test_xlsx_drops_characters_a_workbook_cannot_hold():
 def test_naive_times_are_refused_rather_than_guessed():
     with pytest.raises(ValueError):
         csv_bytes(Table(["when"], [[datetime(2026, 1, 1)]]))
+
+
+# Text a spreadsheet would take for a formula, at the start or after blanks and separators that open a new cell.
+FORMULA_TEXT = [";=1+1", " =1+1", ",=1+1", "\t=1+1", "a;=1+1", "@SUM(A1)", "+1", "-1+1", '";=1+1', "x\n=1+1", "|=1"]
+
+
+def _formula_cells(cells: list[str]) -> list[str]:
+    return [c for c in cells if c.lstrip(" \t\r\n").startswith(("=", "+", "-", "@"))]
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_csv_text_is_never_a_formula_whichever_separator_the_spreadsheet_splits_on(separator):
+    """Excel splits on ";" where that is the list separator (much of Europe): no text cell may then start a
+    formula in a cell of its own."""
+    data = csv_bytes(Table(["note"], [[text] for text in FORMULA_TEXT])).decode("utf-8")
+    cells = [cell for row in csv.reader(io.StringIO(data), delimiter=separator) for cell in row]
+    assert _formula_cells(cells) == []
+    if separator == ",":
+        kept = {"a;=1+1", "x\n=1+1"}  # quoted, so the separator or line break inside cannot open a cell of its own
+        assert cells[1:] == [text if text in kept else "'" + text for text in FORMULA_TEXT]
+
+
+def test_csv_numbers_stay_numbers_and_negative_ones_are_not_neutralised():
+    data = csv_bytes(Table(["amount", "count", "note"], [[Money(-50000), -3, "-12.50"]])).decode("utf-8")
+    assert data.splitlines()[1] == '-500.00,-3,"-12.50"'

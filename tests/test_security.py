@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -242,3 +243,23 @@ def test_the_page_gives_htmx_its_csrf_token(browser, owner):
         headers={"HX-Request": "true", "X-CSRFToken": match.group(1)},
     )
     assert response.status_code == 204
+
+
+def test_a_body_larger_than_the_request_limit_is_refused_with_413_unread(browser):
+    """Forms are a few kilobytes; a 2 MB upload to any form used to be parsed (its file spooled to disk)."""
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'
+    body = part + (b"x" * 98 + b"\r\n") * 20_000 + b"\r\n--b--\r\n"  # 2 MB in lines, as a file is sent
+    multipart = "multipart/form-data; boundary=b"
+    response = browser.client.post("/sign-in", input_stream=io.BytesIO(body), content_type=multipart)
+    assert response.status_code == 413
+    assert "Too large" in text_of(response.get_data(as_text=True), "main")
+
+
+def test_the_request_limit_is_a_setting(monkeypatch):
+    from ismartsync.config import Settings
+
+    assert Settings().flask_config()["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    monkeypatch.setenv("ISMARTSYNC_MAX_CONTENT_LENGTH", "2048")
+    monkeypatch.setenv("ISMARTSYNC_WEBHOOK_MAX_CONTENT_LENGTH", "4096")
+    config = Settings().flask_config()
+    assert (config["MAX_CONTENT_LENGTH"], config["WEBHOOK_MAX_CONTENT_LENGTH"]) == (2048, 4096)

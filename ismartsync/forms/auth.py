@@ -24,7 +24,7 @@ class SignInForm(FlaskForm):
 
 class CodeForm(FlaskForm):
     code = StringField(
-        "6-digit code", [InputRequired(), Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="Enter the 6 digits.")]
+        "6-digit code", [InputRequired(), Regexp(r"^\s*[0-9]{3}\s?[0-9]{3}\s*$", message="Enter the 6 digits.")]
     )
 
 

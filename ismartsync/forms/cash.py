@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ismartsync.forms.fields import AmountField
+from ismartsync.forms.fields import AmountField, WholeNumberField
+from ismartsync.inputs import as_whole
 from ismartsync.models import CashDirection, CashReason
 from ismartsync.services.cash import DENOMINATIONS, MAX_PIECES
 
@@ -39,8 +40,8 @@ class CashLogForm(FlaskForm):
     note = StringField("Note", validators=[Length(max=200)], render_kw={"autocomplete": "off"})
 
 
-def _pieces(value: int) -> IntegerField:
-    return IntegerField(
+def _pieces(value: int) -> WholeNumberField:
+    return WholeNumberField(
         f"Rs {value:,}",
         validators=[Optional(), NumberRange(min=0, max=MAX_PIECES, message=f"0 to {MAX_PIECES:,}.")],
         render_kw={"inputmode": "numeric", "autocomplete": "off", "min": "0"},
@@ -76,7 +77,7 @@ class ExtendShiftForm(FlaskForm):
         "Extend by",
         choices=[SelectChoice("30", "30 minutes"), SelectChoice("60", "1 hour"), SelectChoice("120", "2 hours")],
         default="60",
-        coerce=int,
+        coerce=as_whole,
     )
 
 
@@ -96,7 +97,7 @@ class CashSettingsForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=0, max=24, message="Enter 0 to 24 hours.")],
         render_kw=_AMOUNT_KW,
     )
-    shift_grace_minutes = IntegerField(
+    shift_grace_minutes = WholeNumberField(
         "Grace after the limit (minutes)",
         validators=[InputRequired(), NumberRange(min=0, max=240, message="Enter 0 to 240 minutes.")],
         render_kw={"inputmode": "numeric"},

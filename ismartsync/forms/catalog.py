@@ -18,7 +18,7 @@ class VariantTaxForm(FlaskForm):
     )
     pct_code = StringField(
         "PCT code",
-        validators=[Optional(), Regexp(r"^\d{4}\.?\d{4}$", message="A PCT code has 8 digits, e.g. 6109.1000.")],
+        validators=[Optional(), Regexp(r"^[0-9]{4}\.?[0-9]{4}$", message="A PCT code has 8 digits, e.g. 6109.1000.")],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
     third_schedule = BooleanField("Third Schedule: taxed on the printed retail price")

@@ -7,6 +7,7 @@ from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringFi
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ismartsync.forms.fields import AmountField
+from ismartsync.inputs import as_id
 
 
 class StartRegisterForm(FlaskForm):
@@ -72,18 +73,26 @@ class CustomerForm(FlaskForm):
         "Mobile",
         validators=[
             InputRequired("Enter a mobile number."),
-            Regexp(r"^(\+92|0092|0)?[- ]?3\d{2}[- ]?\d{7}$", message="Enter a Pakistani mobile, e.g. 0300 1234567."),
+            Regexp(
+                r"^(\+92|0092|0)?[- ]?3[0-9]{2}[- ]?[0-9]{7}$", message="Enter a Pakistani mobile, e.g. 0300 1234567."
+            ),
         ],
         render_kw={"inputmode": "tel", "autocomplete": "off"},
     )
     cnic = StringField(
         "CNIC (optional)",
-        validators=[Optional(), Regexp(r"^\d{5}-?\d{7}-?\d$", message="A CNIC has 13 digits: 35202-1234567-1.")],
+        validators=[
+            Optional(),
+            Regexp(r"^[0-9]{5}-?[0-9]{7}-?[0-9]$", message="A CNIC has 13 digits: 35202-1234567-1."),
+        ],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
     ntn = StringField(
         "NTN (optional)",
-        validators=[Optional(), Regexp(r"^\d{7}(-?\d)?$", message="An NTN has 7 digits, and may end in -check digit.")],
+        validators=[
+            Optional(),
+            Regexp(r"^[0-9]{7}(-?[0-9])?$", message="An NTN has 7 digits, and may end in -check digit."),
+        ],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
 
@@ -96,9 +105,9 @@ class PayForm(FlaskForm):
     card = _amount("Card (Rs)")
     card_reference = StringField("Card slip no.", validators=[Optional(), Length(max=80)])
     bank = _amount("Bank transfer (Rs)")
-    bank_method = SelectField("Into account", coerce=int, validate_choice=False)
+    bank_method = SelectField("Into account", coerce=as_id, validate_choice=False)
     bank_reference = StringField("Transfer ref.", validators=[Optional(), Length(max=80)])
     wallet = _amount("Wallet (Rs)")
-    wallet_method = SelectField("Wallet", coerce=int, validate_choice=False)
+    wallet_method = SelectField("Wallet", coerce=as_id, validate_choice=False)
     wallet_reference = StringField("Transaction ID", validators=[Optional(), Length(max=80)])
-    salesperson = SelectField("Salesperson", coerce=int, validate_choice=False)
+    salesperson = SelectField("Salesperson", coerce=as_id, validate_choice=False)

@@ -8,9 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ismartsync.forms.fields import AmountField
+from ismartsync.forms.fields import AmountField, WholeNumberField
 from ismartsync.models import Tender
 from ismartsync.models.merchant import FiscalBackendKind, FiscalEnvironment
+from ismartsync.services.e_receipts import MAX_LINK_DAYS, MIN_LINK_DAYS
 
 TIME_ZONES = [
     SelectChoice("Asia/Karachi", "Pakistan (Asia/Karachi)"),
@@ -26,10 +27,10 @@ class MerchantForm(FlaskForm):
         "NTN",
         [
             Optional(),
-            Regexp(r"^(\d{7}(-\d)?|\d{13})$", message="NTN is 7 digits (e.g. 1234567-8), or a 13-digit CNIC."),
+            Regexp(r"^([0-9]{7}(-[0-9])?|[0-9]{13})$", message="NTN is 7 digits (e.g. 1234567-8), or a 13-digit CNIC."),
         ],
     )
-    strn = StringField("STRN", [Optional(), Regexp(r"^[\d-]{12,17}$", message="STRN is 13 digits.")])
+    strn = StringField("STRN", [Optional(), Regexp(r"^[0-9-]{12,17}$", message="STRN is 13 digits.")])
     tax_office = StringField("Tax office (RTO / LTO)", [Optional(), Length(max=120)])
     address = TextAreaField("Registered address", [Optional(), Length(max=300)])
     phone = StringField("Phone", [Optional(), Length(max=30)])
@@ -107,6 +108,14 @@ class SellingForm(FlaskForm):
         ],
         places=2,
     )
+    receipt_link_days = WholeNumberField(
+        "Receipt links open for (days)",
+        [
+            InputRequired(),
+            NumberRange(MIN_LINK_DAYS, MAX_LINK_DAYS, f"Enter {MIN_LINK_DAYS} to {MAX_LINK_DAYS:,} days."),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
 
 
 PAYMENT_KINDS = [
@@ -165,7 +174,7 @@ class CounterFbrForm(FlaskForm):
     fbr_enabled = BooleanField("Report this counter's sales")
     fbr_pos_id = StringField(
         "POSID",
-        [Optional(), Regexp(r"^\d{1,18}$", message="A POSID is a number of 1 to 18 digits.")],
+        [Optional(), Regexp(r"^[0-9]{1,18}$", message="A POSID is a number of 1 to 18 digits.")],
         filters=[_stripped],
         render_kw={"inputmode": "numeric", "maxlength": "18"},
     )

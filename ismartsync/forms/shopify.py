@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
 from ismartsync.shopify.oauth import OAuthError, normalize_shop_domain
+
+# Shopify's client ids, secrets and tokens are printable ASCII without spaces; anything else is a slip of the paste
+# (and could not go into an HTTP header at all).
+CREDENTIAL = Regexp(r"^[\x21-\x7e]*$", message="Paste it exactly: letters, digits and punctuation, no spaces.")
 
 
 class _ConnectForm(FlaskForm):
@@ -36,17 +40,18 @@ class OAuthConnectForm(_ConnectForm):
 class OwnAppForm(_ConnectForm):
     client_id = StringField(
         "Client ID",
-        [InputRequired(message="Enter your app's client ID."), Length(max=255)],
+        [InputRequired(message="Enter your app's client ID."), Length(max=255), CREDENTIAL],
         render_kw={"autocomplete": "off"},
     )
     client_secret = PasswordField(
-        "Client secret", [InputRequired(message="Enter your app's client secret."), Length(max=255)]
+        "Client secret", [InputRequired(message="Enter your app's client secret."), Length(max=255), CREDENTIAL]
     )
 
 
 class AdminTokenForm(_ConnectForm):
     access_token = PasswordField(
-        "Admin API access token", [InputRequired(message="Paste the token (it starts with shpat_)."), Length(max=255)]
+        "Admin API access token",
+        [InputRequired(message="Paste the token (it starts with shpat_)."), Length(max=255), CREDENTIAL],
     )
 
 

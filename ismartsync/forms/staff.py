@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ismartsync.inputs import as_id
 from ismartsync.permissions import Effect
 
 
@@ -29,10 +30,10 @@ class CheckboxList(SelectMultipleField):
 class MemberForm(FlaskForm):
     full_name = StringField("Full name", [InputRequired(), Length(max=120)])
     # validate_choice=False: another merchant's id is answered with 404 by the tenant loader, like the lists below.
-    role_id = SelectField("Role", coerce=int, validate_choice=False)
+    role_id = SelectField("Role", coerce=as_id, validate_choice=False)
     all_branches = BooleanField("Every branch (now and future)")
-    branch_ids = CheckboxList("Branches", coerce=int)
-    counter_ids = CheckboxList("Only these counters (optional)", coerce=int)
+    branch_ids = CheckboxList("Branches", coerce=as_id)
+    counter_ids = CheckboxList("Only these counters (optional)", coerce=as_id)
 
     def validate_branch_ids(self, field: CheckboxList) -> None:
         from wtforms.validators import ValidationError
@@ -48,7 +49,7 @@ class InviteForm(MemberForm):
 class RoleForm(FlaskForm):
     name = StringField("Role name", [InputRequired(), Length(max=60)])
     description = StringField("What it is for", [Optional(), Length(max=200)])
-    copy_from = SelectField("Start from", coerce=int, validate_choice=False)
+    copy_from = SelectField("Start from", coerce=as_id, validate_choice=False)
 
 
 class GrantForm(FlaskForm):

@@ -74,6 +74,8 @@ class Merchant(IdMixin, TimestampMixin, Base):
     drawer_limit_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     # Owners and managers must sign in with two-factor (Settings → Business); those without it are sent to set it up.
     require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # How long a sale's public receipt link opens, in days from the sale (a merchant setting, Settings → Selling).
+    receipt_link_days: Mapped[int] = mapped_column(default=180, server_default="180")
 
     @property
     def reports_to_fbr(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -92,6 +93,9 @@ class Sale(TenantMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     placed_at: Mapped[datetime | None]
+    # The key in its public receipt link (/r/<key>): random, so no link can be guessed from another, and no secret
+    # key signs it, so rotating the app's keys breaks no link a customer was sent.
+    receipt_key: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16), unique=True)
 
     branch: Mapped[Branch] = relationship()
     counter: Mapped[Counter] = relationship()

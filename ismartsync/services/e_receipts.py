@@ -1,11 +1,11 @@
-"""E-receipts: a placed sale's signed public link, and sending it to the customer by email (with the tax invoice
-attached) or WhatsApp."""
+"""E-receipts: a placed sale's public link (its random receipt key; it opens for as many days as the merchant
+set), and sending it to the customer by email (with the tax invoice attached) or WhatsApp."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from flask import current_app
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ismartsync.documents.invoices import invoice_filename
-from ismartsync.models import OutgoingEmail, Sale
+from ismartsync.models import OutgoingEmail, Sale, SaleStatus
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor, record_audit
 from ismartsync.services.customers import normalise_phone
@@ -25,26 +25,45 @@ from ismartsync.services.sales import sale_for_receipt
 REPEAT_WINDOW = timedelta(minutes=1)
 SALE_INVOICE = "sale_invoice"
 _PAKISTANI_MOBILE = re.compile(r"^03\d{9}$")
+_RECEIPT_KEY = re.compile(r"[0-9a-f]{32}")
+# What a merchant may set: a day at least, ten years at most (receipts are kept six for tax law; a link is a copy).
+MIN_LINK_DAYS, MAX_LINK_DAYS = 1, 3650
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="ismartsync.e-receipt")
+def receipt_token(sale: Sale) -> str:
+    """The token of a sale's public link: its random receipt key."""
+    return sale.receipt_key
 
 
-def receipt_token(merchant_id: int, sale_id: int) -> str:
-    """The token of a sale's public link: its merchant and id, signed; it never expires (a receipt is kept)."""
-    return _serializer().dumps([merchant_id, sale_id])
+def _legacy_serializer() -> URLSafeSerializer:
+    # Links sent before receipt keys carry [merchant id, sale id] signed with the secret key; an old key kept in
+    # ISMARTSYNC_SECRET_KEY_FALLBACKS still opens them after a rotation (itsdangerous: oldest first, current last).
+    keys = [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
+    return URLSafeSerializer(keys, salt="ismartsync.e-receipt")
 
 
 def sale_for_token(session: Session, token: str) -> Sale | None:
-    """The placed sale a link's token names; None for a bad or altered token, or a sale that is not placed."""
+    """The placed sale a link's token names, expired or not; None for a token that names none, or a draft."""
+    if _RECEIPT_KEY.fullmatch(token):
+        sale = session.scalar(select(Sale).where(Sale.receipt_key == token, Sale.status != SaleStatus.DRAFT))
+        return sale_for_receipt(session, sale.merchant_id, sale.id) if sale is not None else None
     try:
-        merchant_id, sale_id = _serializer().loads(token)
+        merchant_id, sale_id = _legacy_serializer().loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
-    if not isinstance(merchant_id, int) or not isinstance(sale_id, int):
+    if not isinstance(merchant_id, int) or not isinstance(sale_id, int) or not 0 < sale_id < 2**31:
         return None
     return sale_for_receipt(session, merchant_id, sale_id)
+
+
+def link_expires_at(sale: Sale) -> datetime:
+    """When the sale's public link stops opening: the merchant's number of days after the sale."""
+    placed = sale.placed_at or sale.created_at
+    return placed + timedelta(days=sale.merchant.receipt_link_days)
+
+
+def link_expired(sale: Sale, now: datetime) -> bool:
+    return now >= link_expires_at(sale)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from ismartsync.services.audit import Actor, record_audit, snapshot
 MERCHANT_FBR_FIELDS = ["fiscal_backend", "fiscal_environment", "default_pct_code"]
 COUNTER_FBR_FIELDS = ["fbr_enabled", "fbr_pos_id"]
 MAX_POS_ID = 10**18 - 1  # at most 18 digits, and it fits a BigInteger
-PCT_CODE = re.compile(r"^\d{8}$")
+PCT_CODE = re.compile(r"^\d{8}$", re.ASCII)  # 0–9 only: FBR reads no other digits
 # A bearer token as FBR issues it (the spec's sample is a UUID): printable, no spaces.
 TOKEN = re.compile(r"^[\x21-\x7e]{8,500}$")
 

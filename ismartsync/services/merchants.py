@@ -12,6 +12,7 @@ from ismartsync.models import Branch, Counter, Merchant, User
 from ismartsync.passwords import hash_password
 from ismartsync.permissions import OWNER_ROLE_NAME
 from ismartsync.services.audit import Actor, record_audit, snapshot
+from ismartsync.services.e_receipts import MAX_LINK_DAYS, MIN_LINK_DAYS
 from ismartsync.services.roles import create_default_roles
 
 MERCHANT_FIELDS = [
@@ -32,6 +33,7 @@ SELLING_FIELDS = [
     "pos_fee_minor",
     "cashier_discount_limit_bp",
     "buyer_name_threshold_minor",
+    "receipt_link_days",
 ]
 NEGATIVE_STOCK_POLICIES = ("warn", "block")
 MAX_POS_FEE_MINOR = 10_00  # FBR's fee is Re 1; anything above Rs 10 is a typing mistake
@@ -109,8 +111,10 @@ def update_selling_settings(
     pos_fee_minor: int,
     cashier_discount_limit_bp: int,
     buyer_name_threshold_minor: int,
+    receipt_link_days: int,
 ) -> None:
-    """Set how the counter sells: tax, sales below zero stock, the POS fee, the cashier's discount limit."""
+    """Set how the counter sells: tax, sales below zero stock, the POS fee, the cashier's discount limit, and how
+    long the receipt links customers are sent keep opening."""
     if not 0 <= default_tax_rate_bp <= 10000:
         raise DomainError("The tax rate must be between 0 and 100 %.", field="default_tax_rate")
     if negative_stock_policy not in NEGATIVE_STOCK_POLICIES:
@@ -121,6 +125,8 @@ def update_selling_settings(
         raise DomainError("The discount limit must be between 0 and 100 %.", field="cashier_discount_limit")
     if not 0 <= buyer_name_threshold_minor <= MAX_BUYER_NAME_THRESHOLD_MINOR:
         raise DomainError("Enter an amount from Rs 0 to Rs 100,000,000.", field="buyer_name_threshold")
+    if not MIN_LINK_DAYS <= receipt_link_days <= MAX_LINK_DAYS:
+        raise DomainError(f"Enter {MIN_LINK_DAYS} to {MAX_LINK_DAYS:,} days.", field="receipt_link_days")
     before = snapshot(merchant, SELLING_FIELDS)
     merchant.prices_include_tax = prices_include_tax
     merchant.default_tax_rate_bp = default_tax_rate_bp
@@ -128,6 +134,7 @@ def update_selling_settings(
     merchant.pos_fee_minor = pos_fee_minor
     merchant.cashier_discount_limit_bp = cashier_discount_limit_bp
     merchant.buyer_name_threshold_minor = buyer_name_threshold_minor
+    merchant.receipt_link_days = receipt_link_days
     session.flush()
     record_audit(
         session,

@@ -14,10 +14,10 @@ from ismartsync.services.audit import Actor, record_audit, snapshot
 KINDS = (Tender.BANK, Tender.WALLET)
 FIELDS = ["kind", "name", "account_title", "account_number", "iban", "active"]
 # A Pakistani IBAN: PK, 2 check digits, a 4-letter bank code, 16 digits of account.
-PK_IBAN = re.compile(r"PK\d{2}[A-Z]{4}\d{16}")
-ACCOUNT_NUMBER = re.compile(r"[\d -]*\d[\d -]*")
+PK_IBAN = re.compile(r"PK\d{2}[A-Z]{4}\d{16}", re.ASCII)  # ASCII: "٣" is a digit to \d otherwise
+ACCOUNT_NUMBER = re.compile(r"[\d -]*\d[\d -]*", re.ASCII)
 # 03xx xxxxxxx, also written +92 3xx…, 92 3xx… or 0092 3xx…
-MOBILE = re.compile(r"(?:\+92|0092|92|0)(3\d{9})")
+MOBILE = re.compile(r"(?:\+92|0092|92|0)(3\d{9})", re.ASCII)
 
 
 def iban_check_digits_match(iban: str) -> bool:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, select, union_all
+from sqlalchemy import ColumnElement, Select, false, func, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from ismartsync.inputs import parse_id
 from ismartsync.models import Branch, Counter, FiscalDocument, InvoiceType, Merchant, Sale, SaleStatus, User
 
 PAGE_SIZE = 50
@@ -18,7 +19,7 @@ MAX_PAGE = 10_000  # half a million sales back: further than anyone pages; the d
 # What "every status" lists, each read newest first along its own index.
 LISTED_STATUSES = (SaleStatus.PLACED, SaleStatus.REFUNDED, SaleStatus.DRAFT)
 # A USIN as checkout writes it: branch code, "C" and the counter id, the counter's sale number.
-_USIN = re.compile(r"^.+-C(\d+)-(\d+)$")
+_USIN = re.compile(r"^.+-C([0-9]+)-([0-9]+)$")
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,13 @@ def _text_filter(query: Select, text: str) -> Select:
     text = text.strip().upper()
     if not text:
         return query
-    if text.isdigit():
-        return query.where(Sale.number == int(text))
+    if re.fullmatch(r"[0-9]+", text):  # a sale number; past the column's range, no sale has it
+        number = parse_id(text)
+        return query.where(Sale.number == number) if number is not None else query.where(false())
     if match := _USIN.match(text):  # a whole USIN: found through the (counter, number) key
-        counter_id, number = int(match.group(1)), int(match.group(2))
+        counter_id, number = parse_id(match.group(1)), parse_id(match.group(2))
+        if counter_id is None or number is None:
+            return query.where(false())
         return query.where(Sale.counter_id == counter_id, Sale.number == number, Sale.usin == text)
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return query.where(func.upper(Sale.usin).like(f"%{escaped}%", escape="\\"))

@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 from ismartsync.auth import permission_required, tenant_get_or_404
 from ismartsync.exports import CSV_MIMETYPE, Table, csv_bytes
 from ismartsync.extensions import db
+from ismartsync.inputs import page_number
 from ismartsync.models import AuditEntry, Branch, User
 from ismartsync.permissions import Permission
 from ismartsync.web import parse_day, render
@@ -48,7 +49,7 @@ def _filtered() -> tuple[Select, dict[str, str]]:
 @permission_required(Permission.PAGE_AUDIT)
 def entries() -> object:
     query, filters = _filtered()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = request.args.get("page", 1, type=page_number)
     rows = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     merchant_id = current_user.merchant_id
     return render(

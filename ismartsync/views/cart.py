@@ -17,6 +17,7 @@ from ismartsync.auth import authorize, current_actor, current_counter, permissio
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.counter import CustomerForm, DiscountForm, ParkForm, PriceForm
+from ismartsync.inputs import NumberError, parse_whole
 from ismartsync.models import Counter, Customer, Merchant, QuickKey, Sale, SaleLine, Shift, StockLevel, Variant
 from ismartsync.models.base import utcnow
 from ismartsync.money import format_money, to_minor
@@ -212,9 +213,11 @@ def _add(counter: Counter, variant: Variant) -> Any:
 def update_line(line_id: int) -> Any:
     counter, cart, line = _line(line_id)
     try:
-        quantity = int(request.form.get("quantity", ""))
-    except ValueError:
-        quantity = 0
+        quantity = parse_whole(request.form.get("quantity", ""))
+    except NumberError as exc:
+        if exc.other_digits:
+            return _refused(counter, DomainError(str(exc), field="quantity"))
+        quantity = 0  # not a number we take: the service says which are
     try:
         carts.set_quantity(db.session, cart, line, quantity)
     except DomainError as exc:

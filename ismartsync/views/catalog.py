@@ -12,6 +12,7 @@ from ismartsync.auth import current_actor, permission_required, tenant_get_or_40
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.catalog import VariantTaxForm
+from ismartsync.inputs import page_number
 from ismartsync.models import Branch, Customer, Product, StockLevel, StockMovement, Variant
 from ismartsync.permissions import Permission
 from ismartsync.services import products
@@ -75,7 +76,7 @@ def _levels(variant_ids: list[int]) -> dict[tuple[int, int], int]:
 def variants() -> object:
     term = request.args.get("q", "")
     missing = request.args.get("pct") == "missing"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = request.args.get("page", 1, type=page_number)
     rows = db.session.scalars(
         search_variants(current_user.merchant_id, term, missing_pct_code=missing)
         .limit(PAGE_SIZE + 1)
@@ -162,7 +163,7 @@ def set_quick_key(variant_id: int) -> object:
 @permission_required(Permission.PAGE_ORDERS)
 def customers() -> object:
     term = request.args.get("q", "").strip()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = request.args.get("page", 1, type=page_number)
     query = select(Customer).where(Customer.merchant_id == current_user.merchant_id)
     if term:
         pattern = _like(term)

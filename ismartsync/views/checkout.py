@@ -126,7 +126,8 @@ def due() -> Any:
         return "", 204
     form = _form(cart, request.form)
     form.validate()
-    return render("counter/dialog.html", "counter/_due.html", **_due_context(cart, form))
+    # Without htmx (a plain post) the page shows the same figures, on the dialog page every counter dialog has.
+    return render("counter/dialog.html", "counter/_due.html", template="counter/_due.html", **_due_context(cart, form))
 
 
 @bp.post("/checkout")

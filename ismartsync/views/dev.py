@@ -8,7 +8,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import OutgoingEmail
+from ismartsync.models import OutgoingEmail, Sale
 from ismartsync.services.e_receipts import SALE_INVOICE, receipt_token
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
@@ -33,6 +33,5 @@ def outbox() -> str:
 
 def _attachment_url(email: OutgoingEmail, attachment: dict) -> str | None:
     """Where the attachment can be seen as the customer gets it: a sale's invoice through the receipt link."""
-    if attachment.get("kind") == SALE_INVOICE and email.merchant_id is not None:
-        return url_for("receipts.invoice_pdf", token=receipt_token(email.merchant_id, attachment["sale_id"]))
-    return None
+    sale = db.session.get(Sale, attachment["sale_id"]) if attachment.get("kind") == SALE_INVOICE else None
+    return url_for("receipts.invoice_pdf", token=receipt_token(sale)) if sale is not None else None

@@ -15,6 +15,7 @@ from ismartsync.extensions import db
 from ismartsync.fiscal.reporting import report_document
 from ismartsync.forms import attach_error
 from ismartsync.forms.fiscal import SendAgainForm, SettleForm
+from ismartsync.inputs import page_number
 from ismartsync.models import Branch, Counter, FiscalDocument, FiscalStatus
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
@@ -58,7 +59,7 @@ def documents() -> Any:
             status=args["status"] if args["status"] in fiscal_register.STATUS_FILTERS else "",
             text=args["q"],
         )
-        page = request.args.get("page", 1, int)
+        page = request.args.get("page", 1, page_number)
         merchant_id = current_user.merchant_id
         context |= {
             "found": fiscal_register.search_documents(db.session, merchant_id, filters, page),

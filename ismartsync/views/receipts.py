@@ -1,18 +1,20 @@
-"""E-receipts: a sale's receipt page and tax invoice behind its signed link (no sign-in, for the customer's phone),
-and sending that link from the counter by email or WhatsApp."""
+"""E-receipts: a sale's receipt page and tax invoice behind its link (no sign-in, for the customer's phone; open for
+the days the merchant set, then a polite 410; a few requests a minute per address), and sending that link from the
+counter by email or WhatsApp."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from ismartsync.auth import current_actor
 from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
-from ismartsync.extensions import db
+from ismartsync.extensions import db, limiter
 from ismartsync.forms.receipts import EmailReceiptForm
 from ismartsync.models import Sale
+from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
 from ismartsync.services import e_receipts
 from ismartsync.services import sales as sales_service
@@ -35,7 +37,7 @@ class Sharing:
 
 
 def receipt_link(sale: Sale) -> str:
-    return url_for("receipts.receipt", token=e_receipts.receipt_token(sale.merchant_id, sale.id), _external=True)
+    return url_for("receipts.receipt", token=e_receipts.receipt_token(sale), _external=True)
 
 
 def sharing(sale: Sale, form: EmailReceiptForm | None = None) -> Sharing:
@@ -54,19 +56,35 @@ def _shared_sale(token: str) -> Sale:
     sale = e_receipts.sale_for_token(db.session, token)
     if sale is None:
         abort(404)
+    if e_receipts.link_expired(sale, utcnow()):
+        merchant = sale.merchant
+        page = render_template("receipts/expired.html", merchant=merchant, days=merchant.receipt_link_days)
+        abort(make_response(page, 410, NOT_INDEXED))
     return sale
 
 
+# Per address: anyone may open a link, so this is what keeps a script from rendering PDFs (about 200 ms of CPU each)
+# all day. Counted in Redis; if Redis is down, in memory per process (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
+def _page_limit() -> str:
+    return current_app.config["RECEIPT_LIMIT"]
+
+
+def _pdf_limit() -> str:
+    return current_app.config["RECEIPT_PDF_LIMIT"]
+
+
 @bp.get("/r/<token>")
+@limiter.limit(_page_limit)
 def receipt(token: str) -> Response:
     """The customer's receipt: the buyer's CNIC and phone masked, since a link gets forwarded."""
     sale = _shared_sale(token)
     fiscal = sales_service.fiscal_document_for(db.session, sale)
-    page = render_template("receipts/receipt.html", sale=sale, fiscal=fiscal, token=token)
+    page = render_template("receipts/receipt.html", sale=sale, merchant=sale.merchant, fiscal=fiscal, token=token)
     return make_response(page, 200, NOT_INDEXED)
 
 
 @bp.get("/r/<token>/invoice.pdf")
+@limiter.limit(_pdf_limit)
 def invoice_pdf(token: str) -> Response:
     """The customer's copy of the tax invoice (masked like the page), shown in the phone's PDF viewer."""
     sale = _shared_sale(token)

@@ -16,6 +16,7 @@ from flask_login import current_user
 from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
 from ismartsync.exports import CSV_MIMETYPE, XLSX_MIMETYPE, Money, Table, csv_bytes, xlsx_bytes
 from ismartsync.extensions import db
+from ismartsync.inputs import page_number
 from ismartsync.models import Branch, CashDirection, CashReason, Counter, Register, ShiftStatus, User
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services import cash_ledger, cash_reports, cashier_performance
@@ -130,7 +131,7 @@ def shifts() -> Any:
     chosen = _chosen()
     report = None
     if chosen.filters is not None:
-        page = request.args.get("page", 1, type=int) or 1
+        page = request.args.get("page", 1, type=page_number)
         report = cash_reports.shift_report(db.session, _merchant(), chosen.filters, page)
     return _page("shifts", chosen, report=report)
 
@@ -157,7 +158,7 @@ def cash_logs() -> Any:
     chosen = _chosen()
     report = None
     if chosen.filters is not None:
-        page = request.args.get("page", 1, type=int) or 1
+        page = request.args.get("page", 1, type=page_number)
         report = cash_ledger.cash_log_report(db.session, _merchant(), chosen.filters, page)
     return _page("cash_logs", chosen, report=report)
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ismartsync.auth import authorize, check_branch_visible, current_counter, permission_required, tenant_get_or_404
 from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
 from ismartsync.extensions import db
+from ismartsync.inputs import page_number, parse_id
 from ismartsync.models import Branch, Sale, SaleStatus, User
 from ismartsync.permissions import Permission
 from ismartsync.services import sales as service
@@ -23,10 +24,6 @@ bp = Blueprint("sales", __name__, url_prefix="/sales")
 PAPERS = ("80", "58")
 FILTER_NAMES = ("q", "status", "since", "until", "cashier", "register", "shift")
 ALL_BRANCHES = "all"  # the branch picker's value for every branch the member sees
-
-
-def _number(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() else None
 
 
 def chosen_branch(branches: list[Branch]) -> Branch | None:
@@ -78,11 +75,12 @@ def sales() -> object:
             status=args["status"] if args["status"] in set(SaleStatus) else "",
             since=parse_day(args["since"]),
             until=parse_day(args["until"]),
-            cashier_id=_number(args["cashier"]),
-            register_id=_number(args["register"]),
-            shift_id=_number(args["shift"]),
+            cashier_id=parse_id(args["cashier"]),
+            register_id=parse_id(args["register"]),
+            shift_id=parse_id(args["shift"]),
         )
-        found = service.search_sales(db.session, current_user.merchant_id, filters, request.args.get("page", 1, int))
+        page = request.args.get("page", 1, page_number)
+        found = service.search_sales(db.session, current_user.merchant_id, filters, page)
     query = {k: v for k, v in args.items() if v} | {"branch": branch.id if branch else ALL_BRANCHES}
     return render(
         "sales/sales.html",

@@ -117,6 +117,7 @@ def update_selling() -> object:
                 pos_fee_minor=to_minor(form.pos_fee.data),
                 cashier_discount_limit_bp=percent_to_bp(form.cashier_discount_limit.data),
                 buyer_name_threshold_minor=to_minor(form.buyer_name_threshold.data),
+                receipt_link_days=form.receipt_link_days.data,
             )
         except DomainError as exc:
             db.session.rollback()

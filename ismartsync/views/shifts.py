@@ -18,7 +18,7 @@ from ismartsync.money import to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cash, registers
 from ismartsync.templating import local_time
-from ismartsync.web import hx_redirect_or, render, safe_next
+from ismartsync.web import hx_redirect_or, is_htmx, render, safe_next
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
 
@@ -73,10 +73,9 @@ def count_total(shift_id: int) -> Any:
         abort(403)  # another cashier's drawer figures are not theirs to read
     form = CloseShiftForm()
     form.validate()
-    try:
-        counted = _count(form).total_minor
-    except DomainError:
-        counted = 0
+    counted = _counted_or_zero(form)
+    if not is_htmx():  # a plain form post (no JavaScript): the close form again, with the total it came to
+        return _close_page(shift, form, counted=counted)
     merchant = current_user.merchant
     return render(
         "shifts/close.html",

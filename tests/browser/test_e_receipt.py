@@ -4,6 +4,7 @@ cashier emails it (a double tap sends one email)."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 import zxingcpp
@@ -13,7 +14,8 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import OutgoingEmail
+from ismartsync.models import OutgoingEmail, Sale
+from ismartsync.models.base import utcnow
 from tests.browser.conftest import ITEMS, SCREENSHOTS, Tablet
 from tests.browser.steps import open_the_till
 
@@ -86,3 +88,25 @@ def test_the_customer_scans_the_receipt_off_the_tablet_and_the_cashier_emails_it
         sent = db.session.scalars(select(OutgoingEmail).where(OutgoingEmail.to_address == "customer@example.pk"))
         assert len(sent.all()) == 1
     assert tablet.unexpected_errors() == []
+
+
+def test_a_link_past_the_shops_days_says_on_the_phone_that_it_expired(
+    tablet: Tablet, stocked: None, chromium: Browser, live_server: str, live_app: Flask
+) -> None:
+    page = tablet.page
+    _sell_one(tablet)
+    link = page.locator("#e-receipt").get_by_role("link", name="Open the customer's receipt").get_attribute("href")
+    with live_app.app_context():
+        sale = db.session.scalar(select(Sale).where(Sale.receipt_key == link.rsplit("/", 1)[1]))
+        sale.placed_at = utcnow() - timedelta(days=sale.merchant.receipt_link_days + 1)
+        db.session.commit()
+    phone = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        customer = phone.new_page()
+        answer = customer.goto(link)
+        assert answer is not None and answer.status == 410
+        expect(customer.get_by_role("heading", name="This receipt link has expired")).to_be_visible()
+        expect(customer.locator("#receipt-expired")).to_contain_text("keeps receipt links open for 180 days")
+        customer.screenshot(path=str(SCREENSHOTS / "e-receipt-expired-phone.png"), full_page=True)
+    finally:
+        phone.close()

@@ -17,7 +17,7 @@ seller, till, items, sale = fixtures.seller, fixtures.till, fixtures.items, fixt
 
 
 def test_a_token_names_its_sale(sale):
-    assert sale_for_token(db.session, receipt_token(sale.merchant_id, sale.id)) == sale
+    assert sale_for_token(db.session, receipt_token(sale)) == sale
 
 
 def test_a_repeat_within_the_minute_queues_nothing_and_a_later_one_does(cashier, sale):

@@ -45,6 +45,7 @@ SELLING = {
     "pos_fee_minor": 100,
     "cashier_discount_limit_bp": 1000,
     "buyer_name_threshold_minor": 100_000_00,
+    "receipt_link_days": 180,
 }
 
 
@@ -58,6 +59,8 @@ SELLING = {
         ("cashier_discount_limit_bp", 10001, "cashier_discount_limit", "between 0 and 100 %"),
         ("buyer_name_threshold_minor", -1, "buyer_name_threshold", "from Rs 0"),
         ("negative_stock_policy", "sometimes", "negative_stock_policy", "warn or not to sell"),
+        ("receipt_link_days", 0, "receipt_link_days", "Enter 1 to 3,650 days"),
+        ("receipt_link_days", 3651, "receipt_link_days", "Enter 1 to 3,650 days"),
     ],
 )
 def test_selling_settings_out_of_range_are_refused_beside_their_field(owner, merchant, name, value, field, message):

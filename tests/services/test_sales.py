@@ -83,6 +83,13 @@ def test_a_usin_whole_or_in_part_finds_its_sale(merchant, branch, shop):
     assert _found(merchant, branch, text="100%_") == []
 
 
+def test_a_number_or_usin_past_the_database_range_finds_nothing(merchant, branch, shop):
+    assert _found(merchant, branch, text="2147483648") == []
+    assert _found(merchant, branch, text="99999999999999999999999") == []
+    assert _found(merchant, branch, text=f"GUL-C{shop['counter2'].id}-99999999999") == []
+    assert _found(merchant, branch, text="GUL-C99999999999-1") == []
+
+
 def test_dates_are_branch_local_days(merchant, branch, shop):
     # 14 Jan 19:30 UTC is 15 Jan 00:30 in Karachi; 15 Jan 20:00 UTC is 16 Jan 01:00.
     assert _found(merchant, branch, until=date(2026, 1, 14)) == _ids(shop, "sana_late_14th")

@@ -1,8 +1,9 @@
-"""E-receipts: the signed public link (signed out, tampered, another tenant, a draft, masking, no cookie) and sending
-it from the screen after checkout (the QR, "Email it", WhatsApp)."""
+"""E-receipts: the public link (signed out, tampered, another tenant, a draft, masking, no cookie, expiry, a key
+rotation, the rate limit) and sending it from the screen after checkout (the QR, "Email it", WhatsApp)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from ismartsync.documents.qr import qr_svg
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, Customer, OutgoingEmail, Tender
+from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor
 from ismartsync.services.checkout import Payment, checkout_sale
@@ -30,7 +32,13 @@ SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Fram
 
 
 def _link(sale) -> str:
-    return f"/r/{receipt_token(sale.merchant_id, sale.id)}"
+    return f"/r/{receipt_token(sale)}"
+
+
+def _legacy(merchant_id: int, sale_id: int, key: str | None = None) -> str:
+    """A link as they were sent before receipt keys: the ids signed with the secret key."""
+    serializer = URLSafeSerializer(key or current_app.config["SECRET_KEY"], salt="ismartsync.e-receipt")
+    return serializer.dumps([merchant_id, sale_id])
 
 
 def _emails(address: str) -> list[OutgoingEmail]:
@@ -87,8 +95,11 @@ def _tampered(token: str) -> str:
 @pytest.mark.parametrize(
     "make",
     [
-        pytest.param(lambda s: _tampered(receipt_token(s.merchant_id, s.id)), id="signature changed"),
-        pytest.param(lambda s: receipt_token(s.merchant_id, s.id).replace("W", "X", 1), id="payload changed"),
+        pytest.param(lambda s: ("0" if s.receipt_key[0] != "0" else "1") + s.receipt_key[1:], id="key changed"),
+        pytest.param(lambda s: s.receipt_key[:-1], id="key shortened"),
+        pytest.param(lambda s: s.receipt_key.upper(), id="key in capitals"),
+        pytest.param(lambda s: _tampered(_legacy(s.merchant_id, s.id)), id="signature changed"),
+        pytest.param(lambda s: _legacy(s.merchant_id, s.id).replace("W", "X", 1), id="payload changed"),
         pytest.param(
             lambda s: URLSafeSerializer(current_app.config["SECRET_KEY"], salt="ismartsync.device").dumps(
                 [s.merchant_id, s.id]
@@ -116,8 +127,8 @@ def test_a_bad_or_tampered_token_is_not_found(client, sale, make):
 
 def test_a_token_cannot_reach_another_merchants_sale(client, sale, other_merchant):
     theirs = factories.BranchFactory(merchant=other_merchant, name="Theirs", code="THR")
-    assert client.get(f"/r/{receipt_token(other_merchant.id, sale.id)}").status_code == 404
-    assert client.get(f"/r/{receipt_token(sale.merchant_id, theirs.id + 10_000)}").status_code == 404
+    assert client.get(f"/r/{_legacy(other_merchant.id, sale.id)}").status_code == 404
+    assert client.get(f"/r/{_legacy(sale.merchant_id, theirs.id + 10_000)}").status_code == 404
 
 
 def test_a_draft_has_no_public_receipt(client, counter, till, items):
@@ -125,6 +136,58 @@ def test_a_draft_has_no_public_receipt(client, counter, till, items):
     db.session.commit()
     assert client.get(_link(cart)).status_code == 404
     assert client.get(f"{_link(cart)}/invoice.pdf").status_code == 404
+
+
+def _placed_days_ago(sale, days: float) -> None:
+    sale.placed_at = utcnow() - timedelta(days=days)
+    db.session.commit()
+
+
+def test_a_link_opens_for_the_merchants_days_then_says_politely_that_it_expired(client, sale):
+    _placed_days_ago(sale, 179)
+    assert client.get(_link(sale)).status_code == 200
+    _placed_days_ago(sale, 181)
+    for path in (_link(sale), f"{_link(sale)}/invoice.pdf"):
+        response = client.get(path)
+        assert response.status_code == 410 and response.mimetype == "text/html"
+        page = text_of(response.get_data(as_text=True), "receipt-expired")
+        assert "This receipt link has expired" in page and "Zari keeps receipt links open for 180 days" in page
+        assert sale.usin not in response.get_data(as_text=True)  # nothing of the sale itself
+        assert response.headers["X-Robots-Tag"] == "noindex, nofollow" and "Set-Cookie" not in response.headers
+
+
+def test_the_merchants_setting_decides_how_long_links_open(client, sale, seller):
+    seller.receipt_link_days = 30
+    _placed_days_ago(sale, 31)
+    assert client.get(_link(sale)).status_code == 410
+    seller.receipt_link_days = 365
+    db.session.commit()
+    assert client.get(_link(sale)).status_code == 200
+
+
+def test_links_survive_a_rotation_of_the_secret_key(app, client, sale, monkeypatch):
+    old_key = app.config["SECRET_KEY"]
+    sent_before = _legacy(sale.merchant_id, sale.id)
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-brand-new-secret-key")
+    assert client.get(_link(sale)).status_code == 200  # a receipt key: no secret key is involved
+    assert client.get(f"/r/{sent_before}").status_code == 404  # an old signed link, its key gone
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old_key])
+    assert client.get(f"/r/{sent_before}").status_code == 200  # ... kept as a fallback during the rotation
+
+
+def test_the_public_pages_are_rate_limited_per_address(app, client, sale, monkeypatch):
+    monkeypatch.setitem(app.config, "RECEIPT_PDF_LIMIT", "2/minute")
+    monkeypatch.setitem(app.config, "RECEIPT_LIMIT", "3/minute")
+    pdf = f"{_link(sale)}/invoice.pdf"
+    assert [client.get(pdf).status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get(_link(sale)).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert "Too many requests" in text_of(client.get(_link(sale)).get_data(as_text=True), "main")
+    elsewhere = client.get(pdf, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert elsewhere.status_code == 200  # another address has its own count
+
+
+def test_a_limit_never_costs_a_request_its_answer_when_redis_is_down(app):
+    assert app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] and app.config["RATELIMIT_SWALLOW_ERRORS"]
 
 
 # After checkout

@@ -20,6 +20,7 @@ SELLING = {
     "pos_fee": "1",
     "cashier_discount_limit": "12.5",
     "buyer_name_threshold": "75000",
+    "receipt_link_days": "180",
 }
 
 
@@ -112,6 +113,11 @@ def test_pos_fee_of_zero_switches_it_off_and_prices_may_exclude_tax(signed_in, m
         ("buyer_name_threshold", "1e12", "Enter an amount from Rs 0 to Rs 100,000,000."),
         ("buyer_name_threshold", "", "This field is required."),
         ("negative_stock_policy", "sometimes", "Not a valid choice"),
+        ("receipt_link_days", "0", "Enter 1 to 3,650 days."),
+        ("receipt_link_days", "3651", "Enter 1 to 3,650 days."),
+        ("receipt_link_days", "", "This field is required."),
+        ("receipt_link_days", "half a year", "Not a valid integer value."),
+        ("receipt_link_days", "٩٠", "Type a whole number with the digits 0–9."),
     ],
 )
 def test_bad_selling_input_shows_the_message_beside_the_field(signed_in, merchant, field, value, message):
@@ -169,3 +175,10 @@ def test_change_needing_approval_is_saved_once_a_supervisor_approves(browser, ow
     assert _settings(merchant) == (True, 1750, "block", 100, 1250, 75_000_00)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "settings.selling"))
     assert entry.actor_id == cashier.id and entry.approver_id == manager.id
+
+
+def test_receipt_links_open_for_180_days_unless_the_owner_sets_another_number(signed_in, merchant):
+    form = element(signed_in.get("/settings/selling").get_data(as_text=True), "selling-form")
+    assert 'value="180"' in element(form, "field-receipt_link_days")
+    assert signed_in.post("/settings/selling", {**SELLING, "receipt_link_days": "30"}).status_code == 200
+    assert _merchant(merchant).receipt_link_days == 30

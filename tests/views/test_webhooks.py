@@ -145,3 +145,57 @@ def test_deliveries_are_not_shared_between_shops(client, connected, jobs):
 
     count = db.session.scalar(select(func.count()).select_from(WebhookEvent))
     assert count == 2 and len(jobs) == 1
+
+
+class CountingBody:
+    """A request body of `size` bytes that are made only as they are read, and counted."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.position, self.read_bytes = size, 0, 0
+
+    def read(self, n: int = -1) -> bytes:
+        left = self.size - self.position
+        n = left if n is None or n < 0 else min(n, left)
+        self.position += n
+        self.read_bytes += n
+        return b"x" * n
+
+    def readline(self, n: int = -1) -> bytes:
+        return self.read(n)
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = self.size + offset if whence == 2 else offset
+        return self.position
+
+
+def _big_post(client, body: CountingBody, **headers: str):
+    sent = {"X-Shopify-Topic": "products/update", "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": "wh-big"}
+    return client.post(
+        "/webhooks/shopify",
+        input_stream=body,
+        headers={**sent, **headers},
+        content_type="application/json",
+    )
+
+
+def test_an_unsigned_delivery_is_refused_without_reading_its_body(client, connected, jobs):
+    body = CountingBody(300 * 1024 * 1024)
+
+    response = _big_post(client, body)
+
+    assert response.status_code == 401
+    assert body.read_bytes == 0 and stored() == []
+
+
+def test_a_delivery_larger_than_the_webhook_limit_is_refused_unread(app, client, connected, jobs, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_MAX_CONTENT_LENGTH", 1024)
+    body = CountingBody(300 * 1024 * 1024)
+
+    response = _big_post(client, body, **{"X-Shopify-Hmac-Sha256": signature(b"x" * 1024)})
+
+    assert response.status_code == 413
+    assert body.read_bytes == 0 and stored() == []
+    assert deliver(client).status_code == 200  # a delivery within the limit still goes through
