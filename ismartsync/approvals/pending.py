@@ -85,8 +85,12 @@ def restore_form() -> bool | None:
 
     None when the request is not an approval's; False when its key brought nothing back (the caller says so).
     """
-    key = request.form.get(KEY_FIELD, "") if request.method == "POST" else ""
-    if not key or not current_user.is_authenticated:
+    # Only a signed-in member's POST can carry a key: anything else (a webhook) is never read here, so its body is
+    # left for its own view to read within its own limits.
+    if request.method != "POST" or not current_user.is_authenticated:
+        return None
+    key = request.form.get(KEY_FIELD, "")
+    if not key:
         return None
     kept = take_form(key)
     if kept is None:
