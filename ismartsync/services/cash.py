@@ -28,14 +28,12 @@ from ismartsync.models import (
     ShiftStatus,
 )
 from ismartsync.models.base import utcnow
+from ismartsync.models.register import DENOMINATIONS, MAX_PIECES
 from ismartsync.money import format_money
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor, record_audit
 
 MAX_CASH_LOG_MINOR = 100_000_000_00  # Rs 100 million: beyond that it is a typing slip
-# Pakistani notes and coins in circulation, largest first (rupees; Rs 10 is a note and a coin alike).
-DENOMINATIONS: tuple[int, ...] = (5000, 1000, 500, 100, 50, 20, 10, 5, 2, 1)
-MAX_PIECES = 100_000
 
 
 class ShiftClosed(DomainError):

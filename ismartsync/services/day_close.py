@@ -19,11 +19,10 @@ from sqlalchemy.orm import Session
 from ismartsync.errors import DomainError
 from ismartsync.models import Branch, DayClose, Register, Shift, ShiftStatus
 from ismartsync.models.base import utcnow
+from ismartsync.models.register import DAY_CLOSE_TEXT_LENGTH
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor, record_audit
 from ismartsync.services.cash import registers_of_day
-
-MAX_TEXT = 300
 
 
 def branch_today(branch: Branch) -> date:
@@ -128,7 +127,7 @@ def close_day(session: Session, actor: Actor, branch: Branch, day: date, note: s
         closed_by_id=actor.user.id,
         expected_minor=check.expected_minor,
         counted_minor=check.counted_minor,
-        note=note.strip()[:MAX_TEXT],
+        note=note.strip()[:DAY_CLOSE_TEXT_LENGTH],
     )
     try:
         with session.begin_nested():
@@ -179,7 +178,7 @@ def reopen_day(session: Session, actor: Actor, branch: Branch, day: date, reason
         raise DomainError("Say why the day is reopened: it goes into the day report and the audit log.", field="reason")
     closed.reopened_at = utcnow()
     closed.reopened_by_id = actor.user.id
-    closed.reopen_reason = reason[:MAX_TEXT]
+    closed.reopen_reason = reason[:DAY_CLOSE_TEXT_LENGTH]
     session.flush()
     record_audit(
         session,

@@ -250,11 +250,6 @@ def shifts_of(session: Session, registers: list[Register]) -> list[Shift]:
     )
 
 
-def shift_expected_minor(shift: Shift) -> int:
-    """What the shift's drawer should hold: fixed at its close, running while it is open."""
-    return shift.expected_minor if shift.expected_minor is not None else shift.expected_cash_minor
-
-
 def registers_expected_minor(session: Session, registers: list[Register]) -> dict[int, int]:
     """What each register's drawer should hold: fixed at its close, else its float and every shift's cash so far."""
     expected = {r.id: r.expected_minor for r in registers if r.expected_minor is not None}

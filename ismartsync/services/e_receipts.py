@@ -26,8 +26,6 @@ REPEAT_WINDOW = timedelta(minutes=1)
 SALE_INVOICE = "sale_invoice"
 _PAKISTANI_MOBILE = re.compile(r"^03\d{9}$")
 _RECEIPT_KEY = re.compile(r"[0-9a-f]{32}")
-# What a merchant may set: a day at least, ten years at most (receipts are kept six for tax law; a link is a copy).
-MIN_LINK_DAYS, MAX_LINK_DAYS = 1, 3650
 
 
 def receipt_token(sale: Sale) -> str:

@@ -20,10 +20,9 @@ from sqlalchemy.orm import Session, joinedload
 from ismartsync.errors import DomainError
 from ismartsync.models import Branch, Merchant, Role, RosterAssignment, RosterWeek, ShiftTemplate, User
 from ismartsync.models.base import utcnow
+from ismartsync.models.roster import DAY_NAMES
 from ismartsync.models.staff import user_branches
 from ismartsync.services.audit import Actor, record_audit
-
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def week_start(day: date) -> date:
