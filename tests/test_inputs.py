@@ -20,7 +20,7 @@ from ismartsync.inputs import (
     parse_whole,
 )
 from ismartsync.models import CashLog, Merchant, Sale
-from ismartsync.services.registers import current_shift
+from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.stock import record_opening_stock
 from tests import factories
 from tests.markup import text_of

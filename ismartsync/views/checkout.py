@@ -20,7 +20,7 @@ from ismartsync.models import Counter, PaymentMethod, Sale, Tender, User
 from ismartsync.money import format_money, to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
-from ismartsync.services.cash import drawer_over_limit
+from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.payment_methods import active_payment_methods
 from ismartsync.services.sales import fiscal_document_for

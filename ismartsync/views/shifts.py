@@ -16,7 +16,8 @@ from ismartsync.forms.cash import CloseShiftForm, ExtendShiftForm
 from ismartsync.models import Shift
 from ismartsync.money import to_minor
 from ismartsync.permissions import Permission
-from ismartsync.services import cash, registers
+from ismartsync.services.cash import drawer as cash
+from ismartsync.services.cash import registers
 from ismartsync.templating import local_time
 from ismartsync.web import hx_redirect_or, is_htmx, render, safe_next
 

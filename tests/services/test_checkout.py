@@ -25,9 +25,9 @@ from ismartsync.services import cart as carts
 from ismartsync.services import discount_limits as limits
 from ismartsync.services import parked as parking
 from ismartsync.services.audit import Actor
+from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.pricing import Discount, DiscountKind
-from ismartsync.services.registers import open_shift, start_register
 from ismartsync.services.stock import level_of, record_opening_stock
 from tests import factories
 

@@ -1,5 +1,6 @@
-"""The branch's day close: what closing the day would fix and what still stops it, the close itself, and reopening
-today's close (an owner's call, with a reason) so registers can start again.
+"""The branch's business day (its UTC bounds, its registers) and its close: what closing the day would fix and what
+still stops it, the close itself, and reopening today's close (an owner's call, with a reason) so registers can start
+again.
 
 A reopened close is kept as the day's history, marked reopened; one standing close per branch and day is kept by a
 partial unique index. Closing the day again writes a new close over every register started that day, before and
@@ -9,7 +10,7 @@ after the reopen, so the day report and the close always add up to the same regi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,7 +23,24 @@ from ismartsync.models.base import utcnow
 from ismartsync.models.register import DAY_CLOSE_TEXT_LENGTH
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor, record_audit
-from ismartsync.services.cash import registers_of_day
+
+
+def business_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
+    """The UTC instants a branch-local business day starts and ends at."""
+    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
+    return start, start + timedelta(days=1)
+
+
+def registers_of_day(session: Session, branch: Branch, day: date) -> list[Register]:
+    """The branch's registers started on that local day."""
+    start, end = business_day_bounds(day, branch.merchant.time_zone)
+    return list(
+        session.scalars(
+            select(Register)
+            .where(Register.branch_id == branch.id, Register.opened_at >= start, Register.opened_at < end)
+            .order_by(Register.opened_at)
+        )
+    )
 
 
 def branch_today(branch: Branch) -> date:

@@ -29,7 +29,7 @@ from ismartsync.models import (
     Tender,
 )
 from ismartsync.models.base import utcnow
-from ismartsync.services.cash import business_day_bounds
+from ismartsync.services.cash.day_close import business_day_bounds
 
 # What the Z report lists as the shift's exceptions: voids, overrides, refused blind counts and everything a
 # supervisor approved.

@@ -20,7 +20,7 @@ from ismartsync.models import Counter, Merchant, Register, RegisterStatus, Shift
 from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor, record_audit
-from ismartsync.services.day_close import branch_today, day_close_of
+from ismartsync.services.cash.day_close import branch_today, day_close_of
 
 MAX_FLOAT_MINOR = 10_000_000_00  # Rs 10 million: above that it is a typing slip, not a float
 

@@ -1,120 +1,26 @@
-"""The cash reports over a scripted two days at two branches, against figures worked out by hand.
-
-Gulberg, Counter 1 (float Rs 5,000): Sana sells Rs 2,990 + Rs 1,500 cash, tops the float up Rs 100, drops Rs 2,000 in
-the safe, voids a line and clears a cart, counts Rs 7,580 against Rs 7,590 (Rs 10 short, within the Rs 500
-tolerance). Bilal takes the drawer over (Rs 7,580), sells Rs 999 cash, counts Rs 9,279 against Rs 8,579: Rs 700 over,
-beyond the tolerance, with a reason and the owner's approval. DHA, Counter 1 (float Rs 5,000): Omar sells Rs 2,990
-by card, pays Rs 50 petty cash for tea, and his shift is still open.
-
-Karachi is UTC+5: Sana's shift opens 14 Jan 09:00, Bilal's 15 Jan 00:30 (14 Jan 19:30 UTC), Omar's 15 Jan 10:00.
-"""
+"""The shifts-and-registers and over/short reports over the scripted days (`scripted_days`), against figures worked
+out by hand."""
 
 from __future__ import annotations
 
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime
-from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import CashDirection, CashReason, Sale, SaleStatus, Tender
-from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
-from ismartsync.services.cash import Count, close_shift, record_cash_log
-from ismartsync.services.cash_ledger import cash_log_report, cash_log_rows
-from ismartsync.services.cash_reports import (
-    ReportFilters,
+from ismartsync.services.cash.drawer import Count, close_shift
+from ismartsync.services.cash.registers import current_shift
+from ismartsync.services.cash.shift_reports import (
     ShiftTotals,
-    members_for,
     over_short_report,
     shift_report,
     shift_rows,
 )
-from ismartsync.services.cashier_performance import cashier_report
-from ismartsync.services.checkout import Payment
-from ismartsync.services.registers import current_shift
-from ismartsync.services.stock import record_opening_stock
 from tests import factories
-from tests.selling import cart_with, open_till, sell, stock_items
-
-SANA_OPENED = datetime(2026, 1, 14, 4, 0, tzinfo=UTC)
-BILAL_OPENED = datetime(2026, 1, 14, 19, 30, tzinfo=UTC)
-OMAR_OPENED = datetime(2026, 1, 15, 5, 0, tzinfo=UTC)
-
-
-def _log(actor, shift, direction, reason, amount, note="", at=None):
-    log = record_cash_log(
-        db.session,
-        actor,
-        shift,
-        uuid=f"log-{shift.id}-{reason.value}",
-        direction=direction,
-        reason=reason,
-        amount_minor=amount,
-        note=note,
-    )
-    log.created_at = at or shift.opened_at
-    return log
-
-
-def scripted_days(merchant, owner, manager, cashier, branch, counter) -> SimpleNamespace:
-    """The scripted days above (committed); returns the people, places and shifts."""
-    dha = factories.BranchFactory(merchant=merchant, name="DHA", code="DHA")
-    dha_counter = factories.CounterFactory(branch=dha, name="Counter 1")
-    omar = factories.UserFactory(merchant=merchant, role=cashier.role, branches=[dha], full_name="Omar Farooq")
-    items = stock_items(merchant, branch)
-    stock_items_dha = [factories.VariantFactory(product__merchant=merchant, price_minor=299000)]
-    record_opening_stock(db.session, dha, {stock_items_dha[0].id: 5}, "opening")
-
-    sana = open_till(manager, cashier, counter)
-    sana_shift = current_shift(db.session, cashier)
-    sana_shift.opened_at = SANA_OPENED
-    sell(sana, counter, items[0], at=datetime(2026, 1, 14, 5, 0, tzinfo=UTC))
-    sell(sana, counter, items[1], at=datetime(2026, 1, 14, 6, 0, tzinfo=UTC))
-    _log(sana, sana_shift, CashDirection.IN, CashReason.FLOAT_TOP_UP, 10_000)
-    _log(sana, sana_shift, CashDirection.OUT, CashReason.SAFE_DROP, 200_000)
-    cart = cart_with(sana, counter, items[1], items[2])
-    carts.remove_line(db.session, sana, cart, cart.lines[1])
-    carts.discard_cart(db.session, sana, cart)
-    close_shift(db.session, sana, sana_shift, Count(758_000))
-
-    bilal = open_till(None, manager, counter)
-    bilal_shift = current_shift(db.session, manager)
-    bilal_shift.opened_at = BILAL_OPENED
-    sell(bilal, counter, items[2], at=datetime(2026, 1, 14, 20, 0, tzinfo=UTC))
-    approved = Actor(manager, branch_id=branch.id, counter_id=counter.id, approver=owner)
-    close_shift(db.session, approved, bilal_shift, Count(927_900), note="Change not given back")
-
-    omar_actor = open_till(manager, omar, dha_counter)
-    omar_shift = current_shift(db.session, omar)
-    omar_shift.opened_at = OMAR_OPENED
-    sell(
-        omar_actor,
-        dha_counter,
-        stock_items_dha[0],
-        payments=[Payment(Tender.CARD, 299_000)],
-        at=datetime(2026, 1, 15, 6, 0, tzinfo=UTC),
-    )
-    _log(omar_actor, omar_shift, CashDirection.OUT, CashReason.PETTY_CASH, 5_000, note="Tea")
-    db.session.commit()
-    return SimpleNamespace(
-        merchant=merchant,
-        gulberg=branch,
-        dha=dha,
-        counter=counter,
-        dha_counter=dha_counter,
-        sana=cashier,
-        bilal=manager,
-        omar=omar,
-        owner=owner,
-        sana_shift=sana_shift,
-        bilal_shift=bilal_shift,
-        omar_shift=omar_shift,
-        everywhere=ReportFilters(branch_ids=(branch.id, dha.id)),
-    )
+from tests.selling import open_till
+from tests.services.cash.scripted_days import SANA_OPENED, scripted_days
 
 
 @pytest.fixture
@@ -297,100 +203,3 @@ def test_exceptions_follow_the_dates_in_local_time(day):
     assert [r.counts for r in over_short_report(db.session, day.merchant, march_1).exceptions] == [
         {"cart.price_override": 1}  # 19:00 UTC is already 2 March in Karachi
     ]
-
-
-def test_cashier_performance_from_sales_and_counts(day):
-    report = cashier_report(db.session, day.merchant, day.everywhere)
-    rows = {r.name: r for r in report.rows}
-    assert [r.name for r in report.rows] == ["Sana Iqbal", "Omar Farooq", "Bilal Ahmed"]  # by net sales
-    sana, omar, bilal = rows["Sana Iqbal"], rows["Omar Farooq"], rows["Bilal Ahmed"]
-    assert (sana.orders, sana.net_sales_minor, sana.average_sale_minor, sana.refund_rate) == (
-        2,
-        449_000,
-        224_500,
-        Decimal("0.0"),
-    )
-    assert (sana.shifts_closed, sana.count_accuracy, sana.abs_over_short_minor) == (1, Decimal("100.0"), 1_000)
-    assert (bilal.orders, bilal.net_sales_minor, bilal.shifts_closed, bilal.count_accuracy) == (
-        1,
-        99_900,
-        1,
-        Decimal("0.0"),
-    )
-    assert bilal.abs_over_short_minor == 70_000
-    assert (omar.orders, omar.net_sales_minor, omar.shifts_closed, omar.count_accuracy) == (1, 299_000, 0, None)
-    total = report.total
-    assert (total.orders, total.net_sales_minor, total.average_sale_minor) == (4, 847_900, 211_975)
-    assert (total.shifts_closed, total.count_accuracy, total.abs_over_short_minor) == (2, Decimal("50.0"), 71_000)
-
-
-def test_the_refund_rate_counts_refunded_sales(day):
-    first = db.session.scalars(select(Sale).where(Sale.cashier_id == day.sana.id, Sale.number.is_not(None))).first()
-    first.status = SaleStatus.REFUNDED
-    db.session.flush()
-    sana = cashier_report(db.session, day.merchant, replace(day.everywhere, cashier_id=day.sana.id)).rows
-    assert [(r.name, r.orders, r.refunded, r.refund_rate) for r in sana] == [("Sana Iqbal", 2, 1, Decimal("50.0"))]
-
-
-def test_cashier_performance_follows_the_dates(day):
-    the_15th = replace(day.everywhere, since=date(2026, 1, 15), until=date(2026, 1, 15))
-    report = cashier_report(db.session, day.merchant, the_15th)
-    assert [(r.name, r.orders, r.shifts_closed) for r in report.rows] == [("Omar Farooq", 1, 0), ("Bilal Ahmed", 1, 1)]
-
-
-def test_the_cash_log_ledger_and_its_totals(day):
-    report = cash_log_report(db.session, day.merchant, day.everywhere)
-    # Newest first; Sana's two share her shift's opening time, the later one first.
-    assert [(log.reason, log.direction, log.amount_minor) for log in report.logs] == [
-        ("petty_cash", "out", 5_000),
-        ("safe_drop", "out", 200_000),
-        ("float_top_up", "in", 10_000),
-    ]
-    totals = report.totals
-    assert (totals.count, totals.in_minor, totals.out_minor, totals.net_minor) == (3, 10_000, 205_000, -195_000)
-    assert [(r.reason.value, r.count, r.in_minor, r.out_minor, r.net_minor) for r in totals.by_reason] == [
-        ("float_top_up", 1, 10_000, 0, 10_000),
-        ("safe_drop", 1, 0, 200_000, -200_000),
-        ("petty_cash", 1, 0, 5_000, -5_000),
-    ]
-    petty = report.logs[0]
-    assert (petty.branch.name, petty.shift.user.full_name, petty.user.full_name, petty.note) == (
-        "DHA",
-        "Omar Farooq",
-        "Omar Farooq",
-        "Tea",
-    )
-
-
-@pytest.mark.parametrize(
-    ("narrowed", "expected"),
-    [
-        ({"direction": "out"}, ["petty_cash", "safe_drop"]),
-        ({"direction": "in"}, ["float_top_up"]),
-        ({"reason": "safe_drop"}, ["safe_drop"]),
-        ({"member": "omar"}, ["petty_cash"]),
-        ({"cashier": "sana"}, ["float_top_up", "safe_drop"]),
-        ({"branch": "gulberg"}, ["float_top_up", "safe_drop"]),
-        ({"since": date(2026, 1, 15)}, ["petty_cash"]),
-        ({"until": date(2026, 1, 14)}, ["float_top_up", "safe_drop"]),
-    ],
-)
-def test_each_filter_narrows_the_cash_logs(day, narrowed, expected):
-    filters = day.everywhere
-    if "branch" in narrowed:
-        filters = replace(filters, branch_ids=(getattr(day, narrowed["branch"]).id,))
-    if "member" in narrowed:
-        filters = replace(filters, member_id=getattr(day, narrowed["member"]).id)
-    if "cashier" in narrowed:
-        filters = replace(filters, cashier_id=getattr(day, narrowed["cashier"]).id)
-    filters = replace(filters, **{k: v for k, v in narrowed.items() if k in ("direction", "reason", "since", "until")})
-    assert sorted(log.reason for log in cash_log_rows(db.session, day.merchant, filters)) == sorted(expected)
-    totals = cash_log_report(db.session, day.merchant, filters).totals
-    assert totals.count == len(expected)
-
-
-def test_members_named_are_those_of_the_branches(day, merchant, roles):
-    factories.UserFactory(merchant=merchant, role=roles["Cashier"], full_name="Nobody Anywhere")
-    gulberg_only = [u.full_name for u in members_for(db.session, merchant.id, (day.gulberg.id,))]
-    assert "Sana Iqbal" in gulberg_only and "Bilal Ahmed" in gulberg_only  # works there / across branches
-    assert "Omar Farooq" not in gulberg_only and "Nobody Anywhere" not in gulberg_only
