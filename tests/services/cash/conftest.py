@@ -1,4 +1,4 @@
-"""Fixtures of the cash tests: a counter whose register and shift are open, before and after a sale."""
+"""Fixtures of the cash tests: a counter whose register and shift are open after a sale."""
 
 from __future__ import annotations
 
@@ -6,11 +6,6 @@ import pytest
 
 from ismartsync.extensions import db
 from tests.selling import open_till, sell, stock_items
-
-
-@pytest.fixture
-def till(manager, cashier, counter):
-    return open_till(manager, cashier, counter)  # Rs 5,000 float
 
 
 @pytest.fixture

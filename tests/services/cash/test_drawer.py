@@ -25,12 +25,7 @@ from ismartsync.services.cash.registers import (
     current_shift,
 )
 from ismartsync.services.checkout import Payment
-from tests.selling import close_till, sell, stock_items
-
-
-@pytest.fixture
-def items(merchant, branch):
-    return stock_items(merchant, branch)
+from tests.selling import close_till, sell
 
 
 def _log(actor, direction, reason, amount, note="", key=None):
