@@ -29,7 +29,7 @@ from ismartsync.services import parked as parking
 from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.pricing import Discount, DiscountKind
-from ismartsync.web import hx_redirect_or, is_htmx, render
+from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 bp = Blueprint("cart", __name__, url_prefix="/counter/cart")
 

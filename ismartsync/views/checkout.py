@@ -26,7 +26,7 @@ from ismartsync.services.payment_methods import active_payment_methods
 from ismartsync.services.sales import fiscal_document_for
 from ismartsync.views.cart import back_to_counter, dialog, drawer_hidden, selling_counter
 from ismartsync.views.receipts import sharing
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web.htmx import hx_redirect_or, render
 
 bp = Blueprint("checkout", __name__, url_prefix="/counter")
 log = logging.getLogger(__name__)

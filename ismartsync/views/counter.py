@@ -22,7 +22,7 @@ from ismartsync.services.cart import active_cart
 from ismartsync.services.cash import drawer as cash
 from ismartsync.services.cash import registers
 from ismartsync.views.cart import back_to_counter, dialog, drawer_hidden, sell_context
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web.htmx import hx_redirect_or, render
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
 

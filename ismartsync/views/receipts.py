@@ -19,7 +19,7 @@ from ismartsync.permissions import Permission
 from ismartsync.services import e_receipts
 from ismartsync.services import sales as sales_service
 from ismartsync.views.sales import printing_allowed, visible_sale
-from ismartsync.web import is_htmx, render
+from ismartsync.web.htmx import is_htmx, render
 
 bp = Blueprint("receipts", __name__)
 # The customer's pages are not for search engines, and are not framed or cached (the app's headers see to those).

@@ -16,6 +16,7 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error
 from ismartsync.forms.registers import CloseDayForm, ReopenDayForm
+from ismartsync.inputs import parse_day
 from ismartsync.models import Branch, Register, Shift
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
@@ -23,7 +24,7 @@ from ismartsync.services.cash import day_close, registers
 from ismartsync.services.cash import drawer_reports as reports
 from ismartsync.services.sales import branches_for
 from ismartsync.views.sales import chosen_branch
-from ismartsync.web import hx_redirect_or, parse_day, render
+from ismartsync.web.htmx import hx_redirect_or, render
 
 bp = Blueprint("registers", __name__)
 

@@ -16,7 +16,7 @@ from flask_login import current_user
 from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
 from ismartsync.exports import CSV_MIMETYPE, XLSX_MIMETYPE, Money, Table, csv_bytes, xlsx_bytes
 from ismartsync.extensions import db
-from ismartsync.inputs import page_number
+from ismartsync.inputs import page_number, parse_day
 from ismartsync.models import Branch, CashDirection, CashReason, Counter, Register, ShiftStatus, User
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import record_audit
@@ -24,7 +24,7 @@ from ismartsync.services.cash import cash_log_report, cashier_performance, repor
 from ismartsync.services.cash.report_filters import ReportFilters
 from ismartsync.services.cash.shift_reports import EXCEPTION_KINDS, ShiftRow
 from ismartsync.services.sales import branches_for
-from ismartsync.web import parse_day, render
+from ismartsync.web.htmx import render
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 FILTER_NAMES = ("branch", "counter", "register", "cashier", "member", "since", "until", "status", "direction", "reason")
