@@ -3,7 +3,7 @@
 One open register per counter, one open shift per cashier and one open shift per register are kept by partial unique
 indexes, so two tablets pressing "Start" at once end with one register and a clear message, never two. One cashier
 answers for a drawer at a time: the next shift opens with the cash the last one counted. Counting a shift closed is
-in `services.cash`.
+in `drawer`.
 """
 
 from __future__ import annotations
