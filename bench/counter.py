@@ -63,9 +63,9 @@ from ismartsync.models.catalog import search_text
 from ismartsync.passwords import hash_pin
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
+from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.merchants import sign_up_owner
-from ismartsync.services.registers import open_shift, start_register
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1/ismartsync_bench_counter"
 SEED_VERSION = 1  # bump when the seed changes shape: an older seed is then rebuilt

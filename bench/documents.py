@@ -31,10 +31,10 @@ from ismartsync.models.base import utcnow
 from ismartsync.services import cart as carts
 from ismartsync.services import sales
 from ismartsync.services.audit import Actor
+from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.merchants import sign_up_owner
 from ismartsync.services.pricing import Discount, DiscountKind
-from ismartsync.services.registers import open_shift, start_register
 from ismartsync.services.stock import record_opening_stock
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1/ismartsync_bench_documents"

@@ -32,9 +32,9 @@ from ismartsync.fiscal.reporting import enqueue_report, report_after_checkout
 from ismartsync.models import Branch, Counter, FiscalDocument, Product, Tender, User, Variant
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
+from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.merchants import sign_up_owner
-from ismartsync.services.registers import open_shift, start_register
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/ismartsync_bench_fiscal"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/10"

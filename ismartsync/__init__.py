@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from importlib import import_module
 from typing import Any
 
 from dotenv import load_dotenv
@@ -78,66 +79,40 @@ def _sqlite_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _register_blueprints(app: Flask) -> None:
-    from ismartsync.views import (
-        account,
-        audit,
-        auth,
-        cart,
-        cash_settings,
-        catalog,
-        checkout,
-        counter,
-        dashboard,
-        dev,
-        device,
-        drift,
-        fbr_settings,
-        fiscal,
-        health,
-        receipts,
-        registers,
-        reports,
-        rosters,
-        sales,
-        settings,
-        shifts,
-        shopify,
-        staff,
-        sync,
-        sync_health,
-        webhooks,
-    )
+# Every screen area's module under ismartsync/views/, each with its blueprint `bp`, in the order they are registered.
+VIEW_MODULES = (
+    "auth",
+    "account",
+    "audit",
+    "cart",
+    "cash_settings",
+    "catalog",
+    "checkout",
+    "counter",
+    "dashboard",
+    "device",
+    "drift",
+    "fbr_settings",
+    "fiscal",
+    "health",
+    "receipts",
+    "registers",
+    "reports",
+    "rosters",
+    "sales",
+    "settings",
+    "shifts",
+    "shopify",
+    "staff",
+    "sync",
+    "sync_health",
+    "webhooks",
+)
 
-    for module in (
-        auth,
-        account,
-        audit,
-        cart,
-        cash_settings,
-        catalog,
-        checkout,
-        counter,
-        dashboard,
-        device,
-        drift,
-        fbr_settings,
-        fiscal,
-        health,
-        receipts,
-        registers,
-        reports,
-        rosters,
-        sales,
-        settings,
-        shifts,
-        shopify,
-        staff,
-        sync,
-        sync_health,
-        webhooks,
-    ):
-        app.register_blueprint(module.bp)
+
+def _register_blueprints(app: Flask) -> None:
+    for name in VIEW_MODULES:
+        app.register_blueprint(import_module(f"ismartsync.views.{name}").bp)
     # Every tenant's emails, reset links included: for a developer's own machine only (the view also checks loopback).
     if app.config["DEV_OUTBOX"] and (app.debug or app.testing):
-        app.register_blueprint(dev.bp)
+        app.register_blueprint(import_module("ismartsync.views.dev").bp)

@@ -34,7 +34,8 @@ from ismartsync.services.sign_in_sessions import (
     start_session,
 )
 from ismartsync.services.two_factor import two_factor_missing
-from ismartsync.web import hx_redirect_or, note_signed_in, render
+from ismartsync.web.htmx import hx_redirect_or, render
+from ismartsync.web.logging import note_signed_in
 
 SESSION_ID = "sid"  # the key of the server-side session's id in Flask's session cookie
 DEVICE_COOKIE = "ismartsync_device"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -166,11 +166,6 @@ class Settings:
             "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
             "RATELIMIT_SWALLOW_ERRORS": True,
         }
-
-
-def setting_names() -> list[str]:
-    """Every environment variable the app reads, for the README and `.env.example`."""
-    return [PREFIX + f.name.upper() for f in fields(Settings)]
 
 
 def check_production(config: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""What a request may carry into the app: ids within the database's range, numbers in plain digits, clean text.
+"""What a request may carry into the app: ids within the database's range, numbers in plain digits, dates in a
+plausible year, clean text, and a "next" address that stays on this site.
 
 Every value a person or a client sends passes one of these at the edge, so no view or form has to remember that
 PostgreSQL's `integer` stops at 2,147,483,647, that its text cannot hold a NUL byte, or that Python's `int()`
@@ -8,9 +9,12 @@ reads "٣" as 3.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask
 from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
@@ -20,6 +24,8 @@ from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 MAX_ID = 2**31 - 1
 # Pages past this hold nothing anyone reads; the offset it makes stays far inside the database's range.
 MAX_PAGE = 10_000
+# Dates people type or pick: anything outside these years is a slip (and would overflow the day arithmetic).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 # C0 control characters and DEL, except tab, line feed and carriage return (a textarea's line breaks arrive as CR LF).
 #
@@ -160,6 +166,35 @@ def page_number(raw: Any) -> int:
         text = str(raw).strip()
         past_the_end = _PLAIN_WHOLE.fullmatch(text) and not text.startswith("-") and text.strip("+0")
         return MAX_PAGE if past_the_end else 1
+
+
+def parse_day(raw: str) -> date | None:
+    """A YYYY-MM-DD date from a form or URL, or None when it is not one (or not in a plausible year)."""
+    try:
+        day = datetime.strptime(raw.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default`: never a way to send someone to another host.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so "/%09/evil.example" (a tab once
+    the query string is decoded) and "/%5Cevil.example" both lead off-site. Anything with a scheme, a host, a
+    backslash, a control character or a leading "//" (as sent, or once percent-decoded) is refused.
+    """
+    if not target or not target.startswith("/"):
+        return default
+    for candidate in (target, unquote(target)):
+        if "\\" in candidate or candidate.startswith("//"):
+            return default
+        if any(unicodedata.category(ch) == "Cc" for ch in candidate):
+            return default
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return default
+    return target
 
 
 def init_app(app: Flask) -> None:

@@ -99,7 +99,7 @@ class ImmutableStaticFiles(WhiteNoise):
 
 
 def _nosniff(headers: Any, path: str, url: str) -> None:
-    headers["X-Content-Type-Options"] = "nosniff"  # what the app's own responses say (web.py)
+    headers["X-Content-Type-Options"] = "nosniff"  # what the app's own responses say (web/headers.py)
 
 
 def _fingerprint_url_for(fingerprints: Fingerprints, endpoint: str, values: dict[str, Any]) -> None:

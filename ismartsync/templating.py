@@ -14,6 +14,7 @@ from ismartsync.documents.buyer import buyer_of
 from ismartsync.documents.qr import fbr_qr_svg, qr_svg
 from ismartsync.money import format_money
 from ismartsync.permissions import Permission
+from ismartsync.phones import mobile_filter
 
 
 def local_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M", zone: str | None = None) -> str:
@@ -104,6 +105,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent_bp"] = percent_bp
     app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["mobile"] = mobile_filter
     app.jinja_env.globals.update(fbr_qr_svg=fbr_qr_svg, qr_svg=qr_svg, buyer_of=buyer_of)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -9,9 +9,9 @@ from ismartsync.extensions import db
 from ismartsync.models import Counter, Sale, Tender, Variant
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
-from ismartsync.services.cash import Count, close_shift
+from ismartsync.services.cash.drawer import Count, close_shift
+from ismartsync.services.cash.registers import current_shift, open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
-from ismartsync.services.registers import current_shift, open_shift, start_register
 from ismartsync.services.stock import record_opening_stock
 from tests import factories
 

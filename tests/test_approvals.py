@@ -13,7 +13,7 @@ from ismartsync.models import AuditEntry, Branch, FiscalDocument, Sale, SaleStat
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor
-from ismartsync.services.registers import start_register
+from ismartsync.services.cash.registers import start_register
 from ismartsync.services.roles import create_role, set_grant
 from tests import factories
 from tests.markup import element, is_fragment, text_of

@@ -50,8 +50,8 @@ from ismartsync.models import (
     StockDrift,
 )
 from ismartsync.services import customers, parked, roles, roster_templates, rosters
+from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.e_receipts import receipt_token
-from ismartsync.services.registers import current_shift
 from ismartsync.services.roster_templates import TemplateValues
 from ismartsync.services.staff import INVITE, RESET
 from ismartsync.services.stock import record_movement

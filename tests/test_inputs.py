@@ -1,11 +1,16 @@
 """What a request may carry (ismartsync/inputs.py): ids within the database's range, numbers in the digits 0–9,
-text without control characters, page numbers clamped; every case a bad value that once answered 500."""
+text without control characters, page numbers clamped (every case a bad value that once answered 500), dates in a
+plausible year, and where a "next" address may send someone after signing in or acting."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from ismartsync.extensions import db
@@ -15,12 +20,14 @@ from ismartsync.inputs import (
     NumberError,
     clean_text,
     page_number,
+    parse_day,
     parse_decimal,
     parse_id,
     parse_whole,
+    safe_next,
 )
 from ismartsync.models import CashLog, Merchant, Sale
-from ismartsync.services.registers import current_shift
+from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.stock import record_opening_stock
 from tests import factories
 from tests.markup import text_of
@@ -176,3 +183,82 @@ def test_a_form_sent_as_json_is_cleaned_alike(browser, owner):
     response = browser.client.post("/roles", json=sent, headers={"X-CSRFToken": token})
     assert response.status_code in (200, 303)
     assert "Stock room" in browser.get("/roles").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "day"),
+    [
+        ("2026-01-15", date(2026, 1, 15)),
+        (" 2026-01-15 ", date(2026, 1, 15)),
+        ("2000-01-01", date(2000, 1, 1)),
+        ("2100-12-31", date(2100, 12, 31)),
+        ("1999-12-31", None),  # outside the years people mean: a slip
+        ("2101-01-01", None),
+        ("9999-12-31", None),
+        ("2026-02-30", None),
+        ("15/01/2026", None),
+        ("٢٠٢٦-٠١-١٥", None),
+        ("", None),
+    ],
+)
+def test_a_day_is_a_real_date_in_a_plausible_year(raw, day):
+    assert parse_day(raw) == day
+
+
+# Where a "next" address may send someone
+
+SITE = "https://shop.ismartsync.example/sales/7"
+DEFAULT = "/"
+
+# Pieces an attacker strings together to leave the site: slashes and backslashes, encoded or not, the characters
+# browsers strip from a URL, schemes, hosts and user-info.
+HOSTILE_PIECES = [
+    "/", "//", "\\", "/\\", "\\/", "%2F", "%2f", "%5C", "%5c", "%09", "%0A", "%0D", "%00", "\t", "\n", "\r", "\x00",
+    " ", "\x0b", "\x0c", "\x7f", "\x85", "@", ":", "https:", "http:", "javascript:", "data:", "evil.example",
+    "//evil.example", "@evil.example", ".", "..", "?", "#", "%", "%25", "\u3000", "／", "＼",
+]
+
+
+def browser_lands_on(location: str) -> str:
+    """The host a browser goes to when it follows `location` from our page, as the WHATWG URL parser reads it:
+    leading and trailing C0 controls and spaces dropped, tabs and newlines removed anywhere, "\\" taken as "/"."""
+    cleaned = location.strip("".join(map(chr, range(0x21)))).replace("\t", "").replace("\n", "").replace("\r", "")
+    return urlsplit(urljoin(SITE, cleaned.replace("\\", "/"))).netloc
+
+
+def _assert_stays_home(target: str) -> None:
+    result = safe_next(target, DEFAULT)
+    assert result in (target, DEFAULT)
+    assert browser_lands_on(result) == "shop.ismartsync.example", (target, result)
+    if result == target:
+        assert target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+@given(st.text())
+@example("/%09/evil.example")
+@example("/\t/evil.example")
+@example("/\\evil.example")
+@example("/%5Cevil.example")
+@example("/%2F%2Fevil.example")
+@example("https://evil.example/")
+@example("javascript:alert(1)")
+@example("/\x00/evil.example")
+def test_safe_next_never_leaves_the_site_for_any_text(target):
+    _assert_stays_home(target)
+
+
+# Most hostile targets start like one of our paths, so half of them do.
+HOSTILE = st.tuples(
+    st.sampled_from(["/", "/", "/", *HOSTILE_PIECES]), st.lists(st.sampled_from(HOSTILE_PIECES), max_size=7)
+).map(lambda t: t[0] + "".join(t[1]))
+
+
+@settings(max_examples=500)
+@given(HOSTILE)
+def test_safe_next_never_leaves_the_site_for_hostile_pieces(target):
+    _assert_stays_home(target)
+
+
+@pytest.mark.parametrize("path", ["/", "/sales?branch=3&page=2", "/shifts/9/close#count", "/products?q=a%20b"])
+def test_safe_next_keeps_our_own_paths(path):
+    assert safe_next(path, DEFAULT) == path

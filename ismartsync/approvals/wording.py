@@ -21,6 +21,7 @@ from ismartsync.forms.cash import CashLogForm, ExtendShiftForm
 from ismartsync.forms.counter import PriceForm, StartRegisterForm
 from ismartsync.forms.fiscal import SettleForm
 from ismartsync.forms.staff import GrantForm, InviteForm, RoleForm
+from ismartsync.inputs import parse_day
 from ismartsync.models import (
     Branch,
     CashDirection,
@@ -44,7 +45,6 @@ from ismartsync.money import format_money, to_minor
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.cart import active_cart
 from ismartsync.templating import local_time
-from ismartsync.web import parse_day
 
 # The rows an action's URL names, by the name of its argument.
 ROWS: dict[str, tuple[str, type]] = {

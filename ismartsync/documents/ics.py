@@ -1,4 +1,5 @@
-"""iCalendar (RFC 5545) files written by hand: escaped text, lines folded at 75 octets, CRLF endings, UTC times."""
+"""iCalendar (RFC 5545) files of roster shifts, made by `icalendar`: it escapes the text, folds lines at 75 octets
+(never inside a character) and ends them with CRLF; every time is written in UTC."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-CRLF = "\r\n"
-MAX_OCTETS = 75
+import icalendar
+
 PRODID = "-//iSmartSync//Staff rosters//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
@@ -22,64 +23,35 @@ class Event:
     description: str = ""
 
 
-def escape_text(value: str) -> str:
-    """A TEXT value (RFC 5545 §3.3.11): backslash, semicolon and comma escaped, line breaks as \\n."""
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
-
-
-def utc_stamp(value: datetime) -> str:
-    """A DATE-TIME in UTC ("form #2"): 20261207T050000Z."""
+def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime given; use aware datetimes")
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return value.astimezone(UTC)
 
 
-def fold(line: str) -> str:
-    """Split a content line into lines of at most 75 octets, each continuation starting with one space
-    (§3.1); a UTF-8 character is never cut in two."""
-    pieces: list[str] = []
-    current, size = "", 0
-    limit = MAX_OCTETS
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            pieces.append(current)
-            current, size = " ", 1
-        current += char
-        size += width
-    pieces.append(current)
-    return CRLF.join(pieces)
-
-
-def _event_lines(event: Event, stamp: datetime) -> list[str]:
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{escape_text(event.uid)}",
-        f"DTSTAMP:{utc_stamp(stamp)}",
-        f"DTSTART:{utc_stamp(event.starts_at)}",
-        f"DTEND:{utc_stamp(event.ends_at)}",
-        f"SUMMARY:{escape_text(event.summary)}",
-    ]
+def _vevent(event: Event, stamp: datetime) -> icalendar.Event:
+    vevent = icalendar.Event()
+    vevent.add("uid", event.uid)
+    vevent.add("dtstamp", _utc(stamp))
+    vevent.add("dtstart", _utc(event.starts_at))
+    vevent.add("dtend", _utc(event.ends_at))
+    vevent.add("summary", event.summary)
     if event.location:
-        lines.append(f"LOCATION:{escape_text(event.location)}")
+        vevent.add("location", event.location)
     if event.description:
-        lines.append(f"DESCRIPTION:{escape_text(event.description)}")
-    lines.append("END:VEVENT")
-    return lines
+        vevent.add("description", event.description)
+    return vevent
 
 
 def calendar(name: str, events: Iterable[Event], stamp: datetime) -> str:
     """A whole VCALENDAR; `stamp` (when it was made) is every event's DTSTAMP."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape_text(name)}",
-    ]
+    vcalendar = icalendar.Calendar()
+    vcalendar.add("version", "2.0")
+    vcalendar.add("prodid", PRODID)
+    vcalendar.add("calscale", "GREGORIAN")
+    vcalendar.add("method", "PUBLISH")
+    # A text value like any other (escaped), which icalendar only knows to do for an X- property when told.
+    vcalendar.add("x-wr-calname", icalendar.vText(name))
     for event in events:
-        lines.extend(_event_lines(event, stamp))
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + CRLF for line in lines)
+        vcalendar.add_component(_vevent(event, stamp))
+    return vcalendar.to_ical().decode("utf-8")

@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from ismartsync.forms.fields import AmountField, WholeNumberField
 from ismartsync.inputs import as_whole
 from ismartsync.models import CashDirection, CashReason
-from ismartsync.services.cash import DENOMINATIONS, MAX_PIECES
+from ismartsync.models.register import DENOMINATIONS, MAX_PIECES
 
 _AMOUNT_KW = {"inputmode": "decimal", "autocomplete": "off"}
 

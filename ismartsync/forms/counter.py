@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ismartsync.forms.fields import AmountField
+from ismartsync.forms.fields import AmountField, PakistaniMobile
 from ismartsync.inputs import as_id
 
 
@@ -73,9 +73,7 @@ class CustomerForm(FlaskForm):
         "Mobile",
         validators=[
             InputRequired("Enter a mobile number."),
-            Regexp(
-                r"^(\+92|0092|0)?[- ]?3[0-9]{2}[- ]?[0-9]{7}$", message="Enter a Pakistani mobile, e.g. 0300 1234567."
-            ),
+            PakistaniMobile(),
         ],
         render_kw={"inputmode": "tel", "autocomplete": "off"},
     )

@@ -1,12 +1,15 @@
-"""Fields shared by the forms: numbers read by `ismartsync.inputs`, so every form refuses the same things alike."""
+"""Fields and validators shared by the forms: numbers read by `ismartsync.inputs` and mobiles by `ismartsync.phones`,
+so every form refuses the same things alike."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from wtforms import DecimalField, IntegerField
+from wtforms.validators import ValidationError
 
 from ismartsync.inputs import MAX_ID, NumberError, parse_decimal, parse_whole
+from ismartsync.phones import NOT_A_MOBILE, parse_mobile
 
 
 class AmountField(DecimalField):
@@ -39,3 +42,12 @@ class WholeNumberField(IntegerField):
 def _message(field: Any, error: NumberError, default: str) -> str:
     """Digits of another script are named as such; anything else keeps the field's usual words."""
     return str(error) if error.other_digits else field.invalid_value_message or field.gettext(default)
+
+
+class PakistaniMobile:
+    """Validator: the field holds a Pakistani mobile, in any spelling `ismartsync.phones.parse_mobile` takes (the
+    services parse it again with the same function, so the form and the service never disagree)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if parse_mobile(field.data) is None:
+            raise ValidationError(NOT_A_MOBILE)

@@ -6,18 +6,18 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
-from ismartsync.services.day_close import MAX_TEXT
+from ismartsync.models.register import DAY_CLOSE_TEXT_LENGTH
 
 
 class CloseDayForm(FlaskForm):
     note = TextAreaField(
-        "Note for the day report (optional)", validators=[Length(max=MAX_TEXT)], render_kw={"rows": 2}
+        "Note for the day report (optional)", validators=[Length(max=DAY_CLOSE_TEXT_LENGTH)], render_kw={"rows": 2}
     )
 
 
 class ReopenDayForm(FlaskForm):
     reason = TextAreaField(
         "Why is the day reopened?",
-        validators=[Length(max=MAX_TEXT)],  # required by the service, which says so beside the field
+        validators=[Length(max=DAY_CLOSE_TEXT_LENGTH)],  # required by the service, which says so beside the field
         render_kw={"rows": 3, "required": True},
     )

@@ -9,9 +9,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from ismartsync.forms.fields import WholeNumberField
 from ismartsync.forms.staff import CheckboxList
 from ismartsync.inputs import as_id, as_whole
-from ismartsync.models.roster import EVERY_DAY
-from ismartsync.services.roster_templates import MAX_COVERAGE
-from ismartsync.services.rosters import DAY_NAMES
+from ismartsync.models.roster import DAY_NAMES, EVERY_DAY, MAX_COVERAGE
 
 
 class TemplateForm(FlaskForm):

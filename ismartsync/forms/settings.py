@@ -10,8 +10,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 
 from ismartsync.forms.fields import AmountField, WholeNumberField
 from ismartsync.models import Tender
-from ismartsync.models.merchant import FiscalBackendKind, FiscalEnvironment
-from ismartsync.services.e_receipts import MAX_LINK_DAYS, MIN_LINK_DAYS
+from ismartsync.models.merchant import MAX_LINK_DAYS, MIN_LINK_DAYS, FiscalBackendKind, FiscalEnvironment
 
 TIME_ZONES = [
     SelectChoice("Asia/Karachi", "Pakistan (Asia/Karachi)"),

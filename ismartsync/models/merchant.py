@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ismartsync.crypto import EncryptedText
 from ismartsync.models.base import Base, IdMixin, TenantMixin, TimestampMixin
 
+# How many days a merchant may keep a sale's public receipt link open: a day at least, ten years at most (receipts
+# are kept six for tax law; a link is a copy).
+MIN_LINK_DAYS, MAX_LINK_DAYS = 1, 3650
+
 
 class FiscalBackendKind(StrEnum):
     """Where a merchant's sales are reported: FBR's IMS cloud API, or nowhere (fbr.md §3.9: DI may follow)."""

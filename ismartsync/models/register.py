@@ -152,6 +152,12 @@ class Shift(TenantMixin, Base):
         return self.grace_until is not None and now >= self.grace_until
 
 
+# Pakistani notes and coins in circulation, largest first (rupees; Rs 10 is a note and a coin alike), as a count
+# lists them; a count takes at most MAX_PIECES of each.
+DENOMINATIONS: tuple[int, ...] = (5000, 1000, 500, 100, 50, 20, 10, 5, 2, 1)
+MAX_PIECES = 100_000
+
+
 class CashDirection(StrEnum):
     IN = "in"
     OUT = "out"
@@ -236,6 +242,10 @@ class CashLog(TenantMixin, Base):
         return CashDirection(self.direction).label
 
 
+# The longest note of a day close, and reason for reopening one.
+DAY_CLOSE_TEXT_LENGTH = 300
+
+
 class DayClose(TenantMixin, Base):
     """A branch's business day closed: every register of the day closed, its figures fixed for the report.
 
@@ -263,10 +273,10 @@ class DayClose(TenantMixin, Base):
     closed_at: Mapped[datetime] = mapped_column(default=utcnow)
     expected_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     counted_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    note: Mapped[str] = mapped_column(sa.String(DAY_CLOSE_TEXT_LENGTH), default="")
     reopened_at: Mapped[datetime | None]
     reopened_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    reopen_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    reopen_reason: Mapped[str] = mapped_column(sa.String(DAY_CLOSE_TEXT_LENGTH), default="", server_default="")
 
     branch: Mapped[Branch] = relationship()
     closed_by: Mapped[User] = relationship(foreign_keys=[closed_by_id])

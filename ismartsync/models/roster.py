@@ -16,7 +16,10 @@ from ismartsync.models.staff import Role, User
 # Days a template is worked, as bits of a mask: Monday is 1, Sunday 64.
 EVERY_DAY = 0b1111111
 WEEKEND = 0b1100000
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The most members a shift template may want.
+MAX_COVERAGE = 50
 
 
 class ShiftTemplate(TenantMixin, TimestampMixin, Base):

@@ -81,13 +81,6 @@ def open_cart(session: Session, actor: Actor, counter: Counter) -> Sale:
     return cart
 
 
-def cart_line(cart: Sale, line_id: int) -> SaleLine:
-    for line in cart.lines:
-        if line.id == line_id:
-            return line
-    raise DomainError("That line is no longer in the cart.")
-
-
 # Finding what to sell
 
 

@@ -32,9 +32,9 @@ from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor
 from ismartsync.services.cart import reprice
-from ismartsync.services.cash import add_cash_sale
+from ismartsync.services.cash.drawer import add_cash_sale
+from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.fiscal import open_fiscal_document
-from ismartsync.services.registers import selling_shift
 from ismartsync.services.stock import Move, record_movements
 
 

@@ -7,20 +7,12 @@ import re
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from ismartsync.errors import DomainError
 from ismartsync.models import Customer
+from ismartsync.phones import NOT_A_MOBILE, local_form, parse_mobile
 from ismartsync.services.audit import Actor, record_audit
 
 FIND_LIMIT = 8
-
-
-def normalise_phone(phone: str) -> str:
-    """A Pakistani mobile as 03xxxxxxxxx, whatever way it was typed (+92 300-1234567, 0092…, 300…)."""
-    digits = re.sub(r"\D", "", phone)
-    if digits.startswith("0092"):
-        digits = digits[4:]
-    elif digits.startswith("92") and len(digits) == 12:
-        digits = digits[2:]
-    return digits if digits.startswith("0") else f"0{digits}"
 
 
 def find_customers(session: Session, merchant_id: int, query: str) -> list[Customer]:
@@ -48,10 +40,14 @@ def add_customer(
     session: Session, actor: Actor, name: str, phone: str, cnic: str = "", ntn: str = ""
 ) -> tuple[Customer, bool]:
     """A new customer, or the one already on file with that mobile (never two for one number): (customer, is_new).
+    The mobile is kept in its local form (03001234567), however it was typed.
 
     The one on file keeps its name; a CNIC or NTN it lacks is filled in from what was typed.
     """
-    phone = normalise_phone(phone)
+    mobile = parse_mobile(phone)
+    if mobile is None:
+        raise DomainError(NOT_A_MOBILE, field="phone")
+    phone = local_form(mobile)
     cnic, ntn = re.sub(r"\D", "", cnic), ntn.strip()
     existing = session.scalar(
         select(Customer).where(Customer.merchant_id == actor.merchant_id, Customer.phone == phone).limit(1)

@@ -16,18 +16,15 @@ from sqlalchemy.orm import Session
 from ismartsync.documents.invoices import invoice_filename
 from ismartsync.models import OutgoingEmail, Sale, SaleStatus
 from ismartsync.models.base import utcnow
+from ismartsync.phones import parse_mobile, whatsapp_number
 from ismartsync.services.audit import Actor, record_audit
-from ismartsync.services.customers import normalise_phone
 from ismartsync.services.email import queue_email
 from ismartsync.services.sales import sale_for_receipt
 
 # The same receipt to the same address again within this long is a double tap, not a second request.
 REPEAT_WINDOW = timedelta(minutes=1)
 SALE_INVOICE = "sale_invoice"
-_PAKISTANI_MOBILE = re.compile(r"^03\d{9}$")
 _RECEIPT_KEY = re.compile(r"[0-9a-f]{32}")
-# What a merchant may set: a day at least, ten years at most (receipts are kept six for tax law; a link is a copy).
-MIN_LINK_DAYS, MAX_LINK_DAYS = 1, 3650
 
 
 def receipt_token(sale: Sale) -> str:
@@ -116,8 +113,8 @@ def email_receipt(session: Session, actor: Actor, sale: Sale, address: str, link
 def buyer_mobile(sale: Sale) -> str | None:
     """The buyer's Pakistani mobile in international form without the plus (923001234567), if the sale has one."""
     for phone in (sale.buyer_phone, sale.customer.phone if sale.customer else ""):
-        if phone and _PAKISTANI_MOBILE.match(local := normalise_phone(phone)):
-            return "92" + local[1:]
+        if mobile := parse_mobile(phone):
+            return whatsapp_number(mobile)
     return None
 
 

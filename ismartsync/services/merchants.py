@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
 from ismartsync.models import Branch, Counter, Merchant, User
+from ismartsync.models.merchant import MAX_LINK_DAYS, MIN_LINK_DAYS
 from ismartsync.passwords import hash_password
 from ismartsync.permissions import OWNER_ROLE_NAME
 from ismartsync.services.audit import Actor, record_audit, snapshot
-from ismartsync.services.e_receipts import MAX_LINK_DAYS, MIN_LINK_DAYS
 from ismartsync.services.roles import create_default_roles
 
 MERCHANT_FIELDS = [

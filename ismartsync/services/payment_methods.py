@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
 from ismartsync.models import PaymentMethod, Tender
+from ismartsync.phones import parse_mobile, spaced_form
 from ismartsync.services.audit import Actor, record_audit, snapshot
 
 KINDS = (Tender.BANK, Tender.WALLET)
@@ -16,8 +17,6 @@ FIELDS = ["kind", "name", "account_title", "account_number", "iban", "active"]
 # A Pakistani IBAN: PK, 2 check digits, a 4-letter bank code, 16 digits of account.
 PK_IBAN = re.compile(r"PK\d{2}[A-Z]{4}\d{16}", re.ASCII)  # ASCII: "٣" is a digit to \d otherwise
 ACCOUNT_NUMBER = re.compile(r"[\d -]*\d[\d -]*", re.ASCII)
-# 03xx xxxxxxx, also written +92 3xx…, 92 3xx… or 0092 3xx…
-MOBILE = re.compile(r"(?:\+92|0092|92|0)(3\d{9})", re.ASCII)
 
 
 def iban_check_digits_match(iban: str) -> bool:
@@ -47,13 +46,12 @@ def clean_account_number(kind: str, raw: str) -> str:
     if not text:
         raise DomainError("Enter the account number.", field="account_number")
     if kind == Tender.WALLET:
-        mobile = MOBILE.fullmatch(re.sub(r"[\s-]", "", text))
+        mobile = parse_mobile(text)
         if mobile is None:
             raise DomainError(
                 "A wallet number is a Pakistani mobile number, e.g. 0300 1234567.", field="account_number"
             )
-        digits = "0" + mobile.group(1)
-        return f"{digits[:4]} {digits[4:]}"
+        return spaced_form(mobile)
     if len(text) > 40 or not ACCOUNT_NUMBER.fullmatch(text):
         raise DomainError("An account number has digits, spaces and dashes only (up to 40).", field="account_number")
     return text

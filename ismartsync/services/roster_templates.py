@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from ismartsync.errors import DomainError
 from ismartsync.models import Branch, Role, RosterAssignment, ShiftTemplate
-from ismartsync.models.roster import EVERY_DAY, WEEKEND
+from ismartsync.models.roster import DAY_NAMES, EVERY_DAY, MAX_COVERAGE, WEEKEND
 from ismartsync.services.audit import Actor, record_audit
 from ismartsync.services.rosters import (
-    DAY_NAMES,
     interval_label,
     local_interval,
     local_today,
@@ -30,7 +29,6 @@ PRESETS = (
     ("Evening", time(16), time(22), EVERY_DAY),
     ("Weekend", time(10), time(22), WEEKEND),
 )
-MAX_COVERAGE = 50
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 shift templates work with (the templates themselves are `services.roster_templates`; publishing the week, who is
 on now and calendars are `services.roster_publishing`).
 
-Scheduling only: the cash drawer's shifts are `services.registers` and `services.cash`. An assignment keeps its
+Scheduling only: the cash drawer's shifts are in `services.cash` (`registers`, `drawer`). An assignment keeps its
 shift's times as UTC instants worked out from the branch-local times, so an overnight shift is one interval and
 overlaps, "who's on now" and calendars need no arithmetic on local clocks.
 """
@@ -20,10 +20,9 @@ from sqlalchemy.orm import Session, joinedload
 from ismartsync.errors import DomainError
 from ismartsync.models import Branch, Merchant, Role, RosterAssignment, RosterWeek, ShiftTemplate, User
 from ismartsync.models.base import utcnow
+from ismartsync.models.roster import DAY_NAMES
 from ismartsync.models.staff import user_branches
 from ismartsync.services.audit import Actor, record_audit
-
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def week_start(day: date) -> date:

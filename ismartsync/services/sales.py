@@ -54,11 +54,6 @@ def branches_for(session: Session, user: User) -> list[Branch]:
     return list(session.scalars(query))
 
 
-def sale_time(sale: Sale) -> datetime:
-    """When a sale happened, as the list shows and sorts it: placed, or for a draft started."""
-    return sale.placed_at or sale.created_at
-
-
 def _when(status: str) -> ColumnElement[datetime]:
     return Sale.created_at if status == SaleStatus.DRAFT else Sale.placed_at  # type: ignore[return-value]
 

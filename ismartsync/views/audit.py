@@ -12,10 +12,10 @@ from sqlalchemy import Select, select
 from ismartsync.auth import permission_required, tenant_get_or_404
 from ismartsync.exports import CSV_MIMETYPE, Table, csv_bytes
 from ismartsync.extensions import db
-from ismartsync.inputs import page_number
+from ismartsync.inputs import page_number, parse_day
 from ismartsync.models import AuditEntry, Branch, User
 from ismartsync.permissions import Permission
-from ismartsync.web import parse_day, render
+from ismartsync.web.htmx import render
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50

@@ -27,10 +27,10 @@ from ismartsync.forms.auth import (
     SignInForm,
     SignUpForm,
 )
+from ismartsync.inputs import safe_next
 from ismartsync.models import User
 from ismartsync.services import auth as auth_service
 from ismartsync.services import merchants, staff
-from ismartsync.web import safe_next
 
 bp = Blueprint("auth", __name__)
 

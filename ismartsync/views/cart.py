@@ -26,10 +26,10 @@ from ismartsync.services import cart as carts
 from ismartsync.services import customers, fiscal_settings
 from ismartsync.services import discount_limits as limits
 from ismartsync.services import parked as parking
-from ismartsync.services.cash import drawer_over_limit
+from ismartsync.services.cash.drawer import drawer_over_limit
+from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.pricing import Discount, DiscountKind
-from ismartsync.services.registers import selling_shift
-from ismartsync.web import hx_redirect_or, is_htmx, render
+from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 bp = Blueprint("cart", __name__, url_prefix="/counter/cart")
 

@@ -17,7 +17,7 @@ from ismartsync.money import to_decimal, to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import merchants
 from ismartsync.views.settings import can_edit
-from ismartsync.web import render
+from ismartsync.web.htmx import render
 
 bp = Blueprint("cash_settings", __name__, url_prefix="/settings/cash")
 

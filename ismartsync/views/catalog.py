@@ -16,7 +16,7 @@ from ismartsync.inputs import page_number
 from ismartsync.models import Branch, Customer, Product, StockLevel, StockMovement, Variant
 from ismartsync.permissions import Permission
 from ismartsync.services import products
-from ismartsync.web import render
+from ismartsync.web.htmx import render
 
 bp = Blueprint("catalog", __name__)
 PAGE_SIZE = 50

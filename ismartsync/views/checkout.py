@@ -20,13 +20,13 @@ from ismartsync.models import Counter, PaymentMethod, Sale, Tender, User
 from ismartsync.money import format_money, to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
-from ismartsync.services.cash import drawer_over_limit
+from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.payment_methods import active_payment_methods
 from ismartsync.services.sales import fiscal_document_for
 from ismartsync.views.cart import back_to_counter, dialog, drawer_hidden, selling_counter
 from ismartsync.views.receipts import sharing
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web.htmx import hx_redirect_or, render
 
 bp = Blueprint("checkout", __name__, url_prefix="/counter")
 log = logging.getLogger(__name__)

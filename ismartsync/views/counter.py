@@ -18,10 +18,11 @@ from ismartsync.models import CashDirection, CashReason, Shift
 from ismartsync.models.base import utcnow
 from ismartsync.money import format_money, to_decimal, to_minor
 from ismartsync.permissions import Effect, Permission
-from ismartsync.services import cash, registers
 from ismartsync.services.cart import active_cart
+from ismartsync.services.cash import drawer as cash
+from ismartsync.services.cash import registers
 from ismartsync.views.cart import back_to_counter, dialog, drawer_hidden, sell_context
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web.htmx import hx_redirect_or, render
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
 

@@ -35,7 +35,7 @@ from ismartsync.permissions import Permission
 from ismartsync.services import auth as auth_service
 from ismartsync.services.devices import pair_device, revoke_device
 from ismartsync.services.sign_in_sessions import lock_session, unlock_session
-from ismartsync.web import hx_redirect_or
+from ismartsync.web.htmx import hx_redirect_or
 
 bp = Blueprint("device", __name__, url_prefix="/device")
 

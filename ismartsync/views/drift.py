@@ -13,7 +13,7 @@ from ismartsync.extensions import db
 from ismartsync.models import StockDrift
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services import reconciliation
-from ismartsync.web import render
+from ismartsync.web.htmx import render
 
 bp = Blueprint("drift", __name__, url_prefix="/inventory/drift")
 

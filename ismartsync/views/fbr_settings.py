@@ -16,7 +16,7 @@ from ismartsync.models import Counter
 from ismartsync.permissions import Permission
 from ismartsync.services import fiscal_settings
 from ismartsync.views.settings import can_edit, merchant_branches
-from ismartsync.web import is_htmx, render
+from ismartsync.web.htmx import is_htmx, render
 
 bp = Blueprint("fbr_settings", __name__, url_prefix="/settings/fbr")
 

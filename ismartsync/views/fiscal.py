@@ -21,7 +21,7 @@ from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services import fiscal, fiscal_register
 from ismartsync.services.sales import branches_for
-from ismartsync.web import render
+from ismartsync.web.htmx import render
 
 bp = Blueprint("fiscal", __name__, url_prefix="/fiscal")
 

@@ -19,7 +19,7 @@ from ismartsync.permissions import Permission
 from ismartsync.services import e_receipts
 from ismartsync.services import sales as sales_service
 from ismartsync.views.sales import printing_allowed, visible_sale
-from ismartsync.web import is_htmx, render
+from ismartsync.web.htmx import is_htmx, render
 
 bp = Blueprint("receipts", __name__)
 # The customer's pages are not for search engines, and are not framed or cached (the app's headers see to those).
@@ -32,7 +32,7 @@ class Sharing:
 
     link: str  # the signed public link, absolute
     whatsapp: str
-    mobile: str | None  # the buyer's mobile the WhatsApp link opens a chat with, as the receipt prints it
+    mobile: str | None  # the buyer's mobile the WhatsApp link opens a chat with (shown with the `mobile` filter)
     form: EmailReceiptForm
 
 
@@ -43,11 +43,10 @@ def receipt_link(sale: Sale) -> str:
 def sharing(sale: Sale, form: EmailReceiptForm | None = None) -> Sharing:
     """The link, its WhatsApp share and the email form (the customer's email on file to start with)."""
     link = receipt_link(sale)
-    mobile = e_receipts.buyer_mobile(sale)
     return Sharing(
         link=link,
         whatsapp=e_receipts.whatsapp_url(sale, link),
-        mobile=f"0{mobile[2:]}" if mobile else None,
+        mobile=e_receipts.buyer_mobile(sale),
         form=form or EmailReceiptForm(email=sale.customer.email if sale.customer else ""),
     )
 

@@ -16,14 +16,15 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error
 from ismartsync.forms.registers import CloseDayForm, ReopenDayForm
+from ismartsync.inputs import parse_day
 from ismartsync.models import Branch, Register, Shift
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
-from ismartsync.services import cash, day_close, registers
-from ismartsync.services import drawer_reports as reports
+from ismartsync.services.cash import day_close, registers
+from ismartsync.services.cash import drawer_reports as reports
 from ismartsync.services.sales import branches_for
 from ismartsync.views.sales import chosen_branch
-from ismartsync.web import hx_redirect_or, parse_day, render
+from ismartsync.web.htmx import hx_redirect_or, render
 
 bp = Blueprint("registers", __name__)
 
@@ -52,7 +53,7 @@ def _board(branch: Branch | None, day: date | None, status: int = 200, **extra: 
     context: dict[str, Any] = {"branches": branches, "branch": branch, "date_error": None} | extra
     if branch is not None:
         day = day or _today(branch)
-        day_registers = cash.registers_of_day(db.session, branch, day)
+        day_registers = day_close.registers_of_day(db.session, branch, day)
         context |= {
             "day": day,
             "today": _today(branch),
@@ -226,7 +227,7 @@ def _branch_day(branch_id: int, raw_day: str) -> tuple[Branch, date]:
 
 
 def _day_context(branch: Branch, day: date) -> dict[str, Any]:
-    day_registers = cash.registers_of_day(db.session, branch, day)
+    day_registers = day_close.registers_of_day(db.session, branch, day)
     return {
         "branch": branch,
         "merchant": branch.merchant,

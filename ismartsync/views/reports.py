@@ -16,14 +16,15 @@ from flask_login import current_user
 from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
 from ismartsync.exports import CSV_MIMETYPE, XLSX_MIMETYPE, Money, Table, csv_bytes, xlsx_bytes
 from ismartsync.extensions import db
-from ismartsync.inputs import page_number
+from ismartsync.inputs import page_number, parse_day
 from ismartsync.models import Branch, CashDirection, CashReason, Counter, Register, ShiftStatus, User
 from ismartsync.permissions import Effect, Permission
-from ismartsync.services import cash_ledger, cash_reports, cashier_performance
 from ismartsync.services.audit import record_audit
-from ismartsync.services.cash_reports import EXCEPTION_KINDS, ReportFilters, ShiftRow
+from ismartsync.services.cash import cash_log_report, cashier_performance, report_filters, shift_reports
+from ismartsync.services.cash.report_filters import ReportFilters
+from ismartsync.services.cash.shift_reports import EXCEPTION_KINDS, ShiftRow
 from ismartsync.services.sales import branches_for
-from ismartsync.web import parse_day, render
+from ismartsync.web.htmx import render
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 FILTER_NAMES = ("branch", "counter", "register", "cashier", "member", "since", "until", "status", "direction", "reason")
@@ -71,7 +72,7 @@ def _chosen() -> Chosen:
         chosen.branch = _visible(Branch, args["branch"], visible)
     counter = _visible(Counter, args["counter"], visible) if args["counter"] else None
     register = _visible(Register, args["register"], visible) if args["register"] else None
-    chosen.members = cash_reports.members_for(db.session, current_user.merchant_id, tuple(sorted(visible)))
+    chosen.members = report_filters.members_for(db.session, current_user.merchant_id, tuple(sorted(visible)))
     people = {}
     for name in ("cashier", "member"):
         if args[name]:
@@ -132,7 +133,7 @@ def shifts() -> Any:
     report = None
     if chosen.filters is not None:
         page = request.args.get("page", 1, type=page_number)
-        report = cash_reports.shift_report(db.session, _merchant(), chosen.filters, page)
+        report = shift_reports.shift_report(db.session, _merchant(), chosen.filters, page)
     return _page("shifts", chosen, report=report)
 
 
@@ -140,7 +141,7 @@ def shifts() -> Any:
 @permission_required(Permission.PAGE_REPORTS)
 def over_short() -> Any:
     chosen = _chosen()
-    report = cash_reports.over_short_report(db.session, _merchant(), chosen.filters) if chosen.filters else None
+    report = shift_reports.over_short_report(db.session, _merchant(), chosen.filters) if chosen.filters else None
     return _page("over_short", chosen, report=report)
 
 
@@ -159,7 +160,7 @@ def cash_logs() -> Any:
     report = None
     if chosen.filters is not None:
         page = request.args.get("page", 1, type=page_number)
-        report = cash_ledger.cash_log_report(db.session, _merchant(), chosen.filters, page)
+        report = cash_log_report.cash_log_report(db.session, _merchant(), chosen.filters, page)
     return _page("cash_logs", chosen, report=report)
 
 
@@ -212,10 +213,10 @@ def _shift_cells(r: ShiftRow) -> list[Any]:
 def _table(kind: str, filters: ReportFilters) -> Table:
     merchant = _merchant()
     if kind == "shifts":
-        rows = [_shift_cells(r) for r in cash_reports.shift_rows(db.session, merchant, filters)]
+        rows = [_shift_cells(r) for r in shift_reports.shift_rows(db.session, merchant, filters)]
         return Table(SHIFT_HEADERS, rows, merchant.time_zone)
     if kind == "over_short":
-        rows = [_shift_cells(r) for r in cash_reports.over_short_rows(db.session, merchant, filters)]
+        rows = [_shift_cells(r) for r in shift_reports.over_short_rows(db.session, merchant, filters)]
         return Table(SHIFT_HEADERS, rows, merchant.time_zone)
     if kind == "cashiers":
         report = cashier_performance.cashier_report(db.session, merchant, filters)
@@ -257,7 +258,7 @@ def _table(kind: str, filters: ReportFilters) -> Table:
             Money(log.amount_minor),
             log.note,
         ]
-        for log in cash_ledger.cash_log_rows(db.session, merchant, filters)
+        for log in cash_log_report.cash_log_rows(db.session, merchant, filters)
     ]
     return Table(headers, rows, merchant.time_zone)
 

@@ -17,6 +17,7 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error
 from ismartsync.forms.rosters import AssignForm, TemplateForm
+from ismartsync.inputs import parse_day
 from ismartsync.models import Branch, Role, RosterAssignment, ShiftTemplate, User
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
@@ -24,7 +25,7 @@ from ismartsync.services import roster_publishing as publishing
 from ismartsync.services import roster_templates as shift_templates
 from ismartsync.services import rosters as service
 from ismartsync.services.sales import branches_for
-from ismartsync.web import hx_redirect_or, is_htmx, parse_day, render
+from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 bp = Blueprint("rosters", __name__, url_prefix="/rosters")
 

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from ismartsync.auth import authorize, check_branch_visible, current_counter, permission_required, tenant_get_or_404
 from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
 from ismartsync.extensions import db
-from ismartsync.inputs import page_number, parse_id
+from ismartsync.inputs import page_number, parse_day, parse_id, safe_next
 from ismartsync.models import Branch, Sale, SaleStatus, User
 from ismartsync.permissions import Permission
 from ismartsync.services import sales as service
-from ismartsync.web import parse_day, render, safe_next
+from ismartsync.web.htmx import render
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 PAPERS = ("80", "58")

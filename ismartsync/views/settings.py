@@ -27,7 +27,7 @@ from ismartsync.money import to_decimal, to_minor
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services import merchants, two_factor
 from ismartsync.services import payment_methods as payment_service
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web.htmx import hx_redirect_or, render
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 

@@ -13,12 +13,14 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error
 from ismartsync.forms.cash import CloseShiftForm, ExtendShiftForm
+from ismartsync.inputs import safe_next
 from ismartsync.models import Shift
 from ismartsync.money import to_minor
 from ismartsync.permissions import Permission
-from ismartsync.services import cash, registers
+from ismartsync.services.cash import drawer as cash
+from ismartsync.services.cash import registers
 from ismartsync.templating import local_time
-from ismartsync.web import hx_redirect_or, is_htmx, render, safe_next
+from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
 

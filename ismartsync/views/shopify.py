@@ -20,7 +20,8 @@ from ismartsync.permissions import Effect, Permission
 from ismartsync.services import shopify_connection as connections
 from ismartsync.shopify import oauth
 from ismartsync.shopify.version import API_VERSION
-from ismartsync.web import CSP, hx_redirect_or, render
+from ismartsync.web.headers import CSP
+from ismartsync.web.htmx import hx_redirect_or, render
 
 bp = Blueprint("shopify", __name__, url_prefix="/shopify")
 

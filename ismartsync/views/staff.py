@@ -24,7 +24,7 @@ from ismartsync.permissions import ACTIONS, DEFAULT_ROLES, OWNER_ROLE_NAME, PAGE
 from ismartsync.services import roles as role_service
 from ismartsync.services import staff as staff_service
 from ismartsync.services.audit import Actor
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web.htmx import hx_redirect_or, render
 
 bp = Blueprint("staff", __name__)
 

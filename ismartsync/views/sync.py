@@ -13,7 +13,7 @@ from ismartsync.models import Branch, ImportRun, ImportStatus, ShopifyLocation
 from ismartsync.permissions import Permission
 from ismartsync.services import shopify_sync
 from ismartsync.services.shopify_connection import connection_of
-from ismartsync.web import hx_redirect_or, render
+from ismartsync.web.htmx import hx_redirect_or, render
 
 bp = Blueprint("sync", __name__, url_prefix="/settings")
 

@@ -11,7 +11,7 @@ from ismartsync.permissions import Effect, Permission
 from ismartsync.queue import redis_connection
 from ismartsync.services import stock_push, sync_health
 from ismartsync.views.drift import ask_for_reconciliation
-from ismartsync.web import render
+from ismartsync.web.htmx import render
 
 bp = Blueprint("sync_health", __name__, url_prefix="/settings/sync")
 

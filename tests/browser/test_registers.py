@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from ismartsync.extensions import db
 from ismartsync.models import Branch, Counter, User, Variant
-from ismartsync.services.cash import Count, close_shift
-from ismartsync.services.registers import current_shift
+from ismartsync.services.cash.drawer import Count, close_shift
+from ismartsync.services.cash.registers import current_shift
 from tests.browser.conftest import Demo, Tablet
 from tests.browser.steps import sign_in_with_password
 from tests.browser.test_layout import check_screen

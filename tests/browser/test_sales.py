@@ -13,8 +13,8 @@ from ismartsync.extensions import db
 from ismartsync.models import Branch, Counter, Product, Tender, User, Variant
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
+from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
-from ismartsync.services.registers import open_shift, start_register
 from ismartsync.services.stock import record_opening_stock
 from tests.browser.conftest import Demo, Tablet
 from tests.browser.steps import sign_in_with_password

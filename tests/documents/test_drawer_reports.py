@@ -10,8 +10,8 @@ import pytest
 from ismartsync.documents.drawer_reports import day_filename, register_filename, shift_filename
 from ismartsync.extensions import db
 from ismartsync.services.audit import Actor
-from ismartsync.services.cash import Count, close_shift
-from ismartsync.services.registers import close_register, current_shift
+from ismartsync.services.cash.drawer import Count, close_shift
+from ismartsync.services.cash.registers import close_register, current_shift
 from tests.documents.pdf import pdf_pages, pdf_printed_pages, pdf_text
 
 

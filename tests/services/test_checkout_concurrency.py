@@ -13,8 +13,8 @@ from ismartsync.errors import DomainError
 from ismartsync.models import Branch, Counter, Merchant, Product, Sale, StockLevel, StockMovement, Tender, User, Variant
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
+from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
-from ismartsync.services.registers import open_shift, start_register
 from ismartsync.services.roles import create_default_roles
 from ismartsync.services.stock import record_opening_stock
 

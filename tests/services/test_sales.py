@@ -14,18 +14,7 @@ from ismartsync.services import parked as parking
 from ismartsync.services import sales as service
 from ismartsync.services.sales import SaleFilters, branches_for, sale_for_receipt, search_sales
 from tests import factories
-from tests.selling import cart_with, close_till, open_till, sell, stock_items
-
-
-@pytest.fixture
-def till(manager, cashier, counter):
-    """A started register with the cashier Sana's shift open on Counter 1."""
-    return open_till(manager, cashier, counter)
-
-
-@pytest.fixture
-def items(merchant, branch):
-    return stock_items(merchant, branch)
+from tests.selling import cart_with, close_till, open_till, sell
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, Customer, QuickKey, Sale, SaleStatus
 from ismartsync.services.audit import Actor
-from ismartsync.services.registers import open_shift, start_register
+from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.stock import level_of, record_opening_stock
 from tests import factories
 from tests.markup import text_of

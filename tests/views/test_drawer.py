@@ -13,7 +13,7 @@ from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, CashLog, Shift
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor
-from ismartsync.services.registers import open_shift, start_register
+from ismartsync.services.cash.registers import open_shift, start_register
 from tests import factories
 from tests.markup import text_of
 

@@ -12,9 +12,9 @@ from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, DayClose, Register, Shift
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor
-from ismartsync.services.cash import Count, close_shift
-from ismartsync.services.day_close import close_day, reopen_day
-from ismartsync.services.registers import close_register, current_shift, start_register
+from ismartsync.services.cash.day_close import close_day, reopen_day
+from ismartsync.services.cash.drawer import Count, close_shift
+from ismartsync.services.cash.registers import close_register, current_shift, start_register
 from tests import factories
 from tests.documents.pdf import pdf_text
 from tests.markup import element, text_of

@@ -1,4 +1,4 @@
-"""The report screens and their exports, over the scripted days of tests/services/test_cash_reports.py."""
+"""The report screens and their exports, over the scripted days of tests/services/cash/scripted_days.py."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ismartsync.services.audit import Actor
 from ismartsync.services.roles import set_grant
 from tests import factories
 from tests.markup import element, is_fragment, text, text_of
-from tests.services.test_cash_reports import scripted_days
+from tests.services.cash.scripted_days import scripted_days
 
 PAGES = ["/reports/shifts", "/reports/over-short", "/reports/cashiers", "/reports/cash-logs"]
 EXPORTS = [f"{page}.{fmt}" for page in PAGES for fmt in ("csv", "xlsx")]

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ismartsync.models import CashDirection, CashLog, CashReason, Merchant, Shift, User
-from ismartsync.services.cash_reports import MAX_EXPORT_ROWS, PAGE_SIZE, ReportFilters, page_number, within
+from ismartsync.services.cash.report_filters import MAX_EXPORT_ROWS, PAGE_SIZE, ReportFilters, page_number, within
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The drawer's cash: cash in and out with a reason, counting a shift closed (blind or not), and the registers of a
-business day (the day close itself is `services.day_close`).
+"""The drawer's cash: cash in and out with a reason, the drawer limit, and counting a shift closed (blind or not).
+Starting registers and opening shifts is `registers`; the business day and its close are `day_close`.
 
 Every figure the drawer equation needs is kept on the shift in the transaction that changes it, under the shift's
 row lock, so a cash log, a sale and the close never miss one another: a sale or a log that comes after the close
@@ -9,8 +9,6 @@ finds the shift closed and is refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
 from ismartsync.models import (
-    Branch,
     CashDirection,
     CashLog,
     CashReason,
@@ -28,14 +25,12 @@ from ismartsync.models import (
     ShiftStatus,
 )
 from ismartsync.models.base import utcnow
+from ismartsync.models.register import DENOMINATIONS, MAX_PIECES
 from ismartsync.money import format_money
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor, record_audit
 
 MAX_CASH_LOG_MINOR = 100_000_000_00  # Rs 100 million: beyond that it is a typing slip
-# Pakistani notes and coins in circulation, largest first (rupees; Rs 10 is a note and a coin alike).
-DENOMINATIONS: tuple[int, ...] = (5000, 1000, 500, 100, 50, 20, 10, 5, 2, 1)
-MAX_PIECES = 100_000
 
 
 class ShiftClosed(DomainError):
@@ -247,21 +242,3 @@ def add_cash_sale(session: Session, shift: Shift, cash_minor: int) -> None:
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise ShiftClosed("Your shift was closed before this sale. Open a new shift to sell.")
-
-
-def business_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
-    """The UTC instants a branch-local business day starts and ends at."""
-    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
-    return start, start + timedelta(days=1)
-
-
-def registers_of_day(session: Session, branch: Branch, day: date) -> list[Register]:
-    """The branch's registers started on that local day."""
-    start, end = business_day_bounds(day, branch.merchant.time_zone)
-    return list(
-        session.scalars(
-            select(Register)
-            .where(Register.branch_id == branch.id, Register.opened_at >= start, Register.opened_at < end)
-            .order_by(Register.opened_at)
-        )
-    )

@@ -9,7 +9,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ismartsync.models import Merchant, Register, Sale, SaleStatus, Shift, ShiftStatus, User
-from ismartsync.services.cash_reports import OVER_SHORT, ReportFilters, percent, shift_conditions, within
+from ismartsync.services.cash.report_filters import ReportFilters, percent, within
+from ismartsync.services.cash.shift_reports import OVER_SHORT, shift_conditions
 
 ADDED_UP = ("orders", "net_sales_minor", "refunded", "shifts_closed", "within_tolerance", "abs_over_short_minor")
 

@@ -1,10 +1,8 @@
-"""The drawer's cash: cash logs, handing the drawer over, counting a shift closed, shift limits, the drawer limit."""
+"""The drawer's cash: cash logs, counting a shift closed, the drawer limit."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -12,9 +10,8 @@ import sqlalchemy as sa
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, CashDirection, CashLog, CashReason, Tender
-from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor
-from ismartsync.services.cash import (
+from ismartsync.services.cash.drawer import (
     Count,
     NeedsApproval,
     ShiftClosed,
@@ -24,28 +21,11 @@ from ismartsync.services.cash import (
     drawer_over_limit,
     record_cash_log,
 )
-from ismartsync.services.checkout import Payment
-from ismartsync.services.day_close import close_day
-from ismartsync.services.registers import (
-    close_register,
+from ismartsync.services.cash.registers import (
     current_shift,
-    extend_shift,
-    open_shift,
-    selling_shift,
-    start_register,
 )
-from tests import factories
-from tests.selling import close_till, open_till, sell, stock_items
-
-
-@pytest.fixture
-def items(merchant, branch):
-    return stock_items(merchant, branch)
-
-
-@pytest.fixture
-def till(manager, cashier, counter):
-    return open_till(manager, cashier, counter)  # Rs 5,000 float
+from ismartsync.services.checkout import Payment
+from tests.selling import close_till, sell
 
 
 def _log(actor, direction, reason, amount, note="", key=None):
@@ -102,19 +82,6 @@ def test_a_cash_log_that_breaks_a_rule_is_refused_beside_its_field(till, directi
         _log(till, direction, reason, amount, note)
     assert refused.value.field == field
     assert current_shift(db.session, till.user).expected_cash_minor == 500_000
-
-
-def test_the_next_shift_is_handed_the_drawer_as_the_last_one_counted_it(till, manager, counter, roles, branch):
-    close_shift(db.session, till, current_shift(db.session, till.user), Count(487_500), note="Rs 125 short, recounted")
-    omar = factories.UserFactory(merchant=counter.merchant, role=roles["Cashier"], branches=[branch])
-    shift = open_shift(db.session, Actor(omar), counter)
-    assert shift.opening_float_minor == 487_500
-
-
-def test_one_shift_has_the_drawer_at_a_time(till, counter, roles, branch):
-    omar = factories.UserFactory(merchant=counter.merchant, role=roles["Cashier"], branches=[branch], full_name="Omar")
-    with pytest.raises(DomainError, match="Sana Iqbal's shift is open"):
-        open_shift(db.session, Actor(omar), counter)
 
 
 def test_closing_fixes_expected_and_counted_and_a_second_close_changes_nothing(till, counter, items):
@@ -191,70 +158,6 @@ def test_a_close_beyond_the_tolerance_without_an_approver_is_refused_by_the_serv
     with pytest.raises(NeedsApproval):
         close_shift(db.session, till, shift, Count(100_000), note="Counted in a hurry")
     assert shift.is_open
-
-
-def test_no_register_starts_on_a_day_the_branch_has_closed(manager, counter, branch):
-    first = start_register(db.session, Actor(manager), counter, 0)
-    close_register(db.session, Actor(manager), first)
-    today = utcnow().astimezone(ZoneInfo("Asia/Karachi")).date()
-    close_day(db.session, Actor(manager), branch, today)
-    with pytest.raises(DomainError, match="The day at Gulberg is closed"):
-        start_register(db.session, Actor(manager), counter, 0)
-
-
-def test_a_shift_gets_the_owners_limit_and_grace_when_it_opens(manager, cashier, counter):
-    counter.merchant.max_shift_minutes, counter.merchant.shift_grace_minutes = 480, 20
-    actor = open_till(manager, cashier, counter)
-    shift = current_shift(db.session, actor.user)
-    assert shift.limit_at - shift.opened_at == timedelta(hours=8)
-    assert shift.grace_until - shift.limit_at == timedelta(minutes=20)
-
-
-def test_without_a_limit_a_shift_never_stops(manager, cashier, counter):
-    counter.merchant.max_shift_minutes = 0
-    shift = current_shift(db.session, open_till(manager, cashier, counter).user)
-    assert (shift.limit_at, shift.grace_until) == (None, None)
-    assert not shift.past_grace(utcnow() + timedelta(days=3))
-
-
-def test_past_the_limit_selling_goes_on_and_past_the_grace_it_stops_until_a_manager_extends(till, manager, counter):
-    shift = current_shift(db.session, till.user)
-    shift.limit_at, shift.grace_until = utcnow() - timedelta(minutes=10), utcnow() + timedelta(minutes=20)
-    assert shift.past_limit(utcnow()) and selling_shift(db.session, till.user, counter) is shift
-
-    shift.grace_until = utcnow() - timedelta(seconds=1)
-    with pytest.raises(DomainError, match="past its limit and grace"):
-        selling_shift(db.session, till.user, counter)
-
-    extend_shift(db.session, Actor(manager), shift, 60)
-    assert selling_shift(db.session, till.user, counter) is shift
-    assert shift.limit_at > utcnow() + timedelta(minutes=59)
-    assert db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "shift.extend")).one()
-
-
-def test_extending_twice_extends_once(till, manager):
-    shift = current_shift(db.session, till.user)
-    shift.limit_at, shift.grace_until = utcnow() - timedelta(minutes=40), utcnow() - timedelta(minutes=10)
-    extend_shift(db.session, Actor(manager), shift, 60)
-    limit = shift.limit_at
-    extend_shift(db.session, Actor(manager), shift, 60)  # the same form sent again
-    assert shift.limit_at == limit
-    assert len(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "shift.extend")).all()) == 1
-
-
-def test_extending_after_the_owner_removed_the_limit_frees_the_shift(till, manager, counter):
-    shift = current_shift(db.session, till.user)
-    shift.limit_at, shift.grace_until = utcnow() - timedelta(minutes=40), utcnow() - timedelta(minutes=10)
-    counter.merchant.max_shift_minutes = 0
-    extend_shift(db.session, Actor(manager), shift, 60)
-    assert (shift.limit_at, shift.grace_until) == (None, None)
-    assert selling_shift(db.session, till.user, counter) is shift
-
-
-@pytest.mark.parametrize("minutes", [0, 14, 12 * 60 + 1])
-def test_an_extension_out_of_range_is_refused(till, manager, minutes):
-    with pytest.raises(DomainError):
-        extend_shift(db.session, Actor(manager), current_shift(db.session, till.user), minutes)
 
 
 def test_the_counter_asks_for_a_safe_drop_once_the_drawer_passes_its_limit(till, counter, items):

@@ -1,39 +1,31 @@
-"""Cash reports across branches: shifts and registers, over/short and exceptions, cashier performance, cash logs.
+"""The shifts-and-registers report and the over/short report with its exceptions, across the branches a member sees.
 
-Every report reads the rows themselves (the shifts' figures fixed at close, placed sales, cash logs, audit entries)
-over the branches a member may see, narrowed by the same `ReportFilters`; a page and its CSV/XLSX export read
-the same query, so they always agree.
+Every cash report (these, `cashier_performance`, `cash_log_report`) reads the rows themselves (the shifts' figures
+fixed at close, placed sales, cash logs, audit entries) over the branches a member may see, narrowed by the same
+`ReportFilters`; a page and its CSV/XLSX export read the same query, so they always agree.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ismartsync.models import (
     AuditEntry,
     Branch,
-    CashLog,
     Counter,
     Merchant,
     Register,
     Shift,
     ShiftStatus,
     User,
-    user_branches,
-    user_counters,
 )
-from ismartsync.services.cash import business_day_bounds
+from ismartsync.services.cash.report_filters import MAX_EXPORT_ROWS, PAGE_SIZE, ReportFilters, page_number, within
 
-PAGE_SIZE = 50
-MAX_PAGE = 10_000
-MAX_EXPORT_ROWS = 100_000
 # The exceptions the over/short report counts per branch and cashier, in the order its table shows them.
 EXCEPTION_KINDS: tuple[tuple[str, str], ...] = (
     ("cart.remove_line", "Voided lines"),
@@ -44,64 +36,6 @@ EXCEPTION_KINDS: tuple[tuple[str, str], ...] = (
     ("cash.in", "Cash in"),
     ("cash.out", "Cash out"),
 )
-
-
-@dataclass(frozen=True)
-class ReportFilters:
-    """What a report covers: visible branches, narrowed by what a person chose (None or "" means any)."""
-
-    branch_ids: tuple[int, ...]
-    counter_id: int | None = None
-    register_id: int | None = None
-    cashier_id: int | None = None  # whose shift (and whose sales)
-    since: date | None = None  # merchant-local dates, both ends included
-    until: date | None = None
-    status: str = ""  # shifts: a ShiftStatus value
-    direction: str = ""  # cash logs: a CashDirection value
-    reason: str = ""  # cash logs: a CashReason value
-    member_id: int | None = None  # cash logs: who recorded it
-
-
-def _span(filters: ReportFilters, zone: str) -> tuple[datetime | None, datetime | None]:
-    start = business_day_bounds(filters.since, zone)[0] if filters.since else None
-    end = business_day_bounds(filters.until, zone)[1] if filters.until else None
-    return start, end
-
-
-def within(column: Any, filters: ReportFilters, zone: str) -> list[ColumnElement[bool]]:
-    """The conditions keeping `column` (an aware UTC time) inside the filters' local days."""
-    start, end = _span(filters, zone)
-    return ([column >= start] if start else []) + ([column < end] if end else [])
-
-
-def page_number(page: int) -> int:
-    return min(max(1, page), MAX_PAGE)
-
-
-def percent(part: int, whole: int) -> Decimal | None:
-    """A share as a percentage with one decimal, or None when there is nothing to take a share of."""
-    if whole == 0:
-        return None
-    return (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-def members_for(session: Session, merchant_id: int, branch_ids: tuple[int, ...]) -> list[User]:
-    """The members a report may name: those who work at (or across) the branches, or had a shift there."""
-    assigned = select(user_branches.c.user_id).where(user_branches.c.branch_id.in_(branch_ids))
-    via_counters = (
-        select(user_counters.c.user_id)
-        .join(Counter, Counter.id == user_counters.c.counter_id)
-        .where(Counter.branch_id.in_(branch_ids))
-    )
-    worked = (
-        select(Shift.user_id).join(Register, Register.id == Shift.register_id).where(Register.branch_id.in_(branch_ids))
-    )
-    logged = select(CashLog.user_id).where(CashLog.branch_id.in_(branch_ids))
-    query = select(User).where(
-        User.merchant_id == merchant_id,
-        or_(User.all_branches, User.id.in_(assigned.union(via_counters, worked, logged).scalar_subquery())),
-    )
-    return list(session.scalars(query.order_by(User.full_name, User.id)))
 
 
 # Shifts and registers

@@ -4,6 +4,7 @@ registers start again, with the day's figures still adding up to every register 
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -11,34 +12,26 @@ from sqlalchemy.exc import IntegrityError
 
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.models import AuditEntry, DayClose
+from ismartsync.models import AuditEntry, DayClose, Register
 from ismartsync.services.audit import Actor
-from ismartsync.services.cash import Count, close_shift, registers_of_day
-from ismartsync.services.day_close import (
+from ismartsync.services.cash.day_close import (
     branch_today,
     check_day_close,
     close_day,
     day_close_of,
     day_history,
+    registers_of_day,
     reopen_day,
 )
-from ismartsync.services.drawer_reports import combined_figures
-from ismartsync.services.registers import close_register, current_shift, start_register
+from ismartsync.services.cash.drawer import Count, close_shift
+from ismartsync.services.cash.drawer_reports import combined_figures
+from ismartsync.services.cash.registers import close_register, current_shift, start_register
 from tests import factories
 from tests.selling import open_till, sell, stock_items
 
 
 def audits(action: str) -> list[AuditEntry]:
     return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
-
-
-@pytest.fixture
-def sold(merchant, branch, counter, manager, cashier):
-    """Counter 1's register (Rs 5,000 float) with Sana's shift open after a Rs 2,990 cash sale."""
-    actor = open_till(manager, cashier, counter)
-    sell(actor, counter, stock_items(merchant, branch)[0])
-    db.session.commit()
-    return actor
 
 
 @pytest.fixture
@@ -163,3 +156,39 @@ def test_the_database_keeps_one_standing_close_per_branch_and_day(closed_day, ma
     with pytest.raises(IntegrityError), db.session.begin_nested():
         db.session.add(duplicate)
         db.session.flush()
+
+
+def local_day(register: Register):
+    return register.opened_at.astimezone(ZoneInfo("Asia/Karachi")).date()
+
+
+def test_the_day_is_not_closed_with_a_register_open_or_without_any(sold, manager, branch, counter):
+    register = current_shift(db.session, sold.user).register
+    day = local_day(register)
+
+    with pytest.raises(DomainError, match="The register on Counter 1 is still open, and Sana Iqbal's shift in it"):
+        close_day(db.session, Actor(manager), branch, day)
+    empty = factories.BranchFactory(merchant=branch.merchant, name="Model Town", code="MDT")
+    with pytest.raises(DomainError, match="No register was started at Model Town"):
+        close_day(db.session, Actor(manager), empty, day)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DayClose)) == 0
+
+
+def test_the_day_close_sums_its_registers_once(sold, manager, branch):
+    shift = current_shift(db.session, sold.user)
+    close_shift(db.session, sold, shift, Count(7_990_00))
+    close_register(db.session, Actor(manager), shift.register)
+    counter2 = factories.CounterFactory(branch=branch, name="Counter 2")
+    second = start_register(db.session, Actor(manager), counter2, 2_000_00)
+    close_register(db.session, Actor(manager), second)  # no shift: the float is what it holds
+    db.session.commit()
+    day = local_day(shift.register)
+
+    closed = close_day(db.session, Actor(manager), branch, day, "All counted")
+    db.session.commit()
+    again = close_day(db.session, Actor(manager), branch, day)
+
+    assert (closed.expected_minor, closed.counted_minor, closed.over_short_minor) == (9_990_00, 9_990_00, 0)
+    assert closed.note == "All counted"
+    assert again.id == closed.id
+    assert len(audits("day.close")) == 1

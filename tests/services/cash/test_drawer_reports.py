@@ -17,16 +17,16 @@ from ismartsync.models import AuditEntry, CashDirection, CashReason, Shift, Tend
 from ismartsync.models.base import utcnow
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
-from ismartsync.services.cash import Count, close_shift, record_cash_log, registers_of_day
-from ismartsync.services.checkout import Payment, checkout_sale
-from ismartsync.services.day_close import close_day
-from ismartsync.services.drawer_reports import (
+from ismartsync.services.cash.day_close import close_day, registers_of_day
+from ismartsync.services.cash.drawer import Count, close_shift, record_cash_log
+from ismartsync.services.cash.drawer_reports import (
     TenderTotal,
     combined_figures,
     register_figures,
     shift_figures,
 )
-from ismartsync.services.registers import close_register, open_shift, start_register
+from ismartsync.services.cash.registers import close_register, open_shift, start_register
+from ismartsync.services.checkout import Payment, checkout_sale
 from tests import factories
 from tests.selling import open_till, sell, stock_items
 

@@ -3,7 +3,7 @@
 One open register per counter, one open shift per cashier and one open shift per register are kept by partial unique
 indexes, so two tablets pressing "Start" at once end with one register and a clear message, never two. One cashier
 answers for a drawer at a time: the next shift opens with the cash the last one counted. Counting a shift closed is
-in `services.cash`.
+in `drawer`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ismartsync.models import Counter, Merchant, Register, RegisterStatus, Shift
 from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor, record_audit
-from ismartsync.services.day_close import branch_today, day_close_of
+from ismartsync.services.cash.day_close import branch_today, day_close_of
 
 MAX_FLOAT_MINOR = 10_000_000_00  # Rs 10 million: above that it is a typing slip, not a float
 

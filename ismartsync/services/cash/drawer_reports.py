@@ -29,7 +29,7 @@ from ismartsync.models import (
     Tender,
 )
 from ismartsync.models.base import utcnow
-from ismartsync.services.cash import business_day_bounds
+from ismartsync.services.cash.day_close import business_day_bounds
 
 # What the Z report lists as the shift's exceptions: voids, overrides, refused blind counts and everything a
 # supervisor approved.
@@ -248,11 +248,6 @@ def shifts_of(session: Session, registers: list[Register]) -> list[Shift]:
             select(Shift).where(Shift.register_id.in_([r.id for r in registers])).order_by(Shift.opened_at, Shift.id)
         )
     )
-
-
-def shift_expected_minor(shift: Shift) -> int:
-    """What the shift's drawer should hold: fixed at its close, running while it is open."""
-    return shift.expected_minor if shift.expected_minor is not None else shift.expected_cash_minor
 
 
 def registers_expected_minor(session: Session, registers: list[Register]) -> dict[int, int]:

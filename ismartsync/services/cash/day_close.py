@@ -1,5 +1,6 @@
-"""The branch's day close: what closing the day would fix and what still stops it, the close itself, and reopening
-today's close (an owner's call, with a reason) so registers can start again.
+"""The branch's business day (its UTC bounds, its registers) and its close: what closing the day would fix and what
+still stops it, the close itself, and reopening today's close (an owner's call, with a reason) so registers can start
+again.
 
 A reopened close is kept as the day's history, marked reopened; one standing close per branch and day is kept by a
 partial unique index. Closing the day again writes a new close over every register started that day, before and
@@ -9,7 +10,7 @@ after the reopen, so the day report and the close always add up to the same regi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -19,11 +20,27 @@ from sqlalchemy.orm import Session
 from ismartsync.errors import DomainError
 from ismartsync.models import Branch, DayClose, Register, Shift, ShiftStatus
 from ismartsync.models.base import utcnow
+from ismartsync.models.register import DAY_CLOSE_TEXT_LENGTH
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor, record_audit
-from ismartsync.services.cash import registers_of_day
 
-MAX_TEXT = 300
+
+def business_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
+    """The UTC instants a branch-local business day starts and ends at."""
+    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
+    return start, start + timedelta(days=1)
+
+
+def registers_of_day(session: Session, branch: Branch, day: date) -> list[Register]:
+    """The branch's registers started on that local day."""
+    start, end = business_day_bounds(day, branch.merchant.time_zone)
+    return list(
+        session.scalars(
+            select(Register)
+            .where(Register.branch_id == branch.id, Register.opened_at >= start, Register.opened_at < end)
+            .order_by(Register.opened_at)
+        )
+    )
 
 
 def branch_today(branch: Branch) -> date:
@@ -128,7 +145,7 @@ def close_day(session: Session, actor: Actor, branch: Branch, day: date, note: s
         closed_by_id=actor.user.id,
         expected_minor=check.expected_minor,
         counted_minor=check.counted_minor,
-        note=note.strip()[:MAX_TEXT],
+        note=note.strip()[:DAY_CLOSE_TEXT_LENGTH],
     )
     try:
         with session.begin_nested():
@@ -179,7 +196,7 @@ def reopen_day(session: Session, actor: Actor, branch: Branch, day: date, reason
         raise DomainError("Say why the day is reopened: it goes into the day report and the audit log.", field="reason")
     closed.reopened_at = utcnow()
     closed.reopened_by_id = actor.user.id
-    closed.reopen_reason = reason[:MAX_TEXT]
+    closed.reopen_reason = reason[:DAY_CLOSE_TEXT_LENGTH]
     session.flush()
     record_audit(
         session,

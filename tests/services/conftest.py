@@ -1,0 +1,52 @@
+"""Fixtures the service tests share: a counter ready to sell, and a branch's shift templates and members to roster."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from ismartsync.extensions import db
+from ismartsync.services import roster_templates
+from ismartsync.services.audit import Actor
+from ismartsync.services.roster_templates import TemplateValues
+from tests import factories
+from tests.selling import open_till, stock_items
+
+
+@pytest.fixture
+def till(manager, cashier, counter):
+    """A started register (Rs 5,000 float) with the cashier Sana's shift open on Counter 1."""
+    return open_till(manager, cashier, counter)
+
+
+@pytest.fixture
+def items(merchant, branch):
+    return stock_items(merchant, branch)
+
+
+@pytest.fixture
+def actor(manager):
+    return Actor(manager)
+
+
+@pytest.fixture
+def usual(actor, branch):
+    """Morning 10–16, Evening 16–22 and Weekend 10–22 (Sat, Sun) at Gulberg."""
+    return {t.name: t for t in roster_templates.add_usual_templates(db.session, actor, branch)}
+
+
+@pytest.fixture
+def night(actor, branch):
+    return roster_templates.create_template(db.session, actor, branch, TemplateValues("Night", time(22), time(6)))
+
+
+@pytest.fixture
+def sana(cashier):
+    return cashier
+
+
+@pytest.fixture
+def omar(merchant, roles, branch):
+    return factories.UserFactory(merchant=merchant, role=roles["Cashier"], branches=[branch], full_name="Omar Farooq")
+
