@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
@@ -25,7 +27,7 @@ from ismartsync.services import cart as carts
 from ismartsync.services import discount_limits as limits
 from ismartsync.services import parked as parking
 from ismartsync.services.audit import Actor
-from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.checkout import Payment, checkout_sale, split_tenders
 from ismartsync.services.pricing import Discount, DiscountKind
 from ismartsync.services.registers import open_shift, start_register
 from ismartsync.services.stock import level_of, record_opening_stock
@@ -296,3 +298,27 @@ def test_recalling_onto_an_empty_screen_sets_nothing_aside(till, counter, items,
     cart = cart_with(till, counter, items[0])
     parking.park_cart(db.session, till, cart, "Mrs Khan")
     assert parking.recall_cart(db.session, till, counter, cart) == (cart, None)
+
+
+TENDERS = st.lists(st.builds(Payment, st.sampled_from(list(Tender)), st.integers(0, 10**9)), max_size=6)
+
+
+@given(due=st.integers(0, 10**9), payments=TENDERS)
+def test_the_tender_split_always_adds_up_and_gives_change_only_from_cash(due, payments):
+    split = split_tenders(due, payments)
+    handed = sum(p.amount_minor for p in payments)
+    cash = sum(p.amount_minor for p in payments if p.tender == Tender.CASH)
+
+    assert split.left_minor == due - handed  # the pay dialog: still to pay above zero, change to give below
+    assert split.settles == (handed - cash <= due <= handed)
+    if split.settles:
+        split.check()
+        assert handed == due + split.change_minor  # paid = due + change
+        assert split.other_minor + split.cash_paid_minor == due
+        assert 0 <= split.change_minor <= cash  # change comes only out of the cash handed over
+        assert 0 <= split.cash_paid_minor <= cash
+    else:
+        with pytest.raises(DomainError) as refused:
+            split.check()
+        assert refused.value.field == "payments"
+        assert split.other_over or split.left_minor > 0
