@@ -13,7 +13,7 @@ from ismartsync.models.base import utcnow
 from jobs.fiscal import sweep
 from tests import factories
 from tests.markup import element, text_of
-from tests.views.test_counter_selling import items, tablet  # noqa: F401  (the selling fixtures)
+from tests.views.counter.test_cart import items, tablet  # noqa: F401  (the selling fixtures)
 
 
 def sell_one(tablet, code: str) -> Sale:  # noqa: F811
