@@ -1,12 +1,16 @@
-"""Placed sales for tests, made by the real cart and checkout services (as tests/services/test_checkout.py does)."""
+"""Placed sales for tests, made by the real cart and checkout services (as tests/services/test_checkout.py does), and
+the tills and shifts they are sold in."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import Counter, Sale, Tender, Variant
+from ismartsync.models import Counter, Register, Sale, Shift, Tender, Variant
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash import Count, close_shift
@@ -77,3 +81,19 @@ def selling_tablet(tablet: Any, manager: object, cashier: object, counter: Count
     db.session.commit()
     assert tablet.post(f"/device/pin/{cashier.id}", {"pin": factories.PIN}).status_code == 303
     return tablet
+
+
+def the_shift(cashier: Any) -> Shift:
+    """The cashier's latest shift as the database has it now (requests changed it through their own session)."""
+    db.session.expire_all()
+    return db.session.scalars(select(Shift).where(Shift.user_id == cashier.id).order_by(Shift.id.desc())).first()
+
+
+def send_count(tablet: Any, shift: Shift, **fields: Any) -> Any:
+    """Send the shift's close form from `tablet`, counted note by note unless `method` says otherwise."""
+    return tablet.post(f"/shifts/{shift.id}/close", {"method": "pieces", "note": ""} | fields, htmx=True)
+
+
+def day_of(register: Register) -> str:
+    """The register's business day in Karachi, as the URLs of the day's reports have it."""
+    return register.opened_at.astimezone(ZoneInfo("Asia/Karachi")).date().isoformat()

@@ -1,3 +1,47 @@
-"""Fixtures for the view tests: the Shopify connection screens need our app pointed at a sandbox."""
+"""Fixtures for the view tests: a tablet ready to sell, a shift with a sale in it (open, then counted closed), and the
+Shopify sandbox the connection screens need."""
 
+from __future__ import annotations
+
+import pytest
+
+from ismartsync.extensions import db
+from ismartsync.models import Shift
+from ismartsync.services.audit import Actor
+from ismartsync.services.cash import Count, close_shift
+from ismartsync.services.registers import current_shift, open_shift, start_register
+from tests import factories
+from tests.selling import open_till, sell, stock_items
 from tests.shopify.fixtures import sandbox, shopify_app, start_sandbox, use_sandbox  # noqa: F401
+
+
+@pytest.fixture
+def tablet(make_browser, manager, cashier, counter):
+    """A paired tablet with the register started (Rs 5,000 float) and Sana's shift open, Sana signed in by PIN."""
+    tablet = make_browser()
+    tablet.sign_in(manager)
+    assert tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"}).status_code == 303
+    tablet.post("/sign-out")
+    start_register(db.session, Actor(manager), counter, 500_000)
+    open_shift(db.session, Actor(cashier), counter)
+    db.session.commit()
+    assert tablet.post(f"/device/pin/{cashier.id}", {"pin": factories.PIN}).status_code == 303
+    return tablet
+
+
+@pytest.fixture
+def shift(merchant, branch, counter, manager, cashier) -> Shift:
+    """Sana's open shift on Counter 1: Rs 5,000 float, one Rs 2,990 cash sale, so Rs 7,990 expected."""
+    actor = open_till(manager, cashier, counter)
+    sell(actor, counter, stock_items(merchant, branch)[0])
+    db.session.commit()
+    return current_shift(db.session, cashier)
+
+
+@pytest.fixture
+def closed(shift, cashier, counter) -> Shift:
+    """Sana counted Rs 7,980 note by note (Rs 10 short) and closed her shift."""
+    actor = Actor(cashier, branch_id=counter.branch_id, counter_id=counter.id)
+    close_shift(db.session, actor, shift, Count.of_pieces({5000: 1, 1000: 2, 500: 1, 100: 4, 50: 1, 20: 1, 10: 1}))
+    db.session.commit()
+    return shift
