@@ -65,7 +65,7 @@ NAV = [
     NavItem("dashboard.index", "Dashboard", None, ("dashboard.",)),
     NavItem("counter.index", "Counter", Permission.PAGE_POS, ("counter.",)),
     NavItem("sales.sales", "Sales", Permission.PAGE_ORDERS, ("sales.",)),
-    NavItem("registers.registers_page", "Registers", Permission.PAGE_CASH_LOGS, ("registers.",)),
+    NavItem("registers.registers_page", "Registers", Permission.PAGE_CASH_LOGS, ("registers.", "shifts.shift_report")),
     NavItem("fiscal.documents", "FBR register", Permission.PAGE_REPORTS, ("fiscal.",)),
     NavItem("reports.shifts", "Reports", Permission.PAGE_REPORTS, ("reports.",)),
     NavItem("catalog.variants", "Products", Permission.PAGE_PRODUCTS, ("catalog.variant",)),

@@ -314,10 +314,10 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: {"minutes": "60"},
         lambda t, body: _reloaded(t.shift).limit_at is None,
     ),
-    ("registers.shift_report", "GET"): Case(
+    ("shifts.shift_report", "GET"): Case(
         lambda t: f"/shifts/{t.shift.id}", unchanged=lambda t, body: "Their Cashier" not in body
     ),
-    ("registers.shift_pdf", "GET"): Case(
+    ("shifts.shift_pdf", "GET"): Case(
         lambda t: f"/shifts/{t.shift.id}/report.pdf", unchanged=lambda t, body: "%PDF" not in body
     ),
     ("registers.register_report", "GET"): Case(
