@@ -69,7 +69,7 @@ NAV = [
     NavItem("fiscal.documents", "FBR register", Permission.PAGE_REPORTS, ("fiscal.",)),
     NavItem("reports.shifts", "Reports", Permission.PAGE_REPORTS, ("reports.",)),
     NavItem("catalog.variants", "Products", Permission.PAGE_PRODUCTS, ("catalog.variant",)),
-    NavItem("catalog.customers", "Customers", Permission.PAGE_ORDERS, ("catalog.customers",)),
+    NavItem("customers.customers", "Customers", Permission.PAGE_ORDERS, ("customers.",)),
     NavItem("drift.drifts", "Inventory", Permission.PAGE_INVENTORY, ("drift.",)),
     NavItem("staff.members", "Staff", Permission.PAGE_STAFF, ("staff.",)),
     NavItem("rosters.index", "Rosters", Permission.PAGE_STAFF, ("rosters.",)),
