@@ -1,5 +1,5 @@
-"""Fixtures for the view tests: a tablet ready to sell, a shift with a sale in it (open, then counted closed), and the
-Shopify sandbox the connection screens need."""
+"""Fixtures for the view tests: a tablet ready to sell and two items (from tests/selling.py), a shift with a sale in it
+(open, then counted closed), and the Shopify sandbox the connection screens need."""
 
 from __future__ import annotations
 
@@ -9,24 +9,9 @@ from ismartsync.extensions import db
 from ismartsync.models import Shift
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash import Count, close_shift
-from ismartsync.services.registers import current_shift, open_shift, start_register
-from tests import factories
-from tests.selling import open_till, sell, stock_items
+from ismartsync.services.registers import current_shift
+from tests.selling import items, open_till, sell, stock_items, tablet  # noqa: F401  (the selling fixtures)
 from tests.shopify.fixtures import sandbox, shopify_app, start_sandbox, use_sandbox  # noqa: F401
-
-
-@pytest.fixture
-def tablet(make_browser, manager, cashier, counter):
-    """A paired tablet with the register started (Rs 5,000 float) and Sana's shift open, Sana signed in by PIN."""
-    tablet = make_browser()
-    tablet.sign_in(manager)
-    assert tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"}).status_code == 303
-    tablet.post("/sign-out")
-    start_register(db.session, Actor(manager), counter, 500_000)
-    open_shift(db.session, Actor(cashier), counter)
-    db.session.commit()
-    assert tablet.post(f"/device/pin/{cashier.id}", {"pin": factories.PIN}).status_code == 303
-    return tablet
 
 
 @pytest.fixture
