@@ -1,12 +1,17 @@
-"""Placed sales for tests, made by the real cart and checkout services (as tests/services/test_checkout.py does)."""
+"""Placed sales for tests, made by the real cart and checkout services (as tests/services/test_checkout.py does), the
+tills and shifts they are sold in, and the fixtures of a tablet ready to sell and two items in stock."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import Counter, Sale, Tender, Variant
+from ismartsync.models import Counter, Register, Sale, Shift, Tender, Variant
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash.drawer import Count, close_shift
@@ -77,3 +82,54 @@ def selling_tablet(tablet: Any, manager: object, cashier: object, counter: Count
     db.session.commit()
     assert tablet.post(f"/device/pin/{cashier.id}", {"pin": factories.PIN}).status_code == 303
     return tablet
+
+
+def the_shift(cashier: Any) -> Shift:
+    """The cashier's latest shift as the database has it now (requests changed it through their own session)."""
+    db.session.expire_all()
+    return db.session.scalars(select(Shift).where(Shift.user_id == cashier.id).order_by(Shift.id.desc())).first()
+
+
+def send_count(tablet: Any, shift: Shift, **fields: Any) -> Any:
+    """Send the shift's close form from `tablet`, counted note by note unless `method` says otherwise."""
+    return tablet.post(f"/shifts/{shift.id}/close", {"method": "pieces", "note": ""} | fields, htmx=True)
+
+
+def day_of(register: Register) -> str:
+    """The register's business day in Karachi, as the URLs of the day's reports have it."""
+    return register.opened_at.astimezone(ZoneInfo("Asia/Karachi")).date().isoformat()
+
+
+# Fixtures (a conftest imports them where they are wanted)
+
+
+@pytest.fixture
+def tablet(make_browser, manager, cashier, counter):
+    """A paired tablet with the register started (Rs 5,000 float) and Sana's shift open, Sana signed in by PIN."""
+    tablet = make_browser()
+    tablet.sign_in(manager)
+    assert tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"}).status_code == 303
+    tablet.post("/sign-out")
+    start_register(db.session, Actor(manager), counter, 500_000)
+    open_shift(db.session, Actor(cashier), counter)
+    db.session.commit()
+    assert tablet.post(f"/device/pin/{cashier.id}", {"pin": factories.PIN}).status_code == 303
+    return tablet
+
+
+@pytest.fixture
+def items(merchant, branch):
+    lawn = factories.VariantFactory(
+        product__merchant=merchant, product__title="Lawn 3pc", title="Red", price_minor=299000, barcode="8961000000011"
+    )
+    khussa = factories.VariantFactory(
+        product__merchant=merchant,
+        product__title="Khussa",
+        title="Default Title",
+        price_minor=150000,
+        barcode="8961000000028",
+        sku="KH-40",
+    )
+    record_opening_stock(db.session, branch, {lawn.id: 5, khussa.id: 1}, "opening")
+    db.session.commit()
+    return lawn, khussa

@@ -73,7 +73,7 @@ EXPECTED_FIRST = {
     "dev.outbox": {200, 404},  # only served in development
     "shopify.install": {400},  # Shopify signs this request; ours is not
     "shopify.callback": {400},
-    "cart.add_line": {404},  # names no item: there is nothing to add
+    "counter.add_line": {404},  # names no item: there is nothing to add
 }
 
 HUGE = ["2147483648", "99999999999999999999999", "9" * 400, "-2147483649", "-1", "0", "1e999", "NaN", "Infinity"]
@@ -193,7 +193,7 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         ("receipts.invoice_pdf", "token"): receipt_token(sale),
         ("auth.accept_invite", "token"): make_token(INVITE, invited.id, None),
         ("auth.reset_password", "token"): make_token(RESET, owner.id, owner.password_hash),
-        ("cart.recall", "sale_id"): held.id,
+        ("counter.recall_cart", "sale_id"): held.id,
     }
     plausible = [
         *(str(v) for v in path_values.values()),

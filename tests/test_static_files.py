@@ -10,7 +10,7 @@ import brotli
 import pytest
 
 from ismartsync.static_files import Fingerprints, fingerprinted
-from tests.views.test_counter_selling import items, tablet  # noqa: F401  (the selling fixtures)
+from tests.selling import items, tablet  # noqa: F401  (the selling fixtures)
 
 PAGE_BUDGET = 40 * 1024
 BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chromium asks for

@@ -239,33 +239,33 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: {"active": "0"},
         lambda t, body: _reloaded(t.payment_method).active,
     ),
-    ("cart.edit_line", "GET"): Case(
+    ("counter.edit_line", "GET"): Case(
         lambda t: f"/counter/cart/lines/{t.line.id}", unchanged=lambda t, body: "Their lawn suit" not in body
     ),
-    ("cart.update_line", "POST"): Case(
+    ("counter.update_line", "POST"): Case(
         lambda t: f"/counter/cart/lines/{t.line.id}",
         lambda t: {"quantity": "7"},
         lambda t, body: _reloaded(t.line).quantity == 1,
     ),
-    ("cart.remove_line", "POST"): Case(
+    ("counter.remove_line", "POST"): Case(
         lambda t: f"/counter/cart/lines/{t.line.id}/remove", unchanged=lambda t, body: _reloaded(t.line) is not None
     ),
-    ("cart.discount_line", "POST"): Case(
+    ("counter.discount_line", "POST"): Case(
         lambda t: f"/counter/cart/lines/{t.line.id}/discount",
         lambda t: {"kind": "percent", "value": "50"},
         lambda t, body: _reloaded(t.line).discount_kind is None,
     ),
-    ("cart.price_line", "POST"): Case(
+    ("counter.price_line", "POST"): Case(
         lambda t: f"/counter/cart/lines/{t.line.id}/price",
         lambda t: {"price": "5"},
         lambda t, body: _reloaded(t.line).unit_price_minor == 1,
     ),
-    ("cart.recall", "POST"): Case(
+    ("counter.recall_cart", "POST"): Case(
         lambda t: f"/counter/cart/parked/{t.sale.id}/recall",
         unchanged=lambda t, body: _reloaded(t.sale).parked_at is not None,
         on_paired_device=True,
     ),
-    ("checkout.done", "GET"): Case(
+    ("counter.sale_done", "GET"): Case(
         lambda t: f"/counter/sales/{t.sale.id}", unchanged=lambda t, body: "Their lawn suit" not in body
     ),
     ("sales.sale", "GET"): Case(
@@ -314,10 +314,10 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: {"minutes": "60"},
         lambda t, body: _reloaded(t.shift).limit_at is None,
     ),
-    ("registers.shift_report", "GET"): Case(
+    ("shifts.shift_report", "GET"): Case(
         lambda t: f"/shifts/{t.shift.id}", unchanged=lambda t, body: "Their Cashier" not in body
     ),
-    ("registers.shift_pdf", "GET"): Case(
+    ("shifts.shift_pdf", "GET"): Case(
         lambda t: f"/shifts/{t.shift.id}/report.pdf", unchanged=lambda t, body: "%PDF" not in body
     ),
     ("registers.register_report", "GET"): Case(

@@ -252,9 +252,9 @@ def _grant(permission: Permission, rows: Rows) -> str | None:
 
 WORDING: dict[str, str | Wording] = {
     # The counter
-    "cart.clear": _void_cart,
-    "cart.remove_line": _void_line,
-    "cart.price_line": _price,
+    "counter.clear_cart": _void_cart,
+    "counter.remove_line": _void_line,
+    "counter.price_line": _price,
     "counter.record_cash_log": _cash_log,
     "counter.start_register": _start_register,
     "counter.close_register": _close_register_here,

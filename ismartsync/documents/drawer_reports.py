@@ -42,7 +42,7 @@ def day_filename(branch: Branch, day: date) -> str:
 
 
 def shift_report_pdf(context: dict[str, Any]) -> bytes:
-    """The shift's X or Z report; `context` as the screen has it (views.registers), so both print the same."""
+    """The shift's X or Z report; `context` as the screen has it (views.shifts), so both print the same."""
     return render_pdf("documents/shift_report.html", **context)
 
 

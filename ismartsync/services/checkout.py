@@ -8,6 +8,7 @@ request, so a double tap or a retry after a dropped connection finds the sale al
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -46,6 +47,68 @@ class Payment:
     amount_minor: int
     method_id: int | None = None
     reference: str = ""
+
+
+@dataclass(frozen=True)
+class TenderSplit:
+    """How tenders pay what is due: card, bank and wallet at face value, cash the rest; change comes only from cash.
+
+    The pay dialog shows it as the cashier types (still to pay, change to give) and checkout applies it, so the
+    screen and the sale always agree.
+    """
+
+    due_minor: int
+    other_minor: int  # card, bank and wallet together
+    cash_given_minor: int  # what the customer handed over in cash
+
+    @property
+    def cash_due_minor(self) -> int:
+        """What cash has to pay after the other tenders (below zero: they alone are more than is due)."""
+        return self.due_minor - self.other_minor
+
+    @property
+    def left_minor(self) -> int:
+        """Still to pay (above zero), or the change to give (below zero)."""
+        return self.cash_due_minor - self.cash_given_minor
+
+    @property
+    def other_over(self) -> bool:
+        """Card, bank and wallet are more than is due: there is no change from them."""
+        return self.cash_due_minor < 0
+
+    @property
+    def settles(self) -> bool:
+        return not self.other_over and self.left_minor <= 0
+
+    @property
+    def cash_paid_minor(self) -> int:
+        """The cash that pays for the sale, once it settles (what was handed over, less the change)."""
+        return self.cash_due_minor
+
+    @property
+    def change_minor(self) -> int:
+        """The change to give, out of the cash handed over (none while something is still to pay)."""
+        return max(0, -self.left_minor)
+
+    def check(self) -> None:
+        """Refuse tenders that do not settle the sale, saying why in the cashier's words."""
+        if self.other_over:
+            raise DomainError(
+                f"Card, bank and wallet come to {format_money(self.other_minor)}, more than the "
+                f"{format_money(self.due_minor)} due. Change is given only in cash.",
+                field="payments",
+            )
+        if self.left_minor > 0:
+            raise DomainError(f"{format_money(self.left_minor)} still to pay.", field="payments")
+
+
+def split_tenders(due_minor: int, payments: Sequence[Payment]) -> TenderSplit:
+    """The split of `payments` (amounts of zero or more) over `due_minor`; `check()` says if it settles."""
+    return TenderSplit(
+        due_minor,
+        other_minor=sum(p.amount_minor for p in payments if p.tender != Tender.CASH),
+        cash_given_minor=sum(p.amount_minor for p in payments if p.tender == Tender.CASH),
+    )
 
 
 @dataclass(frozen=True)
@@ -142,21 +205,11 @@ def _check_buyer(merchant: Merchant, sale: Sale) -> None:
 
 def _settle(session: Session, sale: Sale, payments: list[Payment]) -> None:
     """Apply the tenders: card, bank and wallet first at face value, cash pays the rest and gets the change."""
-    due = sale.payable_minor
     if any(p.amount_minor < 0 for p in payments):
         raise DomainError("An amount cannot be negative.", field="payments")
+    split = split_tenders(sale.payable_minor, payments)
+    split.check()
     other = [p for p in payments if p.tender != Tender.CASH and p.amount_minor > 0]
-    cash_given = sum(p.amount_minor for p in payments if p.tender == Tender.CASH)
-    other_total = sum(p.amount_minor for p in other)
-    if other_total > due:
-        raise DomainError(
-            f"Card, bank and wallet come to {format_money(other_total)}, more than the {format_money(due)} due. "
-            "Change is given only in cash.",
-            field="payments",
-        )
-    cash_due = due - other_total
-    if cash_given < cash_due:
-        raise DomainError(f"{format_money(cash_due - cash_given)} still to pay.", field="payments")
     for p in other:
         label = p.tender.label
         if p.tender in (Tender.BANK, Tender.WALLET):
@@ -175,19 +228,19 @@ def _settle(session: Session, sale: Sale, payments: list[Payment]) -> None:
                 reference=p.reference.strip()[:80],
             )
         )
-    if cash_given:
+    if split.cash_given_minor:
         sale.payments.append(
             SalePayment(
                 merchant_id=sale.merchant_id,
                 tender=Tender.CASH,
                 label=Tender.CASH.label,
-                amount_minor=cash_due,
-                tendered_minor=cash_given,
-                change_minor=cash_given - cash_due,
+                amount_minor=split.cash_paid_minor,
+                tendered_minor=split.cash_given_minor,
+                change_minor=split.change_minor,
             )
         )
-    sale.paid_minor = due
-    sale.change_minor = cash_given - cash_due
+    sale.paid_minor = split.due_minor
+    sale.change_minor = split.change_minor
 
 
 def _check_salesperson(session: Session, sale: Sale, user_id: int) -> None:

@@ -1,4 +1,4 @@
-"""Products and variants with stock per branch, a variant's movement history, customers."""
+"""Products and variants with stock per branch, a variant's tax and quick key, its movement history."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.catalog import VariantTaxForm
 from ismartsync.inputs import page_number
-from ismartsync.models import Branch, Customer, Product, StockLevel, StockMovement, Variant
+from ismartsync.models import Branch, Product, StockLevel, StockMovement, Variant
 from ismartsync.permissions import Permission
 from ismartsync.services import products
 from ismartsync.web.htmx import render
@@ -157,33 +157,3 @@ def set_quick_key(variant_id: int) -> object:
         return _variant_page(row, 422, error=exc.message)
     db.session.commit()
     return _variant_page(row)
-
-
-@bp.get("/customers")
-@permission_required(Permission.PAGE_ORDERS)
-def customers() -> object:
-    term = request.args.get("q", "").strip()
-    page = request.args.get("page", 1, type=page_number)
-    query = select(Customer).where(Customer.merchant_id == current_user.merchant_id)
-    if term:
-        pattern = _like(term)
-        query = query.where(
-            or_(
-                func.lower(Customer.first_name + " " + Customer.last_name).like(pattern, escape="\\"),
-                func.lower(Customer.email).like(pattern, escape="\\"),
-                Customer.phone.like(pattern, escape="\\"),
-            )
-        )
-    rows = db.session.scalars(
-        query.order_by(Customer.first_name, Customer.last_name, Customer.id)
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return render(
-        "catalog/customers.html",
-        "catalog/_customer_rows.html",
-        customers=rows[:PAGE_SIZE],
-        q=term,
-        page=page,
-        has_more=len(rows) > PAGE_SIZE,
-    )

@@ -106,5 +106,5 @@ def email_receipt(sale_id: int) -> object:
     if is_htmx():
         return render("receipts/email.html", "receipts/_email.html", 200, sale=sale, form=form, sent=address)
     flash(f"Receipt and tax invoice on their way to {address}.", "success")
-    back = "checkout.done" if current_user.can(Permission.PAGE_POS) else "sales.sale"
+    back = "counter.sale_done" if current_user.can(Permission.PAGE_POS) else "sales.sale"
     return redirect(url_for(back, sale_id=sale.id), 303)

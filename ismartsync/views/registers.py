@@ -1,5 +1,6 @@
-"""Registers: each counter's drawer now, the X and Z reports of shifts, registers and days, closing a register and
-the day (each after a confirm step saying what it closes and what still stops it) and reopening a closed day."""
+"""Registers: each counter's drawer now, the X and Z reports of registers and days (a shift's are in views/shifts),
+closing a register and the day (each after a confirm step saying what it closes and what still stops it) and reopening
+a closed day."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ismartsync.auth import check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.documents import drawer_reports as documents
@@ -17,7 +18,7 @@ from ismartsync.extensions import db
 from ismartsync.forms import attach_error
 from ismartsync.forms.registers import CloseDayForm, ReopenDayForm
 from ismartsync.inputs import parse_day
-from ismartsync.models import Branch, Register, Shift
+from ismartsync.models import Branch, Register
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
 from ismartsync.services.cash import day_close, registers
@@ -133,57 +134,6 @@ def close_register(register_id: int) -> Any:
     label = register.counter.label
     flash(f"Closed the register on {label}." if was_open else f"The register on {label} was already closed.", "success")
     return hx_redirect_or(url_for("registers.registers_page", branch=register.branch_id))
-
-
-def _shift_viewable(shift_id: int) -> Shift:
-    """Managers see the shifts of the branches they may see; a cashier at the counter, their own shift only."""
-    shift = tenant_get_or_404(Shift, shift_id)
-    if current_user.can(Permission.PAGE_CASH_LOGS):
-        check_branch_visible(shift.register.branch_id)
-        return shift
-    if current_user.can(Permission.PAGE_POS) and shift.user_id == current_user.id:
-        return shift
-    abort(403)
-
-
-def _expected_hidden(shift: Shift) -> bool:
-    """Blind close: the cashier does not learn what the drawer should hold until their count is in."""
-    return (
-        shift.is_open
-        and shift.register.counter.branch.merchant.blind_close
-        and shift.user_id == current_user.id
-        and not current_user.can(Permission.PAGE_CASH_LOGS)
-    )
-
-
-def _shift_context(shift: Shift) -> dict[str, Any]:
-    return {
-        "shift": shift,
-        "register": shift.register,
-        "counter": shift.register.counter,
-        "branch": shift.register.counter.branch,
-        "merchant": shift.register.counter.branch.merchant,
-        "figures": reports.shift_figures(db.session, shift),
-        "pieces": reports.counted_pieces(shift),
-        "hide_expected": _expected_hidden(shift),
-        "printed_at": utcnow(),
-    }
-
-
-@bp.get("/shifts/<int:shift_id>")
-@login_required
-def shift_report(shift_id: int) -> Any:
-    """The shift's X report while it is open (live), its Z report once counted closed."""
-    shift = _shift_viewable(shift_id)
-    return render("registers/shift.html", None, **_shift_context(shift))
-
-
-@bp.get("/shifts/<int:shift_id>/report.pdf")
-@login_required
-def shift_pdf(shift_id: int) -> Any:
-    shift = _shift_viewable(shift_id)
-    context = _shift_context(shift)
-    return _pdf(documents.shift_report_pdf(context), documents.shift_filename(shift))
 
 
 def _register_context(register: Register) -> dict[str, Any]:

@@ -113,7 +113,7 @@ def _page(kind: str, chosen: Chosen, **report: Any) -> Any:
         query=chosen.query,
         counters=[c for b in chosen.branches for c in b.counters if not chosen.branch or b.id == chosen.branch.id],
         can_export=current_user.effect(Permission.EXPORT) is not Effect.BLOCKED,
-        shift_link="registers.shift_report" in current_app.view_functions,
+        shift_link="shifts.shift_report" in current_app.view_functions,
         statuses=list(ShiftStatus),
         directions=list(CashDirection),
         reasons=list(CashReason),

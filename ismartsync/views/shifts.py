@@ -1,23 +1,28 @@
-"""Closing a shift: counted by notes and coins or as a total, blind or not, approved beyond the tolerance; extending."""
+"""A shift's pages: its X report (live while open) and Z report on screen and as PDF; closing it, counted by notes and
+coins or as a total, blind or not, approved beyond the tolerance; extending it past its limit."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, request, url_for
-from flask_login import current_user
+from flask import Blueprint, Response, abort, flash, request, url_for
+from flask_login import current_user, login_required
 
 from ismartsync.approvals.wording import count_off
 from ismartsync.auth import authorize, check_branch_visible, current_actor, permission_required, tenant_get_or_404
+from ismartsync.documents import drawer_reports as documents
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error
 from ismartsync.forms.cash import CloseShiftForm, ExtendShiftForm
 from ismartsync.inputs import safe_next
 from ismartsync.models import Shift
+from ismartsync.models.base import utcnow
+from ismartsync.models.register import DENOMINATIONS
 from ismartsync.money import to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services.cash import drawer as cash
+from ismartsync.services.cash import drawer_reports as reports
 from ismartsync.services.cash import registers
 from ismartsync.templating import local_time
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
@@ -37,7 +42,68 @@ def _others_refusal(shift: Shift) -> Any | None:
 
 
 def report_url(shift: Shift) -> str:
-    return url_for("registers.shift_report", shift_id=shift.id)
+    return url_for("shifts.shift_report", shift_id=shift.id)
+
+
+# The X and Z report
+
+
+def _shift_viewable(shift_id: int) -> Shift:
+    """Managers see the shifts of the branches they may see; a cashier at the counter, their own shift only."""
+    shift = tenant_get_or_404(Shift, shift_id)
+    if current_user.can(Permission.PAGE_CASH_LOGS):
+        check_branch_visible(shift.register.branch_id)
+        return shift
+    if current_user.can(Permission.PAGE_POS) and shift.user_id == current_user.id:
+        return shift
+    abort(403)
+
+
+def _expected_hidden(shift: Shift) -> bool:
+    """Blind close: the cashier does not learn what the drawer should hold until their count is in."""
+    return (
+        shift.is_open
+        and shift.register.counter.branch.merchant.blind_close
+        and shift.user_id == current_user.id
+        and not current_user.can(Permission.PAGE_CASH_LOGS)
+    )
+
+
+def _shift_context(shift: Shift) -> dict[str, Any]:
+    return {
+        "shift": shift,
+        "register": shift.register,
+        "counter": shift.register.counter,
+        "branch": shift.register.counter.branch,
+        "merchant": shift.register.counter.branch.merchant,
+        "figures": reports.shift_figures(db.session, shift),
+        "pieces": reports.counted_pieces(shift),
+        "hide_expected": _expected_hidden(shift),
+        "printed_at": utcnow(),
+    }
+
+
+@bp.get("/<int:shift_id>")
+@login_required
+def shift_report(shift_id: int) -> Any:
+    """The shift's X report while it is open (live), its Z report once counted closed."""
+    shift = _shift_viewable(shift_id)
+    return render("shifts/report.html", None, **_shift_context(shift))
+
+
+@bp.get("/<int:shift_id>/report.pdf")
+@login_required
+def shift_pdf(shift_id: int) -> Any:
+    shift = _shift_viewable(shift_id)
+    context = _shift_context(shift)
+    return Response(
+        documents.shift_report_pdf(context),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{documents.shift_filename(shift)}"'},
+    )
+
+
+# Closing and extending
 
 
 def _close_page(shift: Shift, form: CloseShiftForm, status: int = 200, counted: int = 0) -> Any:
@@ -51,7 +117,7 @@ def _close_page(shift: Shift, form: CloseShiftForm, status: int = 200, counted: 
         counted=counted,
         blind=merchant.blind_close,
         tolerance_minor=merchant.cash_tolerance_minor,
-        denominations=cash.DENOMINATIONS,
+        denominations=DENOMINATIONS,
     )
 
 

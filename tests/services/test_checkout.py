@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
@@ -21,7 +23,7 @@ from ismartsync.models.catalog import Customer
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash.registers import open_shift, start_register
-from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.checkout import Payment, checkout_sale, split_tenders
 from ismartsync.services.stock import level_of, record_opening_stock
 from tests import factories
 
@@ -184,3 +186,28 @@ def test_block_policy_refuses_checkout_when_stock_went_meanwhile(till, counter, 
     db.session.execute(sa.update(StockLevel).where(StockLevel.variant_id == items[0].id).values(quantity=0))
     with pytest.raises(DomainError, match="Only 0 of"):
         checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 10**8)])
+
+
+
+TENDERS = st.lists(st.builds(Payment, st.sampled_from(list(Tender)), st.integers(0, 10**9)), max_size=6)
+
+
+@given(due=st.integers(0, 10**9), payments=TENDERS)
+def test_the_tender_split_always_adds_up_and_gives_change_only_from_cash(due, payments):
+    split = split_tenders(due, payments)
+    handed = sum(p.amount_minor for p in payments)
+    cash = sum(p.amount_minor for p in payments if p.tender == Tender.CASH)
+
+    assert split.left_minor == due - handed  # the pay dialog: still to pay above zero, change to give below
+    assert split.settles == (handed - cash <= due <= handed)
+    if split.settles:
+        split.check()
+        assert handed == due + split.change_minor  # paid = due + change
+        assert split.other_minor + split.cash_paid_minor == due
+        assert 0 <= split.change_minor <= cash  # change comes only out of the cash handed over
+        assert 0 <= split.cash_paid_minor <= cash
+    else:
+        with pytest.raises(DomainError) as refused:
+            split.check()
+        assert refused.value.field == "payments"
+        assert split.other_over or split.left_minor > 0

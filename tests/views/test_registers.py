@@ -1,5 +1,5 @@
-"""The Registers screen, the X and Z reports (screen and PDF), closing a register and the day after their confirm
-steps, reopening a closed day, by permission."""
+"""The Registers screen, the register and day reports (screen and PDF), closing a register and the day after their
+confirm steps, reopening a closed day, by permission (a shift's X and Z reports are tests/views/test_shifts.py)."""
 
 from __future__ import annotations
 
@@ -13,37 +13,13 @@ from ismartsync.models import AuditEntry, DayClose, Register, Shift
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash.day_close import close_day, reopen_day
-from ismartsync.services.cash.drawer import Count, close_shift
-from ismartsync.services.cash.registers import close_register, current_shift, start_register
+from ismartsync.services.cash.registers import close_register, start_register
 from tests import factories
 from tests.documents.pdf import pdf_text
 from tests.markup import element, text_of
-from tests.selling import open_till, sell, stock_items
-
-
-@pytest.fixture
-def shift(merchant, branch, counter, manager, cashier) -> Shift:
-    """Sana's open shift on Counter 1: Rs 5,000 float, one Rs 2,990 cash sale, so Rs 7,990 expected."""
-    actor = open_till(manager, cashier, counter)
-    sell(actor, counter, stock_items(merchant, branch)[0])
-    db.session.commit()
-    return current_shift(db.session, cashier)
-
-
-@pytest.fixture
-def closed(shift, cashier, counter) -> Shift:
-    """Sana counted Rs 7,980 note by note (Rs 10 short) and closed her shift."""
-    actor = Actor(cashier, branch_id=counter.branch_id, counter_id=counter.id)
-    close_shift(db.session, actor, shift, Count.of_pieces({5000: 1, 1000: 2, 500: 1, 100: 4, 50: 1, 20: 1, 10: 1}))
-    db.session.commit()
-    return shift
-
+from tests.selling import day_of
 
 KARACHI = ZoneInfo("Asia/Karachi")
-
-
-def day_of(register: Register) -> str:
-    return register.opened_at.astimezone(KARACHI).date().isoformat()
 
 
 def count(model, *where) -> int:
@@ -329,89 +305,6 @@ def test_reopening_is_the_owners_unless_granted(browser, manager, merchant, role
     assert browser.get(f"/registers/days/{branch.id}/{day}/reopen").status_code == 403
     assert browser.post(f"/registers/days/{branch.id}/{day}/reopen", {"reason": "Mine now"}).status_code == 403
     assert not db.session.get(DayClose, day_closed.id).is_reopened
-
-
-def test_the_x_report_is_live_while_the_shift_is_open(browser, manager, shift):
-    browser.sign_in(manager)
-
-    html = browser.get(f"/shifts/{shift.id}").get_data(as_text=True)
-
-    report = text_of(html, "shift-report")
-    assert "X report — mid-shift" in report and "Sana Iqbal" in report and "Gulberg" in report
-    assert "Cash Rs 2,990" in text_of(html, "report-tenders").replace(" 1 ", " ")
-    assert "Expected in drawer Rs 7,990" in text_of(html, "report-drawer")
-    assert "Counted not counted yet" in text_of(html, "report-drawer")
-    assert "data-print" in html
-
-
-def test_the_z_report_shows_the_count_note_by_note_and_the_shortfall(browser, manager, closed):
-    browser.sign_in(manager)
-
-    html = browser.get(f"/shifts/{closed.id}").get_data(as_text=True)
-
-    assert "Z report — shift close" in text_of(html, "report-title")
-    drawer = text_of(html, "report-drawer")
-    assert "Expected in drawer Rs 7,990" in drawer and "Counted Rs 7,980" in drawer and "Short Rs 10" in drawer
-    assert "Rs 5,000 1 Rs 5,000" in text_of(html, "report-denominations")
-    assert "Rs 1,000 2 Rs 2,000" in text_of(html, "report-denominations")
-
-
-def test_blind_close_hides_expected_from_the_cashier_until_the_count(
-    browser, make_browser, merchant, manager, cashier, shift
-):
-    merchant.blind_close = True
-    db.session.commit()
-    browser.sign_in(cashier)
-
-    own = browser.get(f"/shifts/{shift.id}")
-    pdf = pdf_text(browser.get(f"/shifts/{shift.id}/report.pdf").data)
-
-    assert own.status_code == 200
-    report = text_of(own.get_data(as_text=True), "shift-report")
-    assert "hidden until the count (blind close)" in report
-    for figure in ("Rs 7,990", "Rs 2,990", "Rs 5,000"):  # expected, the cash sales it follows from, the float
-        assert figure not in report
-        assert figure not in pdf
-    assert "hidden until the count (blind close)" in pdf
-    boss = make_browser()
-    boss.sign_in(manager)
-    assert "Expected in drawer Rs 7,990" in text_of(
-        boss.get(f"/shifts/{shift.id}").get_data(as_text=True), "report-drawer"
-    )
-
-
-def test_after_the_blind_count_the_cashier_sees_expected(browser, merchant, cashier, shift, counter):
-    merchant.blind_close = True
-    db.session.commit()
-    close_shift(db.session, Actor(cashier, counter_id=counter.id), shift, Count(7_990_00))
-    db.session.commit()
-    browser.sign_in(cashier)
-
-    report = text_of(browser.get(f"/shifts/{shift.id}").get_data(as_text=True), "shift-report")
-
-    assert "Expected in drawer Rs 7,990" in report and "Blind count Yes" in report
-
-
-def test_the_shift_report_pdf_carries_expected_and_counted(browser, manager, closed, counter):
-    browser.sign_in(manager)
-
-    response = browser.get(f"/shifts/{closed.id}/report.pdf")
-
-    assert response.status_code == 200 and response.data.startswith(b"%PDF")
-    day = day_of(closed.register)
-    assert f'filename="Z-GUL-C{counter.id}-{day}-Sana-Iqbal.pdf"' in response.headers["Content-Disposition"]
-    text = pdf_text(response.data)
-    assert "Z report — shift close" in text
-    assert "Expected in drawer Rs 7,990" in text and "Counted Rs 7,980" in text and "Short Rs 10" in text
-
-
-def test_an_open_shifts_pdf_is_an_x_report(browser, manager, shift, counter):
-    browser.sign_in(manager)
-
-    response = browser.get(f"/shifts/{shift.id}/report.pdf")
-
-    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="X-GUL-C{counter.id}-')
-    assert "Expected in drawer Rs 7,990" in pdf_text(response.data)
 
 
 def test_the_register_and_day_reports_and_pdfs_add_up_the_shifts(browser, manager, closed, branch):

@@ -1,30 +1,24 @@
-"""The counter: its register, the cashier's shift and the drawer's cash in and out (selling is in views/cart.py)."""
+"""The counter page: the selling screen when this cashier's shift is open here, else the till panel saying what is
+missing, with starting and closing this counter's register and opening a shift in it."""
 
 from __future__ import annotations
 
-import uuid as uuids
-from typing import Any
-
-from flask import Blueprint, abort, flash, request, url_for
+from flask import flash, url_for
 from flask_login import current_user
 
 from ismartsync.auth import current_actor, current_counter, permission_required
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.forms import attach_error
-from ismartsync.forms.cash import CashLogForm, ExtendShiftForm
+from ismartsync.forms.cash import ExtendShiftForm
 from ismartsync.forms.counter import StartRegisterForm
-from ismartsync.models import CashDirection, CashReason, Shift
 from ismartsync.models.base import utcnow
-from ismartsync.money import format_money, to_decimal, to_minor
+from ismartsync.money import to_minor
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.cart import active_cart
-from ismartsync.services.cash import drawer as cash
 from ismartsync.services.cash import registers
-from ismartsync.views.cart import back_to_counter, dialog, drawer_hidden, sell_context
+from ismartsync.views.counter import bp
+from ismartsync.views.counter.context import sell_context
 from ismartsync.web.htmx import hx_redirect_or, render
-
-bp = Blueprint("counter", __name__, url_prefix="/counter")
 
 
 def _page(form: StartRegisterForm | None = None, status: int = 200, error: str = "") -> object:
@@ -116,69 +110,4 @@ def open_shift() -> object:
         db.session.rollback()
         return _page(status=422, error=exc.message)
     db.session.commit()
-    return hx_redirect_or(url_for("counter.index"))
-
-
-def _selling_shift() -> Shift:
-    """The shift selling on this tablet now; without one the tablet goes back to the counter page, which says why."""
-    counter = current_counter()
-    if counter is None:
-        abort(back_to_counter())
-    try:
-        return registers.selling_shift(db.session, current_user, counter)
-    except DomainError:
-        abort(back_to_counter())
-
-
-def _cash_dialog(shift: Shift, form: CashLogForm, status: int = 200, error: str = "") -> Any:
-    return dialog(
-        "counter/_cash_log.html",
-        status,
-        shift=shift,
-        form=form,
-        error=error,
-        drawer_hidden=drawer_hidden(current_user.merchant),
-    )
-
-
-@bp.get("/cash")
-@permission_required(Permission.PAGE_POS)
-def cash_log_form() -> Any:
-    """Cash in or out of this drawer; `?reason=safe_drop` opens it ready for the safe drop the counter asked for."""
-    shift = _selling_shift()
-    form = CashLogForm(formdata=None, uuid=str(uuids.uuid4()))
-    if (reason := request.args.get("reason", "")) in set(CashReason):
-        form.reason.data = reason
-        form.direction.data = CashReason(reason).directions[0].value
-    suggested = cash.drawer_over_limit(current_user.merchant, shift)
-    if suggested and form.reason.data == CashReason.SAFE_DROP and not drawer_hidden(current_user.merchant):
-        form.amount.data = to_decimal(suggested)
-    return _cash_dialog(shift, form)
-
-
-@bp.post("/cash")
-@permission_required(Permission.PAGE_POS)
-@permission_required(Permission.CASH_IN_OUT)
-def record_cash_log() -> Any:
-    shift = _selling_shift()
-    form = CashLogForm()
-    if not form.validate():
-        return _cash_dialog(shift, form, 422)
-    try:
-        log = cash.record_cash_log(
-            db.session,
-            current_actor(),
-            shift,
-            uuid=form.uuid.data or str(uuids.uuid4()),
-            direction=CashDirection(form.direction.data),
-            reason=CashReason(form.reason.data),
-            amount_minor=to_minor(form.amount.data),
-            note=form.note.data or "",
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        attach_error(form, exc)
-        return _cash_dialog(shift, form, 422)
-    db.session.commit()
-    flash(f"{log.direction_label} of {format_money(log.amount_minor)} recorded: {log.reason_label}.", "success")
     return hx_redirect_or(url_for("counter.index"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -21,14 +21,14 @@ from ismartsync.money import format_money, to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
 from ismartsync.services.cash.drawer import drawer_over_limit
-from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.checkout import Payment, checkout_sale, split_tenders
 from ismartsync.services.payment_methods import active_payment_methods
 from ismartsync.services.sales import fiscal_document_for
-from ismartsync.views.cart import back_to_counter, dialog, drawer_hidden, selling_counter
+from ismartsync.views.counter import bp
+from ismartsync.views.counter.context import back_to_counter, dialog, drawer_hidden, selling_counter
 from ismartsync.views.receipts import sharing
 from ismartsync.web.htmx import hx_redirect_or, render
 
-bp = Blueprint("checkout", __name__, url_prefix="/counter")
 log = logging.getLogger(__name__)
 
 
@@ -90,13 +90,11 @@ def _pay_dialog(counter: Counter, cart: Sale, form: PayForm, status: int = 200, 
 def _due_context(cart: Sale, form: PayForm | None) -> dict[str, Any]:
     """What is left to pay (negative: change to give), and the quick-cash amounts for the cash still due."""
     payments = _payments(form) if form is not None and not _amount_errors(form) else []
-    other = sum(p.amount_minor for p in payments if p.tender != Tender.CASH)
-    cash = sum(p.amount_minor for p in payments if p.tender == Tender.CASH)
-    cash_due = cart.payable_minor - other
+    split = split_tenders(cart.payable_minor, payments)
     return {
-        "left": cash_due - cash,
-        "other_over": cash_due < 0,
-        "quick": quick_cash(cash_due) if cash_due > 0 else [],
+        "left": split.left_minor,
+        "other_over": split.other_over,
+        "quick": quick_cash(split.cash_due_minor) if split.cash_due_minor > 0 else [],
     }
 
 
@@ -106,7 +104,7 @@ def _amount_errors(form: PayForm) -> bool:
 
 @bp.get("/pay")
 @permission_required(Permission.PAGE_POS)
-def pay() -> Any:
+def pay_form() -> Any:
     counter = selling_counter()
     cart = carts.active_cart(db.session, counter)
     if cart is None or not cart.lines:
@@ -116,7 +114,7 @@ def pay() -> Any:
 
 @bp.post("/pay/due")
 @permission_required(Permission.PAGE_POS)
-def due() -> Any:
+def amount_due() -> Any:
     """What is left to pay, or the change to give, as the cashier types the tenders."""
     counter = selling_counter()
     cart = carts.active_cart(db.session, counter)
@@ -152,7 +150,7 @@ def checkout() -> Any:
         _report_to_fbr(done.fiscal_document_id)
     for warning in done.warnings:
         flash(warning, "info")
-    return hx_redirect_or(url_for("checkout.done", sale_id=sale_id))
+    return hx_redirect_or(url_for("counter.sale_done", sale_id=sale_id))
 
 
 def _safe_drop(sale: Sale) -> int:
@@ -180,7 +178,7 @@ def _refused(counter: Counter, uuid: str, form: PayForm, error: str = "") -> Any
 
 @bp.get("/sales/<int:sale_id>")
 @permission_required(Permission.PAGE_POS)
-def done(sale_id: int) -> Any:
+def sale_done(sale_id: int) -> Any:
     """The sale just placed: its receipt to print, and the next customer one tap away."""
     sale = tenant_get_or_404(Sale, sale_id)
     check_branch_visible(sale.branch_id)  # the same rule as /sales/<id>: a cashier of one branch sees no other's

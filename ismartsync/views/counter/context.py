@@ -1,0 +1,154 @@
+"""What every part of the counter screen needs: this tablet's counter, shift and cart, the drawer strip, the stock
+beside lines and quick keys, and the answers they share (the cart fragment, a dialog, a refusal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ismartsync.auth import current_counter, tenant_get_or_404
+from ismartsync.errors import DomainError
+from ismartsync.extensions import db
+from ismartsync.models import Counter, Merchant, QuickKey, Sale, SaleLine, Shift, StockLevel, Variant
+from ismartsync.models.base import utcnow
+from ismartsync.permissions import Permission
+from ismartsync.services import cart as carts
+from ismartsync.services import fiscal_settings, parked
+from ismartsync.services.cash.drawer import drawer_over_limit
+from ismartsync.services.cash.registers import selling_shift
+from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
+
+# This tablet's counter, shift and cart
+
+
+def selling_here() -> tuple[Counter, Shift]:
+    """This tablet's counter and the signed-in cashier's shift selling on it; else back to the counter page."""
+    counter = current_counter()
+    if counter is None:
+        abort(back_to_counter())
+    try:
+        return counter, selling_shift(db.session, current_user, counter)
+    except DomainError:
+        abort(back_to_counter())
+
+
+def selling_counter() -> Counter:
+    """This tablet's counter, where the signed-in cashier has an open shift; else back to the counter's start."""
+    return selling_here()[0]
+
+
+def back_to_counter() -> Any:
+    """The counter page says what is missing (a paired tablet, a started register, an open shift)."""
+    return hx_redirect_or(url_for("counter.index"))
+
+
+def cart_or_back(counter: Counter) -> Sale:
+    """The cart a line or discount action is about; gone (checked out, parked elsewhere) → show the counter again."""
+    cart = carts.active_cart(db.session, counter, lock=True)
+    if cart is None:
+        abort(back_to_counter())
+    return cart
+
+
+def line_of_cart(line_id: int) -> tuple[Counter, Sale, SaleLine]:
+    """The line of this counter's cart a request names; any other line (another cart, another tenant) is a 404."""
+    line = tenant_get_or_404(SaleLine, line_id)
+    counter = selling_counter()
+    cart = cart_or_back(counter)
+    mine = next((ln for ln in cart.lines if ln.id == line.id), None)
+    if mine is None:
+        abort(404)
+    return counter, cart, mine
+
+
+# What the screen shows
+
+
+def cart_context(counter: Counter, cart: Sale | None, **extra: Any) -> dict[str, Any]:
+    return {
+        "counter": counter,
+        "cart": cart,
+        "stock": carts.branch_stock(db.session, cart) if cart else {},
+        "parked": parked.parked_count(db.session, counter.branch_id),
+        "no_pct": fiscal_settings.missing_pct_code_note(counter.merchant, counter),
+        **extra,
+    }
+
+
+def sell_context(counter: Counter, cart: Sale | None, *, full: bool, **extra: Any) -> dict[str, Any]:
+    """What the selling screen shows: the cart, and for the whole page the quick keys too."""
+    context = cart_context(counter, cart, **extra)
+    if full:
+        context.update(results=None, query="", quick_keys=quick_keys(counter), selling=True)
+        context.update(drawer_context(selling_shift(db.session, current_user, counter)))
+    return context
+
+
+def drawer_context(shift: Shift) -> dict[str, Any]:
+    """The drawer strip over the selling screen: the shift, its limit, and a safe drop when the drawer is too full."""
+    merchant = current_user.merchant
+    return {
+        "shift": shift,
+        "now": utcnow(),
+        "safe_drop_minor": drawer_over_limit(merchant, shift),
+        "drawer_limit_minor": merchant.drawer_limit_minor,
+        "drawer_hidden": drawer_hidden(merchant),
+    }
+
+
+def drawer_hidden(merchant: Merchant) -> bool:
+    """Under blind close a cashier never sees what the drawer should hold, nor an amount it can be worked out from."""
+    return merchant.blind_close and not current_user.can(Permission.PAGE_CASH_LOGS)
+
+
+def quick_keys(counter: Counter) -> list[tuple[Variant, int]]:
+    keys = db.session.scalars(
+        select(QuickKey).where(QuickKey.merchant_id == counter.merchant_id).order_by(QuickKey.position).limit(24)
+    ).all()
+    return with_stock(counter, [k.variant for k in keys if k.variant.deleted_at is None])
+
+
+def with_stock(counter: Counter, variants: list[Variant]) -> list[tuple[Variant, int]]:
+    if not variants:
+        return []
+    levels = dict(
+        db.session.execute(
+            select(StockLevel.variant_id, StockLevel.quantity).where(
+                StockLevel.branch_id == counter.branch_id, StockLevel.variant_id.in_([v.id for v in variants])
+            )
+        ).all()
+    )
+    return [(v, levels.get(v.id, 0)) for v in variants]
+
+
+# The answers
+
+
+def render_cart(counter: Counter, cart: Sale | None, status: int = 200, **extra: Any) -> Any:
+    context = sell_context(counter, cart, full=not is_htmx(), **extra)
+    return render("counter/index.html", "counter/_cart.html", status, **context)
+
+
+def changed(counter: Counter, cart: Sale | None, **extra: Any) -> Any:
+    """Render the new cart, then commit: rendering first saves reloading everything the commit expired."""
+    response = render_cart(counter, cart, **extra)
+    db.session.commit()
+    return response
+
+
+def refused(counter: Counter, exc: DomainError) -> Any:
+    db.session.rollback()
+    headers = {"HX-Trigger": "scan-miss"}
+    body, status, base = render_cart(counter, carts.active_cart(db.session, counter), 422, message=exc.message)
+    return body, status, {**base, **headers}
+
+
+def dialog(template: str, status: int = 200, **context: Any) -> Any:
+    """A dialog fragment into #dialog (a whole page without htmx); a 422 re-renders it where it is."""
+    body, status, headers = render("counter/dialog.html", template, status, template=template, **context)
+    if is_htmx():
+        headers = {**headers, "HX-Retarget": "#dialog", "HX-Reswap": "innerHTML"}
+    return body, status, headers
