@@ -28,11 +28,12 @@ from sqlalchemy import func, select
 from bench.common import create_database, fbr_control, percentile, postgres_url, start_fbr_sandbox
 from ismartsync import create_app
 from ismartsync.extensions import db
-from ismartsync.fiscal.reporting import enqueue_report, report_after_checkout
 from ismartsync.models import Branch, Counter, FiscalDocument, Product, Tender, User, Variant
+from ismartsync.pipelines.fbr_report import report_after_checkout
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.fiscal.documents import enqueue_report
 from ismartsync.services.merchants import sign_up_owner
 from ismartsync.services.registers import open_shift, start_register
 

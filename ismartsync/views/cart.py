@@ -23,10 +23,11 @@ from ismartsync.models.base import utcnow
 from ismartsync.money import format_money, to_minor
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
-from ismartsync.services import customers, fiscal_settings
+from ismartsync.services import customers
 from ismartsync.services import discount_limits as limits
 from ismartsync.services import parked as parking
 from ismartsync.services.cash import drawer_over_limit
+from ismartsync.services.fiscal import settings as fiscal_settings
 from ismartsync.services.pricing import Discount, DiscountKind
 from ismartsync.services.registers import selling_shift
 from ismartsync.web import hx_redirect_or, is_htmx, render

@@ -36,7 +36,7 @@ from ismartsync.services.cash_reports import (
 from ismartsync.services.cashier_performance import cashier_report
 from ismartsync.services.checkout import Payment
 from ismartsync.services.registers import current_shift
-from ismartsync.services.stock import record_opening_stock
+from ismartsync.services.stock.ledger import record_opening_stock
 from tests import factories
 from tests.selling import cart_with, open_till, sell, stock_items
 

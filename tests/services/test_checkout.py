@@ -28,7 +28,7 @@ from ismartsync.services.audit import Actor
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.pricing import Discount, DiscountKind
 from ismartsync.services.registers import open_shift, start_register
-from ismartsync.services.stock import level_of, record_opening_stock
+from ismartsync.services.stock.ledger import level_of, record_opening_stock
 from tests import factories
 
 

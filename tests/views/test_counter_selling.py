@@ -11,7 +11,7 @@ from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, Customer, QuickKey, Sale, SaleStatus
 from ismartsync.services.audit import Actor
 from ismartsync.services.registers import open_shift, start_register
-from ismartsync.services.stock import level_of, record_opening_stock
+from ismartsync.services.stock.ledger import level_of, record_opening_stock
 from tests import factories
 from tests.markup import text_of
 
