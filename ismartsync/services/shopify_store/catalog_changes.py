@@ -18,6 +18,7 @@ from ismartsync.models import Customer, Product, ShopifyLocation, Variant
 from ismartsync.models.base import utcnow
 from ismartsync.services.shopify_store import catalog_import
 from ismartsync.services.stock.ledger import record_opening_stock
+from ismartsync.shopify.times import parse_shopify_time
 
 
 @dataclass
@@ -32,7 +33,7 @@ class ProductChange:
 
 def _older(value: str | None, stored: datetime | None) -> bool:
     """Whether Shopify's `updatedAt` is strictly before the one we stored (a read that lost a race)."""
-    seen = catalog_import.parse_time(value)
+    seen = parse_shopify_time(value)
     return seen is not None and stored is not None and seen < stored
 
 

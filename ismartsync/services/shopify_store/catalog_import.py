@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, text, update
@@ -18,6 +17,7 @@ from ismartsync.models import Customer, Product, ShopifyLocation, Variant
 from ismartsync.models.base import utcnow
 from ismartsync.models.catalog import search_text
 from ismartsync.money import to_minor
+from ismartsync.shopify.times import parse_shopify_time
 
 BATCH_SIZE = 1000
 # Rows seen after which PostgreSQL's statistics are refreshed during a big import (then every 25 batches).
@@ -36,10 +36,6 @@ class ImportCounts:
     locations: set[str] | None = None
     # Variant gids seen, when a full import needs to know which ones Shopify no longer has.
     seen_ids: set[str] | None = None
-
-
-def parse_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def ean13_check_digit(first12: str) -> str:
@@ -96,7 +92,7 @@ def _product_values(product: dict[str, Any]) -> dict[str, Any]:
         "vendor": (product.get("vendor") or "")[:255],
         "product_type": (product.get("productType") or "")[:255],
         "status": product.get("status") or "ACTIVE",
-        "shopify_updated_at": parse_time(product.get("updatedAt")),
+        "shopify_updated_at": parse_shopify_time(product.get("updatedAt")),
     }
 
 
@@ -113,7 +109,7 @@ def _variant_values(node: dict[str, Any]) -> dict[str, Any]:
         "price_minor": to_minor(node.get("price") or "0"),
         "compare_at_price_minor": to_minor(compare_at) if compare_at else None,
         "tracked": bool(item.get("tracked", True)),
-        "shopify_updated_at": parse_time(node.get("updatedAt")),
+        "shopify_updated_at": parse_shopify_time(node.get("updatedAt")),
         "deleted_at": None,
     }
 
@@ -263,7 +259,7 @@ def _customer_values(node: dict[str, Any]) -> dict[str, Any]:
         "last_name": (node.get("lastName") or "")[:120],
         "email": email[:254],
         "phone": phone[:40],
-        "shopify_updated_at": parse_time(node.get("updatedAt")),
+        "shopify_updated_at": parse_shopify_time(node.get("updatedAt")),
     }
 
 

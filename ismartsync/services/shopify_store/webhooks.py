@@ -14,6 +14,7 @@ from ismartsync.models import ShopifyConnection, WebhookEvent, WebhookStatus
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import ConnectionStatus
 from ismartsync.queue import enqueue_after_commit
+from ismartsync.shopify.times import parse_shopify_time
 
 PROCESS_JOB = "jobs.webhooks.process_webhook"
 # Acted on inside the request itself (the view revokes the connection), so stored as processed with no job.
@@ -24,14 +25,12 @@ RETENTION = timedelta(days=7)  # settled deliveries are deleted after this (thei
 
 
 def parse_triggered_at(value: str | None) -> datetime | None:
-    """`X-Shopify-Triggered-At` as an aware UTC datetime; None when missing or unreadable."""
-    if not value:
-        return None
+    """`X-Shopify-Triggered-At` as an aware UTC datetime; None when missing or unreadable: a delivery is stored
+    whatever its header says (without the time, its handler reads Shopify again instead of trusting an older read)."""
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return parse_shopify_time(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
 
 
 def _merchant_of(session: Session, shop: str) -> int | None:
