@@ -5,7 +5,8 @@ so a lazy import cannot hide a dependency that runs back up.
 - services (flush, never commit) import neither views nor pipelines;
 - FBR's wire (`fiscal/`) and the Shopify client (`shopify/`) import no services, pipelines or views;
 - models import no services, pipelines or views;
-- pipelines import no views.
+- pipelines import no views;
+- only entry points (views, the request hooks in `auth.py`, CLI commands) and pipelines commit.
 """
 
 from __future__ import annotations
@@ -80,8 +81,28 @@ def violations(root: Path, rules: tuple[Rule, ...] = RULES) -> list[str]:
     return [f"{where}:{line} imports {name} ({why})" for (where, line, why), name in sorted(found.items())]
 
 
+# Entry points and pipelines; jobs commit too, outside `ismartsync/`.
+COMMITTING = ("ismartsync.views", "ismartsync.pipelines", "ismartsync.cli", "ismartsync.auth")
+
+
+def commits(root: Path) -> list[str]:
+    """Each `.commit()` in `root/ismartsync` outside the modules that may commit, as `path:line`."""
+    found = []
+    for path in sorted((root / "ismartsync").rglob("*.py")):
+        if any(_within(module_name(root, path), allowed) for allowed in COMMITTING):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit":
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
 def test_the_layers_import_downwards_only():
     assert violations(REPO) == []
+
+
+def test_only_entry_points_and_pipelines_commit():
+    assert commits(REPO) == []
 
 
 # The checker itself, on a made-up tree: each rule catches what it forbids, however the import is written.
@@ -125,6 +146,20 @@ def test_the_checker_finds_an_import_running_back_up(tmp_path, path, source, imp
 
     assert found and all(f.startswith(f"{path}:") for f in found)
     assert any(f" imports {imported}" in f for f in found), found
+
+
+@pytest.mark.parametrize("path", ["ismartsync/services/cart.py", "ismartsync/models/sale.py", "ismartsync/web.py"])
+def test_the_checker_finds_a_commit_outside_entry_points_and_pipelines(tmp_path, path):
+    root = _tree(tmp_path, {path: "def settle(session):\n    session.flush()\n    session.commit()\n"})
+
+    assert commits(root) == [f"{path}:3"]
+
+
+def test_the_checker_lets_views_and_pipelines_commit(tmp_path):
+    source = "def act(session):\n    session.commit()\n"
+    files = {"ismartsync/views/counter/pay.py": source, "ismartsync/pipelines/stock_push.py": source}
+
+    assert commits(_tree(tmp_path, files)) == []
 
 
 @pytest.mark.parametrize(

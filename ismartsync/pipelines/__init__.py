@@ -6,8 +6,8 @@ attempt is on record before FBR sees the invoice, progress is saved while a long
 locked while we wait on the network. That work lives here, one module per thing it drives, each to be read top to
 bottom: `stock_push`, `stock_refresh`, `reconciliation`, `catalog_import`, `webhooks`, `fbr_report`, `email`.
 
-Besides views and jobs, this is the only package that commits. A pipeline takes a session and ids, does its
-database steps through services (flush only) and its network steps through `ismartsync/shopify/`,
-`ismartsync/fiscal/` or SMTP, and commits in between. Jobs (`jobs/`) and the counter's after-commit step call it;
-it imports neither views nor jobs (`tests/test_layering.py`).
+Besides the entry points (views with their request hooks, jobs, CLI commands), this is the only package that
+commits. A pipeline takes a session and ids, does its database steps through services (flush only) and its network
+steps through `ismartsync/shopify/`, `ismartsync/fiscal/` or SMTP, and commits in between. Jobs (`jobs/`) and the
+counter's after-commit step call it; it imports neither views nor jobs (`tests/test_layering.py` holds all this).
 """
