@@ -34,8 +34,18 @@ ANSWERED = (AttemptOutcome.REPORTED, AttemptOutcome.REJECTED)
 PROBE_MARGIN_SECONDS = 10
 
 
-def backend(backend_kind: str, environment: str) -> FiscalBackend:
-    return backend_for(backend_kind, environment, api_base=current_app.config.get("FBR_API_BASE"))
+def report_after_checkout(session: Session, document_id: int) -> FiscalDocument | None:
+    """The counter's one inline attempt, right after the sale's commit; skipped while FBR mostly fails (the queue
+    sends it, or probes FBR with it)."""
+    target = _target(session, document_id)
+    if target is not None and not circuit.allows_inline(redis_connection(), target.url):
+        documents.record_skipped(session, document_id, "FBR did not answer just now; queued.", utcnow())
+        documents.enqueue_report(session, document_id)
+        session.commit()
+        return session.get(FiscalDocument, document_id, populate_existing=True)
+    return report_document(
+        session, document_id, trigger="checkout", timeout=float(current_app.config["FBR_INLINE_TIMEOUT_SECONDS"])
+    )
 
 
 def report_document(session: Session, document_id: int, *, trigger: str, timeout: float) -> FiscalDocument | None:
@@ -55,7 +65,7 @@ def report_document(session: Session, document_id: int, *, trigger: str, timeout
         if held is not None and admission.probe:
             circuit.release_probe(redis, held.url)
         return None
-    target = backend(ticket.backend, ticket.environment) if ticket.backend != "off" else None
+    target = _backend(ticket.backend, ticket.environment) if ticket.backend != "off" else None
     answer = _send(target, ticket, timeout)
     document = documents.finish_attempt(session, ticket, answer, utcnow())
     if target is not None:
@@ -63,6 +73,27 @@ def report_document(session: Session, document_id: int, *, trigger: str, timeout
     session.commit()
     _log(document, ticket.number, answer)
     return document
+
+
+def _target(session: Session, document_id: int) -> FiscalBackend | None:
+    """Where the document goes: its merchant's FBR backend, None when the merchant reports to no one (or it is gone)."""
+    document = session.get(FiscalDocument, document_id)
+    if document is None or not document.merchant.reports_to_fbr:
+        return None
+    return _backend(document.merchant.fiscal_backend, document.environment or document.merchant.fiscal_environment)
+
+
+def _backend(backend_kind: str, environment: str) -> FiscalBackend:
+    """FBR as the merchant reports to it (the sandbox when `FBR_API_BASE` says so)."""
+    return backend_for(backend_kind, environment, api_base=current_app.config.get("FBR_API_BASE"))
+
+
+def _send(target: FiscalBackend | None, ticket: documents.Ticket, timeout: float) -> Answer:
+    if target is None:
+        return Answer(AttemptOutcome.REFUSED, error="FBR reporting is switched off for this business.")
+    if not ticket.token:
+        return Answer(AttemptOutcome.REFUSED, error="No FBR token is saved for this counter or the business.")
+    return target.report(ticket.body, token=ticket.token, timeout=timeout)
 
 
 def _note(
@@ -77,36 +108,6 @@ def _note(
     if answer.outcome == AttemptOutcome.REPORTED:
         for waiting in documents.wake_pending(session, ticket.merchant_id, ticket.environment, utcnow()):
             documents.enqueue_report(session, waiting)
-
-
-def report_after_checkout(session: Session, document_id: int) -> FiscalDocument | None:
-    """The counter's one inline attempt, right after the sale's commit; skipped while FBR mostly fails (the queue
-    sends it, or probes FBR with it)."""
-    target = _target(session, document_id)
-    if target is not None and not circuit.allows_inline(redis_connection(), target.url):
-        documents.record_skipped(session, document_id, "FBR did not answer just now; queued.", utcnow())
-        documents.enqueue_report(session, document_id)
-        session.commit()
-        return session.get(FiscalDocument, document_id, populate_existing=True)
-    return report_document(
-        session, document_id, trigger="checkout", timeout=float(current_app.config["FBR_INLINE_TIMEOUT_SECONDS"])
-    )
-
-
-def _target(session: Session, document_id: int) -> FiscalBackend | None:
-    """Where the document goes: its merchant's FBR backend, None when the merchant reports to no one (or it is gone)."""
-    document = session.get(FiscalDocument, document_id)
-    if document is None or not document.merchant.reports_to_fbr:
-        return None
-    return backend(document.merchant.fiscal_backend, document.environment or document.merchant.fiscal_environment)
-
-
-def _send(target: FiscalBackend | None, ticket: documents.Ticket, timeout: float) -> Answer:
-    if target is None:
-        return Answer(AttemptOutcome.REFUSED, error="FBR reporting is switched off for this business.")
-    if not ticket.token:
-        return Answer(AttemptOutcome.REFUSED, error="No FBR token is saved for this counter or the business.")
-    return target.report(ticket.body, token=ticket.token, timeout=timeout)
 
 
 def _log(document: FiscalDocument, attempt: int, answer: Answer) -> None:

@@ -41,20 +41,6 @@ BATCHES_PER_RUN = 200  # then the job hands over to a fresh one, so one merchant
 RESENDS = 3  # immediate re-sends after Shopify asked us to fix something (activate, skip, re-read)
 
 
-def stale_after() -> timedelta:
-    """How long a batch being sent may go without news before another worker takes it over."""
-    return timedelta(seconds=int(current_app.config.get("SYNC_STALE_SECONDS") or 180))
-
-
-def sender_gone(batch: SyncBatch) -> bool:
-    """The job sending the batch is known dead (its worker was killed): take it over now, not after the stale time."""
-    return holder_gone(current_app, _holder(batch.id))
-
-
-def _holder(batch_id: int) -> str:
-    return f"sync-batch:{batch_id}"
-
-
 def push_stock(session: Session, merchant_id: int) -> None:
     """Send the merchant's outbox to Shopify, batch after batch, until nothing is due."""
     client: ShopifyClient | None = None
@@ -133,44 +119,6 @@ def _request(session: Session, client: ShopifyClient, batch: SyncBatch) -> dict[
     return variables
 
 
-def _settle(session: Session, batch_id: int, attempt: int, after: dict[tuple[str, str], Quantities]) -> None:
-    """Shopify applied the batch: record it, then take in any difference its answer shows."""
-    batch = answers.still_ours(session, batch_id, attempt)
-    if batch is None:  # another worker took it over (we were presumed dead); it settles it
-        session.commit()
-        return
-    merchant_id, sent_at = batch.merchant_id, batch.sent_at or utcnow()
-    versions = answers.settle_applied(session, batch, after)
-    session.commit()
-    # The answer is ordered with our writes: a difference is a Shopify-side change made before it. If anything moved
-    # a pair since the batch settled, a newer read has covered it and this older answer is dropped ("busy").
-    for pair, quantities, version in answers.out_of_step_after_push(session, merchant_id, after, versions):
-        apply_reading(
-            session,
-            pair,
-            quantities,
-            seen_version=version,
-            read_started_at=sent_at,
-            reference=f"gid://ismartsync/SyncBatch/{batch_id}",
-        )
-        session.commit()
-    session.commit()
-
-
-def _retry(session: Session, batch_id: int, attempt: int, error: str, delay: timedelta | None = None) -> None:
-    batch = answers.still_ours(session, batch_id, attempt)
-    if batch is not None:
-        answers.settle_retry(batch, error, delay=delay)
-    session.commit()
-
-
-def _fail(session: Session, batch_id: int, attempt: int, error: str) -> None:
-    batch = answers.still_ours(session, batch_id, attempt)
-    if batch is not None:
-        answers.settle_failed(session, batch, error, batch.entries)
-    session.commit()
-
-
 def _fix_refusal(
     session: Session,
     client: ShopifyClient,
@@ -200,3 +148,57 @@ def _fix_refusal(
             _retry(session, batch_id, attempt, f"Could not stock the item at its Shopify location: {error.message}")
             return False
     return True
+
+
+def _settle(session: Session, batch_id: int, attempt: int, after: dict[tuple[str, str], Quantities]) -> None:
+    """Shopify applied the batch: record it, then take in any difference its answer shows."""
+    batch = answers.still_ours(session, batch_id, attempt)
+    if batch is None:  # another worker took it over (we were presumed dead); it settles it
+        session.commit()
+        return
+    merchant_id, sent_at = batch.merchant_id, batch.sent_at or utcnow()
+    versions = answers.settle_applied(session, batch, after)
+    session.commit()
+    # The answer is ordered with our writes: a difference is a Shopify-side change made before it. If anything moved
+    # a pair since the batch settled, a newer read has covered it and this older answer is dropped ("busy").
+    for pair, quantities, version in answers.out_of_step_after_push(session, merchant_id, after, versions):
+        apply_reading(
+            session,
+            pair,
+            quantities,
+            seen_version=version,
+            read_started_at=sent_at,
+            reference=f"gid://ismartsync/SyncBatch/{batch_id}",
+        )
+        session.commit()
+    session.commit()
+
+
+def _retry(session: Session, batch_id: int, attempt: int, error: str, delay: timedelta | None = None) -> None:
+    """Send the same request again later, same key (unless another worker has taken the batch over)."""
+    batch = answers.still_ours(session, batch_id, attempt)
+    if batch is not None:
+        answers.settle_retry(batch, error, delay=delay)
+    session.commit()
+
+
+def _fail(session: Session, batch_id: int, attempt: int, error: str) -> None:
+    """Refused for good: the batch and its entries wait for a person (the sync health screen)."""
+    batch = answers.still_ours(session, batch_id, attempt)
+    if batch is not None:
+        answers.settle_failed(session, batch, error, batch.entries)
+    session.commit()
+
+
+def stale_after() -> timedelta:
+    """How long a batch being sent may go without news before another worker takes it over."""
+    return timedelta(seconds=int(current_app.config.get("SYNC_STALE_SECONDS") or 180))
+
+
+def sender_gone(batch: SyncBatch) -> bool:
+    """The job sending the batch is known dead (its worker was killed): take it over now, not after the stale time."""
+    return holder_gone(current_app, _holder(batch.id))
+
+
+def _holder(batch_id: int) -> str:
+    return f"sync-batch:{batch_id}"
