@@ -23,7 +23,7 @@ from ismartsync.models import Branch, ImportRun, Merchant, ShopifyConnection, Sh
 from ismartsync.models.shopify import AuthMethod
 from ismartsync.services.audit import Actor
 from ismartsync.services.merchants import sign_up_owner
-from ismartsync.services.shopify_sync import map_branch, start_import
+from ismartsync.services.shopify_store.sync import map_branch, start_import
 
 
 def main() -> None:
@@ -62,8 +62,8 @@ def main() -> None:
             )
             db.session.commit()
             # Locations first (a small incremental run would do; a full one is what we time below).
-            from ismartsync.services.catalog_import import upsert_locations
-            from ismartsync.services.shopify_tokens import client_for
+            from ismartsync.services.shopify_store.catalog_import import upsert_locations
+            from ismartsync.services.shopify_store.tokens import client_for
             from ismartsync.shopify.importer import fetch_locations
 
             connection = db.session.scalar(

@@ -35,7 +35,7 @@ from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.merchants import sign_up_owner
 from ismartsync.services.pricing import Discount, DiscountKind
-from ismartsync.services.stock import record_opening_stock
+from ismartsync.services.stock.ledger import record_opening_stock
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1/ismartsync_bench_documents"
 OWNER_EMAIL, PASSWORD = "owner@documents-bench.example.com", "bench-password-1"

@@ -28,12 +28,13 @@ from sqlalchemy import func, select
 from bench.common import create_database, fbr_control, percentile, postgres_url, start_fbr_sandbox
 from ismartsync import create_app
 from ismartsync.extensions import db
-from ismartsync.fiscal.reporting import enqueue_report, report_after_checkout
 from ismartsync.models import Branch, Counter, FiscalDocument, Product, Tender, User, Variant
+from ismartsync.pipelines.fbr_report import report_after_checkout
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.fiscal.documents import enqueue_report
 from ismartsync.services.merchants import sign_up_owner
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/ismartsync_bench_fiscal"

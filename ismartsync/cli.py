@@ -13,7 +13,7 @@ from ismartsync.passwords import hash_password, hash_pin
 from ismartsync.services import merchants
 from ismartsync.services.audit import Actor
 from ismartsync.services.email import requeue_stale_emails
-from ismartsync.services.fiscal_settings import update_counter_fbr, update_fbr_settings
+from ismartsync.services.fiscal.settings import update_counter_fbr, update_fbr_settings
 from ismartsync.services.payment_methods import create_payment_method
 
 DEMO_PASSWORD = "demo-password-1"

@@ -1,4 +1,4 @@
-"""RQ entry points: thin functions that take ids, load, call a service and commit."""
+"""RQ entry points: thin functions that take ids, call one pipeline or service, and commit."""
 
 from __future__ import annotations
 

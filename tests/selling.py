@@ -17,7 +17,7 @@ from ismartsync.services.audit import Actor
 from ismartsync.services.cash.drawer import Count, close_shift
 from ismartsync.services.cash.registers import current_shift, open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
-from ismartsync.services.stock import record_opening_stock
+from ismartsync.services.stock.ledger import record_opening_stock
 from tests import factories
 
 

@@ -11,7 +11,7 @@ from ismartsync import cli
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, Counter, User
 from ismartsync.services.audit import Actor
-from ismartsync.services.fiscal_settings import (
+from ismartsync.services.fiscal.settings import (
     counter_reports_to_fbr,
     token_for,
     update_counter_fbr,

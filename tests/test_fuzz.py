@@ -54,8 +54,8 @@ from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.e_receipts import receipt_token
 from ismartsync.services.roster_templates import TemplateValues
 from ismartsync.services.staff import INVITE, RESET
-from ismartsync.services.stock import record_movement
-from ismartsync.services.sync_outbox import sync_state
+from ismartsync.services.stock.ledger import record_movement
+from ismartsync.services.stock.sync_outbox import sync_state
 from ismartsync.tokens import make_token
 from tests import factories
 from tests.conftest import CSRF_RE

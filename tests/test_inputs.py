@@ -28,7 +28,7 @@ from ismartsync.inputs import (
 )
 from ismartsync.models import CashLog, Merchant, Sale
 from ismartsync.services.cash.registers import current_shift
-from ismartsync.services.stock import record_opening_stock
+from ismartsync.services.stock.ledger import record_opening_stock
 from tests import factories
 from tests.markup import text_of
 from tests.selling import selling_tablet

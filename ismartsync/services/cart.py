@@ -17,7 +17,7 @@ from ismartsync.errors import DomainError
 from ismartsync.models import Counter, Merchant, Sale, SaleLine, SaleStatus, StockLevel, Variant
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor, record_audit
-from ismartsync.services.fiscal_settings import counter_reports_to_fbr
+from ismartsync.services.fiscal.settings import counter_reports_to_fbr
 from ismartsync.services.pricing import Discount, DiscountKind, LineInput, Totals, discount_amount, price_cart
 
 MAX_QUANTITY = 9999

@@ -35,8 +35,8 @@ from ismartsync.services.audit import Actor
 from ismartsync.services.cart import reprice
 from ismartsync.services.cash.drawer import add_cash_sale
 from ismartsync.services.cash.registers import selling_shift
-from ismartsync.services.fiscal import open_fiscal_document
-from ismartsync.services.stock import Move, record_movements
+from ismartsync.services.fiscal.documents import open_fiscal_document
+from ismartsync.services.stock.ledger import Move, record_movements
 
 
 @dataclass(frozen=True)

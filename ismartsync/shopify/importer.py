@@ -1,6 +1,6 @@
 """Reading the catalog out of Shopify: locations, bulk exports of variants and customers, incremental pages.
 
-These functions only fetch and yield Shopify's own shapes; `ismartsync.services.catalog_import` stores them.
+These functions only fetch and yield Shopify's own shapes; `services/shopify_store/catalog_import.py` stores them.
 """
 
 from __future__ import annotations

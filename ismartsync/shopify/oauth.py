@@ -1,6 +1,6 @@
 """Shopify OAuth on httpx: request signatures, the authorize URL, code exchange, refresh and client credentials.
 
-Nothing here touches the database; `ismartsync.services.shopify_connection` stores what these functions return.
+Nothing here touches the database; `services/shopify_store/connection.py` stores what these functions return.
 """
 
 from __future__ import annotations

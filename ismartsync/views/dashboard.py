@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from ismartsync.extensions import db
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
-from ismartsync.services.fiscal import overdue_count
+from ismartsync.services.fiscal.overdue import overdue_count
 
 bp = Blueprint("dashboard", __name__)
 

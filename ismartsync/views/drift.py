@@ -12,7 +12,7 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import StockDrift
 from ismartsync.permissions import Effect, Permission
-from ismartsync.services import reconciliation
+from ismartsync.services.stock import reconciliation
 from ismartsync.web.htmx import render
 
 bp = Blueprint("drift", __name__, url_prefix="/inventory/drift")

@@ -14,7 +14,7 @@ from ismartsync.forms import attach_error
 from ismartsync.forms.settings import CounterFbrForm, FbrSettingsForm
 from ismartsync.models import Counter
 from ismartsync.permissions import Permission
-from ismartsync.services import fiscal_settings
+from ismartsync.services.fiscal import settings as fiscal_settings
 from ismartsync.views.settings import can_edit, merchant_branches
 from ismartsync.web.htmx import is_htmx, render
 

@@ -12,14 +12,15 @@ from flask_login import current_user
 from ismartsync.auth import check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.fiscal.reporting import report_document
 from ismartsync.forms import attach_error
 from ismartsync.forms.fiscal import SendAgainForm, SettleForm
 from ismartsync.inputs import page_number
 from ismartsync.models import Branch, Counter, FiscalDocument, FiscalStatus
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
-from ismartsync.services import fiscal, fiscal_register
+from ismartsync.pipelines.fbr_report import report_document
+from ismartsync.services.fiscal import documents as fiscal_documents
+from ismartsync.services.fiscal import register as fiscal_register
 from ismartsync.services.sales import branches_for
 from ismartsync.web.htmx import render
 
@@ -118,7 +119,7 @@ def send_again(document_id: int) -> Any:
     if not SendAgainForm().validate_on_submit():
         abort(400)
     try:
-        fiscal.send_again(db.session, current_actor(), found, utcnow())
+        fiscal_documents.send_again(db.session, current_actor(), found, utcnow())
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -142,7 +143,7 @@ def settle(document_id: int) -> Any:
     form = SettleForm()
     if form.validate_on_submit():
         try:
-            fiscal.settle_by_hand(
+            fiscal_documents.settle_by_hand(
                 db.session, current_actor(), found, form.fbr_number.data or "", form.note.data or "", utcnow()
             )
         except DomainError as exc:

@@ -17,7 +17,7 @@ from ismartsync.forms import attach_error
 from ismartsync.forms.shopify import AdminTokenForm, OAuthConnectForm, OwnAppForm, connect_forms
 from ismartsync.models.shopify import AuthMethod
 from ismartsync.permissions import Effect, Permission
-from ismartsync.services import shopify_connection as connections
+from ismartsync.services.shopify_store import connection as connections
 from ismartsync.shopify import oauth
 from ismartsync.shopify.version import API_VERSION
 from ismartsync.web.headers import CSP

@@ -11,8 +11,8 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import Branch, ImportRun, ImportStatus, ShopifyLocation
 from ismartsync.permissions import Permission
-from ismartsync.services import shopify_sync
-from ismartsync.services.shopify_connection import connection_of
+from ismartsync.services.shopify_store import sync as shopify_sync
+from ismartsync.services.shopify_store.connection import connection_of
 from ismartsync.web.htmx import hx_redirect_or, render
 
 bp = Blueprint("sync", __name__, url_prefix="/settings")

@@ -9,7 +9,7 @@ from ismartsync.auth import current_actor, permission_required
 from ismartsync.extensions import db
 from ismartsync.permissions import Effect, Permission
 from ismartsync.queue import redis_connection
-from ismartsync.services import stock_push, sync_health
+from ismartsync.services.stock import push, sync_health
 from ismartsync.views.drift import ask_for_reconciliation
 from ismartsync.web.htmx import render
 
@@ -39,7 +39,7 @@ def overview() -> object:
 @permission_required(Permission.PAGE_SETTINGS)
 @permission_required(Permission.EDIT_SETTINGS)
 def retry_failed() -> object:
-    sent = stock_push.retry_failed(db.session, current_actor(), current_user.merchant_id)
+    sent = push.retry_failed(db.session, current_actor(), current_user.merchant_id)
     db.session.commit()
     if sent:
         flash(f"{sent} stock {'change goes' if sent == 1 else 'changes go'} to Shopify again.", "success")

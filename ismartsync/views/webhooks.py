@@ -11,8 +11,8 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from ismartsync.extensions import csrf, db
-from ismartsync.services import shopify_connection as connections
-from ismartsync.services import shopify_webhooks
+from ismartsync.services.shopify_store import connection as connections
+from ismartsync.services.shopify_store import webhooks as shopify_webhooks
 from ismartsync.shopify.oauth import ShopifyApp, verify_webhook_hmac
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")

@@ -26,7 +26,7 @@ from ismartsync.extensions import db, limiter
 from ismartsync.models import Branch, Product, Variant
 from ismartsync.models.catalog import search_text
 from ismartsync.services import merchants
-from ismartsync.services.stock import record_opening_stock
+from ismartsync.services.stock.ledger import record_opening_stock
 from tests.conftest import make_test_config
 from tests.sandbox_fixtures import _serve
 

@@ -12,7 +12,7 @@ from playwright.sync_api import CDPSession, expect
 from ismartsync.extensions import db
 from ismartsync.models import Branch, Product, Variant
 from ismartsync.models.catalog import search_text
-from ismartsync.services.stock import record_opening_stock
+from ismartsync.services.stock.ledger import record_opening_stock
 from tests.browser.conftest import Demo, Tablet
 from tests.browser.steps import open_the_till
 

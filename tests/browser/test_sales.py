@@ -15,7 +15,7 @@ from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
-from ismartsync.services.stock import record_opening_stock
+from ismartsync.services.stock.ledger import record_opening_stock
 from tests.browser.conftest import Demo, Tablet
 from tests.browser.steps import sign_in_with_password
 from tests.browser.test_layout import check_screen

@@ -13,7 +13,7 @@ from ismartsync.models import FiscalDocument, Sale, Tender
 from ismartsync.money import format_money, to_minor
 from ismartsync.services.checkout import Payment
 from ismartsync.services.sales import fiscal_document_for
-from ismartsync.services.stock import record_opening_stock
+from ismartsync.services.stock.ledger import record_opening_stock
 from tests import factories
 from tests.documents.fixtures import FBR_NUMBER, LONGEST_FBR_NUMBER, fiscal_of, report
 from tests.documents.pdf import pdf_pages, pdf_qr_codes, pdf_qr_symbols, pdf_text

@@ -40,9 +40,9 @@ from ismartsync.models import (
     WebhookStatus,
 )
 from ismartsync.services.audit import Actor
-from ismartsync.services.reconciliation import start_reconciliation
-from ismartsync.services.shopify_sync import map_branch
-from ismartsync.services.stock import ledger_sum, level_of, record_movement
+from ismartsync.services.shopify_store.sync import map_branch
+from ismartsync.services.stock.ledger import ledger_sum, level_of, record_movement
+from ismartsync.services.stock.reconciliation import start_reconciliation
 from jobs import sync
 from tests import factories
 from tests.conftest import REDIS_URL, make_test_config

@@ -17,7 +17,7 @@ from redis import Redis
 from ismartsync.extensions import db
 from ismartsync.models import BatchStatus, MovementKind, SyncBatch
 from ismartsync.queue import get_queue, resolve
-from ismartsync.services.stock import level_of, record_movement
+from ismartsync.services.stock.ledger import level_of, record_movement
 from jobs import sync
 from jobs.scheduler import periodic_jobs
 from tests.conftest import REDIS_URL

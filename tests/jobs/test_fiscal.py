@@ -10,7 +10,8 @@ from sqlalchemy import select
 from ismartsync.extensions import db
 from ismartsync.models import FiscalDocument, OutgoingEmail
 from ismartsync.models.base import utcnow
-from ismartsync.services import fiscal
+from ismartsync.services.fiscal import documents as fiscal
+from ismartsync.services.fiscal import overdue
 from jobs.fiscal import sweep
 from tests import factories
 from tests.selling import open_till, sell, stock_items
@@ -81,4 +82,4 @@ def test_twelve_hours_without_a_number_emails_the_owner_and_the_resolvers_once(
     assert sold[0].usin in emails[0].body_text and sold[1].usin not in emails[0].body_text
     first, second = documents()
     assert first.alerted_at is not None and second.alerted_at is None
-    assert fiscal.overdue_count(db.session, merchant.id, utcnow() - timedelta(hours=12)) == 1
+    assert overdue.overdue_count(db.session, merchant.id, utcnow() - timedelta(hours=12)) == 1

@@ -13,11 +13,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from ismartsync.extensions import db
-from ismartsync.fiscal.reporting import report_after_checkout
 from ismartsync.models import FiscalDocument, FiscalStatus
 from ismartsync.models.base import utcnow
+from ismartsync.pipelines.fbr_report import report_after_checkout
 from ismartsync.queue import get_queue
-from ismartsync.services import fiscal
+from ismartsync.services.fiscal import documents as fiscal
 from jobs.fiscal import sweep
 from tests import factories
 from tests.jobs.workers import (

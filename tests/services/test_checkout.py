@@ -24,7 +24,7 @@ from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale, split_tenders
-from ismartsync.services.stock import level_of, record_opening_stock
+from ismartsync.services.stock.ledger import level_of, record_opening_stock
 from tests import factories
 
 

@@ -16,7 +16,7 @@ from ismartsync.services.audit import Actor
 from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.roles import create_default_roles
-from ismartsync.services.stock import record_opening_stock
+from ismartsync.services.stock.ledger import record_opening_stock
 
 COUNTERS = 4
 SALES_PER_COUNTER = 15

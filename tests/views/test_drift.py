@@ -20,8 +20,8 @@ from ismartsync.models import (
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor
 from ismartsync.services.roles import set_grant
-from ismartsync.services.stock import record_movement
-from ismartsync.services.sync_outbox import sync_state
+from ismartsync.services.stock.ledger import record_movement
+from ismartsync.services.stock.sync_outbox import sync_state
 from tests import factories
 from tests.markup import element, is_fragment, text_of
 

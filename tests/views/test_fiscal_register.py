@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.fiscal.reporting import report_after_checkout
 from ismartsync.models import AuditEntry, FiscalDocument, Role, RoleGrant
 from ismartsync.models.base import utcnow
-from ismartsync.services import fiscal
+from ismartsync.pipelines.fbr_report import report_after_checkout
 from ismartsync.services.audit import Actor
+from ismartsync.services.fiscal import documents as fiscal
 from tests import factories
 from tests.markup import text_of
 from tests.selling import open_till, sell, stock_items

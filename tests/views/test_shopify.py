@@ -15,8 +15,8 @@ from sqlalchemy import select, text
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, ShopifyConnection
 from ismartsync.models.shopify import ConnectionStatus
-from ismartsync.services import shopify_connection as connections
 from ismartsync.services.audit import Actor
+from ismartsync.services.shopify_store import connection as connections
 from tests.markup import element, field_text, is_fragment, text_of
 from tests.sandbox_fixtures import OTHER_SHOP
 from tests.shopify.fixtures import (

@@ -16,9 +16,10 @@ from ismartsync.models import Counter, Merchant, QuickKey, Sale, SaleLine, Shift
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
-from ismartsync.services import fiscal_settings, parked
+from ismartsync.services import parked
 from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.cash.registers import selling_shift
+from ismartsync.services.fiscal import settings as fiscal_settings
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 # This tablet's counter, shift and cart

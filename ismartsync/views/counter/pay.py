@@ -14,11 +14,11 @@ from wtforms import SelectChoice
 from ismartsync.auth import check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.fiscal.reporting import report_after_checkout
 from ismartsync.forms.counter import PayForm
 from ismartsync.models import Counter, PaymentMethod, Sale, Tender, User
 from ismartsync.money import format_money, to_minor
 from ismartsync.permissions import Permission
+from ismartsync.pipelines.fbr_report import report_after_checkout
 from ismartsync.services import cart as carts
 from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.checkout import Payment, checkout_sale, split_tenders

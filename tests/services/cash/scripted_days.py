@@ -22,7 +22,7 @@ from ismartsync.services.cash.drawer import Count, close_shift, record_cash_log
 from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.cash.report_filters import ReportFilters
 from ismartsync.services.checkout import Payment
-from ismartsync.services.stock import record_opening_stock
+from ismartsync.services.stock.ledger import record_opening_stock
 from tests import factories
 from tests.selling import cart_with, open_till, sell, stock_items
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ismartsync.extensions import db
 from ismartsync.models import FiscalDocument, Sale, SaleStatus
 from ismartsync.models.base import utcnow
-from ismartsync.services.stock import level_of
+from ismartsync.services.stock.ledger import level_of
 from jobs.fiscal import sweep
 from tests import factories
 from tests.markup import text_of

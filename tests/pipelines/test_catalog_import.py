@@ -1,0 +1,179 @@
+"""The catalog import job against the Shopify sandbox: full, re-run, incremental, failures and retry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from ismartsync.errors import DomainError
+from ismartsync.extensions import db
+from ismartsync.models import (
+    ImportRun,
+    ImportStatus,
+    ShopifyConnection,
+    ShopifyLocation,
+    StockLevel,
+    StockMovement,
+    Variant,
+)
+from ismartsync.models.base import utcnow
+from ismartsync.models.shopify import AuthMethod
+from ismartsync.services.audit import Actor
+from ismartsync.services.shopify_store.sync import STALE_AFTER, map_branch, start_import
+from ismartsync.services.stock.ledger import ledger_sum
+from tests.sandbox_fixtures import SHOP, TOKEN, http
+
+
+@pytest.fixture
+def connected(merchant, shopify_app):
+    connection = ShopifyConnection(
+        merchant=merchant,
+        shop_domain=SHOP,
+        auth_method=AuthMethod.ADMIN_TOKEN,
+        access_token=TOKEN,
+        shop_name="Zari Demo",
+    )
+    db.session.add(connection)
+    db.session.commit()
+    return connection
+
+
+def _import(owner, run_jobs, kind=None) -> ImportRun:
+    run = start_import(db.session, Actor(owner), kind)
+    db.session.commit()
+    run_jobs("shopify")
+    db.session.expire_all()
+    return db.session.get(ImportRun, run.id)
+
+
+def _count(model, merchant) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(model.merchant_id == merchant.id))
+
+
+def _sandbox_variants(sandbox) -> int:
+    return len(sandbox.sandbox.shops[SHOP].variants)
+
+
+def test_first_import_brings_locations_variants_customers_and_opening_stock(
+    sandbox, connected, merchant, owner, branch, run_jobs
+):
+    first = _import(owner, run_jobs)
+    assert first.status == ImportStatus.SUCCEEDED, first.error
+    assert first.kind == "full"
+    db.session.refresh(connected)
+    assert connected.served_api_version == "2026-07"
+    assert _count(Variant, merchant) == _sandbox_variants(sandbox)
+    location = db.session.scalars(
+        sa.select(ShopifyLocation).where(ShopifyLocation.merchant_id == merchant.id, ShopifyLocation.active)
+    ).first()
+    map_branch(db.session, Actor(owner), branch, location)
+    db.session.commit()
+
+    second = _import(owner, run_jobs, "full")
+    assert second.status == ImportStatus.SUCCEEDED, second.error
+    assert _count(StockLevel, merchant) > 0
+    for level in db.session.scalars(sa.select(StockLevel).where(StockLevel.branch_id == branch.id)).all()[:50]:
+        assert level.quantity == ledger_sum(db.session, level.variant, branch)
+
+
+def test_opening_stock_matches_shopify_on_hand_and_a_rerun_changes_nothing(
+    sandbox, connected, merchant, owner, branch, run_jobs
+):
+    _import(owner, run_jobs)
+    location = db.session.scalars(
+        sa.select(ShopifyLocation).where(ShopifyLocation.merchant_id == merchant.id, ShopifyLocation.active)
+    ).first()
+    map_branch(db.session, Actor(owner), branch, location)
+    db.session.commit()
+    _import(owner, run_jobs, "full")
+    movements = _count(StockMovement, merchant)
+    levels = dict(
+        db.session.execute(
+            sa.select(Variant.inventory_item_id, StockLevel.quantity)
+            .join(StockLevel, StockLevel.variant_id == Variant.id)
+            .where(StockLevel.branch_id == branch.id)
+        ).all()
+    )
+    location_number = location.shopify_id.rsplit("/", 1)[1]
+    shopify = sandbox.control("GET", f"/shops/{SHOP}/inventory?location_id={location_number}&limit=100000")
+    rows = shopify if isinstance(shopify, list) else shopify.get("levels", shopify.get("inventory", []))
+    on_hand = {str(r["inventory_item_id"]): r["on_hand"] for r in rows if r.get("tracked", True)}
+    on_hand = {(k if k.startswith("gid://") else f"gid://shopify/InventoryItem/{k}"): v for k, v in on_hand.items()}
+    assert levels and on_hand
+    assert all(levels[item] == on_hand.get(item, 0) for item in levels)
+
+    again = _import(owner, run_jobs, "full")
+    assert (again.status, again.created, again.updated) == (ImportStatus.SUCCEEDED, 0, 0)
+    assert _count(StockMovement, merchant) == movements
+
+
+def test_an_incremental_import_picks_up_a_price_changed_in_shopify(sandbox, connected, merchant, owner, run_jobs):
+    _import(owner, run_jobs)
+    variant = db.session.scalars(sa.select(Variant).where(Variant.merchant_id == merchant.id)).first()
+    sandbox.control("POST", f"/shops/{SHOP}/variants/{variant.shopify_id.rsplit('/', 1)[1]}", {"price": "1234.50"})
+    run = _import(owner, run_jobs)
+    assert (run.kind, run.status) == ("incremental", ImportStatus.SUCCEEDED)
+    assert run.updated >= 1
+    db.session.refresh(variant)
+    assert variant.price_minor == 123450
+
+
+def test_shopify_down_fails_the_run_with_a_clear_message_and_a_retry_succeeds(
+    sandbox, connected, merchant, owner, run_jobs
+):
+    sandbox.control("POST", "/faults", {"mode": 503, "count": 50, "target": "graphql"})
+    failed = _import(owner, run_jobs)
+    assert failed.status == ImportStatus.FAILED
+    assert "start the import again" in failed.error
+    sandbox.control("POST", "/reset")
+    retried = _import(owner, run_jobs)
+    assert retried.status == ImportStatus.SUCCEEDED, retried.error
+
+
+def test_a_revoked_token_fails_the_run_asking_to_reconnect(sandbox, connected, owner, run_jobs):
+    connected.access_token = "shpat_not_a_real_token"
+    db.session.commit()
+    failed = _import(owner, run_jobs)
+    assert failed.status == ImportStatus.FAILED
+    assert "Reconnect" in failed.error
+
+
+def test_a_full_import_takes_variants_deleted_in_shopify_out_of_the_catalog(
+    sandbox, connected, merchant, owner, run_jobs
+):
+    _import(owner, run_jobs)
+    variant = db.session.scalars(sa.select(Variant).where(Variant.merchant_id == merchant.id)).first()
+    product_number = variant.product.shopify_id.rsplit("/", 1)[1]
+    gone = {v.id for v in variant.product.variants}
+    response = http("DELETE", f"{sandbox.url}/sandbox/control/shops/{SHOP}/products/{product_number}")
+    assert response.status == 200, response.body
+    run = _import(owner, run_jobs, "full")
+    assert run.status == ImportStatus.SUCCEEDED, run.error
+    deleted = set(
+        db.session.scalars(
+            sa.select(Variant.id).where(Variant.merchant_id == merchant.id, Variant.deleted_at.is_not(None))
+        )
+    )
+    assert deleted == gone
+
+
+def test_a_run_left_behind_by_a_dead_worker_does_not_block_the_next_import(connected, merchant, owner):
+    left = ImportRun(
+        merchant_id=merchant.id,
+        kind="full",
+        status=ImportStatus.RUNNING,
+        created_at=utcnow() - STALE_AFTER - timedelta(minutes=1),
+    )
+    fresh = ImportRun(merchant_id=merchant.id, kind="full", status=ImportStatus.QUEUED)
+    db.session.add(left)
+    db.session.commit()
+    run = start_import(db.session, Actor(owner), "full")
+    assert run.id != left.id
+    assert left.status == ImportStatus.FAILED and "start it again" in left.error.lower()
+    db.session.rollback()
+    db.session.add(fresh)
+    db.session.commit()
+    with pytest.raises(DomainError, match="already running"):
+        start_import(db.session, Actor(owner), "full")
