@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.fiscal import circuit
-from ismartsync.fiscal.backends import Answer
-from ismartsync.models import AttemptOutcome, AuditEntry, FiscalAttempt, FiscalDocument, Sale
+from ismartsync.models import AuditEntry, FiscalDocument, Sale
 from ismartsync.models.base import utcnow
 from ismartsync.pipelines.fbr_report import report_after_checkout, report_document
 from ismartsync.queue import redis_connection
@@ -156,10 +155,6 @@ def test_when_fbr_answers_again_every_document_waiting_out_a_backoff_is_sent_at_
     assert circuit.allows_inline(redis_connection(), f"{fbr.url}/FBR/v1/api/Live/PostData")
 
 
-def test_backoff_follows_30s_1_2_4_8_minutes_then_every_10():
-    assert [fiscal.retry_delay(n) for n in range(1, 9)] == [30, 60, 120, 240, 480, 600, 600, 600]
-
-
 def test_a_timeout_after_fbr_recorded_it_is_unknown_and_never_resent_by_the_queue(selling, counter, fbr):
     fbr.control("POST", "/faults", {"mode": "timeout_after_record", "delay_ms": 2000})
     _, document = sale_with_document(selling, counter)
@@ -239,27 +234,12 @@ def test_a_rejection_needs_a_person_and_sending_it_again_sends_what_was_fixed(se
     assert {item["PCTCode"] for item in document.request["Items"]} == {"62044200"}
 
 
-def test_an_attempt_whose_process_died_becomes_unknown(selling, counter, fbr):
+def test_the_queue_does_not_send_a_document_whose_attempt_is_on_its_way(selling, counter, fbr):
     _, document = sale_with_document(selling, counter)
-    ticket = fiscal.start_attempt(db.session, document.id, "queue", utcnow() - timedelta(minutes=5))
-    db.session.commit()
+    fiscal.start_attempt(db.session, document.id, "checkout", utcnow())
 
-    expired = fiscal.expire_stale_attempts(db.session, utcnow() - timedelta(minutes=1), utcnow())
-
-    document = reload(document)
-    assert expired == 1 and document.status == "unknown" and document.sending_since is None
-    attempt = db.session.get(FiscalAttempt, ticket.attempt_id)
-    assert attempt.outcome == "unknown" and "never finished" in attempt.error
-
-
-def test_one_attempt_at_a_time_however_many_ask(selling, counter, fbr):
-    _, document = sale_with_document(selling, counter)
-
-    first = fiscal.start_attempt(db.session, document.id, "checkout", utcnow())
-    second = fiscal.start_attempt(db.session, document.id, "queue", utcnow())
-
-    assert first is not None and second is None
     assert report_document(db.session, document.id, trigger="queue", timeout=2) is None
+    assert fbr.control("GET", "/requests")["requests"] == []
 
 
 def test_a_person_settles_an_unknown_one_with_the_number_found_at_fbr(selling, counter, fbr, manager):
@@ -281,28 +261,3 @@ def test_a_person_settles_an_unknown_one_with_the_number_found_at_fbr(selling, c
     assert entry.after["fbr_number"] == number and entry.after["note"] == "Found in IRIS"
     with pytest.raises(DomainError, match="already has"):
         fiscal.send_again(db.session, Actor(manager), document, utcnow())
-
-
-def test_an_fbr_number_already_on_another_invoice_is_refused(selling, counter, fbr, manager):
-    _, reported = sale_with_document(selling, counter)
-    report_after_checkout(db.session, reported.id)
-    fbr.control("POST", "/faults", {"mode": "timeout_after_record", "delay_ms": 2000})
-    _, unknown = sale_with_document(selling, counter)
-    report_document(db.session, unknown.id, trigger="queue", timeout=0.5)
-
-    with pytest.raises(DomainError, match="belongs to"):
-        fiscal.settle_by_hand(db.session, Actor(manager), reload(unknown), reload(reported).fbr_number, "", utcnow())
-
-
-def test_an_answer_that_outlives_its_attempt_still_brings_the_number(selling, counter, fbr):
-    _, document = sale_with_document(selling, counter)
-    ticket = fiscal.start_attempt(db.session, document.id, "queue", utcnow() - timedelta(minutes=5))
-    db.session.commit()
-    fiscal.expire_stale_attempts(db.session, utcnow() - timedelta(minutes=1), utcnow())  # given up: unknown
-    db.session.commit()
-
-    answer = Answer(AttemptOutcome.REPORTED, "81000103122623190001", 200, {"Code": "100"})
-    fiscal.finish_attempt(db.session, ticket, answer, utcnow())
-
-    document = reload(document)
-    assert (document.status, document.fbr_number) == ("reported", "81000103122623190001")
