@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ismartsync.auth import DEVICE_COOKIE
+from ismartsync.access import DEVICE_COOKIE
 from ismartsync.extensions import db, limiter
 from ismartsync.models import (
     Device,
@@ -67,7 +67,7 @@ MIN_EXAMPLES, MAX_EXAMPLES, PER_FIELD = 1, 6, 1
 # being sent to sign in again (the session lost: a route that ends it must be rolled back like any other).
 NOT_REACHED = {403, 404, 405}
 DOORS = ("/sign-in", "/device/pin", "/device/locked")
-ENDS_THE_SESSION = {"auth.sign_out_now", "device.lock"}
+ENDS_THE_SESSION = {"sign_in.sign_out_now", "device.lock"}
 EXPECTED_FIRST = {
     "webhooks.shopify": {401},  # unsigned: refused before anything else, which is the point
     "dev.outbox": {200, 404},  # only served in development
@@ -191,8 +191,8 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     endpoint_paths = {
         ("receipts.receipt", "token"): receipt_token(sale),
         ("receipts.invoice_pdf", "token"): receipt_token(sale),
-        ("auth.accept_invite", "token"): make_token(INVITE, invited.id, None),
-        ("auth.reset_password", "token"): make_token(RESET, owner.id, owner.password_hash),
+        ("sign_in.accept_invite", "token"): make_token(INVITE, invited.id, None),
+        ("sign_in.reset_password", "token"): make_token(RESET, owner.id, owner.password_hash),
         ("counter.recall_cart", "sale_id"): held.id,
     }
     plausible = [
@@ -214,7 +214,7 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     ]
     db.session.commit()
     world = World(*_session_of(browser, "/account"), path_values, plausible, endpoint_paths)
-    world.sessions["auth.second_factor"] = _waiting_for_a_code(make_browser(), merchant, staff_roles["Manager"])
+    world.sessions["sign_in.second_factor"] = _waiting_for_a_code(make_browser(), merchant, staff_roles["Manager"])
     return world
 
 
@@ -516,7 +516,7 @@ def _discover(app: Flask, walk: Walk) -> Discovered:
     static: dict[str, Fields] = {}
     found = Discovered({}, {}, {})
     harvest: dict[str, set[str]] = {}
-    auth_fields = module_fields(sys.modules["ismartsync.auth"], app).form
+    auth_fields = module_fields(sys.modules["ismartsync.access"], app).form
     saved = app.request_class
     seen: set[str] = set()
 

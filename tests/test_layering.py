@@ -6,7 +6,7 @@ so a lazy import cannot hide a dependency that runs back up.
 - FBR's wire (`fiscal/`) and the Shopify client (`shopify/`) import no services, pipelines or views;
 - models import no services, pipelines or views;
 - pipelines import no views;
-- only entry points (views, the request hooks in `auth.py`, CLI commands) and pipelines commit.
+- only entry points (views, the request hooks in `access.py`, CLI commands) and pipelines commit.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def violations(root: Path, rules: tuple[Rule, ...] = RULES) -> list[str]:
 
 
 # Entry points and pipelines; jobs commit too, outside `ismartsync/`.
-COMMITTING = ("ismartsync.views", "ismartsync.pipelines", "ismartsync.cli", "ismartsync.auth")
+COMMITTING = ("ismartsync.views", "ismartsync.pipelines", "ismartsync.cli", "ismartsync.access")
 
 
 def commits(root: Path) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, request
 from flask_login import current_user
 
-from ismartsync.auth import check_branch_visible, current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error

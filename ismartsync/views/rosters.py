@@ -11,7 +11,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from ismartsync.auth import check_branch_visible, current_actor, current_counter, permission_required, tenant_get_or_404
+from ismartsync.access import (
+    check_branch_visible,
+    current_actor,
+    current_counter,
+    permission_required,
+    tenant_get_or_404,
+)
 from ismartsync.documents import ics
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
