@@ -93,6 +93,7 @@ VIEW_MODULES = (
     "fbr_settings",
     "fiscal",
     "health",
+    "locations",
     "receipts",
     "registers",
     "reports",
@@ -103,7 +104,6 @@ VIEW_MODULES = (
     "shopify",
     "sign_in",
     "staff",
-    "sync",
     "sync_health",
     "webhooks",
 )

@@ -78,7 +78,7 @@ NAV = [
         "settings.business",
         "Settings",
         Permission.PAGE_SETTINGS,
-        ("settings.", "fbr_settings.", "cash_settings.", "sync.", "sync_health.", "shopify."),
+        ("settings.", "fbr_settings.", "cash_settings.", "locations.", "sync_health.", "shopify."),
     ),
     NavItem("audit.entries", "Audit log", Permission.PAGE_AUDIT, ("audit.",)),
 ]

@@ -136,7 +136,7 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
         ),
         ("ismartsync/models/sale.py", "from ismartsync.services.stock.ledger import Move\n", "ismartsync.services"),
         ("ismartsync/models/sale.py", "from ..views import counter\n", "ismartsync.views"),
-        ("ismartsync/pipelines/stock_push.py", "from ismartsync.views.sync import bp\n", "ismartsync.views.sync"),
+        ("ismartsync/pipelines/stock_push.py", "from ismartsync.views.shifts import bp\n", "ismartsync.views.shifts"),
     ],
 )
 def test_the_checker_finds_an_import_running_back_up(tmp_path, path, source, imported):

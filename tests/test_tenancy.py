@@ -174,12 +174,12 @@ def _their_roster_unchanged(t: World) -> bool:
 
 
 CASES: dict[tuple[str, str], Case] = {
-    ("sync.map_location", "POST"): Case(
+    ("locations.map_location", "POST"): Case(
         lambda t: f"/settings/locations/{t.branch.id}",
         lambda t: {"location_id": str(t.location.id)},
         lambda t, body: _reloaded(t.location).branch_id is None,
     ),
-    ("sync.import_progress", "GET"): Case(
+    ("locations.import_progress", "GET"): Case(
         lambda t: f"/settings/imports/{t.run.id}", unchanged=lambda t, body: "Their import step" not in body
     ),
     ("drift.accept_shopify", "POST"): Case(

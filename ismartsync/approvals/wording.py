@@ -318,7 +318,7 @@ WORDING: dict[str, str | Wording] = {
     "shopify.connect_own_app": "Connect the Shopify store with its own app",
     "shopify.connect_token": "Connect the Shopify store with an access token",
     "shopify.disconnect": "Disconnect the Shopify store: stock stops syncing",
-    "sync.map_location": "Link {branch.name} to a Shopify location",
-    "sync.start_import": "Import the catalogue from Shopify",
+    "locations.map_location": "Link {branch.name} to a Shopify location",
+    "locations.start_import": "Import the catalogue from Shopify",
     "sync_health.retry_failed": "Send the failed Shopify updates again",
 }
