@@ -49,10 +49,10 @@ from ismartsync.models import (
     ShopifyLocation,
     StockDrift,
 )
-from ismartsync.services import customers, parked, roles, roster_templates, rosters
+from ismartsync.services import customers, parked, roles, roster_slots, rosters
 from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.e_receipts import receipt_token
-from ismartsync.services.roster_templates import TemplateValues
+from ismartsync.services.roster_slots import SlotValues
 from ismartsync.services.staff import INVITE, RESET
 from ismartsync.services.stock.ledger import record_movement
 from ismartsync.services.stock.sync_outbox import sync_state
@@ -142,11 +142,11 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     customer, _ = customers.add_customer(db.session, actor, "Ayesha Khan", "0300 1234567")
     method = factories.PaymentMethodFactory(merchant=merchant)
     role = roles.create_role(db.session, actor, "Stock room")
-    template = roster_templates.create_template(
-        db.session, actor, branch, TemplateValues("Morning", clock(9), clock(15))
+    slot = roster_slots.create_slot(
+        db.session, actor, branch, SlotValues("Morning", clock(9), clock(15))
     )
     monday = rosters.week_start(date.today()) + timedelta(days=7)
-    assignment = rosters.assign_member(db.session, actor, template, monday, cashier)
+    assignment = rosters.assign_member(db.session, actor, slot, monday, cashier)
     location = ShopifyLocation(merchant=merchant, shopify_id="gid://shopify/Location/1", name="Gulberg", branch=branch)
     db.session.add(location)
     record_movement(db.session, variant=variants[0], branch=branch, delta=1, kind=MovementKind.OPENING)
@@ -179,7 +179,7 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         "register_id": register.id,
         "shift_id": current_shift(db.session, owner).id,
         "run_id": run.id,
-        "template_id": template.id,
+        "slot_id": slot.id,
         "assignment_id": assignment.id,
         "payment_method_id": method.id,
         "device_id": _device_of(counter.id),

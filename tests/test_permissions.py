@@ -9,7 +9,7 @@ from tests import factories
 from tests.markup import nav_labels, nav_links, text_of
 
 STAFF = ["/staff", "/roles", "/staff/{member}"]
-ROSTERS = ["/rosters", "/rosters/{branch}/shifts"]
+ROSTERS = ["/rosters", "/rosters/{branch}/slots"]
 SETTINGS = [
     "/settings/business",
     "/settings/selling",

@@ -26,7 +26,7 @@ def _told(assignments: Sequence[RosterAssignment], zone: ZoneInfo) -> dict[str, 
     """Each member's shifts of the week as the email lists them."""
     lines: dict[str, list[str]] = {}
     for a in sorted(assignments, key=lambda a: a.starts_at):
-        lines.setdefault(str(a.user_id), []).append(f"{a.work_date:%a %d %b}: {a.shift_name}, {hours_label(a, zone)}")
+        lines.setdefault(str(a.user_id), []).append(f"{a.work_date:%a %d %b}: {a.slot_name}, {hours_label(a, zone)}")
     return lines
 
 
@@ -48,7 +48,7 @@ def publish_week(session: Session, actor: Actor, branch: Branch, monday: date, c
     if week is None or (not assignments and week.published_at is None):
         raise DomainError("Nobody is rostered this week yet, so there is nothing to publish.")
     zone = zone_of(session, branch.merchant_id)
-    now_told, before = _told(assignments, zone), week.published_shifts or {}
+    now_told, before = _told(assignments, zone), week.published_assignments or {}
     changed = sorted(uid for uid in set(now_told) | set(before) if now_told.get(uid, []) != before.get(uid, []))
     notified = []
     for uid in changed:
@@ -61,7 +61,7 @@ def publish_week(session: Session, actor: Actor, branch: Branch, monday: date, c
         assignment.published = True
     first = week.published_at is None
     week.published_at, week.published_by_id, week.changed_at = utcnow(), actor.user.id, None
-    week.published_shifts = now_told
+    week.published_assignments = now_told
     session.flush()
     record_audit(
         session,
@@ -177,7 +177,7 @@ def calendar_events(assignments: Sequence[RosterAssignment], *, with_names: bool
             uid=f"roster-assignment-{a.id}@ismartsync",
             starts_at=a.starts_at,
             ends_at=a.ends_at,
-            summary=f"{a.shift_name}: {a.user.full_name}" if with_names else f"{a.shift_name} shift, {a.branch.name}",
+            summary=f"{a.slot_name}: {a.user.full_name}" if with_names else f"{a.slot_name} shift, {a.branch.name}",
             location=", ".join(p for p in (a.branch.name, a.branch.address) if p),
             description=f"Rostered at {a.branch.name}" + ("" if a.published else " (not published yet)"),
         )

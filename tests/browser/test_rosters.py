@@ -30,7 +30,7 @@ def test_a_manager_rosters_the_week_and_publishes_it(tablet: Tablet, demo: Demo)
     expect(page.locator("#roster-empty")).to_contain_text("No shifts at Gulberg yet")
     page.get_by_role("link", name="Set up shifts").click()
     page.get_by_role("button", name="Add the usual shifts").click()
-    expect(page.locator("#shift-templates")).to_contain_text("Weekend 10:00–22:00 Sat, Sun")
+    expect(page.locator("#roster-slots")).to_contain_text("Weekend 10:00–22:00 Sat, Sun")
     check_screen(tablet, "roster-shifts")
     page.get_by_role("link", name=re.compile("Roster · Gulberg", re.IGNORECASE)).click()
 

@@ -12,8 +12,8 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, Branch, RosterAssignment
 from ismartsync.services import roster_publishing as publishing
-from ismartsync.services import roster_templates, rosters
-from ismartsync.services.roster_templates import TemplateValues
+from ismartsync.services import roster_slots, rosters
+from ismartsync.services.roster_slots import SlotValues
 from tests import factories
 from tests.rostering import FRIDAY, MONDAY, SATURDAY, TUESDAY, emails_to, karachi
 from tests.selling import open_till
@@ -74,7 +74,7 @@ def test_who_is_on_now_at_a_fixed_time_includes_an_overnight_shift_and_open_till
     open_till(manager, sana, counter)
 
     at_two = publishing.on_now(db.session, branch, karachi(SATURDAY, 2))
-    assert [(o.user.full_name, o.assignment.shift_name, o.till is not None) for o in at_two] == [
+    assert [(o.user.full_name, o.assignment.slot_name, o.till is not None) for o in at_two] == [
         ("Sana Iqbal", "Night", True)
     ]
     at_noon = publishing.on_now(db.session, branch, karachi(SATURDAY, 12))
@@ -158,7 +158,7 @@ def test_the_calendar_reads_back_line_by_line(actor, merchant, roles, sana):
     branch = factories.BranchFactory(merchant=merchant, name="Mall; Gate 2, Lahore", code="MLL")
     branch.address = "Shop 14, Emporium Mall, Johar Town, Lahore — near the food court on the second floor"
     sana.branches.append(branch)
-    night = roster_templates.create_template(db.session, actor, branch, TemplateValues("Night", time(22), time(6)))
+    night = roster_slots.create_slot(db.session, actor, branch, SlotValues("Night", time(22), time(6)))
     assignment = rosters.assign_member(db.session, actor, night, FRIDAY, sana)
     stamp = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
 
@@ -192,5 +192,5 @@ def test_my_calendar_has_only_my_published_shifts_of_the_coming_weeks(actor, bra
 
     mine = publishing.upcoming_of(db.session, sana)
 
-    assert [(a.shift_name, a.work_date) for a in mine] == [("Morning", TUESDAY)]
+    assert [(a.slot_name, a.work_date) for a in mine] == [("Morning", TUESDAY)]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RosterAssignment)) == 4

@@ -1,4 +1,4 @@
-"""A branch's shift templates: the usual shifts, adding, changing (which moves the shifts rostered on it from today
+"""A branch's shift slots: the usual shifts, adding, changing (which moves the shifts rostered on it from today
 on, refused when a moved shift would clash) and removing them. The week itself is `services.rosters`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ismartsync.errors import DomainError
-from ismartsync.models import Branch, Role, RosterAssignment, ShiftTemplate
+from ismartsync.models import Branch, Role, RosterAssignment, RosterSlot
 from ismartsync.models.roster import DAY_NAMES, EVERY_DAY, MAX_COVERAGE, WEEKEND
 from ismartsync.services.audit import Actor, record_audit
 from ismartsync.services.rosters import (
@@ -19,7 +19,7 @@ from ismartsync.services.rosters import (
     local_interval,
     local_today,
     mark_changed,
-    templates_of,
+    slots_of,
     zone_of,
 )
 
@@ -32,7 +32,7 @@ PRESETS = (
 
 
 @dataclass(frozen=True)
-class TemplateValues:
+class SlotValues:
     name: str
     start_time: time
     end_time: time
@@ -41,7 +41,7 @@ class TemplateValues:
     coverage_role: Role | None = None
 
 
-def _check_values(session: Session, branch: Branch, values: TemplateValues, template_id: int | None = None) -> str:
+def _check_values(session: Session, branch: Branch, values: SlotValues, slot_id: int | None = None) -> str:
     name = values.name.strip()
     if not name:
         raise DomainError("Give the shift a name.", field="name")
@@ -51,29 +51,29 @@ def _check_values(session: Session, branch: Branch, values: TemplateValues, temp
         raise DomainError("Choose at least one day.", field="days")
     if values.coverage_target is not None and not 1 <= values.coverage_target <= MAX_COVERAGE:
         raise DomainError(f"Want between 1 and {MAX_COVERAGE} members, or leave it empty.", field="coverage_target")
-    taken = select(ShiftTemplate.id).where(
-        ShiftTemplate.branch_id == branch.id, func.lower(ShiftTemplate.name) == name.lower()
+    taken = select(RosterSlot.id).where(
+        RosterSlot.branch_id == branch.id, func.lower(RosterSlot.name) == name.lower()
     )
-    if session.scalar(taken) not in (None, template_id):
+    if session.scalar(taken) not in (None, slot_id):
         raise DomainError(f"{branch.name} already has a shift named {name}.", field="name")
     return name
 
 
-def _template_snapshot(template: ShiftTemplate) -> dict[str, object]:
+def _slot_snapshot(slot: RosterSlot) -> dict[str, object]:
     return {
-        "name": template.name,
-        "hours": template.hours_label,
-        "days": template.days,
-        "coverage_target": template.coverage_target,
-        "coverage_role": template.coverage_role.name if template.coverage_role else None,
+        "name": slot.name,
+        "hours": slot.hours_label,
+        "days": slot.days,
+        "coverage_target": slot.coverage_target,
+        "coverage_role": slot.coverage_role.name if slot.coverage_role else None,
     }
 
 
-def create_template(session: Session, actor: Actor, branch: Branch, values: TemplateValues) -> ShiftTemplate:
-    """A new shift template for the branch; names are unique per branch (whatever their case)."""
+def create_slot(session: Session, actor: Actor, branch: Branch, values: SlotValues) -> RosterSlot:
+    """A new shift slot for the branch; names are unique per branch (whatever their case)."""
     if branch.merchant_id != actor.merchant_id:
         raise ValueError("branch of another merchant")
-    template = ShiftTemplate(
+    slot = RosterSlot(
         merchant_id=branch.merchant_id,
         branch=branch,
         name=_check_values(session, branch, values),
@@ -83,72 +83,72 @@ def create_template(session: Session, actor: Actor, branch: Branch, values: Temp
         coverage_target=values.coverage_target,
         coverage_role=values.coverage_role,
     )
-    session.add(template)
+    session.add(slot)
     session.flush()
     record_audit(
         session,
         actor,
-        "roster.template_create",
-        f"Added the {template.name} shift ({template.hours_label}) at {branch.name}",
-        target=template,
+        "roster.slot_create",
+        f"Added the {slot.name} shift ({slot.hours_label}) at {branch.name}",
+        target=slot,
         branch_id=branch.id,
-        after=_template_snapshot(template),
+        after=_slot_snapshot(slot),
     )
-    return template
+    return slot
 
 
-def add_usual_templates(session: Session, actor: Actor, branch: Branch) -> list[ShiftTemplate]:
+def add_usual_slots(session: Session, actor: Actor, branch: Branch) -> list[RosterSlot]:
     """Morning, Evening and Weekend, each unless the branch already has a shift of that name."""
-    existing = {t.name.lower() for t in templates_of(session, branch)}
+    existing = {t.name.lower() for t in slots_of(session, branch)}
     return [
-        create_template(session, actor, branch, TemplateValues(name, start, end, days))
+        create_slot(session, actor, branch, SlotValues(name, start, end, days))
         for name, start, end, days in PRESETS
         if name.lower() not in existing
     ]
 
 
-def update_template(session: Session, actor: Actor, template: ShiftTemplate, values: TemplateValues) -> None:
-    """Change a template; members rostered on it from today on get its new times (and hear of them when the
+def update_slot(session: Session, actor: Actor, slot: RosterSlot, values: SlotValues) -> None:
+    """Change a slot; members rostered on it from today on get its new times (and hear of them when the
     week is published again). Refused, changing nothing, when one of those shifts would fall on a day the
-    template is no longer worked or overlap another shift of the same member."""
-    name = _check_values(session, template.branch, values, template.id)
-    zone = zone_of(session, template.merchant_id)
-    upcoming = _upcoming(session, template)
+    slot is no longer worked or overlap another shift of the same member."""
+    name = _check_values(session, slot.branch, values, slot.id)
+    zone = zone_of(session, slot.merchant_id)
+    upcoming = _upcoming(session, slot)
     moved = {a.id: local_interval(a.work_date, values.start_time, values.end_time, zone) for a in upcoming}
-    _refuse_dropped_days(template, values, upcoming)
-    _refuse_overlaps(session, template, values, upcoming, moved, zone)
-    before = _template_snapshot(template)
-    template.name = name
-    template.start_time, template.end_time, template.days = values.start_time, values.end_time, values.days
-    template.coverage_target, template.coverage_role = values.coverage_target, values.coverage_role
+    _refuse_dropped_days(slot, values, upcoming)
+    _refuse_overlaps(session, slot, values, upcoming, moved, zone)
+    before = _slot_snapshot(slot)
+    slot.name = name
+    slot.start_time, slot.end_time, slot.days = values.start_time, values.end_time, values.days
+    slot.coverage_target, slot.coverage_role = values.coverage_target, values.coverage_role
     for assignment in upcoming:
         starts_at, ends_at = moved[assignment.id]
-        if (assignment.shift_name, assignment.starts_at, assignment.ends_at) != (name, starts_at, ends_at):
-            assignment.shift_name, assignment.starts_at, assignment.ends_at = name, starts_at, ends_at
+        if (assignment.slot_name, assignment.starts_at, assignment.ends_at) != (name, starts_at, ends_at):
+            assignment.slot_name, assignment.starts_at, assignment.ends_at = name, starts_at, ends_at
             mark_changed(assignment.week)
     session.flush()
     record_audit(
         session,
         actor,
-        "roster.template_update",
-        f"Changed the {template.name} shift at {template.branch.name}",
-        target=template,
-        branch_id=template.branch_id,
+        "roster.slot_update",
+        f"Changed the {slot.name} shift at {slot.branch.name}",
+        target=slot,
+        branch_id=slot.branch_id,
         before=before,
-        after=_template_snapshot(template),
+        after=_slot_snapshot(slot),
     )
 
 
 Interval = tuple[datetime, datetime]
 
 
-def _refuse_dropped_days(template: ShiftTemplate, values: TemplateValues, upcoming: list[RosterAssignment]) -> None:
+def _refuse_dropped_days(slot: RosterSlot, values: SlotValues, upcoming: list[RosterAssignment]) -> None:
     """A member rostered on a day the shift would no longer be worked: `assign_member` would refuse it too."""
     for assignment in sorted(upcoming, key=lambda a: a.work_date):
         day = assignment.work_date
         if not values.days & (1 << day.weekday()):
             raise DomainError(
-                f"{assignment.user.full_name} is rostered on {template.name} on {day:%a %d %b}. Take them off "
+                f"{assignment.user.full_name} is rostered on {slot.name} on {day:%a %d %b}. Take them off "
                 f"it before the shift stops being worked on {DAY_NAMES[day.weekday()]}s.",
                 field="days",
             )
@@ -156,8 +156,8 @@ def _refuse_dropped_days(template: ShiftTemplate, values: TemplateValues, upcomi
 
 def _refuse_overlaps(
     session: Session,
-    template: ShiftTemplate,
-    values: TemplateValues,
+    slot: RosterSlot,
+    values: SlotValues,
     upcoming: list[RosterAssignment],
     moved: dict[int, Interval],
     zone: ZoneInfo,
@@ -180,8 +180,8 @@ def _refuse_overlaps(
             if other_starts < ends_at and other_ends > starts_at:
                 raise DomainError(
                     f"At {values.start_time:%H:%M}–{values.end_time:%H:%M}, {assignment.user.full_name}'s "
-                    f"{template.name} shift on {assignment.work_date:%a %d %b} would overlap their "
-                    f"{other.shift_name} at {other.branch.name} on {other.work_date:%a %d %b} "
+                    f"{slot.name} shift on {assignment.work_date:%a %d %b} would overlap their "
+                    f"{other.slot_name} at {other.branch.name} on {other.work_date:%a %d %b} "
                     f"({interval_label(other_starts, other_ends, zone)}). Take them off one of the two first, "
                     "or choose other times.",
                     field="start_time",
@@ -205,29 +205,29 @@ def _others_around(
     return list(session.scalars(query))
 
 
-def _upcoming(session: Session, template: ShiftTemplate) -> list[RosterAssignment]:
-    today = local_today(session, template.merchant_id)
+def _upcoming(session: Session, slot: RosterSlot) -> list[RosterAssignment]:
+    today = local_today(session, slot.merchant_id)
     query = select(RosterAssignment).where(
-        RosterAssignment.template_id == template.id, RosterAssignment.work_date >= today
+        RosterAssignment.slot_id == slot.id, RosterAssignment.work_date >= today
     )
     return list(session.scalars(query.options(joinedload(RosterAssignment.week))))
 
 
-def delete_template(session: Session, actor: Actor, template: ShiftTemplate) -> None:
-    """Remove a template nobody is rostered on from today on; past rosters keep its name and times."""
-    if upcoming := _upcoming(session, template):
+def delete_slot(session: Session, actor: Actor, slot: RosterSlot) -> None:
+    """Remove a slot nobody is rostered on from today on; past rosters keep its name and times."""
+    if upcoming := _upcoming(session, slot):
         raise DomainError(
-            f"{len(upcoming)} member shift{'s are' if len(upcoming) != 1 else ' is'} rostered on {template.name} "
+            f"{len(upcoming)} member shift{'s are' if len(upcoming) != 1 else ' is'} rostered on {slot.name} "
             "from today on. Remove them from the roster first."
         )
     record_audit(
         session,
         actor,
-        "roster.template_delete",
-        f"Removed the {template.name} shift at {template.branch.name}",
-        target=template,
-        branch_id=template.branch_id,
-        before=_template_snapshot(template),
+        "roster.slot_delete",
+        f"Removed the {slot.name} shift at {slot.branch.name}",
+        target=slot,
+        branch_id=slot.branch_id,
+        before=_slot_snapshot(slot),
     )
-    session.delete(template)
+    session.delete(slot)
     session.flush()

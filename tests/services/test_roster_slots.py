@@ -1,4 +1,4 @@
-"""Shift templates: the usual shifts, bad values refused, and changing or removing a template with upcoming shifts."""
+"""Shift slots: the usual shifts, bad values refused, and changing or removing a slot with upcoming shifts."""
 
 from __future__ import annotations
 
@@ -12,57 +12,57 @@ from ismartsync.extensions import db
 from ismartsync.models import AuditEntry
 from ismartsync.models.roster import EVERY_DAY
 from ismartsync.services import roster_publishing as publishing
-from ismartsync.services import roster_templates, rosters
-from ismartsync.services.roster_templates import TemplateValues
+from ismartsync.services import roster_slots, rosters
+from ismartsync.services.roster_slots import SlotValues
 from tests import factories
 from tests.rostering import FRIDAY, MONDAY, SATURDAY, TUESDAY, karachi
 
 
 def test_the_usual_shifts_are_added_once_with_their_times_and_days(actor, branch, usual):
-    assert [(t.name, t.hours_label, t.days_label) for t in rosters.templates_of(db.session, branch)] == [
+    assert [(t.name, t.hours_label, t.days_label) for t in rosters.slots_of(db.session, branch)] == [
         ("Morning", "10:00–16:00", "Every day"),
         ("Weekend", "10:00–22:00", "Sat, Sun"),
         ("Evening", "16:00–22:00", "Every day"),
     ]
-    assert roster_templates.add_usual_templates(db.session, actor, branch) == []
+    assert roster_slots.add_usual_slots(db.session, actor, branch) == []
     actions = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.branch_id == branch.id)).all()
-    assert actions.count("roster.template_create") == 3
+    assert actions.count("roster.slot_create") == 3
 
 
 @pytest.mark.parametrize(
     "values, field, message",
     [
-        (TemplateValues("  ", time(10), time(16)), "name", "Give the shift a name"),
-        (TemplateValues("morning", time(9), time(15)), "name", "Gulberg already has a shift named morning."),
-        (TemplateValues("Split", time(10), time(10)), "end_time", "must end at another time"),
-        (TemplateValues("Never", time(10), time(16), days=0), "days", "Choose at least one day"),
-        (TemplateValues("Crowd", time(10), time(16), coverage_target=0), "coverage_target", "between 1 and 50"),
+        (SlotValues("  ", time(10), time(16)), "name", "Give the shift a name"),
+        (SlotValues("morning", time(9), time(15)), "name", "Gulberg already has a shift named morning."),
+        (SlotValues("Split", time(10), time(10)), "end_time", "must end at another time"),
+        (SlotValues("Never", time(10), time(16), days=0), "days", "Choose at least one day"),
+        (SlotValues("Crowd", time(10), time(16), coverage_target=0), "coverage_target", "between 1 and 50"),
     ],
 )
 def test_a_bad_template_is_refused_beside_its_field(actor, branch, usual, values, field, message):
     with pytest.raises(DomainError, match=message) as refused:
-        roster_templates.create_template(db.session, actor, branch, values)
+        roster_slots.create_slot(db.session, actor, branch, values)
     assert refused.value.field == field
 
 
 def test_the_same_name_is_fine_at_another_branch(actor, merchant, usual):
     dha = factories.BranchFactory(merchant=merchant, name="DHA", code="DHA")
-    assert roster_templates.create_template(db.session, actor, dha, TemplateValues("Morning", time(9), time(15))).id
+    assert roster_slots.create_slot(db.session, actor, dha, SlotValues("Morning", time(9), time(15))).id
 
 
 def test_new_template_times_move_upcoming_shifts_and_mark_the_week_changed(actor, branch, usual, sana):
     morning = usual["Morning"]
     assignment = rosters.assign_member(db.session, actor, morning, TUESDAY, sana)
     publishing.publish_week(db.session, actor, branch, MONDAY)
-    roster_templates.update_template(db.session, actor, morning, TemplateValues("Early", time(8), time(14)))
-    assert (assignment.shift_name, assignment.starts_at) == ("Early", karachi(TUESDAY, 8))
+    roster_slots.update_slot(db.session, actor, morning, SlotValues("Early", time(8), time(14)))
+    assert (assignment.slot_name, assignment.starts_at) == ("Early", karachi(TUESDAY, 8))
     assert assignment.week.changed_since_publishing
 
 
 def _as_they_are(*objects) -> list[tuple]:
     db.session.expire_all()
     return [
-        (o.name, o.hours_label, o.days) if hasattr(o, "hours_label") else (o.shift_name, o.starts_at, o.ends_at)
+        (o.name, o.hours_label, o.days) if hasattr(o, "hours_label") else (o.slot_name, o.starts_at, o.ends_at)
         for o in objects
     ]
 
@@ -77,7 +77,7 @@ def test_new_times_that_would_double_book_a_member_are_refused_naming_the_first_
     before = _as_they_are(morning, *rostered)
 
     with pytest.raises(DomainError) as refused:
-        roster_templates.update_template(db.session, actor, morning, TemplateValues("Morning", time(10), time(18)))
+        roster_slots.update_slot(db.session, actor, morning, SlotValues("Morning", time(10), time(18)))
 
     assert refused.value.field == "start_time"
     assert refused.value.message == (
@@ -86,9 +86,9 @@ def test_new_times_that_would_double_book_a_member_are_refused_naming_the_first_
     )
     assert _as_they_are(morning, *rostered) == before
     actions = db.session.scalars(sa.select(AuditEntry.action)).all()
-    assert "roster.template_update" not in actions
+    assert "roster.slot_update" not in actions
     # Earlier, still back to back with the evening: allowed, and the shifts move.
-    roster_templates.update_template(db.session, actor, morning, TemplateValues("Morning", time(9), time(16)))
+    roster_slots.update_slot(db.session, actor, morning, SlotValues("Morning", time(9), time(16)))
     assert rostered[2].starts_at == karachi(TUESDAY, 9)
 
 
@@ -97,26 +97,26 @@ def test_new_times_overlapping_a_shift_at_another_branch_or_a_night_before_are_r
 ):
     dha = factories.BranchFactory(merchant=merchant, name="DHA", code="DHA")
     sana.branches.append(dha)
-    dha_late = roster_templates.create_template(db.session, actor, dha, TemplateValues("Late", time(18), time(23)))
+    dha_late = roster_slots.create_slot(db.session, actor, dha, SlotValues("Late", time(18), time(23)))
     rosters.assign_member(db.session, actor, usual["Morning"], FRIDAY, sana)
     rosters.assign_member(db.session, actor, dha_late, FRIDAY, sana)
     with pytest.raises(DomainError, match=r"would overlap their Late at DHA on .* \(18:00–23:00\)"):
-        roster_templates.update_template(
-            db.session, actor, usual["Morning"], TemplateValues("Morning", time(12), time(20))
+        roster_slots.update_slot(
+            db.session, actor, usual["Morning"], SlotValues("Morning", time(12), time(20))
         )
     # Thursday's night shift ending at 11:00 would run into Friday's morning one: an overlap across midnight.
     rosters.assign_member(db.session, actor, night, FRIDAY - timedelta(days=1), sana)  # Thu 22:00 to Fri 06:00
     with pytest.raises(DomainError, match=r"Night shift on .* would overlap their Morning at Gulberg"):
-        roster_templates.update_template(db.session, actor, night, TemplateValues("Night", time(22), time(11)))
+        roster_slots.update_slot(db.session, actor, night, SlotValues("Night", time(22), time(11)))
     assert _as_they_are(night) == [("Night", "22:00–06:00", EVERY_DAY)]
 
 
 def test_a_day_a_member_is_rostered_on_cannot_be_dropped_from_the_template(actor, usual, sana):
     weekend = usual["Weekend"]
     rosters.assign_member(db.session, actor, weekend, SATURDAY, sana)
-    sunday_only = TemplateValues("Weekend", time(10), time(22), days=0b1000000)
+    sunday_only = SlotValues("Weekend", time(10), time(22), days=0b1000000)
     with pytest.raises(DomainError) as refused:
-        roster_templates.update_template(db.session, actor, weekend, sunday_only)
+        roster_slots.update_slot(db.session, actor, weekend, sunday_only)
     assert refused.value.field == "days"
     assert refused.value.message == (
         f"Sana Iqbal is rostered on Weekend on {SATURDAY:%a %d %b}. Take them off it before the shift stops being "
@@ -128,6 +128,6 @@ def test_a_day_a_member_is_rostered_on_cannot_be_dropped_from_the_template(actor
 def test_a_template_with_upcoming_shifts_cannot_be_removed(actor, branch, usual, sana):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
     with pytest.raises(DomainError, match="1 member shift is rostered on Morning from today on"):
-        roster_templates.delete_template(db.session, actor, usual["Morning"])
-    roster_templates.delete_template(db.session, actor, usual["Evening"])
-    assert [t.name for t in rosters.templates_of(db.session, branch)] == ["Morning", "Weekend"]
+        roster_slots.delete_slot(db.session, actor, usual["Morning"])
+    roster_slots.delete_slot(db.session, actor, usual["Evening"])
+    assert [t.name for t in rosters.slots_of(db.session, branch)] == ["Morning", "Weekend"]
