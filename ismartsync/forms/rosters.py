@@ -1,4 +1,4 @@
-"""Roster forms: a branch's shift slot, and rostering a member on a shift."""
+"""Roster forms: a branch's roster slot, and rostering a member on a slot."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from ismartsync.models.roster import DAY_NAMES, EVERY_DAY, MAX_COVERAGE
 
 
 class SlotForm(FlaskForm):
-    name = StringField("Name", [InputRequired("Give the shift a name."), Length(max=60)])
-    start_time = TimeField("Starts", [InputRequired("Enter when the shift starts, like 10:00.")])
+    name = StringField("Name", [InputRequired("Give the slot a name."), Length(max=60)])
+    start_time = TimeField("Starts", [InputRequired("Enter when the slot starts, like 10:00.")])
     end_time = TimeField(
-        "Ends", [InputRequired("Enter when the shift ends, like 16:00.")], description="Before the start: next day."
+        "Ends", [InputRequired("Enter when the slot ends, like 16:00.")], description="Before the start: next day."
     )
     days = CheckboxList(
         "Days", coerce=as_whole, choices=[SelectChoice(n, name[:3]) for n, name in enumerate(DAY_NAMES)]

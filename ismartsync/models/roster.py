@@ -1,5 +1,5 @@
-"""Staff rosters (scheduling only, not the cash drawer's shifts): a branch's shift slots, its weeks and who is
-rostered on which shift on which day."""
+"""Staff rosters (scheduling only, not the cash drawer's shifts): a branch's roster slots, its weeks and who is
+rostered on which slot on which day."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ EVERY_DAY = 0b1111111
 WEEKEND = 0b1100000
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-# The most members a shift slot may want.
+# The most members a roster slot may want.
 MAX_COVERAGE = 50
 
 
 class RosterSlot(TenantMixin, TimestampMixin, Base):
-    """A named shift of a branch with local start and end times; an end before the start ends after midnight."""
+    """A named part of a branch's days (Morning, Evening) with local start and end times; an end before the start
+    ends after midnight."""
 
     __tablename__ = "roster_slots"
     __table_args__ = (sa.UniqueConstraint("branch_id", "name"),)
@@ -34,7 +35,7 @@ class RosterSlot(TenantMixin, TimestampMixin, Base):
     start_time: Mapped[time] = mapped_column(sa.Time())
     end_time: Mapped[time] = mapped_column(sa.Time())
     days: Mapped[int] = mapped_column(default=EVERY_DAY)
-    # How many members the shift wants, counting only members of `coverage_role` when one is set (None: no target).
+    # How many members the slot wants, counting only members of `coverage_role` when one is set (None: no target).
     coverage_target: Mapped[int | None]
     coverage_role_id: Mapped[int | None] = mapped_column(sa.ForeignKey("roles.id", ondelete="SET NULL"))
 
@@ -75,7 +76,7 @@ class RosterWeek(TenantMixin, Base):
     published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     # The first change since the last publish (None: what members were told is what the roster says).
     changed_at: Mapped[datetime | None]
-    # What each member was told at the last publish, {user id: [their shifts as text]}: a new publish emails only
+    # What each member was told at the last publish, {user id: [their assignments as text]}: a new publish emails only
     # the members whose list differs.
     published_assignments: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
@@ -87,7 +88,7 @@ class RosterWeek(TenantMixin, Base):
 
 
 class RosterAssignment(TenantMixin, TimestampMixin, Base):
-    """One member rostered on one shift on one day; the shift's name and times are kept as they were rostered, so
+    """One member rostered on one slot on one day; the slot's name and times are kept as they were rostered, so
     the history survives the slot's deletion."""
 
     __tablename__ = "roster_assignments"

@@ -1,5 +1,5 @@
-"""A branch's shift slots: the usual shifts, adding, changing (which moves the shifts rostered on it from today
-on, refused when a moved shift would clash) and removing them. The week itself is `services.rosters`."""
+"""A branch's roster slots: the usual slots, adding, changing (which moves the members rostered on one from today
+on, refused when a moved assignment would clash) and removing them. The week itself is `services.rosters`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from ismartsync.services.rosters import (
     zone_of,
 )
 
-# "Add the usual shifts": the presets of the product (ismartsync-product.md §2.5).
+# "Add the usual slots": the presets of the product (ismartsync-product.md §2.5).
 PRESETS = (
     ("Morning", time(10), time(16), EVERY_DAY),
     ("Evening", time(16), time(22), EVERY_DAY),
@@ -44,9 +44,9 @@ class SlotValues:
 def _check_values(session: Session, branch: Branch, values: SlotValues, slot_id: int | None = None) -> str:
     name = values.name.strip()
     if not name:
-        raise DomainError("Give the shift a name.", field="name")
+        raise DomainError("Give the slot a name.", field="name")
     if values.start_time == values.end_time:
-        raise DomainError("The shift must end at another time than it starts.", field="end_time")
+        raise DomainError("The slot must end at another time than it starts.", field="end_time")
     if not 0 < values.days <= EVERY_DAY:
         raise DomainError("Choose at least one day.", field="days")
     if values.coverage_target is not None and not 1 <= values.coverage_target <= MAX_COVERAGE:
@@ -55,7 +55,7 @@ def _check_values(session: Session, branch: Branch, values: SlotValues, slot_id:
         RosterSlot.branch_id == branch.id, func.lower(RosterSlot.name) == name.lower()
     )
     if session.scalar(taken) not in (None, slot_id):
-        raise DomainError(f"{branch.name} already has a shift named {name}.", field="name")
+        raise DomainError(f"{branch.name} already has a slot named {name}.", field="name")
     return name
 
 
@@ -70,7 +70,7 @@ def _slot_snapshot(slot: RosterSlot) -> dict[str, object]:
 
 
 def create_slot(session: Session, actor: Actor, branch: Branch, values: SlotValues) -> RosterSlot:
-    """A new shift slot for the branch; names are unique per branch (whatever their case)."""
+    """A new roster slot for the branch; names are unique per branch (whatever their case)."""
     if branch.merchant_id != actor.merchant_id:
         raise ValueError("branch of another merchant")
     slot = RosterSlot(
@@ -89,7 +89,7 @@ def create_slot(session: Session, actor: Actor, branch: Branch, values: SlotValu
         session,
         actor,
         "roster.slot_create",
-        f"Added the {slot.name} shift ({slot.hours_label}) at {branch.name}",
+        f"Added the {slot.name} slot ({slot.hours_label}) at {branch.name}",
         target=slot,
         branch_id=branch.id,
         after=_slot_snapshot(slot),
@@ -98,7 +98,7 @@ def create_slot(session: Session, actor: Actor, branch: Branch, values: SlotValu
 
 
 def add_usual_slots(session: Session, actor: Actor, branch: Branch) -> list[RosterSlot]:
-    """Morning, Evening and Weekend, each unless the branch already has a shift of that name."""
+    """Morning, Evening and Weekend, each unless the branch already has a slot of that name."""
     existing = {t.name.lower() for t in slots_of(session, branch)}
     return [
         create_slot(session, actor, branch, SlotValues(name, start, end, days))
@@ -109,8 +109,8 @@ def add_usual_slots(session: Session, actor: Actor, branch: Branch) -> list[Rost
 
 def update_slot(session: Session, actor: Actor, slot: RosterSlot, values: SlotValues) -> None:
     """Change a slot; members rostered on it from today on get its new times (and hear of them when the
-    week is published again). Refused, changing nothing, when one of those shifts would fall on a day the
-    slot is no longer worked or overlap another shift of the same member."""
+    week is published again). Refused, changing nothing, when one of those assignments would fall on a day the
+    slot is no longer worked or overlap another assignment of the same member."""
     name = _check_values(session, slot.branch, values, slot.id)
     zone = zone_of(session, slot.merchant_id)
     upcoming = _upcoming(session, slot)
@@ -131,7 +131,7 @@ def update_slot(session: Session, actor: Actor, slot: RosterSlot, values: SlotVa
         session,
         actor,
         "roster.slot_update",
-        f"Changed the {slot.name} shift at {slot.branch.name}",
+        f"Changed the {slot.name} slot at {slot.branch.name}",
         target=slot,
         branch_id=slot.branch_id,
         before=before,
@@ -143,13 +143,13 @@ Interval = tuple[datetime, datetime]
 
 
 def _refuse_dropped_days(slot: RosterSlot, values: SlotValues, upcoming: list[RosterAssignment]) -> None:
-    """A member rostered on a day the shift would no longer be worked: `assign_member` would refuse it too."""
+    """A member rostered on a day the slot would no longer be worked: `assign_member` would refuse it too."""
     for assignment in sorted(upcoming, key=lambda a: a.work_date):
         day = assignment.work_date
         if not values.days & (1 << day.weekday()):
             raise DomainError(
                 f"{assignment.user.full_name} is rostered on {slot.name} on {day:%a %d %b}. Take them off "
-                f"it before the shift stops being worked on {DAY_NAMES[day.weekday()]}s.",
+                f"it before the slot stops being worked on {DAY_NAMES[day.weekday()]}s.",
                 field="days",
             )
 
@@ -162,12 +162,12 @@ def _refuse_overlaps(
     moved: dict[int, Interval],
     zone: ZoneInfo,
 ) -> None:
-    """The overlap check of `assign_member`, made again on every shift the new times move; the first clash (the
-    earliest moved shift, against its earliest overlapping shift) is named."""
+    """The overlap check of `assign_member`, made again on every assignment the new times move; the first clash (the
+    earliest moved assignment, against its earliest overlapping one) is named."""
     moving = sorted((a for a in upcoming if moved[a.id] != (a.starts_at, a.ends_at)), key=lambda a: moved[a.id])
     if not moving:
         return
-    # Each member's shifts as they would be: the moved ones at their new times, all others as they are.
+    # Each member's assignments as they would be: the moved ones at their new times, all others as they are.
     theirs: dict[int, list[tuple[RosterAssignment, Interval]]] = {}
     for a in upcoming:
         theirs.setdefault(a.user_id, []).append((a, moved[a.id]))
@@ -180,7 +180,7 @@ def _refuse_overlaps(
             if other_starts < ends_at and other_ends > starts_at:
                 raise DomainError(
                     f"At {values.start_time:%H:%M}–{values.end_time:%H:%M}, {assignment.user.full_name}'s "
-                    f"{slot.name} shift on {assignment.work_date:%a %d %b} would overlap their "
+                    f"{slot.name} on {assignment.work_date:%a %d %b} would overlap their "
                     f"{other.slot_name} at {other.branch.name} on {other.work_date:%a %d %b} "
                     f"({interval_label(other_starts, other_ends, zone)}). Take them off one of the two first, "
                     "or choose other times.",
@@ -191,7 +191,7 @@ def _refuse_overlaps(
 def _others_around(
     session: Session, moving: list[RosterAssignment], moved: dict[int, Interval]
 ) -> list[RosterAssignment]:
-    """In one query: the moving members' other shifts that may meet the moved ones' new times."""
+    """In one query: the moving members' other assignments that may meet the moved ones' new times."""
     query = (
         select(RosterAssignment)
         .where(
@@ -217,14 +217,14 @@ def delete_slot(session: Session, actor: Actor, slot: RosterSlot) -> None:
     """Remove a slot nobody is rostered on from today on; past rosters keep its name and times."""
     if upcoming := _upcoming(session, slot):
         raise DomainError(
-            f"{len(upcoming)} member shift{'s are' if len(upcoming) != 1 else ' is'} rostered on {slot.name} "
+            f"{len(upcoming)} assignment{'s are' if len(upcoming) != 1 else ' is'} on {slot.name} "
             "from today on. Remove them from the roster first."
         )
     record_audit(
         session,
         actor,
         "roster.slot_delete",
-        f"Removed the {slot.name} shift at {slot.branch.name}",
+        f"Removed the {slot.name} slot at {slot.branch.name}",
         target=slot,
         branch_id=slot.branch_id,
         before=_slot_snapshot(slot),

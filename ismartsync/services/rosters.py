@@ -1,9 +1,9 @@
-"""Staff rosters: a branch's week, who is rostered on each shift and day, and the dates and times both it and the
-shift slots work with (the slots themselves are `services.roster_slots`; publishing the week, who is
+"""Staff rosters: a branch's week, who is rostered on each slot and day, and the dates and times both it and the
+roster slots work with (the slots themselves are `services.roster_slots`; publishing the week, who is
 on now and calendars are `services.roster_publishing`).
 
 Scheduling only: the cash drawer's shifts are in `services.cash` (`registers`, `drawer`). An assignment keeps its
-shift's times as UTC instants worked out from the branch-local times, so an overnight shift is one interval and
+slot's times as UTC instants worked out from the branch-local times, so an overnight slot is one interval and
 overlaps, "who's on now" and calendars need no arithmetic on local clocks.
 """
 
@@ -50,8 +50,8 @@ def local_interval(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[d
     return datetime.combine(day, start, tzinfo=zone), datetime.combine(end_day, end, tzinfo=zone)
 
 
-def shift_times(slot: RosterSlot, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The slot's shift on `day` as instants."""
+def slot_times(slot: RosterSlot, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The slot on `day` as instants."""
     return local_interval(day, slot.start_time, slot.end_time, zone)
 
 
@@ -66,7 +66,7 @@ def hours_label(assignment: RosterAssignment, zone: ZoneInfo) -> str:
 
 
 def slots_of(session: Session, branch: Branch) -> list[RosterSlot]:
-    """The branch's shift slots in the grid's order (by start time)."""
+    """The branch's roster slots in the grid's order (by start time)."""
     query = select(RosterSlot).where(RosterSlot.branch_id == branch.id)
     return list(session.scalars(query.order_by(RosterSlot.start_time, RosterSlot.name)))
 
@@ -126,15 +126,15 @@ def _check_assignable(session: Session, slot: RosterSlot, day: date, user: User)
 
 
 def assign_member(session: Session, actor: Actor, slot: RosterSlot, day: date, user: User) -> RosterAssignment:
-    """Roster `user` on `slot` on `day`; refused when they are already on a shift that overlaps it."""
+    """Roster `user` on `slot` on `day`; refused when they are already on a slot that overlaps it."""
     if slot.merchant_id != actor.merchant_id:
         raise ValueError("slot of another merchant")
     _check_assignable(session, slot, day, user)
-    starts_at, ends_at = shift_times(slot, day, zone_of(session, slot.merchant_id))
+    starts_at, ends_at = slot_times(slot, day, zone_of(session, slot.merchant_id))
     if clash := _overlapping(session, user, starts_at, ends_at):
         same = clash.slot_id == slot.id and clash.work_date == day
         raise DomainError(
-            f"{user.full_name} is already on this shift."
+            f"{user.full_name} is already on this slot."
             if same
             else f"{user.full_name} is already on {clash.slot_name} at {clash.branch.name} on "
             f"{clash.work_date:%a %d %b} ({hours_label(clash, zone_of(session, slot.merchant_id))}), "
@@ -160,7 +160,7 @@ def assign_member(session: Session, actor: Actor, slot: RosterSlot, day: date, u
             session.add(assignment)
             session.flush()
     except IntegrityError as exc:  # the same member added twice at the same moment
-        raise DomainError(f"{user.full_name} is already on this shift.", field="user_id") from exc
+        raise DomainError(f"{user.full_name} is already on this slot.", field="user_id") from exc
     mark_changed(week)
     record_audit(
         session,
@@ -169,7 +169,7 @@ def assign_member(session: Session, actor: Actor, slot: RosterSlot, day: date, u
         f"Rostered {user.full_name} on {slot.name}, {day:%a %d %b %Y} at {slot.branch.name}",
         target=assignment,
         branch_id=slot.branch_id,
-        after={"user_id": user.id, "shift": slot.name, "date": day.isoformat()},
+        after={"user_id": user.id, "slot": slot.name, "date": day.isoformat()},
     )
     return assignment
 
@@ -184,7 +184,7 @@ def unassign_member(session: Session, actor: Actor, assignment: RosterAssignment
         f"at {assignment.branch.name}",
         target=assignment,
         branch_id=assignment.branch_id,
-        before={"user_id": assignment.user_id, "shift": assignment.slot_name, "date": str(assignment.work_date)},
+        before={"user_id": assignment.user_id, "slot": assignment.slot_name, "date": str(assignment.work_date)},
     )
     session.delete(assignment)
     session.flush()
@@ -199,7 +199,7 @@ class CopyResult:
 
 def copy_previous_week(session: Session, actor: Actor, branch: Branch, monday: date) -> CopyResult:
     """Roster this week as last week was, skipping what is already there and what cannot be (a member who left
-    the branch, a removed shift, an overlap)."""
+    the branch, a removed slot, an overlap)."""
     source = week_of(session, branch, monday - timedelta(days=7))
     if source is None or not (previous := assignments_of(session, source)):
         raise DomainError("Nobody was rostered last week, so there is nothing to copy.")

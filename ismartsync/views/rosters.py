@@ -1,4 +1,4 @@
-"""Staff rosters: a branch's week grid (assign, copy last week, publish), its shift slots, who is on now, the
+"""Staff rosters: a branch's week grid (assign, copy last week, publish), its roster slots, who is on now, the
 printable week and the calendar (ICS) files."""
 
 from __future__ import annotations
@@ -131,9 +131,9 @@ def week_calendar(branch_id: int, week: str) -> Response:
 @bp.get("/me.ics")
 @login_required
 def my_calendar() -> Response:
-    """The signed-in member's published shifts, this week and the next seven: every member may have their own."""
+    """The signed-in member's published assignments, this week and the next seven: every member may have their own."""
     events = publishing.calendar_events(publishing.upcoming_of(db.session, current_user), with_names=False)
-    return _calendar_response(f"My shifts at {current_user.merchant.brand_name}", events, "my-shifts.ics")
+    return _calendar_response(f"My roster at {current_user.merchant.brand_name}", events, "my-roster.ics")
 
 
 # The week grid
@@ -208,7 +208,7 @@ def copy_week(branch_id: int, week: str) -> object:
         flash(exc.message, "error")
     else:
         db.session.commit()
-        message = f"Copied {result.copied} shift{'s' if result.copied != 1 else ''} from last week."
+        message = f"Copied {result.copied} assignment{'s' if result.copied != 1 else ''} from last week."
         if result.already_there:
             message += f" {result.already_there} were already there."
         flash(message, "success")
@@ -234,11 +234,11 @@ def publish(branch_id: int, week: str) -> object:
             flash("This week is already published and nothing has changed since.", "info")
         else:
             count = len(result.notified)
-            flash(f"Published. {count} member{'s were' if count != 1 else ' was'} emailed their shifts.", "success")
+            flash(f"Published. {count} member{'s were' if count != 1 else ' was'} emailed their roster.", "success")
     return hx_redirect_or(url_for("rosters.week", branch_id=branch.id, week=monday.isoformat()))
 
 
-# Shift slots
+# Roster slots
 
 
 def _slot_form(form: SlotForm) -> SlotForm:
@@ -297,7 +297,7 @@ def create_slot(branch_id: int) -> object:
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(f"Added the {slot.name} shift ({slot.hours_label}).", "success")
+            flash(f"Added the {slot.name} slot ({slot.hours_label}).", "success")
             return hx_redirect_or(url_for("rosters.slots", branch_id=branch.id))
     return _slots_page(branch, form, 422)
 
@@ -312,7 +312,7 @@ def add_usual(branch_id: int) -> object:
     if added:
         flash(f"Added {', '.join(t.name for t in added)}. Change their times if yours differ.", "success")
     else:
-        flash(f"{branch.name} already has the usual shifts.", "info")
+        flash(f"{branch.name} already has the usual slots.", "info")
     return hx_redirect_or(url_for("rosters.slots", branch_id=branch.id))
 
 
@@ -375,7 +375,7 @@ def delete_slot(slot_id: int) -> object:
         flash(exc.message, "error")
         return hx_redirect_or(url_for("rosters.slot", slot_id=slot_id))
     db.session.commit()
-    flash(f"Removed the {name} shift.", "success")
+    flash(f"Removed the {name} slot.", "success")
     return hx_redirect_or(url_for("rosters.slots", branch_id=branch_id))
 
 

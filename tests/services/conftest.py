@@ -1,4 +1,4 @@
-"""Fixtures the service tests share: a counter ready to sell, and a branch's shift slots and members to roster."""
+"""Fixtures the service tests share: a counter ready to sell, and a branch's roster slots and members to roster."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Staff rosters: assigning members (overnight shifts, overlaps, who may be rostered, coverage), copying a week."""
+"""Staff rosters: assigning members (overnight slots, overlaps, who may be rostered, coverage), copying a week."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests import factories
 from tests.rostering import FRIDAY, MONDAY, SATURDAY, TUESDAY, karachi
 
 
-def test_an_overnight_shift_ends_the_next_morning(actor, night, sana):
+def test_an_overnight_slot_ends_the_next_morning(actor, night, sana):
     assignment = rosters.assign_member(db.session, actor, night, FRIDAY, sana)
     assert night.overnight
     assert assignment.starts_at == karachi(FRIDAY, 22)
@@ -23,7 +23,7 @@ def test_an_overnight_shift_ends_the_next_morning(actor, night, sana):
     assert assignment.week.week_start == MONDAY
 
 
-def test_a_member_on_overlapping_shifts_is_refused_with_the_clash_named(actor, usual, night, sana):
+def test_a_member_on_overlapping_slots_is_refused_with_the_clash_named(actor, usual, night, sana):
     rosters.assign_member(db.session, actor, usual["Weekend"], SATURDAY, sana)
     with pytest.raises(DomainError) as refused:
         rosters.assign_member(db.session, actor, usual["Morning"], SATURDAY, sana)
@@ -31,14 +31,14 @@ def test_a_member_on_overlapping_shifts_is_refused_with_the_clash_named(actor, u
     assert refused.value.message == (
         f"Sana Iqbal is already on Weekend at Gulberg on {SATURDAY:%a %d %b} (10:00–22:00), which overlaps Morning."
     )
-    # Friday's night shift runs into Saturday's early one: an overlap across midnight.
+    # Friday's Night runs into Saturday's early slot: an overlap across midnight.
     dawn = roster_slots.create_slot(db.session, actor, night.branch, SlotValues("Dawn", time(5), time(9)))
     rosters.assign_member(db.session, actor, dawn, SATURDAY, sana)
     with pytest.raises(DomainError, match=r"already on Dawn at Gulberg on .* \(05:00–09:00\), which overlaps Night"):
         rosters.assign_member(db.session, actor, night, FRIDAY, sana)
 
 
-def test_back_to_back_shifts_do_not_overlap(actor, usual, sana):
+def test_back_to_back_slots_do_not_overlap(actor, usual, sana):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
     assert rosters.assign_member(db.session, actor, usual["Evening"], TUESDAY, sana).id
     rosters.assign_member(db.session, actor, usual["Evening"], FRIDAY, sana)  # the other way round
@@ -53,9 +53,9 @@ def test_an_overlap_at_another_branch_is_refused_too(actor, merchant, usual, man
         rosters.assign_member(db.session, actor, dha_morning, TUESDAY, manager)
 
 
-def test_the_same_member_twice_on_a_shift_is_refused(actor, usual, sana):
+def test_the_same_member_twice_on_a_slot_is_refused(actor, usual, sana):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
-    with pytest.raises(DomainError, match=r"Sana Iqbal is already on this shift\."):
+    with pytest.raises(DomainError, match=r"Sana Iqbal is already on this slot\."):
         rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
 
 
