@@ -23,7 +23,7 @@ from ismartsync.models import Branch, ImportRun, Merchant, ShopifyConnection, Sh
 from ismartsync.models.shopify import AuthMethod
 from ismartsync.services.audit import Actor
 from ismartsync.services.merchants import sign_up_owner
-from ismartsync.services.shopify_store.sync import map_branch, start_import
+from ismartsync.services.shopify_store.locations import map_branch, start_import
 
 
 def main() -> None:

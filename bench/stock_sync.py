@@ -51,7 +51,7 @@ from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod
 from ismartsync.services.audit import Actor
 from ismartsync.services.merchants import sign_up_owner
-from ismartsync.services.shopify_store.sync import map_branch, start_import
+from ismartsync.services.shopify_store.locations import map_branch, start_import
 from ismartsync.services.stock.ledger import record_movement
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/ismartsync_bench"

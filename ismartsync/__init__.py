@@ -29,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # The client's address (sign-in throttling, the audit log) and https (secure cookies, HSTS) as the proxies say.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from ismartsync import auth, cli, crypto, inputs, static_files, templating, throttle, web
+    from ismartsync import access, cli, crypto, inputs, static_files, templating, throttle, web
     from ismartsync.extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 
     crypto.configure(app.config["ENCRYPTION_KEYS"])
@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     throttle.init_app(app)
     web.init_app(app)
     inputs.init_app(app)
-    auth.init_app(app)
+    access.init_app(app)
     templating.init_app(app)
     static_files.init_app(app)
     cli.init_app(app)
@@ -81,7 +81,6 @@ def _sqlite_begin(connection: Any) -> None:
 
 # Every screen area's module under ismartsync/views/, each with its blueprint `bp`, in the order they are registered.
 VIEW_MODULES = (
-    "auth",
     "account",
     "audit",
     "cash_settings",
@@ -94,6 +93,7 @@ VIEW_MODULES = (
     "fbr_settings",
     "fiscal",
     "health",
+    "locations",
     "receipts",
     "registers",
     "reports",
@@ -102,8 +102,8 @@ VIEW_MODULES = (
     "settings",
     "shifts",
     "shopify",
+    "sign_in",
     "staff",
-    "sync",
     "sync_health",
     "webhooks",
 )

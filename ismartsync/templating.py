@@ -67,7 +67,7 @@ NAV = [
     NavItem("counter.index", "Counter", Permission.PAGE_POS, ("counter.",)),
     NavItem("sales.sales", "Sales", Permission.PAGE_ORDERS, ("sales.",)),
     NavItem("registers.registers_page", "Registers", Permission.PAGE_CASH_LOGS, ("registers.", "shifts.shift_report")),
-    NavItem("fiscal.documents", "FBR register", Permission.PAGE_REPORTS, ("fiscal.",)),
+    NavItem("fiscal.documents", "FBR reporting", Permission.PAGE_REPORTS, ("fiscal.",)),
     NavItem("reports.shifts", "Reports", Permission.PAGE_REPORTS, ("reports.",)),
     NavItem("catalog.variants", "Products", Permission.PAGE_PRODUCTS, ("catalog.variant",)),
     NavItem("customers.customers", "Customers", Permission.PAGE_ORDERS, ("customers.",)),
@@ -78,7 +78,7 @@ NAV = [
         "settings.business",
         "Settings",
         Permission.PAGE_SETTINGS,
-        ("settings.", "fbr_settings.", "cash_settings.", "sync.", "sync_health.", "shopify."),
+        ("settings.", "fbr_settings.", "cash_settings.", "locations.", "sync_health.", "shopify."),
     ),
     NavItem("audit.entries", "Audit log", Permission.PAGE_AUDIT, ("audit.",)),
 ]

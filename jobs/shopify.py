@@ -9,7 +9,7 @@ from flask import current_app
 
 from ismartsync.extensions import db
 from ismartsync.pipelines import catalog_import
-from ismartsync.services.shopify_store.sync import merchants_with_full_import, start_scheduled_import
+from ismartsync.services.shopify_store.locations import merchants_with_full_import, start_scheduled_import
 from jobs import job
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ismartsync.auth import DEVICE_COOKIE
+from ismartsync.access import DEVICE_COOKIE
 from ismartsync.extensions import db, limiter
 from ismartsync.models import (
     Device,
@@ -49,10 +49,10 @@ from ismartsync.models import (
     ShopifyLocation,
     StockDrift,
 )
-from ismartsync.services import customers, parked, roles, roster_templates, rosters
+from ismartsync.services import customers, parked, roles, roster_slots, rosters
 from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.e_receipts import receipt_token
-from ismartsync.services.roster_templates import TemplateValues
+from ismartsync.services.roster_slots import SlotValues
 from ismartsync.services.staff import INVITE, RESET
 from ismartsync.services.stock.ledger import record_movement
 from ismartsync.services.stock.sync_outbox import sync_state
@@ -67,7 +67,7 @@ MIN_EXAMPLES, MAX_EXAMPLES, PER_FIELD = 1, 6, 1
 # being sent to sign in again (the session lost: a route that ends it must be rolled back like any other).
 NOT_REACHED = {403, 404, 405}
 DOORS = ("/sign-in", "/device/pin", "/device/locked")
-ENDS_THE_SESSION = {"auth.sign_out_now", "device.lock"}
+ENDS_THE_SESSION = {"sign_in.sign_out_now", "device.lock"}
 EXPECTED_FIRST = {
     "webhooks.shopify": {401},  # unsigned: refused before anything else, which is the point
     "dev.outbox": {200, 404},  # only served in development
@@ -142,11 +142,11 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     customer, _ = customers.add_customer(db.session, actor, "Ayesha Khan", "0300 1234567")
     method = factories.PaymentMethodFactory(merchant=merchant)
     role = roles.create_role(db.session, actor, "Stock room")
-    template = roster_templates.create_template(
-        db.session, actor, branch, TemplateValues("Morning", clock(9), clock(15))
+    slot = roster_slots.create_slot(
+        db.session, actor, branch, SlotValues("Morning", clock(9), clock(15))
     )
     monday = rosters.week_start(date.today()) + timedelta(days=7)
-    assignment = rosters.assign_member(db.session, actor, template, monday, cashier)
+    assignment = rosters.assign_member(db.session, actor, slot, monday, cashier)
     location = ShopifyLocation(merchant=merchant, shopify_id="gid://shopify/Location/1", name="Gulberg", branch=branch)
     db.session.add(location)
     record_movement(db.session, variant=variants[0], branch=branch, delta=1, kind=MovementKind.OPENING)
@@ -179,7 +179,7 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         "register_id": register.id,
         "shift_id": current_shift(db.session, owner).id,
         "run_id": run.id,
-        "template_id": template.id,
+        "slot_id": slot.id,
         "assignment_id": assignment.id,
         "payment_method_id": method.id,
         "device_id": _device_of(counter.id),
@@ -191,8 +191,8 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     endpoint_paths = {
         ("receipts.receipt", "token"): receipt_token(sale),
         ("receipts.invoice_pdf", "token"): receipt_token(sale),
-        ("auth.accept_invite", "token"): make_token(INVITE, invited.id, None),
-        ("auth.reset_password", "token"): make_token(RESET, owner.id, owner.password_hash),
+        ("sign_in.accept_invite", "token"): make_token(INVITE, invited.id, None),
+        ("sign_in.reset_password", "token"): make_token(RESET, owner.id, owner.password_hash),
         ("counter.recall_cart", "sale_id"): held.id,
     }
     plausible = [
@@ -214,7 +214,7 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     ]
     db.session.commit()
     world = World(*_session_of(browser, "/account"), path_values, plausible, endpoint_paths)
-    world.sessions["auth.second_factor"] = _waiting_for_a_code(make_browser(), merchant, staff_roles["Manager"])
+    world.sessions["sign_in.second_factor"] = _waiting_for_a_code(make_browser(), merchant, staff_roles["Manager"])
     return world
 
 
@@ -516,7 +516,7 @@ def _discover(app: Flask, walk: Walk) -> Discovered:
     static: dict[str, Fields] = {}
     found = Discovered({}, {}, {})
     harvest: dict[str, set[str]] = {}
-    auth_fields = module_fields(sys.modules["ismartsync.auth"], app).form
+    auth_fields = module_fields(sys.modules["ismartsync.access"], app).form
     saved = app.request_class
     seen: set[str] = set()
 

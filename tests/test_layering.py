@@ -6,7 +6,7 @@ so a lazy import cannot hide a dependency that runs back up.
 - FBR's wire (`fiscal/`) and the Shopify client (`shopify/`) import no services, pipelines or views;
 - models import no services, pipelines or views;
 - pipelines import no views;
-- only entry points (views, the request hooks in `auth.py`, CLI commands) and pipelines commit.
+- only entry points (views, the request hooks in `access.py`, CLI commands) and pipelines commit.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def violations(root: Path, rules: tuple[Rule, ...] = RULES) -> list[str]:
 
 
 # Entry points and pipelines; jobs commit too, outside `ismartsync/`.
-COMMITTING = ("ismartsync.views", "ismartsync.pipelines", "ismartsync.cli", "ismartsync.auth")
+COMMITTING = ("ismartsync.views", "ismartsync.pipelines", "ismartsync.cli", "ismartsync.access")
 
 
 def commits(root: Path) -> list[str]:
@@ -136,7 +136,7 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
         ),
         ("ismartsync/models/sale.py", "from ismartsync.services.stock.ledger import Move\n", "ismartsync.services"),
         ("ismartsync/models/sale.py", "from ..views import counter\n", "ismartsync.views"),
-        ("ismartsync/pipelines/stock_push.py", "from ismartsync.views.sync import bp\n", "ismartsync.views.sync"),
+        ("ismartsync/pipelines/stock_push.py", "from ismartsync.views.shifts import bp\n", "ismartsync.views.shifts"),
     ],
 )
 def test_the_checker_finds_an_import_running_back_up(tmp_path, path, source, imported):

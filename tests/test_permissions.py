@@ -9,7 +9,7 @@ from tests import factories
 from tests.markup import nav_labels, nav_links, text_of
 
 STAFF = ["/staff", "/roles", "/staff/{member}"]
-ROSTERS = ["/rosters", "/rosters/{branch}/shifts"]
+ROSTERS = ["/rosters", "/rosters/{branch}/slots"]
 SETTINGS = [
     "/settings/business",
     "/settings/selling",
@@ -38,11 +38,11 @@ MAY_OPEN = {
     "Accountant": AUDIT + EXPORT + FISCAL + REGISTERS + REPORTS + REPORT_EXPORTS,
 }
 NAV = {
-    "Owner": ["Dashboard", "Registers", "FBR register", "Reports", "Staff", "Rosters", "Settings", "Audit log"],
-    "Manager": ["Dashboard", "Registers", "FBR register", "Reports", "Staff", "Rosters", "Settings", "Audit log"],
+    "Owner": ["Dashboard", "Registers", "FBR reporting", "Reports", "Staff", "Rosters", "Settings", "Audit log"],
+    "Manager": ["Dashboard", "Registers", "FBR reporting", "Reports", "Staff", "Rosters", "Settings", "Audit log"],
     "Cashier": ["Dashboard"],
     "Inventory": ["Dashboard"],
-    "Accountant": ["Dashboard", "Registers", "FBR register", "Reports", "Audit log"],
+    "Accountant": ["Dashboard", "Registers", "FBR reporting", "Reports", "Audit log"],
 }
 
 

@@ -24,18 +24,18 @@ from ismartsync.models import (
     Register,
     Role,
     RosterAssignment,
+    RosterSlot,
     Sale,
     SaleLine,
     SaleStatus,
     Shift,
-    ShiftTemplate,
     ShopifyLocation,
     StockDrift,
     User,
 )
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
-from ismartsync.services import roster_templates, rosters
+from ismartsync.services import roster_slots, rosters
 from ismartsync.services.audit import Actor
 from tests import factories
 
@@ -151,35 +151,35 @@ def _no_counter_named(name: str) -> bool:
 
 def _their_roster(t: World) -> World:
     """Their branch's Morning shift with their cashier on it next Tuesday (made once, when a roster case asks)."""
-    if not hasattr(t, "shift_template"):
+    if not hasattr(t, "roster_slot"):
         tuesday = rosters.week_start(date.today()) + timedelta(weeks=1, days=1)
-        values = roster_templates.TemplateValues("Their morning", time(10), time(16))
-        t.shift_template = roster_templates.create_template(db.session, Actor(t.owner), t.branch, values)
-        t.assignment = rosters.assign_member(db.session, Actor(t.owner), t.shift_template, tuesday, t.member)
+        values = roster_slots.SlotValues("Their morning", time(10), time(16))
+        t.roster_slot = roster_slots.create_slot(db.session, Actor(t.owner), t.branch, values)
+        t.assignment = rosters.assign_member(db.session, Actor(t.owner), t.roster_slot, tuesday, t.member)
         t.week = f"{tuesday - timedelta(days=1):%Y-%m-%d}"
     return t
 
 
 def _their_roster_unchanged(t: World) -> bool:
     db.session.expire_all()
-    template = db.session.get(ShiftTemplate, t.shift_template.id)
+    slot = db.session.get(RosterSlot, t.roster_slot.id)
     return (
-        template is not None
-        and template.name == "Their morning"
+        slot is not None
+        and slot.name == "Their morning"
         and db.session.scalar(select(func.count()).select_from(RosterAssignment)) == 1
-        and db.session.scalar(select(func.count()).select_from(ShiftTemplate)) == 1
+        and db.session.scalar(select(func.count()).select_from(RosterSlot)) == 1
         and _reloaded(t.assignment).week.published_at is None
         and db.session.scalar(select(func.count()).select_from(OutgoingEmail)) == 0
     )
 
 
 CASES: dict[tuple[str, str], Case] = {
-    ("sync.map_location", "POST"): Case(
+    ("locations.map_location", "POST"): Case(
         lambda t: f"/settings/locations/{t.branch.id}",
         lambda t: {"location_id": str(t.location.id)},
         lambda t, body: _reloaded(t.location).branch_id is None,
     ),
-    ("sync.import_progress", "GET"): Case(
+    ("locations.import_progress", "GET"): Case(
         lambda t: f"/settings/imports/{t.run.id}", unchanged=lambda t, body: "Their import step" not in body
     ),
     ("drift.accept_shopify", "POST"): Case(
@@ -421,15 +421,15 @@ CASES: dict[tuple[str, str], Case] = {
     ("rosters.week_calendar", "GET"): Case(
         lambda t: f"/rosters/{_their_roster(t).branch.id}/{t.week}.ics", unchanged=lambda t, body: "Their" not in body
     ),
-    ("rosters.templates", "GET"): Case(
-        lambda t: f"/rosters/{_their_roster(t).branch.id}/shifts", unchanged=lambda t, body: "Their" not in body
+    ("rosters.slots", "GET"): Case(
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/slots", unchanged=lambda t, body: "Their" not in body
     ),
-    ("rosters.template", "GET"): Case(
-        lambda t: f"/rosters/shifts/{_their_roster(t).shift_template.id}", unchanged=lambda t, body: "Their" not in body
+    ("rosters.slot", "GET"): Case(
+        lambda t: f"/rosters/slots/{_their_roster(t).roster_slot.id}", unchanged=lambda t, body: "Their" not in body
     ),
     ("rosters.assign", "POST"): Case(
         lambda t: f"/rosters/{_their_roster(t).branch.id}/assignments",
-        lambda t: {"template_id": str(t.shift_template.id), "work_date": t.week, "user_id": str(t.member.id)},
+        lambda t: {"slot_id": str(t.roster_slot.id), "work_date": t.week, "user_id": str(t.member.id)},
         lambda t, body: _their_roster_unchanged(t),
     ),
     ("rosters.unassign", "POST"): Case(
@@ -444,22 +444,22 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/rosters/{_their_roster(t).branch.id}/{t.week}/publish",
         unchanged=lambda t, body: _their_roster_unchanged(t),
     ),
-    ("rosters.create_template", "POST"): Case(
-        lambda t: f"/rosters/{_their_roster(t).branch.id}/shifts",
+    ("rosters.create_slot", "POST"): Case(
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/slots",
         lambda t: {"name": "Hijacked", "start_time": "10:00", "end_time": "11:00", "days": ["0"]},
         lambda t, body: _their_roster_unchanged(t),
     ),
     ("rosters.add_usual", "POST"): Case(
-        lambda t: f"/rosters/{_their_roster(t).branch.id}/shifts/usual",
+        lambda t: f"/rosters/{_their_roster(t).branch.id}/slots/usual",
         unchanged=lambda t, body: _their_roster_unchanged(t),
     ),
-    ("rosters.update_template", "POST"): Case(
-        lambda t: f"/rosters/shifts/{_their_roster(t).shift_template.id}",
+    ("rosters.update_slot", "POST"): Case(
+        lambda t: f"/rosters/slots/{_their_roster(t).roster_slot.id}",
         lambda t: {"name": "Hijacked", "start_time": "10:00", "end_time": "11:00", "days": ["0"]},
         lambda t, body: _their_roster_unchanged(t),
     ),
-    ("rosters.delete_template", "POST"): Case(
-        lambda t: f"/rosters/shifts/{_their_roster(t).shift_template.id}/delete",
+    ("rosters.delete_slot", "POST"): Case(
+        lambda t: f"/rosters/slots/{_their_roster(t).roster_slot.id}/delete",
         unchanged=lambda t, body: _their_roster_unchanged(t),
     ),
 }

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ismartsync import throttle
 from ismartsync.errors import InvalidCredentials, Throttled
 from ismartsync.models import Branch, Counter, Merchant, User
-from ismartsync.services.auth import authenticate_password, authenticate_pin
+from ismartsync.services.credentials import authenticate_password, authenticate_pin
 from ismartsync.services.roles import create_default_roles
 from tests import factories
 

@@ -1,4 +1,4 @@
-"""iCalendar (RFC 5545) files of roster shifts, made by `icalendar`: it escapes the text, folds lines at 75 octets
+"""iCalendar (RFC 5545) files of roster assignments, made by `icalendar`: it escapes the text, folds lines at 75 octets
 (never inside a character) and ends them with CRLF; every time is written in UTC."""
 
 from __future__ import annotations

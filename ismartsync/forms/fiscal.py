@@ -1,4 +1,4 @@
-"""The FBR register's forms: send a document again, settle one by hand with the number FBR holds."""
+"""FBR reporting's forms: send a document again, settle one by hand with the number FBR holds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Roster forms: a branch's shift template, and rostering a member on a shift."""
+"""Roster forms: a branch's roster slot, and rostering a member on a slot."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from ismartsync.inputs import as_id, as_whole
 from ismartsync.models.roster import DAY_NAMES, EVERY_DAY, MAX_COVERAGE
 
 
-class TemplateForm(FlaskForm):
-    name = StringField("Name", [InputRequired("Give the shift a name."), Length(max=60)])
-    start_time = TimeField("Starts", [InputRequired("Enter when the shift starts, like 10:00.")])
+class SlotForm(FlaskForm):
+    name = StringField("Name", [InputRequired("Give the slot a name."), Length(max=60)])
+    start_time = TimeField("Starts", [InputRequired("Enter when the slot starts, like 10:00.")])
     end_time = TimeField(
-        "Ends", [InputRequired("Enter when the shift ends, like 16:00.")], description="Before the start: next day."
+        "Ends", [InputRequired("Enter when the slot ends, like 16:00.")], description="Before the start: next day."
     )
     days = CheckboxList(
         "Days", coerce=as_whole, choices=[SelectChoice(n, name[:3]) for n, name in enumerate(DAY_NAMES)]
@@ -37,7 +37,7 @@ class TemplateForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    template_id = WholeNumberField(validators=[InputRequired()])
+    slot_id = WholeNumberField(validators=[InputRequired()])
     work_date = DateField(validators=[InputRequired()])
     # 0 is the "Choose…" placeholder; another merchant's member id is answered with 404 by the tenant loader.
     user_id = SelectField("Member", coerce=as_id, validate_choice=False, default=0)

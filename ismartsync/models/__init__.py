@@ -17,7 +17,7 @@ from ismartsync.models.register import (
     Shift,
     ShiftStatus,
 )
-from ismartsync.models.roster import RosterAssignment, RosterWeek, ShiftTemplate
+from ismartsync.models.roster import RosterAssignment, RosterSlot, RosterWeek
 from ismartsync.models.sale import PaymentMethod, QuickKey, Sale, SaleLine, SalePayment, SaleStatus, Tender
 from ismartsync.models.shopify import (
     AuthMethod,
@@ -84,6 +84,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "RosterAssignment",
+    "RosterSlot",
     "RosterWeek",
     "Sale",
     "SaleLine",
@@ -91,7 +92,6 @@ __all__ = [
     "SaleStatus",
     "Shift",
     "ShiftStatus",
-    "ShiftTemplate",
     "ShopifyConnection",
     "ShopifyLocation",
     "SignInSession",

@@ -1,5 +1,5 @@
-"""Staff rosters (scheduling only, not the cash drawer's shifts): a branch's shift templates, its weeks and who is
-rostered on which shift on which day."""
+"""Staff rosters (scheduling only, not the cash drawer's shifts): a branch's roster slots, its weeks and who is
+rostered on which slot on which day."""
 
 from __future__ import annotations
 
@@ -13,19 +13,20 @@ from ismartsync.models.base import Base, TenantMixin, TimestampMixin
 from ismartsync.models.merchant import Branch
 from ismartsync.models.staff import Role, User
 
-# Days a template is worked, as bits of a mask: Monday is 1, Sunday 64.
+# Days a slot is worked, as bits of a mask: Monday is 1, Sunday 64.
 EVERY_DAY = 0b1111111
 WEEKEND = 0b1100000
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-# The most members a shift template may want.
+# The most members a roster slot may want.
 MAX_COVERAGE = 50
 
 
-class ShiftTemplate(TenantMixin, TimestampMixin, Base):
-    """A named shift of a branch with local start and end times; an end before the start ends after midnight."""
+class RosterSlot(TenantMixin, TimestampMixin, Base):
+    """A named part of a branch's days (Morning, Evening) with local start and end times; an end before the start
+    ends after midnight."""
 
-    __tablename__ = "shift_templates"
+    __tablename__ = "roster_slots"
     __table_args__ = (sa.UniqueConstraint("branch_id", "name"),)
 
     # Indexed by the unique constraint, which leads with it.
@@ -34,7 +35,7 @@ class ShiftTemplate(TenantMixin, TimestampMixin, Base):
     start_time: Mapped[time] = mapped_column(sa.Time())
     end_time: Mapped[time] = mapped_column(sa.Time())
     days: Mapped[int] = mapped_column(default=EVERY_DAY)
-    # How many members the shift wants, counting only members of `coverage_role` when one is set (None: no target).
+    # How many members the slot wants, counting only members of `coverage_role` when one is set (None: no target).
     coverage_target: Mapped[int | None]
     coverage_role_id: Mapped[int | None] = mapped_column(sa.ForeignKey("roles.id", ondelete="SET NULL"))
 
@@ -59,7 +60,7 @@ class ShiftTemplate(TenantMixin, TimestampMixin, Base):
         return bool(self.days & (1 << day.weekday()))
 
     def __repr__(self) -> str:
-        return f"<ShiftTemplate {self.id} {self.name!r}>"
+        return f"<RosterSlot {self.id} {self.name!r}>"
 
 
 class RosterWeek(TenantMixin, Base):
@@ -75,9 +76,9 @@ class RosterWeek(TenantMixin, Base):
     published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     # The first change since the last publish (None: what members were told is what the roster says).
     changed_at: Mapped[datetime | None]
-    # What each member was told at the last publish, {user id: [their shifts as text]}: a new publish emails only
+    # What each member was told at the last publish, {user id: [their assignments as text]}: a new publish emails only
     # the members whose list differs.
-    published_shifts: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    published_assignments: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     published_by: Mapped[User | None] = relationship()
 
@@ -87,22 +88,22 @@ class RosterWeek(TenantMixin, Base):
 
 
 class RosterAssignment(TenantMixin, TimestampMixin, Base):
-    """One member rostered on one shift on one day; the shift's name and times are kept as they were rostered, so
-    the history survives the template's deletion."""
+    """One member rostered on one slot on one day; the slot's name and times are kept as they were rostered, so
+    the history survives the slot's deletion."""
 
     __tablename__ = "roster_assignments"
     __table_args__ = (
-        sa.UniqueConstraint("template_id", "work_date", "user_id"),
+        sa.UniqueConstraint("slot_id", "work_date", "user_id"),
         sa.Index("ix_roster_assignments_branch_starts", "branch_id", "starts_at"),
         sa.Index("ix_roster_assignments_user_starts", "user_id", "starts_at"),
     )
 
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id", ondelete="CASCADE"))
     week_id: Mapped[int] = mapped_column(sa.ForeignKey("roster_weeks.id", ondelete="CASCADE"), index=True)
-    template_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shift_templates.id", ondelete="SET NULL"))
+    slot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("roster_slots.id", ondelete="SET NULL"))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     work_date: Mapped[date]
-    shift_name: Mapped[str] = mapped_column(sa.String(60))
+    slot_name: Mapped[str] = mapped_column(sa.String(60))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     # Set by publishing: members see (who's on now, their calendar) only what has been published.
@@ -110,9 +111,9 @@ class RosterAssignment(TenantMixin, TimestampMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     week: Mapped[RosterWeek] = relationship()
-    template: Mapped[ShiftTemplate | None] = relationship()
+    slot: Mapped[RosterSlot | None] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     branch: Mapped[Branch] = relationship()
 
     def __repr__(self) -> str:
-        return f"<RosterAssignment {self.id} {self.user_id} {self.shift_name!r} {self.work_date}>"
+        return f"<RosterAssignment {self.id} {self.user_id} {self.slot_name!r} {self.work_date}>"

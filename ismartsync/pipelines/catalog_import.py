@@ -19,7 +19,7 @@ from ismartsync.models import ImportRun, ImportStatus, ShopifyLocation, StockLev
 from ismartsync.models.base import utcnow
 from ismartsync.services.shopify_store import catalog_import
 from ismartsync.services.shopify_store.connection import connection_of
-from ismartsync.services.shopify_store.sync import ImportKind
+from ismartsync.services.shopify_store.locations import ImportKind
 from ismartsync.services.shopify_store.tokens import client_for
 from ismartsync.services.stock.ledger import record_opening_stock
 from ismartsync.shopify import importer

@@ -2,7 +2,7 @@
 
 The attempt is on record before FBR sees the request, and no row is locked while waiting for FBR. The counter calls
 `report_after_checkout` right after the sale's commit with a short timeout; the fiscal queue (`jobs/fiscal.py`)
-and the FBR register's "Send again" call `report_document` with a longer one. The document's steps in the database
+and FBR reporting's "Send again" call `report_document` with a longer one. The document's steps in the database
 are `services/fiscal/documents.py`; FBR's wire is `ismartsync/fiscal/` (backends, and the circuit that decides
 whether to try at all while FBR is failing).
 """

@@ -1,5 +1,5 @@
-"""Rosters as members hear of them: publishing a branch's week (emails to the members whose shifts changed), who
-is on now, and rostered shifts as calendar events."""
+"""Rosters as members hear of them: publishing a branch's week (emails to the members whose assignments changed),
+who is on now, and assignments as calendar events."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ CALENDAR_WEEKS = 8
 
 
 def _told(assignments: Sequence[RosterAssignment], zone: ZoneInfo) -> dict[str, list[str]]:
-    """Each member's shifts of the week as the email lists them."""
+    """Each member's assignments of the week as the email lists them."""
     lines: dict[str, list[str]] = {}
     for a in sorted(assignments, key=lambda a: a.starts_at):
-        lines.setdefault(str(a.user_id), []).append(f"{a.work_date:%a %d %b}: {a.shift_name}, {hours_label(a, zone)}")
+        lines.setdefault(str(a.user_id), []).append(f"{a.work_date:%a %d %b}: {a.slot_name}, {hours_label(a, zone)}")
     return lines
 
 
@@ -37,7 +37,7 @@ class PublishResult:
 
 
 def publish_week(session: Session, actor: Actor, branch: Branch, monday: date, calendar_url: str = "") -> PublishResult:
-    """Publish the week and email each member whose shifts differ from what they were last told (all of them the
+    """Publish the week and email each member whose assignments differ from what they were last told (all of them the
     first time; a member taken off the week entirely hears that too). The week's row is locked, so a double
     submit sends one set of emails."""
     query = select(RosterWeek).where(RosterWeek.branch_id == branch.id, RosterWeek.week_start == monday)
@@ -48,7 +48,7 @@ def publish_week(session: Session, actor: Actor, branch: Branch, monday: date, c
     if week is None or (not assignments and week.published_at is None):
         raise DomainError("Nobody is rostered this week yet, so there is nothing to publish.")
     zone = zone_of(session, branch.merchant_id)
-    now_told, before = _told(assignments, zone), week.published_shifts or {}
+    now_told, before = _told(assignments, zone), week.published_assignments or {}
     changed = sorted(uid for uid in set(now_told) | set(before) if now_told.get(uid, []) != before.get(uid, []))
     notified = []
     for uid in changed:
@@ -61,7 +61,7 @@ def publish_week(session: Session, actor: Actor, branch: Branch, monday: date, c
         assignment.published = True
     first = week.published_at is None
     week.published_at, week.published_by_id, week.changed_at = utcnow(), actor.user.id, None
-    week.published_shifts = now_told
+    week.published_assignments = now_told
     session.flush()
     record_audit(
         session,
@@ -82,11 +82,11 @@ def _email_member(
     user: User,
     branch: Branch,
     monday: date,
-    shifts: list[str],
+    assignments: list[str],
     changed: bool,
     calendar_url: str,
 ) -> None:
-    subject = f"{'Changed: your' if changed else 'Your'} shifts at {branch.name}, week of {monday:%d %b}"
+    subject = f"{'Changed: your' if changed else 'Your'} roster at {branch.name}, week of {monday:%d %b}"
     queue_email(
         session,
         user.email,
@@ -96,7 +96,7 @@ def _email_member(
         user=user,
         branch=branch,
         monday=monday,
-        shifts=shifts,
+        assignments=assignments,
         changed=changed,
         publisher=actor.user,
         calendar_url=calendar_url,
@@ -117,7 +117,7 @@ class OnNow:
 
 
 def on_now(session: Session, branch: Branch, now: datetime | None = None) -> list[OnNow]:
-    """The members whose published shift at the branch covers `now`, each with their open cash shift if any: two
+    """The members whose published assignment at the branch covers `now`, each with their open cash shift if any: two
     queries however many are on, with what the list shows (role, the till's counter) loaded."""
     now = now or utcnow()
     query = (
@@ -154,7 +154,7 @@ def week_assignments(session: Session, branch: Branch, monday: date) -> list[Ros
 
 
 def upcoming_of(session: Session, user: User, now: datetime | None = None) -> list[RosterAssignment]:
-    """A member's published shifts from this week's Monday to eight weeks on."""
+    """A member's published assignments from this week's Monday to eight weeks on."""
     monday = week_start(local_today(session, user.merchant_id, now))
     query = (
         select(RosterAssignment)
@@ -177,7 +177,7 @@ def calendar_events(assignments: Sequence[RosterAssignment], *, with_names: bool
             uid=f"roster-assignment-{a.id}@ismartsync",
             starts_at=a.starts_at,
             ends_at=a.ends_at,
-            summary=f"{a.shift_name}: {a.user.full_name}" if with_names else f"{a.shift_name} shift, {a.branch.name}",
+            summary=f"{a.slot_name}: {a.user.full_name}" if with_names else f"{a.slot_name}, {a.branch.name}",
             location=", ".join(p for p in (a.branch.name, a.branch.address) if p),
             description=f"Rostered at {a.branch.name}" + ("" if a.published else " (not published yet)"),
         )

@@ -1,9 +1,9 @@
-"""Staff rosters: a branch's week, who is rostered on each shift and day, and the dates and times both it and the
-shift templates work with (the templates themselves are `services.roster_templates`; publishing the week, who is
+"""Staff rosters: a branch's week, who is rostered on each slot and day, and the dates and times both it and the
+roster slots work with (the slots themselves are `services.roster_slots`; publishing the week, who is
 on now and calendars are `services.roster_publishing`).
 
 Scheduling only: the cash drawer's shifts are in `services.cash` (`registers`, `drawer`). An assignment keeps its
-shift's times as UTC instants worked out from the branch-local times, so an overnight shift is one interval and
+slot's times as UTC instants worked out from the branch-local times, so an overnight slot is one interval and
 overlaps, "who's on now" and calendars need no arithmetic on local clocks.
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ismartsync.errors import DomainError
-from ismartsync.models import Branch, Merchant, Role, RosterAssignment, RosterWeek, ShiftTemplate, User
+from ismartsync.models import Branch, Merchant, Role, RosterAssignment, RosterSlot, RosterWeek, User
 from ismartsync.models.base import utcnow
 from ismartsync.models.roster import DAY_NAMES
 from ismartsync.models.staff import user_branches
@@ -50,9 +50,9 @@ def local_interval(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[d
     return datetime.combine(day, start, tzinfo=zone), datetime.combine(end_day, end, tzinfo=zone)
 
 
-def shift_times(template: ShiftTemplate, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The template's shift on `day` as instants."""
-    return local_interval(day, template.start_time, template.end_time, zone)
+def slot_times(slot: RosterSlot, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The slot on `day` as instants."""
+    return local_interval(day, slot.start_time, slot.end_time, zone)
 
 
 def interval_label(starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> str:
@@ -65,10 +65,10 @@ def hours_label(assignment: RosterAssignment, zone: ZoneInfo) -> str:
     return interval_label(assignment.starts_at, assignment.ends_at, zone)
 
 
-def templates_of(session: Session, branch: Branch) -> list[ShiftTemplate]:
-    """The branch's shift templates in the grid's order (by start time)."""
-    query = select(ShiftTemplate).where(ShiftTemplate.branch_id == branch.id)
-    return list(session.scalars(query.order_by(ShiftTemplate.start_time, ShiftTemplate.name)))
+def slots_of(session: Session, branch: Branch) -> list[RosterSlot]:
+    """The branch's roster slots in the grid's order (by start time)."""
+    query = select(RosterSlot).where(RosterSlot.branch_id == branch.id)
+    return list(session.scalars(query.order_by(RosterSlot.start_time, RosterSlot.name)))
 
 
 # The week's roster
@@ -116,41 +116,41 @@ def _overlapping(session: Session, user: User, starts_at: datetime, ends_at: dat
     return session.scalar(query.order_by(RosterAssignment.starts_at).limit(1))
 
 
-def _check_assignable(session: Session, template: ShiftTemplate, day: date, user: User) -> None:
-    if user.merchant_id != template.merchant_id:
+def _check_assignable(session: Session, slot: RosterSlot, day: date, user: User) -> None:
+    if user.merchant_id != slot.merchant_id:
         raise ValueError("member of another merchant")
-    if not user.active or user.id not in {m.id for m in members_for(session, template.branch)}:
-        raise DomainError(f"{user.full_name} does not work at {template.branch.name}.", field="user_id")
-    if not template.works_on(day):
-        raise DomainError(f"{template.name} is not worked on {DAY_NAMES[day.weekday()]}s.", field="user_id")
+    if not user.active or user.id not in {m.id for m in members_for(session, slot.branch)}:
+        raise DomainError(f"{user.full_name} does not work at {slot.branch.name}.", field="user_id")
+    if not slot.works_on(day):
+        raise DomainError(f"{slot.name} is not worked on {DAY_NAMES[day.weekday()]}s.", field="user_id")
 
 
-def assign_member(session: Session, actor: Actor, template: ShiftTemplate, day: date, user: User) -> RosterAssignment:
-    """Roster `user` on `template` on `day`; refused when they are already on a shift that overlaps it."""
-    if template.merchant_id != actor.merchant_id:
-        raise ValueError("template of another merchant")
-    _check_assignable(session, template, day, user)
-    starts_at, ends_at = shift_times(template, day, zone_of(session, template.merchant_id))
+def assign_member(session: Session, actor: Actor, slot: RosterSlot, day: date, user: User) -> RosterAssignment:
+    """Roster `user` on `slot` on `day`; refused when they are already on a slot that overlaps it."""
+    if slot.merchant_id != actor.merchant_id:
+        raise ValueError("slot of another merchant")
+    _check_assignable(session, slot, day, user)
+    starts_at, ends_at = slot_times(slot, day, zone_of(session, slot.merchant_id))
     if clash := _overlapping(session, user, starts_at, ends_at):
-        same = clash.template_id == template.id and clash.work_date == day
+        same = clash.slot_id == slot.id and clash.work_date == day
         raise DomainError(
-            f"{user.full_name} is already on this shift."
+            f"{user.full_name} is already on this slot."
             if same
-            else f"{user.full_name} is already on {clash.shift_name} at {clash.branch.name} on "
-            f"{clash.work_date:%a %d %b} ({hours_label(clash, zone_of(session, template.merchant_id))}), "
-            f"which overlaps {template.name}.",
+            else f"{user.full_name} is already on {clash.slot_name} at {clash.branch.name} on "
+            f"{clash.work_date:%a %d %b} ({hours_label(clash, zone_of(session, slot.merchant_id))}), "
+            f"which overlaps {slot.name}.",
             field="user_id",
         )
-    week = week_of(session, template.branch, week_start(day), create=True)
+    week = week_of(session, slot.branch, week_start(day), create=True)
     assert week is not None
     assignment = RosterAssignment(
-        merchant_id=template.merchant_id,
-        branch_id=template.branch_id,
+        merchant_id=slot.merchant_id,
+        branch_id=slot.branch_id,
         week=week,
-        template=template,
+        slot=slot,
         user=user,
         work_date=day,
-        shift_name=template.name,
+        slot_name=slot.name,
         starts_at=starts_at,
         ends_at=ends_at,
         created_by_id=actor.user.id,
@@ -160,16 +160,16 @@ def assign_member(session: Session, actor: Actor, template: ShiftTemplate, day: 
             session.add(assignment)
             session.flush()
     except IntegrityError as exc:  # the same member added twice at the same moment
-        raise DomainError(f"{user.full_name} is already on this shift.", field="user_id") from exc
+        raise DomainError(f"{user.full_name} is already on this slot.", field="user_id") from exc
     mark_changed(week)
     record_audit(
         session,
         actor,
         "roster.assign",
-        f"Rostered {user.full_name} on {template.name}, {day:%a %d %b %Y} at {template.branch.name}",
+        f"Rostered {user.full_name} on {slot.name}, {day:%a %d %b %Y} at {slot.branch.name}",
         target=assignment,
-        branch_id=template.branch_id,
-        after={"user_id": user.id, "shift": template.name, "date": day.isoformat()},
+        branch_id=slot.branch_id,
+        after={"user_id": user.id, "slot": slot.name, "date": day.isoformat()},
     )
     return assignment
 
@@ -180,11 +180,11 @@ def unassign_member(session: Session, actor: Actor, assignment: RosterAssignment
         session,
         actor,
         "roster.unassign",
-        f"Took {assignment.user.full_name} off {assignment.shift_name}, {assignment.work_date:%a %d %b %Y} "
+        f"Took {assignment.user.full_name} off {assignment.slot_name}, {assignment.work_date:%a %d %b %Y} "
         f"at {assignment.branch.name}",
         target=assignment,
         branch_id=assignment.branch_id,
-        before={"user_id": assignment.user_id, "shift": assignment.shift_name, "date": str(assignment.work_date)},
+        before={"user_id": assignment.user_id, "slot": assignment.slot_name, "date": str(assignment.work_date)},
     )
     session.delete(assignment)
     session.flush()
@@ -199,7 +199,7 @@ class CopyResult:
 
 def copy_previous_week(session: Session, actor: Actor, branch: Branch, monday: date) -> CopyResult:
     """Roster this week as last week was, skipping what is already there and what cannot be (a member who left
-    the branch, a removed shift, an overlap)."""
+    the branch, a removed slot, an overlap)."""
     source = week_of(session, branch, monday - timedelta(days=7))
     if source is None or not (previous := assignments_of(session, source)):
         raise DomainError("Nobody was rostered last week, so there is nothing to copy.")
@@ -207,12 +207,12 @@ def copy_previous_week(session: Session, actor: Actor, branch: Branch, monday: d
     skipped: list[str] = []
     for old in previous:
         day = old.work_date + timedelta(days=7)
-        template = old.template
-        if template is None:
-            skipped.append(f"{old.user.full_name}: {old.shift_name} no longer exists")
+        slot = old.slot
+        if slot is None:
+            skipped.append(f"{old.user.full_name}: {old.slot_name} no longer exists")
             continue
         exists = select(RosterAssignment.id).where(
-            RosterAssignment.template_id == template.id,
+            RosterAssignment.slot_id == slot.id,
             RosterAssignment.work_date == day,
             RosterAssignment.user_id == old.user_id,
         )
@@ -221,7 +221,7 @@ def copy_previous_week(session: Session, actor: Actor, branch: Branch, monday: d
             continue
         try:
             with session.begin_nested():
-                assign_member(session, actor, template, day, old.user)
+                assign_member(session, actor, slot, day, old.user)
             copied += 1
         except DomainError as exc:
             skipped.append(exc.message)
@@ -232,7 +232,7 @@ def assignments_of(session: Session, week: RosterWeek) -> list[RosterAssignment]
     query = (
         select(RosterAssignment)
         .where(RosterAssignment.week_id == week.id)
-        .options(joinedload(RosterAssignment.user), joinedload(RosterAssignment.template))
+        .options(joinedload(RosterAssignment.user), joinedload(RosterAssignment.slot))
         .order_by(RosterAssignment.starts_at, RosterAssignment.id)
     )
     return list(session.scalars(query))
@@ -240,23 +240,23 @@ def assignments_of(session: Session, week: RosterWeek) -> list[RosterAssignment]
 
 @dataclass
 class Cell:
-    template: ShiftTemplate
+    slot: RosterSlot
     day: date
     assignments: list[RosterAssignment] = field(default_factory=list)
 
     @property
     def works(self) -> bool:
-        return self.template.works_on(self.day)
+        return self.slot.works_on(self.day)
 
     @property
     def covered(self) -> int:
         """The members that count towards the target (those of its role, when it names one)."""
-        role_id = self.template.coverage_role_id
+        role_id = self.slot.coverage_role_id
         return sum(1 for a in self.assignments if role_id is None or a.user.role_id == role_id)
 
     @property
     def short(self) -> bool:
-        target = self.template.coverage_target
+        target = self.slot.coverage_target
         return self.works and target is not None and self.covered < target
 
 
@@ -265,15 +265,15 @@ class WeekRoster:
     branch: Branch
     monday: date
     week: RosterWeek | None
-    templates: list[ShiftTemplate]
+    slots: list[RosterSlot]
     cells: dict[tuple[int, date], Cell]
 
     @property
     def days(self) -> list[date]:
         return week_days(self.monday)
 
-    def cell(self, template: ShiftTemplate, day: date) -> Cell:
-        return self.cells[(template.id, day)]
+    def cell(self, slot: RosterSlot, day: date) -> Cell:
+        return self.cells[(slot.id, day)]
 
     @property
     def assigned(self) -> int:
@@ -281,13 +281,13 @@ class WeekRoster:
 
 
 def week_roster(session: Session, branch: Branch, monday: date) -> WeekRoster:
-    """The week as its grid shows it: each template's row, each day's cell with who is rostered."""
-    templates = templates_of(session, branch)
-    cells = {(t.id, d): Cell(t, d) for t in templates for d in week_days(monday)}
+    """The week as its grid shows it: each slot's row, each day's cell with who is rostered."""
+    slots = slots_of(session, branch)
+    cells = {(t.id, d): Cell(t, d) for t in slots for d in week_days(monday)}
     week = week_of(session, branch, monday)
     for assignment in assignments_of(session, week) if week else []:
-        if (cell := cells.get((assignment.template_id or 0, assignment.work_date))) is not None:
+        if (cell := cells.get((assignment.slot_id or 0, assignment.work_date))) is not None:
             cell.assignments.append(assignment)
     for cell in cells.values():
         cell.assignments.sort(key=lambda a: a.user.full_name.lower())
-    return WeekRoster(branch, monday, week, templates, cells)
+    return WeekRoster(branch, monday, week, slots, cells)

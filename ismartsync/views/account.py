@@ -12,13 +12,13 @@ import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ismartsync.auth import current_actor, current_sign_in
+from ismartsync.access import current_actor, current_sign_in
 from ismartsync.errors import DomainError, Throttled
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error
-from ismartsync.forms.auth import ChangePinForm, CodeForm, ConfirmIdentityForm
+from ismartsync.forms.sign_in import ChangePinForm, CodeForm, ConfirmIdentityForm
 from ismartsync.services import staff, two_factor
-from ismartsync.services.auth import confirm_identity
+from ismartsync.services.credentials import confirm_identity
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request
 from flask_login import current_user
 from sqlalchemy import Select, select
 
-from ismartsync.auth import permission_required, tenant_get_or_404
+from ismartsync.access import permission_required, tenant_get_or_404
 from ismartsync.exports import CSV_MIMETYPE, Table, csv_bytes
 from ismartsync.extensions import db
 from ismartsync.inputs import page_number, parse_day

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash
 from flask_login import current_user
 
-from ismartsync.auth import current_actor, permission_required
+from ismartsync.access import current_actor, permission_required
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, request
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
-from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.catalog import VariantTaxForm

@@ -6,7 +6,7 @@ from flask import Blueprint, request
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from ismartsync.auth import permission_required
+from ismartsync.access import permission_required
 from ismartsync.extensions import db
 from ismartsync.inputs import page_number
 from ismartsync.models import Customer

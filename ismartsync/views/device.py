@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from ismartsync.auth import (
+from ismartsync.access import (
     clear_device_cookie,
     current_actor,
     current_sign_in,
@@ -27,12 +27,12 @@ from ismartsync.auth import (
 from ismartsync.errors import DomainError, Throttled
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error
-from ismartsync.forms.auth import PinForm
 from ismartsync.forms.settings import PairDeviceForm
+from ismartsync.forms.sign_in import PinForm
 from ismartsync.models import Counter, Device, User
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
-from ismartsync.services import auth as auth_service
+from ismartsync.services import credentials
 from ismartsync.services.devices import pair_device, revoke_device
 from ismartsync.services.sign_in_sessions import lock_session, unlock_session
 from ismartsync.web.htmx import hx_redirect_or
@@ -43,7 +43,7 @@ bp = Blueprint("device", __name__, url_prefix="/device")
 def _paired_device() -> Device:
     device = g.get("device")
     if device is None:
-        abort(redirect(url_for("auth.sign_in_page")))
+        abort(redirect(url_for("sign_in.sign_in_page")))
     return device
 
 
@@ -51,7 +51,7 @@ def _paired_device() -> Device:
 def pin_pad() -> object:
     """Tiles of the members who work at this counter; tap your name, then type your PIN."""
     device = _paired_device()
-    users = auth_service.pin_users(db.session, device.counter)
+    users = credentials.pin_users(db.session, device.counter)
     return render_template("device/pin_pad.html", users=users, counter=device.counter)
 
 
@@ -74,13 +74,13 @@ def pin_entry(user_id: int) -> object:
             template, form=form, user=user, counter=device.counter
         ), 422 if form.is_submitted() else 200
     try:
-        auth_service.authenticate_pin(db.session, device.counter, user.id, form.pin.data, request.remote_addr or "")
+        credentials.authenticate_pin(db.session, device.counter, user.id, form.pin.data, request.remote_addr or "")
     except DomainError as exc:
         attach_error(form, exc)
         status = 429 if isinstance(exc, Throttled) else 401
         return render_template(template, form=form, user=user, counter=device.counter), status
     switched = current_user.is_authenticated and current_user.id != user.id
-    auth_service.record_sign_in(user)
+    credentials.record_sign_in(user)
     db.session.commit()
     sign_in(user, device=device)
     if switched:
@@ -117,7 +117,7 @@ def unlock() -> object:
     if not form.validate_on_submit():
         return render_template("device/locked.html", **context), 422
     try:
-        auth_service.authenticate_pin(
+        credentials.authenticate_pin(
             db.session, device.counter, current_user.id, form.pin.data, request.remote_addr or ""
         )
     except DomainError as exc:

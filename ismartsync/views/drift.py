@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Blueprint, flash
 from flask_login import current_user
 
-from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import StockDrift

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash
 from flask_login import current_user
 
-from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.fiscal import payment_modes

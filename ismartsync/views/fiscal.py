@@ -1,4 +1,4 @@
-"""The FBR register: every fiscal document of a branch with its status and attempts; send again, settle by hand."""
+"""FBR reporting: every fiscal document of a branch with its status and attempts; send again, settle by hand."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, request
 from flask_login import current_user
 
-from ismartsync.auth import check_branch_visible, current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error
@@ -20,7 +20,7 @@ from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.pipelines.fbr_report import report_document
 from ismartsync.services.fiscal import documents as fiscal_documents
-from ismartsync.services.fiscal import register as fiscal_register
+from ismartsync.services.fiscal import listing
 from ismartsync.services.sales import branches_for
 from ismartsync.web.htmx import render
 
@@ -44,7 +44,7 @@ def _branch(branches: list[Branch]) -> Branch | None:
 @bp.get("")
 @permission_required(Permission.PAGE_REPORTS)
 def documents() -> Any:
-    """The register of every branch the member may see, or of one branch (and one of its counters)."""
+    """The reports of every branch the member may see, or of one branch (and one of its counters)."""
     branches = branches_for(db.session, current_user)
     branch = _branch(branches)
     args = {k: request.args.get(k, "").strip() for k in ("counter", "status", "q")}
@@ -54,23 +54,23 @@ def documents() -> Any:
         counter = tenant_get_or_404(Counter, args["counter"]) if args["counter"] and branch else None
         if counter is not None and counter.branch_id not in ids:
             abort(404)
-        filters = fiscal_register.RegisterFilters(
+        filters = listing.ListingFilters(
             branch_ids=ids,
             counter_id=counter.id if counter else None,
-            status=args["status"] if args["status"] in fiscal_register.STATUS_FILTERS else "",
+            status=args["status"] if args["status"] in listing.STATUS_FILTERS else "",
             text=args["q"],
         )
         page = request.args.get("page", 1, page_number)
         merchant_id = current_user.merchant_id
         context |= {
-            "found": fiscal_register.search_documents(db.session, merchant_id, filters, page),
-            "counts": fiscal_register.status_counts(db.session, merchant_id, ids),
-            "overdue": fiscal_register.overdue_in(db.session, merchant_id, ids, _overdue_since()),
+            "found": listing.search_documents(db.session, merchant_id, filters, page),
+            "counts": listing.status_counts(db.session, merchant_id, ids),
+            "overdue": listing.overdue_in(db.session, merchant_id, ids, _overdue_since()),
             "query": {k: v for k, v in args.items() if v} | ({"branch": branch.id} if branch else {}),
         }
     return render(
         "fiscal/documents.html",
-        "fiscal/_register.html",
+        "fiscal/_listing.html",
         **context,
         statuses=list(FiscalStatus),
         hours=current_app.config["FISCAL_ALERT_HOURS"],
@@ -79,7 +79,7 @@ def documents() -> Any:
 
 def _visible(document_id: int) -> FiscalDocument:
     """A document of a branch the member may see; anything else is a 404, like another tenant's."""
-    document = fiscal_register.get_document(db.session, current_user.merchant_id, document_id)
+    document = listing.get_document(db.session, current_user.merchant_id, document_id)
     if document is None:
         abort(404)
     check_branch_visible(document.sale.branch_id)

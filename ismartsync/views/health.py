@@ -10,7 +10,7 @@ from flask_login import current_user
 from rq import Worker
 from sqlalchemy import text
 
-from ismartsync.auth import current_sign_in
+from ismartsync.access import current_sign_in
 from ismartsync.extensions import db
 from ismartsync.permissions import Permission
 from ismartsync.queue import QUEUES, get_queue, redis_connection

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
-from ismartsync.auth import current_actor
+from ismartsync.access import current_actor
 from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
 from ismartsync.extensions import db, limiter
 from ismartsync.forms.receipts import EmailReceiptForm

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from ismartsync.auth import check_branch_visible, current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.documents import drawer_reports as documents
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, request
 from flask_login import current_user
 
-from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import current_actor, permission_required, tenant_get_or_404
 from ismartsync.exports import CSV_MIMETYPE, XLSX_MIMETYPE, Money, Table, csv_bytes, xlsx_bytes
 from ismartsync.extensions import db
 from ismartsync.inputs import page_number, parse_day

@@ -1,4 +1,4 @@
-"""Staff rosters: a branch's week grid (assign, copy last week, publish), its shift templates, who is on now, the
+"""Staff rosters: a branch's week grid (assign, copy last week, publish), its roster slots, who is on now, the
 printable week and the calendar (ICS) files."""
 
 from __future__ import annotations
@@ -11,18 +11,24 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from ismartsync.auth import check_branch_visible, current_actor, current_counter, permission_required, tenant_get_or_404
+from ismartsync.access import (
+    check_branch_visible,
+    current_actor,
+    current_counter,
+    permission_required,
+    tenant_get_or_404,
+)
 from ismartsync.documents import ics
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error
-from ismartsync.forms.rosters import AssignForm, TemplateForm
+from ismartsync.forms.rosters import AssignForm, SlotForm
 from ismartsync.inputs import parse_day
-from ismartsync.models import Branch, Role, RosterAssignment, ShiftTemplate, User
+from ismartsync.models import Branch, Role, RosterAssignment, RosterSlot, User
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
 from ismartsync.services import roster_publishing as publishing
-from ismartsync.services import roster_templates as shift_templates
+from ismartsync.services import roster_slots
 from ismartsync.services import rosters as service
 from ismartsync.services.sales import branches_for
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
@@ -125,24 +131,24 @@ def week_calendar(branch_id: int, week: str) -> Response:
 @bp.get("/me.ics")
 @login_required
 def my_calendar() -> Response:
-    """The signed-in member's published shifts, this week and the next seven: every member may have their own."""
+    """The signed-in member's published assignments, this week and the next seven: every member may have their own."""
     events = publishing.calendar_events(publishing.upcoming_of(db.session, current_user), with_names=False)
-    return _calendar_response(f"My shifts at {current_user.merchant.brand_name}", events, "my-shifts.ics")
+    return _calendar_response(f"My roster at {current_user.merchant.brand_name}", events, "my-roster.ics")
 
 
 # The week grid
 
 
-def _cell_response(branch: Branch, template: ShiftTemplate, day: date, error: str | None = None) -> Any:
+def _cell_response(branch: Branch, slot: RosterSlot, day: date, error: str | None = None) -> Any:
     """The changed cell (and the week's status, out of band) for htmx; the week page otherwise."""
     monday = service.week_start(day)
     status = 422 if error else 200
     if is_htmx():
-        context = _week_context(branch, monday, cell_error=(template.id, day, error) if error else None)
-        cell = context["roster"].cell(template, day)
+        context = _week_context(branch, monday, cell_error=(slot.id, day, error) if error else None)
+        cell = context["roster"].cell(slot, day)
         return render("rosters/week.html", "rosters/_cell_update.html", status, cell=cell, **context)
     if error:
-        return _week_page(branch, monday, 422, cell_error=(template.id, day, error))
+        return _week_page(branch, monday, 422, cell_error=(slot.id, day, error))
     return hx_redirect_or(url_for("rosters.week", branch_id=branch.id, week=monday.isoformat()))
 
 
@@ -153,25 +159,25 @@ def assign(branch_id: int) -> object:
     branch = _branch(branch_id)
     form = AssignForm()
     day = parse_day(request.form.get("work_date", ""))
-    if form.template_id.data is None or day is None:
-        if form.template_id.raw_data and form.work_date.raw_data:
+    if form.slot_id.data is None or day is None:
+        if form.slot_id.raw_data and form.work_date.raw_data:
             abort(404)  # not a number, or not a date the roster has (a far-off year would overflow): no such cell
         abort(400)
-    template = tenant_get_or_404(ShiftTemplate, form.template_id.data)
-    if template.branch_id != branch.id:
+    slot = tenant_get_or_404(RosterSlot, form.slot_id.data)
+    if slot.branch_id != branch.id:
         abort(404)
     user = tenant_get_or_404(User, form.user_id.data) if form.user_id.data else None
     if user is None or not form.validate_on_submit():
-        return _cell_response(branch, template, day, next(iter(form.user_id.errors), "Choose a member."))
+        return _cell_response(branch, slot, day, next(iter(form.user_id.errors), "Choose a member."))
     try:
-        service.assign_member(db.session, current_actor(), template, day, user)
+        service.assign_member(db.session, current_actor(), slot, day, user)
     except DomainError as exc:
         db.session.rollback()
-        return _cell_response(branch, template, day, exc.message)
+        return _cell_response(branch, slot, day, exc.message)
     db.session.commit()
     if not is_htmx():
-        flash(f"{user.full_name} is on {template.name}, {day:%a %d %b}.", "success")
-    return _cell_response(branch, template, day)
+        flash(f"{user.full_name} is on {slot.name}, {day:%a %d %b}.", "success")
+    return _cell_response(branch, slot, day)
 
 
 @bp.post("/assignments/<int:assignment_id>/remove")
@@ -180,14 +186,14 @@ def assign(branch_id: int) -> object:
 def unassign(assignment_id: int) -> object:
     assignment = tenant_get_or_404(RosterAssignment, assignment_id)
     branch = _visible(assignment.branch)
-    template, day, name = assignment.template, assignment.work_date, assignment.user.full_name
+    slot, day, name = assignment.slot, assignment.work_date, assignment.user.full_name
     service.unassign_member(db.session, current_actor(), assignment)
     db.session.commit()
-    if template is None:  # a removed template's old row: nothing to redraw in place
+    if slot is None:  # a removed slot's old row: nothing to redraw in place
         return hx_redirect_or(url_for("rosters.week", branch_id=branch.id, week=day.isoformat()))
     if not is_htmx():
-        flash(f"{name} is off {template.name}, {day:%a %d %b}.", "success")
-    return _cell_response(branch, template, day)
+        flash(f"{name} is off {slot.name}, {day:%a %d %b}.", "success")
+    return _cell_response(branch, slot, day)
 
 
 @bp.post("/<int:branch_id>/<week>/copy")
@@ -202,7 +208,7 @@ def copy_week(branch_id: int, week: str) -> object:
         flash(exc.message, "error")
     else:
         db.session.commit()
-        message = f"Copied {result.copied} shift{'s' if result.copied != 1 else ''} from last week."
+        message = f"Copied {result.copied} assignment{'s' if result.copied != 1 else ''} from last week."
         if result.already_there:
             message += f" {result.already_there} were already there."
         flash(message, "success")
@@ -228,14 +234,14 @@ def publish(branch_id: int, week: str) -> object:
             flash("This week is already published and nothing has changed since.", "info")
         else:
             count = len(result.notified)
-            flash(f"Published. {count} member{'s were' if count != 1 else ' was'} emailed their shifts.", "success")
+            flash(f"Published. {count} member{'s were' if count != 1 else ' was'} emailed their roster.", "success")
     return hx_redirect_or(url_for("rosters.week", branch_id=branch.id, week=monday.isoformat()))
 
 
-# Shift templates
+# Roster slots
 
 
-def _template_form(form: TemplateForm) -> TemplateForm:
+def _slot_form(form: SlotForm) -> SlotForm:
     roles = db.session.scalars(select(Role).where(Role.merchant_id == current_user.merchant_id).order_by(Role.name))
     form.coverage_role_id.choices = [
         SelectChoice(0, "Every member"),
@@ -244,9 +250,9 @@ def _template_form(form: TemplateForm) -> TemplateForm:
     return form
 
 
-def _values(form: TemplateForm) -> shift_templates.TemplateValues:
+def _values(form: SlotForm) -> roster_slots.SlotValues:
     role_id = form.coverage_role_id.data
-    return shift_templates.TemplateValues(
+    return roster_slots.SlotValues(
         name=form.name.data or "",
         start_time=form.start_time.data,
         end_time=form.end_time.data,
@@ -256,121 +262,121 @@ def _values(form: TemplateForm) -> shift_templates.TemplateValues:
     )
 
 
-def _templates_page(branch: Branch, form: TemplateForm | None = None, status: int = 200) -> Any:
+def _slots_page(branch: Branch, form: SlotForm | None = None, status: int = 200) -> Any:
     if form is None:
-        form = _template_form(TemplateForm(formdata=None, days=list(range(7))))
+        form = _slot_form(SlotForm(formdata=None, days=list(range(7))))
     return render(
-        "rosters/templates.html",
-        "rosters/_template_new.html",
+        "rosters/slots.html",
+        "rosters/_slot_new.html",
         status,
         branch=branch,
         form=form,
-        templates=service.templates_of(db.session, branch),
+        slots=service.slots_of(db.session, branch),
         can_manage=_can_manage(),
         this_monday=_this_monday(),
     )
 
 
-@bp.get("/<int:branch_id>/shifts")
+@bp.get("/<int:branch_id>/slots")
 @permission_required(Permission.PAGE_STAFF)
-def templates(branch_id: int) -> object:
-    return _templates_page(_branch(branch_id))
+def slots(branch_id: int) -> object:
+    return _slots_page(_branch(branch_id))
 
 
-@bp.post("/<int:branch_id>/shifts")
+@bp.post("/<int:branch_id>/slots")
 @permission_required(Permission.PAGE_STAFF)
 @permission_required(Permission.MANAGE_ROSTER)
-def create_template(branch_id: int) -> object:
+def create_slot(branch_id: int) -> object:
     branch = _branch(branch_id)
-    form = _template_form(TemplateForm())
+    form = _slot_form(SlotForm())
     if form.validate_on_submit():
         try:
-            template = shift_templates.create_template(db.session, current_actor(), branch, _values(form))
+            slot = roster_slots.create_slot(db.session, current_actor(), branch, _values(form))
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(f"Added the {template.name} shift ({template.hours_label}).", "success")
-            return hx_redirect_or(url_for("rosters.templates", branch_id=branch.id))
-    return _templates_page(branch, form, 422)
+            flash(f"Added the {slot.name} slot ({slot.hours_label}).", "success")
+            return hx_redirect_or(url_for("rosters.slots", branch_id=branch.id))
+    return _slots_page(branch, form, 422)
 
 
-@bp.post("/<int:branch_id>/shifts/usual")
+@bp.post("/<int:branch_id>/slots/usual")
 @permission_required(Permission.PAGE_STAFF)
 @permission_required(Permission.MANAGE_ROSTER)
 def add_usual(branch_id: int) -> object:
     branch = _branch(branch_id)
-    added = shift_templates.add_usual_templates(db.session, current_actor(), branch)
+    added = roster_slots.add_usual_slots(db.session, current_actor(), branch)
     db.session.commit()
     if added:
         flash(f"Added {', '.join(t.name for t in added)}. Change their times if yours differ.", "success")
     else:
-        flash(f"{branch.name} already has the usual shifts.", "info")
-    return hx_redirect_or(url_for("rosters.templates", branch_id=branch.id))
+        flash(f"{branch.name} already has the usual slots.", "info")
+    return hx_redirect_or(url_for("rosters.slots", branch_id=branch.id))
 
 
-def _own_template(template_id: int) -> ShiftTemplate:
-    template = tenant_get_or_404(ShiftTemplate, template_id)
-    _visible(template.branch)
-    return template
+def _own_slot(slot_id: int) -> RosterSlot:
+    slot = tenant_get_or_404(RosterSlot, slot_id)
+    _visible(slot.branch)
+    return slot
 
 
-def _template_page(template: ShiftTemplate, form: TemplateForm, status: int = 200) -> Any:
+def _slot_page(slot: RosterSlot, form: SlotForm, status: int = 200) -> Any:
     return render(
-        "rosters/template.html",
-        "rosters/_template_form.html",
+        "rosters/slot.html",
+        "rosters/_slot_form.html",
         status,
-        template=template,
-        branch=template.branch,
+        slot=slot,
+        branch=slot.branch,
         form=form,
         can_manage=_can_manage(),
     )
 
 
-@bp.get("/shifts/<int:template_id>")
+@bp.get("/slots/<int:slot_id>")
 @permission_required(Permission.PAGE_STAFF)
-def template(template_id: int) -> object:
-    found = _own_template(template_id)
+def slot(slot_id: int) -> object:
+    found = _own_slot(slot_id)
     days = [n for n in range(7) if found.days & (1 << n)]
-    form = TemplateForm(obj=found, formdata=None, days=days, coverage_role_id=found.coverage_role_id or 0)
-    return _template_page(found, _template_form(form))
+    form = SlotForm(obj=found, formdata=None, days=days, coverage_role_id=found.coverage_role_id or 0)
+    return _slot_page(found, _slot_form(form))
 
 
-@bp.post("/shifts/<int:template_id>")
+@bp.post("/slots/<int:slot_id>")
 @permission_required(Permission.PAGE_STAFF)
 @permission_required(Permission.MANAGE_ROSTER)
-def update_template(template_id: int) -> object:
-    found = _own_template(template_id)
-    form = _template_form(TemplateForm())
+def update_slot(slot_id: int) -> object:
+    found = _own_slot(slot_id)
+    form = _slot_form(SlotForm())
     if form.validate_on_submit():
         try:
-            shift_templates.update_template(db.session, current_actor(), found, _values(form))
+            roster_slots.update_slot(db.session, current_actor(), found, _values(form))
         except DomainError as exc:
             db.session.rollback()
             attach_error(form, exc)
         else:
             db.session.commit()
             flash(f"{found.name} saved.", "success")
-            return hx_redirect_or(url_for("rosters.templates", branch_id=found.branch_id))
-    return _template_page(found, form, 422)
+            return hx_redirect_or(url_for("rosters.slots", branch_id=found.branch_id))
+    return _slot_page(found, form, 422)
 
 
-@bp.post("/shifts/<int:template_id>/delete")
+@bp.post("/slots/<int:slot_id>/delete")
 @permission_required(Permission.PAGE_STAFF)
 @permission_required(Permission.MANAGE_ROSTER)
-def delete_template(template_id: int) -> object:
-    found = _own_template(template_id)
+def delete_slot(slot_id: int) -> object:
+    found = _own_slot(slot_id)
     branch_id, name = found.branch_id, found.name
     try:
-        shift_templates.delete_template(db.session, current_actor(), found)
+        roster_slots.delete_slot(db.session, current_actor(), found)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return hx_redirect_or(url_for("rosters.template", template_id=template_id))
+        return hx_redirect_or(url_for("rosters.slot", slot_id=slot_id))
     db.session.commit()
-    flash(f"Removed the {name} shift.", "success")
-    return hx_redirect_or(url_for("rosters.templates", branch_id=branch_id))
+    flash(f"Removed the {name} slot.", "success")
+    return hx_redirect_or(url_for("rosters.slots", branch_id=branch_id))
 
 
 # The dashboard's card

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ismartsync.auth import authorize, check_branch_visible, current_counter, permission_required, tenant_get_or_404
+from ismartsync.access import authorize, check_branch_visible, current_counter, permission_required, tenant_get_or_404
 from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
 from ismartsync.extensions import db
 from ismartsync.inputs import page_number, parse_day, parse_id, safe_next

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error

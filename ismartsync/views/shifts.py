@@ -8,8 +8,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user, login_required
 
+from ismartsync.access import authorize, check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.approvals.wording import count_off
-from ismartsync.auth import authorize, check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.documents import drawer_reports as documents
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db

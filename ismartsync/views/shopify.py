@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ismartsync.auth import current_actor, permission_required
+from ismartsync.access import current_actor, permission_required
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db, login_manager
 from ismartsync.forms import attach_error

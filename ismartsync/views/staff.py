@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ismartsync.auth import (
+from ismartsync.access import (
     current_actor,
     permission_required,
     tenant_get_many,
@@ -69,7 +69,7 @@ def members() -> object:
 
 
 def _invite_url() -> str:
-    return url_for("auth.accept_invite", token="TOKEN", _external=True).replace("TOKEN", "{token}")
+    return url_for("sign_in.accept_invite", token="TOKEN", _external=True).replace("TOKEN", "{token}")
 
 
 @bp.route("/staff/invite", methods=["GET", "POST"])

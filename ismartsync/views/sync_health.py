@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash
 from flask_login import current_user
 
-from ismartsync.auth import current_actor, permission_required
+from ismartsync.access import current_actor, permission_required
 from ismartsync.extensions import db
 from ismartsync.permissions import Effect, Permission
 from ismartsync.queue import redis_connection

@@ -57,7 +57,7 @@ def _log_request(response: Response) -> Response:
     started = g.get("request_started")
     if started is None or request.endpoint == "static":
         return response
-    # Ids noted when the request began (auth): reading them off the rows now would reload both after the commit.
+    # Ids noted when the request began (access): reading them off the rows now would reload both after the commit.
     user_id, merchant_id = g.get("signed_in") or _signed_in()
     device_id = g.get("device_id")
     fields = {

@@ -1,4 +1,4 @@
-"""A manager plans the week on a tablet: the usual shifts in one tap, members added in place, an overlap refused in
+"""A manager plans the week on a tablet: the usual slots in one tap, members added in place, an overlap refused in
 its cell, the week published."""
 
 from __future__ import annotations
@@ -27,18 +27,18 @@ def test_a_manager_rosters_the_week_and_publishes_it(tablet: Tablet, demo: Demo)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Rosters").click()
     page.get_by_label("Branch").select_option(label="Gulberg")
     page.get_by_role("button", name="Show").click()
-    expect(page.locator("#roster-empty")).to_contain_text("No shifts at Gulberg yet")
-    page.get_by_role("link", name="Set up shifts").click()
-    page.get_by_role("button", name="Add the usual shifts").click()
-    expect(page.locator("#shift-templates")).to_contain_text("Weekend 10:00–22:00 Sat, Sun")
-    check_screen(tablet, "roster-shifts")
+    expect(page.locator("#roster-empty")).to_contain_text("No slots at Gulberg yet")
+    page.get_by_role("link", name="Set up slots").click()
+    page.get_by_role("button", name="Add the usual slots").click()
+    expect(page.locator("#roster-slots")).to_contain_text("Weekend 10:00–22:00 Sat, Sun")
+    check_screen(tablet, "roster-slots")
     page.get_by_role("link", name=re.compile("Roster · Gulberg", re.IGNORECASE)).click()
 
     page.get_by_label(f"Add a member to Morning, {tuesday:%a %d %b}").select_option(label="Sana Iqbal")
     cell = page.locator(".roster-cell").filter(has=page.get_by_label(f"Add a member to Morning, {tuesday:%a %d %b}"))
     cell.get_by_role("button", name="Add").click()
     expect(cell).to_contain_text("Sana Iqbal (new)")
-    expect(page.locator("#roster-status")).to_contain_text("1 shift rostered")
+    expect(page.locator("#roster-status")).to_contain_text("1 assignment.")
 
     weekend = page.locator(".roster-cell").filter(
         has=page.get_by_label(f"Add a member to Weekend, {saturday:%a %d %b}")
@@ -55,6 +55,6 @@ def test_a_manager_rosters_the_week_and_publishes_it(tablet: Tablet, demo: Demo)
     check_screen(tablet, "roster-week")
 
     page.get_by_role("button", name="Publish", exact=True).click()
-    expect(page.locator("#flashes")).to_contain_text("Published. 1 member was emailed their shifts.")
+    expect(page.locator("#flashes")).to_contain_text("Published. 1 member was emailed their roster.")
     expect(page.locator("#roster-status")).to_contain_text("Published")
     assert tablet.unexpected_errors(allowed_statuses={422}) == []

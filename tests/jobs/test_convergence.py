@@ -40,7 +40,7 @@ from ismartsync.models import (
     WebhookStatus,
 )
 from ismartsync.services.audit import Actor
-from ismartsync.services.shopify_store.sync import map_branch
+from ismartsync.services.shopify_store.locations import map_branch
 from ismartsync.services.stock.ledger import ledger_sum, level_of, record_movement
 from ismartsync.services.stock.reconciliation import start_reconciliation
 from jobs import sync

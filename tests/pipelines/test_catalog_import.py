@@ -21,7 +21,7 @@ from ismartsync.models import (
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod
 from ismartsync.services.audit import Actor
-from ismartsync.services.shopify_store.sync import STALE_AFTER, map_branch, start_import
+from ismartsync.services.shopify_store.locations import STALE_AFTER, map_branch, start_import
 from ismartsync.services.stock.ledger import ledger_sum
 from tests.sandbox_fixtures import SHOP, TOKEN, http
 

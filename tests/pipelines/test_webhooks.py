@@ -24,7 +24,7 @@ from ismartsync.models import (
 )
 from ismartsync.models.shopify import AuthMethod
 from ismartsync.services.audit import Actor
-from ismartsync.services.shopify_store.sync import map_branch, start_import
+from ismartsync.services.shopify_store.locations import map_branch, start_import
 from ismartsync.services.stock.ledger import ledger_sum
 from jobs.webhooks import process_webhook
 from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET, SHOP, TOKEN, Receiver, RunningSandbox

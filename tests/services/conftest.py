@@ -1,4 +1,4 @@
-"""Fixtures the service tests share: a counter ready to sell, and a branch's shift templates and members to roster."""
+"""Fixtures the service tests share: a counter ready to sell, and a branch's roster slots and members to roster."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import time
 import pytest
 
 from ismartsync.extensions import db
-from ismartsync.services import roster_templates
+from ismartsync.services import roster_slots
 from ismartsync.services.audit import Actor
-from ismartsync.services.roster_templates import TemplateValues
+from ismartsync.services.roster_slots import SlotValues
 from tests import factories
 from tests.selling import open_till, stock_items
 
@@ -33,12 +33,12 @@ def actor(manager):
 @pytest.fixture
 def usual(actor, branch):
     """Morning 10–16, Evening 16–22 and Weekend 10–22 (Sat, Sun) at Gulberg."""
-    return {t.name: t for t in roster_templates.add_usual_templates(db.session, actor, branch)}
+    return {t.name: t for t in roster_slots.add_usual_slots(db.session, actor, branch)}
 
 
 @pytest.fixture
 def night(actor, branch):
-    return roster_templates.create_template(db.session, actor, branch, TemplateValues("Night", time(22), time(6)))
+    return roster_slots.create_slot(db.session, actor, branch, SlotValues("Night", time(22), time(6)))
 
 
 @pytest.fixture

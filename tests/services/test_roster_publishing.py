@@ -1,4 +1,4 @@
-"""Publishing a week (emails to those whose shifts changed), who's on now, and the roster's calendar files."""
+"""Publishing a week (emails to those whose assignments changed), who's on now, and the roster's calendar files."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, Branch, RosterAssignment
 from ismartsync.services import roster_publishing as publishing
-from ismartsync.services import roster_templates, rosters
-from ismartsync.services.roster_templates import TemplateValues
+from ismartsync.services import roster_slots, rosters
+from ismartsync.services.roster_slots import SlotValues
 from tests import factories
 from tests.rostering import FRIDAY, MONDAY, SATURDAY, TUESDAY, emails_to, karachi
 from tests.selling import open_till
 
 
-def test_publish_emails_every_member_then_only_those_whose_shifts_changed(actor, branch, usual, sana, omar):
+def test_publish_emails_every_member_then_only_those_whose_assignments_changed(actor, branch, usual, sana, omar):
     rosters.assign_member(db.session, actor, usual["Morning"], MONDAY, sana)
     rosters.assign_member(db.session, actor, usual["Evening"], TUESDAY, omar)
     with pytest.raises(DomainError, match="nothing to publish"):
@@ -29,7 +29,7 @@ def test_publish_emails_every_member_then_only_those_whose_shifts_changed(actor,
 
     assert sorted(u.full_name for u in first.notified) == ["Omar Farooq", "Sana Iqbal"]
     [email] = emails_to(sana)
-    assert email.subject == f"Your shifts at Gulberg, week of {MONDAY:%d %b}"
+    assert email.subject == f"Your roster at Gulberg, week of {MONDAY:%d %b}"
     assert f"{MONDAY:%a %d %b}: Morning, 10:00–16:00" in email.body_text
     assert "http://localhost/rosters/me.ics" in email.body_text
     week = rosters.week_of(db.session, branch, MONDAY)
@@ -46,7 +46,7 @@ def test_publish_emails_every_member_then_only_those_whose_shifts_changed(actor,
     assert [u.full_name for u in second.notified] == ["Sana Iqbal"]
     assert len(emails_to(omar)) == 1
     changed = emails_to(sana)[-1]
-    assert changed.subject.startswith("Changed: your shifts at Gulberg")
+    assert changed.subject.startswith("Changed: your roster at Gulberg")
     assert f"{FRIDAY:%a %d %b}: Evening, 16:00–22:00" in changed.body_text
     assert not week.changed_since_publishing
 
@@ -74,12 +74,12 @@ def test_who_is_on_now_at_a_fixed_time_includes_an_overnight_shift_and_open_till
     open_till(manager, sana, counter)
 
     at_two = publishing.on_now(db.session, branch, karachi(SATURDAY, 2))
-    assert [(o.user.full_name, o.assignment.shift_name, o.till is not None) for o in at_two] == [
+    assert [(o.user.full_name, o.assignment.slot_name, o.till is not None) for o in at_two] == [
         ("Sana Iqbal", "Night", True)
     ]
     at_noon = publishing.on_now(db.session, branch, karachi(SATURDAY, 12))
     assert [(o.user.full_name, o.till) for o in at_noon] == [("Omar Farooq", None)]
-    assert publishing.on_now(db.session, branch, karachi(SATURDAY, 6)) == []  # the night shift has ended at 06:00
+    assert publishing.on_now(db.session, branch, karachi(SATURDAY, 6)) == []  # the Night slot has ended at 06:00
 
 
 def test_who_is_on_now_takes_the_same_few_queries_however_many_are_on(
@@ -119,7 +119,7 @@ def test_who_is_on_now_takes_the_same_few_queries_however_many_are_on(
     assert len(statements) == 3 and sum("FROM shifts" in s for s in statements) == 1
 
 
-def test_a_shift_not_yet_published_is_not_on_now(actor, branch, usual, sana, omar):
+def test_an_assignment_not_yet_published_is_not_on_now(actor, branch, usual, sana, omar):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
     publishing.publish_week(db.session, actor, branch, MONDAY)
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, omar)
@@ -158,7 +158,7 @@ def test_the_calendar_reads_back_line_by_line(actor, merchant, roles, sana):
     branch = factories.BranchFactory(merchant=merchant, name="Mall; Gate 2, Lahore", code="MLL")
     branch.address = "Shop 14, Emporium Mall, Johar Town, Lahore — near the food court on the second floor"
     sana.branches.append(branch)
-    night = roster_templates.create_template(db.session, actor, branch, TemplateValues("Night", time(22), time(6)))
+    night = roster_slots.create_slot(db.session, actor, branch, SlotValues("Night", time(22), time(6)))
     assignment = rosters.assign_member(db.session, actor, night, FRIDAY, sana)
     stamp = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
 
@@ -172,7 +172,7 @@ def test_the_calendar_reads_back_line_by_line(actor, merchant, roles, sana):
     assert event["DTSTAMP"] == "20261204T103000Z"
     assert event["DTSTART"] == f"{FRIDAY:%Y%m%d}T170000Z"  # 22:00 in Karachi
     assert event["DTEND"] == f"{SATURDAY:%Y%m%d}T010000Z"  # 06:00 the next morning
-    assert event["SUMMARY"] == "Night shift\\, Mall\\; Gate 2\\, Lahore"
+    assert event["SUMMARY"] == "Night\\, Mall\\; Gate 2\\, Lahore"
     assert event["LOCATION"].startswith("Mall\\; Gate 2\\, Lahore\\, Shop 14\\, Emporium Mall")
     assert event["LOCATION"].endswith("second floor")
     assert len(body.split("\r\n")) > len(lines) + 1, "the long location was folded"
@@ -181,7 +181,7 @@ def test_the_calendar_reads_back_line_by_line(actor, merchant, roles, sana):
     assert later[0]["UID"] == event["UID"]
 
 
-def test_my_calendar_has_only_my_published_shifts_of_the_coming_weeks(actor, branch, usual, sana, omar):
+def test_my_calendar_has_only_my_published_assignments_of_the_coming_weeks(actor, branch, usual, sana, omar):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
     rosters.assign_member(db.session, actor, usual["Evening"], TUESDAY, omar)
     publishing.publish_week(db.session, actor, branch, MONDAY)
@@ -192,5 +192,5 @@ def test_my_calendar_has_only_my_published_shifts_of_the_coming_weeks(actor, bra
 
     mine = publishing.upcoming_of(db.session, sana)
 
-    assert [(a.shift_name, a.work_date) for a in mine] == [("Morning", TUESDAY)]
+    assert [(a.slot_name, a.work_date) for a in mine] == [("Morning", TUESDAY)]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RosterAssignment)) == 4

@@ -1,4 +1,4 @@
-"""Staff rosters: assigning members (overnight shifts, overlaps, who may be rostered, coverage), copying a week."""
+"""Staff rosters: assigning members (overnight slots, overlaps, who may be rostered, coverage), copying a week."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import pytest
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.services import roster_publishing as publishing
-from ismartsync.services import roster_templates, rosters
-from ismartsync.services.roster_templates import TemplateValues
+from ismartsync.services import roster_slots, rosters
+from ismartsync.services.roster_slots import SlotValues
 from tests import factories
 from tests.rostering import FRIDAY, MONDAY, SATURDAY, TUESDAY, karachi
 
 
-def test_an_overnight_shift_ends_the_next_morning(actor, night, sana):
+def test_an_overnight_slot_ends_the_next_morning(actor, night, sana):
     assignment = rosters.assign_member(db.session, actor, night, FRIDAY, sana)
     assert night.overnight
     assert assignment.starts_at == karachi(FRIDAY, 22)
@@ -23,7 +23,7 @@ def test_an_overnight_shift_ends_the_next_morning(actor, night, sana):
     assert assignment.week.week_start == MONDAY
 
 
-def test_a_member_on_overlapping_shifts_is_refused_with_the_clash_named(actor, usual, night, sana):
+def test_a_member_on_overlapping_slots_is_refused_with_the_clash_named(actor, usual, night, sana):
     rosters.assign_member(db.session, actor, usual["Weekend"], SATURDAY, sana)
     with pytest.raises(DomainError) as refused:
         rosters.assign_member(db.session, actor, usual["Morning"], SATURDAY, sana)
@@ -31,14 +31,14 @@ def test_a_member_on_overlapping_shifts_is_refused_with_the_clash_named(actor, u
     assert refused.value.message == (
         f"Sana Iqbal is already on Weekend at Gulberg on {SATURDAY:%a %d %b} (10:00–22:00), which overlaps Morning."
     )
-    # Friday's night shift runs into Saturday's early one: an overlap across midnight.
-    dawn = roster_templates.create_template(db.session, actor, night.branch, TemplateValues("Dawn", time(5), time(9)))
+    # Friday's Night runs into Saturday's early slot: an overlap across midnight.
+    dawn = roster_slots.create_slot(db.session, actor, night.branch, SlotValues("Dawn", time(5), time(9)))
     rosters.assign_member(db.session, actor, dawn, SATURDAY, sana)
     with pytest.raises(DomainError, match=r"already on Dawn at Gulberg on .* \(05:00–09:00\), which overlaps Night"):
         rosters.assign_member(db.session, actor, night, FRIDAY, sana)
 
 
-def test_back_to_back_shifts_do_not_overlap(actor, usual, sana):
+def test_back_to_back_slots_do_not_overlap(actor, usual, sana):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
     assert rosters.assign_member(db.session, actor, usual["Evening"], TUESDAY, sana).id
     rosters.assign_member(db.session, actor, usual["Evening"], FRIDAY, sana)  # the other way round
@@ -47,15 +47,15 @@ def test_back_to_back_shifts_do_not_overlap(actor, usual, sana):
 
 def test_an_overlap_at_another_branch_is_refused_too(actor, merchant, usual, manager):
     dha = factories.BranchFactory(merchant=merchant, name="DHA", code="DHA")
-    dha_morning = roster_templates.create_template(db.session, actor, dha, TemplateValues("Morning", time(9), time(15)))
+    dha_morning = roster_slots.create_slot(db.session, actor, dha, SlotValues("Morning", time(9), time(15)))
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, manager)
     with pytest.raises(DomainError, match="already on Morning at Gulberg"):
         rosters.assign_member(db.session, actor, dha_morning, TUESDAY, manager)
 
 
-def test_the_same_member_twice_on_a_shift_is_refused(actor, usual, sana):
+def test_the_same_member_twice_on_a_slot_is_refused(actor, usual, sana):
     rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
-    with pytest.raises(DomainError, match=r"Sana Iqbal is already on this shift\."):
+    with pytest.raises(DomainError, match=r"Sana Iqbal is already on this slot\."):
         rosters.assign_member(db.session, actor, usual["Morning"], TUESDAY, sana)
 
 
@@ -75,8 +75,8 @@ def test_only_active_members_of_the_branch_are_rostered(actor, merchant, roles, 
 
 def test_coverage_below_target_counts_only_the_role_named(actor, usual, roles, sana, manager):
     morning = usual["Morning"]
-    values = TemplateValues("Morning", time(10), time(16), coverage_target=2, coverage_role=roles["Cashier"])
-    roster_templates.update_template(db.session, actor, morning, values)
+    values = SlotValues("Morning", time(10), time(16), coverage_target=2, coverage_role=roles["Cashier"])
+    roster_slots.update_slot(db.session, actor, morning, values)
     rosters.assign_member(db.session, actor, morning, TUESDAY, sana)
     rosters.assign_member(db.session, actor, morning, TUESDAY, manager)
     cell = rosters.week_roster(db.session, morning.branch, MONDAY).cell(morning, TUESDAY)
@@ -99,7 +99,7 @@ def test_copy_last_week_copies_and_skips_what_is_there(actor, branch, usual, san
     result = rosters.copy_previous_week(db.session, actor, branch, MONDAY)
     assert (result.copied, result.already_there, result.skipped) == (1, 1, [])
     copied = publishing.week_assignments(db.session, branch, MONDAY)
-    assert [(a.user.full_name, a.shift_name, a.work_date) for a in copied] == [
+    assert [(a.user.full_name, a.slot_name, a.work_date) for a in copied] == [
         ("Sana Iqbal", "Morning", MONDAY),
         ("Omar Farooq", "Evening", TUESDAY),
     ]

@@ -22,7 +22,7 @@ from ismartsync.models import (
 )
 from ismartsync.models.shopify import AuthMethod
 from ismartsync.services.audit import Actor
-from ismartsync.services.shopify_store.sync import map_branch, start_import
+from ismartsync.services.shopify_store.locations import map_branch, start_import
 from tests.sandbox_fixtures import SHOP, TOKEN, RunningSandbox
 
 

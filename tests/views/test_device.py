@@ -6,7 +6,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from ismartsync.auth import DEVICE_COOKIE
+from ismartsync.access import DEVICE_COOKIE
 from ismartsync.extensions import db
 from ismartsync.models import Device, User
 from tests import factories

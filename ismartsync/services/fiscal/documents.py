@@ -61,7 +61,7 @@ def open_fiscal_document(session: Session, merchant: Merchant, counter: Counter,
     """The pending document of a sale just placed at an FBR counter, with its exact request; None elsewhere.
 
     A sale with an item that has no PCT code (and no merchant default) still stands, but its document is written
-    rejected and unsent, saying what to fix: a person sends it again from the FBR register once the code is set.
+    rejected and unsent, saying what to fix: a person sends it again from FBR reporting once the code is set.
     """
     if not counter_reports_to_fbr(merchant, counter):
         return None

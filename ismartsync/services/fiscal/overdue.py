@@ -1,7 +1,7 @@
 """The 24-hour duty: documents still without an FBR number long after the sale, and who is told about them.
 
 FBR allows 24 hours; after `FISCAL_ALERT_HOURS` (12) the owners and everyone allowed to resolve FBR reports are
-emailed once, and the dashboard and the FBR register count what is still open.
+emailed once, and the dashboard and FBR reporting count what is still open.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from flask import abort, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ismartsync.auth import current_counter, tenant_get_or_404
+from ismartsync.access import current_counter, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import Counter, Merchant, QuickKey, Sale, SaleLine, Shift, StockLevel, Variant

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 
-from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import current_actor, permission_required, tenant_get_or_404
 from ismartsync.extensions import db
 from ismartsync.forms.counter import CustomerForm
 from ismartsync.models import Customer

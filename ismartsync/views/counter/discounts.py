@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ismartsync.auth import authorize, current_actor, permission_required
+from ismartsync.access import authorize, current_actor, permission_required
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.counter import DiscountForm, PriceForm

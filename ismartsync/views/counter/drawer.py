@@ -12,7 +12,7 @@ from typing import Any
 from flask import flash, request, url_for
 from flask_login import current_user
 
-from ismartsync.auth import current_actor, permission_required
+from ismartsync.access import current_actor, permission_required
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms import attach_error

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import flash
 
-from ismartsync.auth import current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.counter import ParkForm

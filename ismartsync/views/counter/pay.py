@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from ismartsync.auth import check_branch_visible, current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.counter import PayForm

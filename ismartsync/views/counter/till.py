@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, url_for
 from flask_login import current_user
 
-from ismartsync.auth import current_actor, current_counter, permission_required
+from ismartsync.access import current_actor, current_counter, permission_required
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.cash import ExtendShiftForm

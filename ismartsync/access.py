@@ -23,7 +23,7 @@ from ismartsync.models import Counter, Device, SignInSession, User
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor
-from ismartsync.services.auth import approval_candidates, approve_with_pin
+from ismartsync.services.credentials import approval_candidates, approve_with_pin
 from ismartsync.services.devices import device_secret_matches
 from ismartsync.services.sales import branches_for
 from ismartsync.services.sign_in_sessions import (
@@ -46,7 +46,7 @@ UNLOCKED_ENDPOINTS = {
     "device.unlock",
     "device.pin_pad",
     "device.pin_entry",
-    "auth.sign_out_now",
+    "sign_in.sign_out_now",
     "static",
     "health.healthz",
 }
@@ -55,7 +55,7 @@ TWO_FACTOR_SETUP_ENDPOINTS = {
     "account.index",
     "account.start_two_factor",
     "account.confirm_two_factor",
-    "auth.sign_out_now",
+    "sign_in.sign_out_now",
     "static",
     "health.healthz",
 }
@@ -84,7 +84,7 @@ def _unauthorized() -> Response:
     if g.get("device") is not None:
         return hx_redirect_or(url_for("device.pin_pad"))
     wanted = request.full_path.rstrip("?") if request.method == "GET" and not request.htmx else None
-    return hx_redirect_or(url_for("auth.sign_in_page", next=wanted))
+    return hx_redirect_or(url_for("sign_in.sign_in_page", next=wanted))
 
 
 def _device_serializer() -> URLSafeSerializer:

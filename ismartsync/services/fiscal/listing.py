@@ -1,4 +1,4 @@
-"""Reading fiscal documents back for the FBR register: a branch's documents with filters, counts, one in full."""
+"""Reading fiscal documents back for FBR reporting: a branch's documents with filters, counts, one in full."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ STATUS_FILTERS = (OPEN, *FiscalStatus)
 
 
 @dataclass(frozen=True)
-class RegisterFilters:
+class ListingFilters:
     branch_ids: tuple[int, ...]  # the branches shown: one chosen, or every branch the member may see
     counter_id: int | None = None
     status: str = ""  # OPEN, a FiscalStatus value, or "" for every document
@@ -25,13 +25,13 @@ class RegisterFilters:
 
 
 @dataclass(frozen=True)
-class RegisterPage:
+class ListingPage:
     documents: list[FiscalDocument]
     page: int
     has_more: bool
 
 
-def _filtered(merchant_id: int, filters: RegisterFilters) -> Select:
+def _filtered(merchant_id: int, filters: ListingFilters) -> Select:
     query = (
         select(FiscalDocument)
         .join(Counter, Counter.id == FiscalDocument.counter_id)
@@ -53,7 +53,7 @@ def _filtered(merchant_id: int, filters: RegisterFilters) -> Select:
     return query
 
 
-def search_documents(session: Session, merchant_id: int, filters: RegisterFilters, page: int = 1) -> RegisterPage:
+def search_documents(session: Session, merchant_id: int, filters: ListingFilters, page: int = 1) -> ListingPage:
     """One page of the branch's fiscal documents, newest first, with their sale and counter loaded."""
     page = max(1, min(page, 10_000))
     rows = list(
@@ -65,7 +65,7 @@ def search_documents(session: Session, merchant_id: int, filters: RegisterFilter
             .limit(PAGE_SIZE + 1)
         )
     )
-    return RegisterPage(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
+    return ListingPage(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
 
 
 def status_counts(session: Session, merchant_id: int, branch_ids: tuple[int, ...]) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""The FBR register: a branch's reports with their attempts; sending again and settling by hand, by permission."""
+"""FBR reporting: a branch's reports with their attempts; sending again and settling by hand, by permission."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def reload(document: FiscalDocument) -> FiscalDocument:
     return db.session.get(FiscalDocument, document.id)
 
 
-def test_the_register_lists_the_branchs_reports_with_counts(browser, manager, reported, unknown):
+def test_fbr_reporting_lists_the_branchs_reports_with_counts(browser, manager, reported, unknown):
     browser.sign_in(manager)
 
     response = browser.get("/fiscal")
@@ -70,7 +70,7 @@ def test_the_list_answers_htmx_with_its_fragment(browser, manager, reported):
     response = browser.get(f"/fiscal?q={reported.fbr_number[-6:]}", headers={"HX-Request": "true"})
 
     body = response.get_data(as_text=True)
-    assert body.lstrip().startswith('<div id="fiscal-register"') and "<html" not in body
+    assert body.lstrip().startswith('<div id="fbr-reporting"') and "<html" not in body
     assert "HX-Request" in response.headers["Vary"]
     assert reported.usin in body
 
