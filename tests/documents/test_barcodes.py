@@ -82,4 +82,3 @@ def test_the_svg_has_no_inline_style_the_pages_csp_would_block():
     svg = str(code128_svg("13000123"))
     assert "style=" not in svg and 'id="' not in svg
     assert 'viewBox="0 0 ' in svg and 'aria-label="Barcode 13000123"' in svg
-
