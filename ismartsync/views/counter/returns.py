@@ -75,10 +75,11 @@ def find_sale() -> Any:
 def return_sale(sale_id: int) -> Any:
     """One of the merchant's sales on the Return panel (any branch's: the panel says which); the sale page's Return
     button and anything else that starts a return links here."""
+    tenant_get_or_404(Sale, sale_id)  # another merchant's id is a 404 wherever the tablet is
     counter = returning_counter()
     sale = lookup.returnable_sale(db.session, counter.merchant_id, sale_id)
     if sale is None:
-        abort(404)  # another merchant's, a draft, or none
+        abort(404)  # a draft is no sale to return from
     return return_screen(counter, sale=sale)
 
 
@@ -98,7 +99,7 @@ def find_return_customer() -> Any:
 @permission_required(Permission.PAGE_POS)
 def customer_purchases(customer_id: int) -> Any:
     """The customer's latest purchases at any branch, newest first; one tap shows a sale on the panel."""
-    counter = returning_counter()
     customer = tenant_get_or_404(Customer, customer_id)
+    counter = returning_counter()
     purchases = lookup.customer_sales(db.session, counter.merchant_id, customer.id)
     return return_screen(counter, customer=customer, purchases=purchases)
