@@ -157,3 +157,11 @@ def test_a_role_without_the_counter_gets_403(browser, merchant, roles):
     browser.sign_in(factories.UserFactory(merchant=merchant, role=roles["Accountant"], all_branches=True))
     for path in ("/counter/returns", "/counter/returns/find?code=1", "/counter/returns/customers"):
         assert browser.get(path).status_code == 403
+
+
+def test_the_sale_pages_return_button_opens_the_panel_on_this_counter(tablet, placed, counter):
+    page = tablet.get(f"/sales/{placed.id}").get_data(as_text=True)
+    button = element(page, "sale-return") or ""
+    assert f'href="/counter/returns/{placed.id}"' in button and text(button) == f"↩ Return on {counter.name}"
+    panel = tablet.get(f"/counter/returns/{placed.id}").get_data(as_text=True)
+    assert f"USIN {placed.usin}" in text_of(panel, "return-sale")
