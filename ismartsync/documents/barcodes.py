@@ -18,22 +18,35 @@ from ismartsync.receipt_codes import receipt_code
 MODULE_MM = 0.375
 QUIET_MODULES = 10
 BAR_HEIGHT_MM = 10.0
+# On a screen (a receipt shown on a tablet, an e-receipt on a phone held to the scanner) a module is 2 CSS pixels:
+# whole device pixels at any pixel ratio, where 0.375 mm (1.42 px) would make bars of uneven widths.
+SCREEN_MODULE_PX = 2
+SCREEN_BAR_HEIGHT_PX = 48
 _MM = re.compile(r"^(-?[0-9.]+)mm$")
 
 
-def code128_svg(data: str, *, css_class: str = "barcode", label: str = "") -> Markup:
-    """`data` as a Code 128 barcode in an inline `<svg>` sized in mm, with a viewBox so a stylesheet may scale it.
+def code128_svg(
+    data: str,
+    *,
+    css_class: str = "barcode",
+    label: str = "",
+    module: float = MODULE_MM,
+    bar_height: float = BAR_HEIGHT_MM,
+    unit: str = "mm",
+) -> Markup:
+    """`data` as a Code 128 barcode in an inline `<svg>` of modules `module` `unit` wide (mm for paper, px for a
+    screen), with a viewBox so a stylesheet may narrow it.
 
     python-barcode draws the bars (character sets, checksum, stop pattern); its SVG sizes every rectangle in mm,
-    which this turns into plain numbers of a viewBox in mm, so the symbol keeps its proportions at any size.
+    which this turns into plain numbers of the viewBox, so the symbol keeps its proportions at any size.
     """
     writer = SVGWriter()
     writer.with_doctype = False
     svg = Code128(data, writer=writer).render(
         {
-            "module_width": MODULE_MM,
-            "module_height": BAR_HEIGHT_MM,
-            "quiet_zone": QUIET_MODULES * MODULE_MM,
+            "module_width": module,
+            "module_height": bar_height,
+            "quiet_zone": QUIET_MODULES * module,
             "margin_top": 0,
             "margin_bottom": 0,
             "write_text": False,  # the page prints the code as text under it, in its own font
@@ -56,8 +69,8 @@ def code128_svg(data: str, *, css_class: str = "barcode", label: str = "") -> Ma
         group.removeAttribute("id")  # "barcode_group": two barcodes on a page would share it
     _drop_blank_and_comments(root)
     root.setAttribute("viewBox", f"0 0 {width:g} {height:g}")
-    root.setAttribute("width", f"{width:g}mm")
-    root.setAttribute("height", f"{height:g}mm")
+    root.setAttribute("width", f"{width:g}{unit}")
+    root.setAttribute("height", f"{height:g}{unit}")
     root.setAttribute("class", css_class)
     root.setAttribute("preserveAspectRatio", "none")  # narrowed to fit, the bars keep their height
     root.setAttribute("shape-rendering", "crispEdges")  # whole pixels on a screen: no grey edges between bars
@@ -82,6 +95,15 @@ def _mm(value: str) -> float:
 
 
 def receipt_barcode_svg(counter_id: int, number: int) -> Markup:
-    """The sale's receipt code (receipt_codes.py) as a Code 128 barcode."""
+    """The sale's receipt code (receipt_codes.py) as a Code 128 barcode, twice: in mm for paper (`barcode-print`)
+    and in whole pixels for a screen (`barcode-screen`); the stylesheets show the one for the medium."""
     code = receipt_code(counter_id, number)
-    return code128_svg(code, css_class="barcode receipt-barcode", label=f"Receipt code {code}")
+    label = f"Receipt code {code}"
+    return code128_svg(code, css_class="barcode receipt-barcode barcode-print", label=label) + code128_svg(
+        code,
+        css_class="barcode receipt-barcode barcode-screen",
+        label=label,
+        module=SCREEN_MODULE_PX,
+        bar_height=SCREEN_BAR_HEIGHT_PX,
+        unit="px",
+    )

@@ -7,21 +7,30 @@ from __future__ import annotations
 import io
 import re
 
+import pypdfium2
 import pytest
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ITEMS, Tablet
+from tests.browser.conftest import ITEMS, SCREENSHOTS, Tablet
 from tests.browser.steps import open_the_till, scan
 
 pytestmark = pytest.mark.browser
 
 
-def _sell_two_items_split(page: Page) -> None:
-    """Lawn and Khussa, Rs 7,001 with the POS fee: Rs 2,000 by card, the rest in cash."""
+def _sell_two_items_split(page: Page, customer: bool = False) -> None:
+    """Lawn and Khussa, Rs 7,001 with the POS fee: Rs 2,000 by card, the rest in cash (for Ayesha, if `customer`)."""
     scan(page, ITEMS[0][2])
     scan(page, ITEMS[1][2])
+    if customer:
+        page.keyboard.press("F6")
+        dialog = page.locator("#dialog")
+        dialog.get_by_text("New customer").click()
+        dialog.get_by_label("Name", exact=True).fill("Ayesha Khan")
+        dialog.get_by_label("Mobile", exact=True).fill("0300 1234567")
+        dialog.get_by_role("button", name="Add and attach").click()
+        expect(page.locator("#cart")).to_contain_text("Ayesha Khan")
     expect(page.locator(".totals")).to_contain_text("Rs 7,001")
     expect(page.locator(".htmx-request, .htmx-settling, .htmx-swapping")).to_have_count(0)
     page.keyboard.press("F4")
@@ -33,12 +42,15 @@ def _sell_two_items_split(page: Page) -> None:
     expect(page.locator(".receipt-preview")).to_contain_text("Lawn 3pc Printed")
 
 
+def _code128(image: Image.Image) -> list[zxingcpp.Barcode]:
+    return [c for c in zxingcpp.read_barcodes(image) if c.format == zxingcpp.BarcodeFormat.Code128]
+
+
 def _scan_receipt_barcode(page: Page) -> str:
     """What a scanner reads off the receipt's barcode: decoded from the receipt as the screen shows it."""
-    barcode = page.locator(".receipt-preview .receipt-barcode")
+    barcode = page.locator(".receipt-preview .barcode-screen")
     expect(barcode).to_be_visible()
-    image = Image.open(io.BytesIO(barcode.screenshot(scale="device")))
-    [found] = [c for c in zxingcpp.read_barcodes(image) if c.format == zxingcpp.BarcodeFormat.Code128]
+    [found] = _code128(Image.open(io.BytesIO(barcode.screenshot(scale="device"))))
     expect(page.locator(".receipt-preview .r-code-text")).to_have_text(f"Receipt {found.text}")
     return found.text
 
@@ -46,7 +58,7 @@ def _scan_receipt_barcode(page: Page) -> str:
 def test_f10_and_a_scan_of_the_receipt_find_the_sale(tablet: Tablet, stocked: None) -> None:
     page = tablet.page
     open_the_till(page)
-    _sell_two_items_split(page)
+    _sell_two_items_split(page, customer=True)
     code = _scan_receipt_barcode(page)
     usin = page.locator(".receipt-preview .r-facts dd").nth(1).inner_text()
 
@@ -82,7 +94,41 @@ def test_f10_and_a_scan_of_the_receipt_find_the_sale(tablet: Tablet, stocked: No
     expect(page.locator("#return-code")).to_be_focused()
     tablet.shoot("counter-return-panel", full_page=False)
 
+    # No receipt: the customer's purchases, then the sale.
+    page.keyboard.press("F6")
+    picker = page.locator("#dialog").get_by_role("dialog", name="Whose purchase?")
+    picker.get_by_label("Mobile or name").fill("0300 123")
+    picker.get_by_role("link", name=re.compile("Ayesha Khan")).click()
+    purchases = page.locator("#return-purchases")
+    expect(purchases).to_contain_text(usin)
+    expect(page.locator("#dialog")).to_be_empty()
+    tablet.shoot("counter-return-purchases", full_page=False)
+    purchases.get_by_role("link").first.click()
+    expect(panel).to_contain_text(f"USIN {usin}")
+    expect(panel).to_contain_text("Ayesha Khan")
+
     page.keyboard.press("Escape")
     expect(page.locator("#cart")).to_contain_text("The cart is empty")
     expect(page.locator("#scan")).to_be_focused()
     assert tablet.unexpected_errors(allowed_statuses={422}) == []
+
+
+def test_the_printed_58_mm_receipt_carries_a_barcode_that_scans(tablet: Tablet, stocked: None) -> None:
+    """The receipt as chromium prints it on a 58 mm roll, read at a 203-dpi thermal head's resolution."""
+    page = tablet.page
+    open_the_till(page)
+    _sell_two_items_split(page)
+    code = page.locator(".receipt-preview .r-code-text").inner_text().removeprefix("Receipt ")
+    page.get_by_role("link", name="Print 58 mm").click()
+    expect(page.locator("#receipt-code")).to_be_visible()
+    page.emulate_media(media="print")
+    pdf = page.pdf(width="58mm", height="300mm", print_background=True)
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=203 / 72, grayscale=True).to_pil()
+    finally:
+        document.close()
+    [found] = _code128(image.point(lambda v: 255 if v > 127 else 0))  # a thermal dot, or none
+    assert found.text == code
+    image.save(SCREENSHOTS / f"receipt-58mm-barcode-{tablet.viewport}.png")
+    assert tablet.unexpected_errors() == []
