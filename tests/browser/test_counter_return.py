@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ITEMS, SCREENSHOTS, Tablet
 from tests.browser.steps import open_the_till, scan
+from tests.browser.test_layout import check_screen
 
 pytestmark = pytest.mark.browser
 
@@ -93,6 +94,7 @@ def test_f10_and_a_scan_of_the_receipt_find_the_sale(tablet: Tablet, stocked: No
     expect(page).to_have_url(re.compile(r"/counter/returns/\d+$"))  # a reload shows the same sale
     expect(page.locator("#return-code")).to_be_focused()
     tablet.shoot("counter-return-panel", full_page=False)
+    check_screen(tablet, "counter-return-panel-whole")  # thumb-sized targets, nothing sideways
 
     # No receipt: the customer's purchases, then the sale.
     page.keyboard.press("F6")
