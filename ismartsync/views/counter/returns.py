@@ -9,6 +9,7 @@ the panel), so a plain link, a reload and htmx all show the same screen.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import abort, request, url_for
 from flask_login import current_user
@@ -43,8 +44,16 @@ def return_screen(counter: Counter, status: int = 200, **context: Any) -> tuple[
     if sale is not None:
         context["fiscal"] = fiscal_document_for(db.session, sale)
         context["elsewhere"] = sale.branch_id != counter.branch_id
-        context["days_ago"] = max(0, (utcnow() - sale.placed_at).days) if sale.placed_at else 0
+        context["days_ago"] = _days_ago(sale, counter)
     return render("counter/index.html", "counter/_return.html", status, counter=counter, returning=True, **context)
+
+
+def _days_ago(sale: Sale, counter: Counter) -> int:
+    """Calendar days since the sale in the merchant's time zone: 0 today, 1 yesterday (not hours over 24)."""
+    if sale.placed_at is None:
+        return 0
+    zone = ZoneInfo(counter.merchant.time_zone)
+    return max(0, (utcnow().astimezone(zone).date() - sale.placed_at.astimezone(zone).date()).days)
 
 
 @bp.get("/returns")

@@ -4,12 +4,14 @@ sale is never shown; roles that may make no return are refused."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
 
 from ismartsync.extensions import db
 from ismartsync.models import Customer, FiscalDocument, FiscalStatus, Tender
+from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.receipt_codes import receipt_code
 from ismartsync.services.audit import Actor
@@ -165,3 +167,10 @@ def test_the_sale_pages_return_button_opens_the_panel_on_this_counter(tablet, pl
     assert f'href="/counter/returns/{placed.id}"' in button and text(button) == f"↩ Return on {counter.name}"
     panel = tablet.get(f"/counter/returns/{placed.id}").get_data(as_text=True)
     assert f"USIN {placed.usin}" in text_of(panel, "return-sale")
+
+
+def test_the_panel_says_how_many_days_ago_the_sale_was(tablet, placed):
+    placed.placed_at = utcnow() - timedelta(days=3)
+    db.session.commit()
+    html = tablet.get(f"/counter/returns/{placed.id}").get_data(as_text=True)
+    assert text_of(html, "return-date").endswith("· 3 days ago")
