@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g, request, url_for
 from flask_login import current_user
 
+from ismartsync.documents.barcodes import receipt_barcode_svg
 from ismartsync.documents.buyer import buyer_of
 from ismartsync.documents.qr import fbr_qr_svg, qr_svg
 from ismartsync.money import format_money
 from ismartsync.permissions import Permission
 from ismartsync.phones import mobile_filter
+from ismartsync.receipt_codes import receipt_code
 
 
 def local_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M", zone: str | None = None) -> str:
@@ -106,7 +108,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["mobile"] = mobile_filter
-    app.jinja_env.globals.update(fbr_qr_svg=fbr_qr_svg, qr_svg=qr_svg, buyer_of=buyer_of)
+    app.jinja_env.globals.update(
+        fbr_qr_svg=fbr_qr_svg,
+        qr_svg=qr_svg,
+        buyer_of=buyer_of,
+        receipt_code=receipt_code,
+        receipt_barcode_svg=receipt_barcode_svg,
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -182,6 +182,7 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         "slot_id": slot.id,
         "assignment_id": assignment.id,
         "payment_method_id": method.id,
+        "customer_id": customer.id,
         "device_id": _device_of(counter.id),
         "day": date.today().isoformat(),
         "week": monday.isoformat(),

@@ -108,3 +108,24 @@ def test_deactivated_member_holds_no_permission(merchant, roles):
     manager = factories.UserFactory(merchant=merchant, role=roles["Manager"], active=False)
     assert not manager.can(Permission.PAGE_STAFF)
     assert manager.effect(Permission.REFUND) is Effect.BLOCKED
+
+
+# The counter's Return mode: the roles that sell at a counter and may make returns (a cashier with a supervisor's
+# PIN, asked when the refund is made); off a paired tablet with an open shift they are sent to the counter (303).
+RETURN_MODE = ["/counter/returns", "/counter/returns/find?code=13000001", "/counter/returns/customers"]
+MAY_RETURN = {"Owner": True, "Manager": True, "Cashier": True, "Inventory": False, "Accountant": False}
+
+
+def test_every_default_role_has_a_row_in_the_return_mode_table():
+    assert set(MAY_RETURN) == {OWNER_ROLE_NAME, *DEFAULT_ROLES}
+
+
+@pytest.mark.parametrize("role_name", sorted(MAY_RETURN))
+def test_return_mode_is_for_the_roles_that_sell_and_refund(role_name, member_of, browser):
+    browser.sign_in(member_of(role_name))
+    for path in RETURN_MODE:
+        response = browser.get(path)
+        if MAY_RETURN[role_name]:
+            assert response.status_code == 303 and response.headers["Location"] == "/counter", path
+        else:
+            assert response.status_code == 403, f"{role_name} should be refused {path}"

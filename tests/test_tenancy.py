@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ismartsync.extensions import db
 from ismartsync.models import (
     Counter,
+    Customer,
     DayClose,
     Device,
     DriftStatus,
@@ -95,8 +96,10 @@ def theirs(other_merchant: Any, outsider: User) -> World:
         usin="THR-C0-000001",
         placed_at=utcnow(),
     )
-    db.session.add(placed)
+    customer = Customer(merchant=other_merchant, first_name="Their customer", phone="03331234567")
+    db.session.add_all([placed, customer])
     db.session.flush()
+    placed.customer_id = customer.id
     fiscal = FiscalDocument(
         merchant=other_merchant, sale=placed, counter=counter, usin=placed.usin, status="unknown", attempts=1
     )
@@ -124,6 +127,7 @@ def theirs(other_merchant: Any, outsider: User) -> World:
         run=run,
         drift=drift,
         placed=placed,
+        customer=customer,
         payment_method=payment_method,
         sale=sale,
         line=sale.lines[0],
@@ -267,6 +271,13 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("counter.sale_done", "GET"): Case(
         lambda t: f"/counter/sales/{t.sale.id}", unchanged=lambda t, body: "Their lawn suit" not in body
+    ),
+    ("counter.return_sale", "GET"): Case(
+        lambda t: f"/counter/returns/{t.placed.id}", unchanged=lambda t, body: "THR-C0-000001" not in body
+    ),
+    ("counter.customer_purchases", "GET"): Case(
+        lambda t: f"/counter/returns/customers/{t.customer.id}",
+        unchanged=lambda t, body: "THR-C0-000001" not in body and "Their customer" not in body,
     ),
     ("sales.sale", "GET"): Case(
         lambda t: f"/sales/{t.placed.id}", unchanged=lambda t, body: "THR-C0-000001" not in body

@@ -71,6 +71,7 @@ class FiscalDocument(TenantMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("merchant_id", "usin"),
         sa.Index("ix_fiscal_documents_status_next_attempt_at", "status", "next_attempt_at"),
+        sa.Index("ix_fiscal_documents_merchant_fbr_number", "merchant_id", "fbr_number"),  # a return's lookup
     )
 
     sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id", ondelete="CASCADE"), index=True)

@@ -53,6 +53,7 @@ class Sale(TenantMixin, Base):
             sqlite_where=sa.text("status = 'draft' AND parked_at IS NULL"),
         ),
         sa.Index("ix_sales_branch_status_placed", "branch_id", "status", "placed_at"),
+        sa.Index("ix_sales_customer_placed", "customer_id", "placed_at"),  # a customer's purchases, for a return
     )
 
     # Generated when the cart is created and sent back with the checkout: a repeated checkout finds the sale placed.

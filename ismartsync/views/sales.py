@@ -16,7 +16,7 @@ from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
 from ismartsync.extensions import db
 from ismartsync.inputs import page_number, parse_day, parse_id, safe_next
 from ismartsync.models import Branch, Sale, SaleStatus, User
-from ismartsync.permissions import Permission
+from ismartsync.permissions import Effect, Permission
 from ismartsync.services import sales as service
 from ismartsync.web.htmx import render
 
@@ -102,7 +102,23 @@ def sales() -> object:
 @permission_required(Permission.PAGE_ORDERS)
 def sale(sale_id: int) -> object:
     found = visible_sale(service.get_sale(db.session, current_user.merchant_id, sale_id))
-    return render("sales/sale.html", None, sale=found, fiscal=service.fiscal_document_for(db.session, found))
+    return render(
+        "sales/sale.html",
+        None,
+        sale=found,
+        fiscal=service.fiscal_document_for(db.session, found),
+        may_return=_may_return(found),
+    )
+
+
+def _may_return(sale: Sale) -> bool:
+    """Offer a return from this sale: placed, and the member sells at a counter and may make returns (the counter's
+    Return mode checks the same; a supervisor's PIN, if the role needs one, is asked when the refund is made)."""
+    return (
+        not sale.is_draft
+        and current_user.can(Permission.PAGE_POS)
+        and current_user.effect(Permission.REFUND) is not Effect.BLOCKED
+    )
 
 
 def printing_allowed(view: Callable[..., object]) -> Callable[..., object]:

@@ -16,6 +16,7 @@ from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, Customer, OutgoingEmail, Tender
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
+from ismartsync.receipt_codes import receipt_code
 from ismartsync.services.audit import Actor
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.e_receipts import receipt_token
@@ -57,6 +58,14 @@ def test_the_link_opens_the_receipt_signed_out_with_the_fbr_number(client, sale)
     assert sale.usin in receipt and "Rs 4,391" in receipt
     assert FBR_NUMBER in text_of(response.get_data(as_text=True), "receipt-fbr")
     assert f'href="{_link(sale)}/invoice.pdf"' in response.get_data(as_text=True)
+
+
+def test_the_customers_receipt_carries_the_barcode_a_return_scans(client, sale):
+    code = receipt_code(sale.counter_id, sale.number)
+    page = client.get(_link(sale)).get_data(as_text=True)
+    barcode = element(page, "receipt-code") or ""
+    assert text(barcode) == f"Receipt {code}"
+    assert f'aria-label="Receipt code {code}"' in barcode and "barcode-screen" in barcode
 
 
 def test_the_link_masks_the_buyers_cnic_and_phone(client, sale):

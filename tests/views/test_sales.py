@@ -11,6 +11,7 @@ from ismartsync.extensions import db
 from ismartsync.models import Customer, Sale, SaleStatus, Tender
 from ismartsync.money import format_money
 from ismartsync.permissions import Effect, Permission
+from ismartsync.receipt_codes import receipt_code
 from ismartsync.services import cart as carts
 from ismartsync.services import parked as parking
 from ismartsync.services.audit import Actor
@@ -425,3 +426,17 @@ def test_a_role_with_neither_page_cannot_print(browser, merchant, roles, owner, 
 
 def test_a_date_filter_far_in_the_future_is_ignored_not_a_crash(signed_in, branch):
     assert signed_in.get(f"/sales?branch={branch.id}&since=9999-12-31&until=9999-12-31").status_code == 200
+
+
+def test_off_a_counter_the_sale_page_says_where_to_make_a_return(signed_in, full_sale):
+    page = signed_in.get(f"/sales/{full_sale.id}").get_data(as_text=True)
+    assert 'id="sale-return"' not in page  # no button that cannot work off a counter
+    where = text_of(page, "sale-return-where")
+    assert "go to a counter tablet: press Return (F10)" in where
+    assert receipt_code(full_sale.counter_id, full_sale.number) in where and full_sale.usin in where
+
+
+def test_a_role_that_does_not_sell_is_offered_no_return(browser, merchant, roles, full_sale):
+    browser.sign_in(factories.UserFactory(merchant=merchant, role=roles["Accountant"], all_branches=True))
+    page = browser.get(f"/sales/{full_sale.id}").get_data(as_text=True)
+    assert "sale-return" not in page

@@ -121,7 +121,13 @@
   document.addEventListener("keydown", function (event) {
     var dialog = document.getElementById("dialog");
     if (event.key === "Escape") {
+      var wasOpen = dialog && dialog.innerHTML.trim();
       if (dialog) dialog.innerHTML = "";
+      // Nothing to close: a screen with a way out on Escape (Return mode's "Back to selling") takes it, unless
+      // the field has text to clear first.
+      var leave = !wasOpen && document.querySelector("[data-escape]");
+      var typed = document.activeElement && document.activeElement.matches("[data-scan]") && document.activeElement.value;
+      if (leave && !typed) { event.preventDefault(); leave.click(); return; }
       var back = scanField();
       if (back) back.focus();
       return;

@@ -14,7 +14,7 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import Counter, Merchant, QuickKey, Sale, SaleLine, Shift, StockLevel, Variant
 from ismartsync.models.base import utcnow
-from ismartsync.permissions import Permission
+from ismartsync.permissions import Effect, Permission
 from ismartsync.services import cart as carts
 from ismartsync.services import parked
 from ismartsync.services.cash.drawer import drawer_over_limit
@@ -84,6 +84,8 @@ def sell_context(counter: Counter, cart: Sale | None, *, full: bool, **extra: An
     context = cart_context(counter, cart, **extra)
     if full:
         context.update(results=None, query="", quick_keys=quick_keys(counter), selling=True)
+        # Return mode's button and F10, for roles that may make returns (with a supervisor's PIN or without).
+        context.update(may_return=current_user.effect(Permission.REFUND) is not Effect.BLOCKED)
         context.update(drawer_context(selling_shift(db.session, current_user, counter)))
     return context
 

@@ -1,0 +1,136 @@
+"""Return mode at the counter, as a cashier uses it: after a split-tender sale, F10, the scanner reads the receipt's
+barcode (decoded here off the receipt on screen, as a scanner would), and the sale shows with its branch, date,
+tenders and lines; a miss says why beside the field; Esc goes back to selling."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pypdfium2
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ITEMS, SCREENSHOTS, Tablet
+from tests.browser.steps import open_the_till, scan
+from tests.browser.test_layout import check_screen
+
+pytestmark = pytest.mark.browser
+
+
+def _sell_two_items_split(page: Page, customer: bool = False) -> None:
+    """Lawn and Khussa, Rs 7,001 with the POS fee: Rs 2,000 by card, the rest in cash (for Ayesha, if `customer`)."""
+    scan(page, ITEMS[0][2])
+    scan(page, ITEMS[1][2])
+    if customer:
+        page.keyboard.press("F6")
+        dialog = page.locator("#dialog")
+        dialog.get_by_text("New customer").click()
+        dialog.get_by_label("Name", exact=True).fill("Ayesha Khan")
+        dialog.get_by_label("Mobile", exact=True).fill("0300 1234567")
+        dialog.get_by_role("button", name="Add and attach").click()
+        expect(page.locator("#cart")).to_contain_text("Ayesha Khan")
+    expect(page.locator(".totals")).to_contain_text("Rs 7,001")
+    expect(page.locator(".htmx-request, .htmx-settling, .htmx-swapping")).to_have_count(0)
+    page.keyboard.press("F4")
+    pay = page.locator("#dialog").get_by_role("dialog")
+    pay.get_by_label("Card (Rs)").fill("2000")
+    expect(pay.locator("#due")).to_contain_text("Still to pay Rs 5,001")
+    pay.get_by_role("button", name="Rs 5,001").click()
+    pay.get_by_role("button", name=re.compile("Complete sale")).click()
+    expect(page.locator(".receipt-preview")).to_contain_text("Lawn 3pc Printed")
+
+
+def _code128(image: Image.Image) -> list[zxingcpp.Barcode]:
+    return [c for c in zxingcpp.read_barcodes(image) if c.format == zxingcpp.BarcodeFormat.Code128]
+
+
+def _scan_receipt_barcode(page: Page) -> str:
+    """What a scanner reads off the receipt's barcode: decoded from the receipt as the screen shows it."""
+    barcode = page.locator(".receipt-preview .barcode-screen")
+    expect(barcode).to_be_visible()
+    [found] = _code128(Image.open(io.BytesIO(barcode.screenshot(scale="device"))))
+    expect(page.locator(".receipt-preview .r-code-text")).to_have_text(f"Receipt {found.text}")
+    return found.text
+
+
+def test_f10_and_a_scan_of_the_receipt_find_the_sale(tablet: Tablet, stocked: None) -> None:
+    page = tablet.page
+    open_the_till(page)
+    _sell_two_items_split(page, customer=True)
+    code = _scan_receipt_barcode(page)
+    usin = page.locator(".receipt-preview .r-facts dd").nth(1).inner_text()
+
+    page.get_by_role("link", name="Next customer").click()
+    expect(page.locator("#scan")).to_be_focused()
+    expect(page.locator("#return-mode")).to_be_visible()
+    tablet.shoot("counter-with-return-button", full_page=False)
+    page.keyboard.press("F10")
+    expect(page.get_by_role("heading", name="↩ Return")).to_be_visible()
+    expect(page.locator("#return-code")).to_be_focused()
+    tablet.shoot("counter-return-mode", full_page=False)
+
+    # A code that is no sale's: the reason beside the field, and the field ready for the next scan.
+    page.keyboard.type("GUL-C1-999999", delay=5)
+    page.keyboard.press("Enter")
+    expect(page.locator("#return-code-error")).to_contain_text("No sale of yours has")
+    tablet.shoot("counter-return-not-found", full_page=False)
+
+    page.locator("#return-code").fill("")
+    page.keyboard.type(code, delay=5)  # the scanner: the digits, then Enter
+    page.keyboard.press("Enter")
+    panel = page.locator("#return-sale")
+    expect(panel).to_contain_text(f"USIN {usin}")
+    expect(page.locator("#return-branch")).to_have_text("Gulberg")
+    expect(page.locator("#return-date")).to_contain_text("today")
+    expect(page.locator("#return-tenders")).to_contain_text("Card Rs 2,000")
+    expect(page.locator("#return-tenders")).to_contain_text("Cash Rs 5,001")
+    expect(page.locator("#return-lines")).to_contain_text("Lawn 3pc Printed")
+    expect(page.locator("#return-lines")).to_contain_text("Emerald")
+    expect(page.locator("#return-lines")).to_contain_text("Khussa Embroidered")
+    expect(panel).to_contain_text("Sana Iqbal")
+    expect(page).to_have_url(re.compile(r"/counter/returns/\d+$"))  # a reload shows the same sale
+    expect(page.locator("#return-code")).to_be_focused()
+    tablet.shoot("counter-return-panel", full_page=False)
+    check_screen(tablet, "counter-return-panel-whole")  # thumb-sized targets, nothing sideways
+
+    # No receipt: the customer's purchases, then the sale.
+    page.keyboard.press("F6")
+    picker = page.locator("#dialog").get_by_role("dialog", name="Whose purchase?")
+    picker.get_by_label("Mobile or name").fill("0300 123")
+    picker.get_by_role("link", name=re.compile("Ayesha Khan")).click()
+    purchases = page.locator("#return-purchases")
+    expect(purchases).to_contain_text(usin)
+    expect(page.locator("#dialog")).to_be_empty()
+    tablet.shoot("counter-return-purchases", full_page=False)
+    purchases.get_by_role("link").first.click()
+    expect(panel).to_contain_text(f"USIN {usin}")
+    expect(panel).to_contain_text("Ayesha Khan")
+
+    page.keyboard.press("Escape")
+    expect(page.locator("#cart")).to_contain_text("The cart is empty")
+    expect(page.locator("#scan")).to_be_focused()
+    assert tablet.unexpected_errors(allowed_statuses={422}) == []
+
+
+def test_the_printed_58_mm_receipt_carries_a_barcode_that_scans(tablet: Tablet, stocked: None) -> None:
+    """The receipt as chromium prints it on a 58 mm roll, read at a 203-dpi thermal head's resolution."""
+    page = tablet.page
+    open_the_till(page)
+    _sell_two_items_split(page)
+    code = page.locator(".receipt-preview .r-code-text").inner_text().removeprefix("Receipt ")
+    page.get_by_role("link", name="Print 58 mm").click()
+    expect(page.locator("#receipt-code")).to_be_visible()
+    page.emulate_media(media="print")
+    pdf = page.pdf(width="58mm", height="300mm", print_background=True)
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=203 / 72, grayscale=True).to_pil()
+    finally:
+        document.close()
+    [found] = _code128(image.point(lambda v: 255 if v > 127 else 0))  # a thermal dot, or none
+    assert found.text == code
+    image.save(SCREENSHOTS / f"receipt-58mm-barcode-{tablet.viewport}.png")
+    assert tablet.unexpected_errors() == []

@@ -1,0 +1,176 @@
+"""Return mode on the counter: the scan box finds sales (receipt code, USIN, FBR number, a customer's purchases),
+the sale found shows as a panel with its branch and date; a miss says why beside the field (422); another merchant's
+sale is never shown; roles that may make no return are refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+
+from ismartsync.extensions import db
+from ismartsync.models import Customer, FiscalDocument, FiscalStatus, Tender
+from ismartsync.models.base import utcnow
+from ismartsync.permissions import Effect, Permission
+from ismartsync.receipt_codes import receipt_code
+from ismartsync.services.audit import Actor
+from ismartsync.services.checkout import Payment
+from ismartsync.services.roles import set_grant
+from tests import factories
+from tests.markup import element, text, text_of
+from tests.selling import open_till, sell
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def placed(tablet, cashier, counter, items):
+    """Sana's sale on this counter: a Lawn 3pc and a Khussa, Rs 2,000 by card and the rest in cash."""
+    actor = Actor(cashier, branch_id=counter.branch_id, counter_id=counter.id)
+    sale = sell(
+        actor,
+        counter,
+        *items,
+        payments=[Payment(Tender.CARD, 200_000, reference="4411"), Payment(Tender.CASH, 249_000)],
+    )
+    db.session.commit()
+    return sale
+
+
+def _find(tablet, code: str):
+    return tablet.get(f"/counter/returns/find?code={quote(code)}", headers=HX)
+
+
+def test_the_selling_screen_offers_return_mode_on_f10(tablet):
+    page = tablet.get("/counter").get_data(as_text=True)
+    button = element(page, "return-mode") or ""
+    assert 'data-shortcut="F10"' in button and "/counter/returns" in button and "Return" in text(button)
+
+
+def test_scanning_the_receipt_code_shows_the_sale_panel(tablet, placed):
+    response = _find(tablet, receipt_code(placed.counter_id, placed.number))
+    assert response.status_code == 200
+    assert response.headers["HX-Push-Url"] == f"/counter/returns/{placed.id}"
+    panel = text_of(response.get_data(as_text=True), "return-sale")
+    assert f"Sale no. {placed.number}" in panel and f"USIN {placed.usin}" in panel
+    assert "Gulberg" in text_of(response.get_data(as_text=True), "return-branch")
+    assert "Another branch" not in panel
+    assert "today" in text_of(response.get_data(as_text=True), "return-date")
+    assert "Cashier Sana Iqbal" in panel
+    tenders = text_of(response.get_data(as_text=True), "return-tenders")
+    assert "Card Rs 2,000" in tenders and "ref. 4411" in tenders and "Cash Rs 2,490" in tenders
+    lines = text_of(response.get_data(as_text=True), "return-lines")
+    assert "Lawn 3pc Red" in lines and "Khussa" in lines and "Rs 2,990" in lines and "Rs 1,500" in lines
+
+
+def test_the_usin_and_the_fbr_number_find_the_sale_too(tablet, placed, merchant, counter):
+    assert f"USIN {placed.usin}" in text_of(_find(tablet, placed.usin.lower()).get_data(as_text=True), "return-sale")
+    db.session.add(
+        FiscalDocument(
+            merchant_id=merchant.id,
+            sale_id=placed.id,
+            counter_id=counter.id,
+            usin=placed.usin,
+            status=FiscalStatus.REPORTED,
+            fbr_number="810001FBKP2194812123",
+        )
+    )
+    db.session.commit()
+    found = _find(tablet, "810001FBKP2194812123").get_data(as_text=True)
+    assert "810001FBKP2194812123" in text_of(found, "return-fbr")
+
+
+def test_a_miss_says_why_beside_the_field_with_422(tablet, placed):
+    response = _find(tablet, "GUL-C1-999999")
+    assert response.status_code == 422 and response.headers["HX-Trigger"] == "scan-miss"
+    html = response.get_data(as_text=True)
+    assert "No sale of yours has" in text_of(html, "return-code-error")
+    assert 'aria-describedby="return-code-error"' in (element(html, "return-find") or "")
+    assert "return-sale-title" not in html
+
+
+@pytest.mark.parametrize("code", ["", "x" * 5000, "\x00\x07", "٣٠٠٠١٢٣٤", "9" * 40, "' OR 1=1 --", "%"])
+def test_garbage_is_a_422_never_a_500(tablet, placed, code):
+    response = _find(tablet, code)
+    assert response.status_code == 422
+    assert text_of(response.get_data(as_text=True), "return-code-error")
+
+
+def test_a_sale_of_another_branch_is_shown_as_such(tablet, placed, merchant, manager, items):
+    dha = factories.CounterFactory(branch=factories.BranchFactory(merchant=merchant, name="DHA Phase 5", code="DHA"))
+    other = sell(open_till(manager, manager, dha), dha, items[0])
+    db.session.commit()
+    html = _find(tablet, receipt_code(dha.id, other.number)).get_data(as_text=True)
+    assert text_of(html, "return-branch") == "DHA Phase 5 Another branch"
+
+
+def test_the_panel_has_its_own_address_as_a_whole_page(tablet, placed):
+    response = tablet.get(f"/counter/returns/{placed.id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f"Sale no. {placed.number}" in text_of(html, "return-sale")
+    assert 'data-shortcut="F10"' in (element(html, "back-to-selling") or "") and "data-escape" in html
+
+
+def test_another_merchants_sale_is_not_found(tablet, outsider, other_merchant):
+    branch = factories.BranchFactory(merchant=other_merchant, code="THR")
+    theirs_counter = factories.CounterFactory(branch=branch)
+    variant = factories.VariantFactory(product__merchant=other_merchant, price_minor=1000)
+    theirs = sell(open_till(outsider, outsider, theirs_counter), theirs_counter, variant)
+    db.session.commit()
+    assert tablet.get(f"/counter/returns/{theirs.id}").status_code == 404
+    for code in (receipt_code(theirs_counter.id, theirs.number), theirs.usin):
+        response = _find(tablet, code)
+        assert response.status_code == 422 and theirs.usin not in text_of(
+            response.get_data(as_text=True), "return-sale"
+        )
+
+
+def test_the_customers_purchases_lead_to_the_sale(tablet, placed, merchant):
+    ayesha = Customer(merchant_id=merchant.id, first_name="Ayesha", last_name="Khan", phone="03001234567")
+    db.session.add(ayesha)
+    db.session.flush()
+    placed.customer_id = ayesha.id
+    db.session.commit()
+    picker = tablet.get("/counter/returns/customers?q=0300 123", headers={**HX, "HX-Target": "return-customer-results"})
+    assert f"/counter/returns/customers/{ayesha.id}" in picker.get_data(as_text=True)
+    listing = tablet.get(f"/counter/returns/customers/{ayesha.id}", headers=HX).get_data(as_text=True)
+    purchases = element(listing, "return-purchases") or ""
+    assert placed.usin in text(purchases) and f"/counter/returns/{placed.id}" in purchases
+    assert tablet.get("/counter/returns/customers", headers=HX).status_code == 200  # the picker as a dialog
+
+
+def test_without_an_open_shift_return_mode_sends_the_tablet_to_the_counter(browser, manager, placed):
+    browser.sign_in(manager)  # not on a paired tablet
+    response = browser.get(f"/counter/returns/{placed.id}")
+    assert response.status_code == 303 and response.headers["Location"] == "/counter"
+
+
+def test_a_role_that_may_make_no_return_gets_403_and_no_button(tablet, owner, cashier, placed):
+    set_grant(db.session, Actor(owner), cashier.role, Permission.REFUND, Effect.BLOCKED)
+    db.session.commit()
+    assert tablet.get("/counter/returns").status_code == 403
+    assert tablet.get(f"/counter/returns/{placed.id}").status_code == 403
+    assert 'id="return-mode"' not in tablet.get("/counter").get_data(as_text=True)
+
+
+def test_a_role_without_the_counter_gets_403(browser, merchant, roles):
+    browser.sign_in(factories.UserFactory(merchant=merchant, role=roles["Accountant"], all_branches=True))
+    for path in ("/counter/returns", "/counter/returns/find?code=1", "/counter/returns/customers"):
+        assert browser.get(path).status_code == 403
+
+
+def test_the_sale_pages_return_button_opens_the_panel_on_this_counter(tablet, placed, counter):
+    page = tablet.get(f"/sales/{placed.id}").get_data(as_text=True)
+    button = element(page, "sale-return") or ""
+    assert f'href="/counter/returns/{placed.id}"' in button and text(button) == f"↩ Return on {counter.name}"
+    panel = tablet.get(f"/counter/returns/{placed.id}").get_data(as_text=True)
+    assert f"USIN {placed.usin}" in text_of(panel, "return-sale")
+
+
+def test_the_panel_says_how_many_days_ago_the_sale_was(tablet, placed):
+    placed.placed_at = utcnow() - timedelta(days=3)
+    db.session.commit()
+    html = tablet.get(f"/counter/returns/{placed.id}").get_data(as_text=True)
+    assert text_of(html, "return-date").endswith("· 3 days ago")
