@@ -124,6 +124,23 @@ class RunningSandbox:
             ]
 
 
+SUBSCRIBE = """mutation($topic: WebhookSubscriptionTopic!, $uri: String!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
+    webhookSubscription { id topic uri } userErrors { field message } } }"""
+
+
+def subscribe(sandbox: RunningSandbox, uri: str, *topics: str, token: str = TOKEN, shop: str = SHOP) -> list[str]:
+    """Subscribe the token's app to `topics` (enum names, e.g. INVENTORY_LEVELS_UPDATE) at `uri`, as an app would
+    through the API; the new subscriptions' ids."""
+    ids = []
+    for topic in topics:
+        answer = sandbox.graphql(SUBSCRIBE, {"topic": topic, "uri": uri}, token=token, shop=shop).json()
+        payload = answer["data"]["webhookSubscriptionCreate"]
+        assert not payload["userErrors"], payload
+        ids.append(payload["webhookSubscription"]["id"])
+    return ids
+
+
 def _serve(app: Flask) -> tuple[str, Callable[[], None]]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
