@@ -88,9 +88,7 @@ class Settings:
     reconcile_interval_minutes: int = field(default_factory=lambda: int(_env("RECONCILE_INTERVAL_MINUTES", "60")))
     # A store whose webhooks cannot be verified (a pasted token without its app's secret) gets none, so it is
     # compared this often instead.
-    reconcile_unverified_minutes: int = field(
-        default_factory=lambda: int(_env("RECONCILE_UNVERIFIED_MINUTES", "10"))
-    )
+    reconcile_unverified_minutes: int = field(default_factory=lambda: int(_env("RECONCILE_UNVERIFIED_MINUTES", "10")))
     shopify_incremental_minutes: int = field(default_factory=lambda: int(_env("SHOPIFY_INCREMENTAL_MINUTES", "15")))
     # A stock batch with no news for this long died with its worker and is sent again (same key).
     sync_stale_seconds: int = field(default_factory=lambda: int(_env("SYNC_STALE_SECONDS", "180")))

@@ -7,6 +7,7 @@ merchant's own app get shop-specific subscriptions through the API. Commits betw
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -65,15 +66,19 @@ def check_subscriptions(session: Session, merchant_id: int, callback_url: str) -
     if check.created or check.removed or check.failed:
         log.info(
             "shopify webhook subscriptions checked",
-            extra={"fields": {"merchant": merchant_id, "created": len(check.created), "removed": len(check.removed),
-                              "failed": len(check.failed)}},
+            extra={
+                "fields": {
+                    "merchant": merchant_id,
+                    "created": len(check.created),
+                    "removed": len(check.removed),
+                    "failed": len(check.failed),
+                }
+            },
         )
     return check
 
 
-def _bring_in_line(
-    session: Session, client: ShopifyClient, connection: ShopifyConnection, callback_url: str
-) -> Check:
+def _bring_in_line(session: Session, client: ShopifyClient, connection: ShopifyConnection, callback_url: str) -> Check:
     check = Check()
     now = utcnow()
     rows = subscriptions.subscriptions_of(session, connection)
@@ -90,7 +95,12 @@ def _bring_in_line(
     for topic in SYNC_TOPICS:
         if topic in keep:
             subscriptions.record_state(
-                session, connection, topic, SubscriptionStatus.ACTIVE, now=now, shopify_id=keep[topic].id,
+                session,
+                connection,
+                topic,
+                SubscriptionStatus.ACTIVE,
+                now=now,
+                shopify_id=keep[topic].id,
                 callback_url=callback_url,
             )
             continue
@@ -103,8 +113,14 @@ def _bring_in_line(
             check.failed[topic] = exc.message
             continue
         subscriptions.record_state(
-            session, connection, topic, SubscriptionStatus.ACTIVE, now=now, shopify_id=new_id,
-            callback_url=callback_url, created=True,
+            session,
+            connection,
+            topic,
+            SubscriptionStatus.ACTIVE,
+            now=now,
+            shopify_id=new_id,
+            callback_url=callback_url,
+            created=True,
         )
         check.created.append(topic)
     subscriptions.drop_rows(session, [row for topic, row in rows.items() if topic not in SYNC_TOPICS])
@@ -112,10 +128,8 @@ def _bring_in_line(
 
 
 def _delete_quietly(client: ShopifyClient, subscription_id: str) -> None:
-    try:
+    with contextlib.suppress(ShopifyUserError):  # already gone
         wire.delete_subscription(client, subscription_id)
-    except ShopifyUserError:
-        pass  # already gone
 
 
 def _record_failure(session: Session, merchant_id: int, message: str) -> None:

@@ -173,21 +173,24 @@ def custom_app(domain: str, name: str, seed: int, scopes: str) -> dict[str, Any]
     are signed with its API secret key, which the merchant copies from the app's API credentials. Deterministic for
     a seed, like the rest of the sandbox."""
     digest = hashlib.sha256(f"{seed}:{domain}".encode()).hexdigest()
-    return {
-        "client_id": digest[32:64],  # the "API key"
-        "client_secret": "shpss_" + digest[:32],  # the "API secret key"
-        "name": f"{name} custom app",
-        "custom": True,
-        "scopes": CUSTOM_APP_SCOPES,
-        "grant_scopes": None,
-        "redirect_urls": [],
-        "launch_url": None,
-        "declared_webhooks": [],
-        "client_credentials": False,
-        "protected_customer_data": True,
-        "auto_approve": False,
-        "shop": domain,
-    } | ({"scopes": scopes} if scopes else {})
+    return (
+        {
+            "client_id": digest[32:64],  # the "API key"
+            "client_secret": "shpss_" + digest[:32],  # the "API secret key"
+            "name": f"{name} custom app",
+            "custom": True,
+            "scopes": CUSTOM_APP_SCOPES,
+            "grant_scopes": None,
+            "redirect_urls": [],
+            "launch_url": None,
+            "declared_webhooks": [],
+            "client_credentials": False,
+            "protected_customer_data": True,
+            "auto_approve": False,
+            "shop": domain,
+        }
+        | ({"scopes": scopes} if scopes else {})
+    )
 
 
 CUSTOM_APP_SCOPES = (

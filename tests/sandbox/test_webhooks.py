@@ -211,7 +211,8 @@ def test_subscriptions_are_listed_deleted_and_refused_without_the_scope(make_sho
     assert listed["webhookSubscriptions"]["nodes"] == [
         {"id": created, "topic": "PRODUCTS_UPDATE", "uri": webhook_receiver.url}
     ]
-    delete = "mutation($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { message } } }"
+    delete = """mutation($id: ID!) {
+      webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { message } } }"""
     assert sandbox.graphql(delete, {"id": created}).json()["data"]["webhookSubscriptionDelete"] == {
         "deletedWebhookSubscriptionId": created,
         "userErrors": [],

@@ -20,6 +20,7 @@ from ismartsync.services.shopify_store import connection as connections
 from tests.markup import element, field_text, is_fragment, text_of
 from tests.sandbox_fixtures import OTHER_SHOP
 from tests.shopify.fixtures import (
+    APP_TOML,
     CLIENT_ID,
     CLIENT_SECRET,
     SHOP,
@@ -178,7 +179,6 @@ def test_callback_missing_a_scope_is_refused(browser, owner, merchant, start_san
             {
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
-                "webhook_uri": None,
                 "grant_scopes": ["read_products"],
             }
         ]
@@ -262,10 +262,19 @@ def test_disconnect_forgets_the_credentials(signed_in, merchant):
 
 
 def test_uninstall_webhook_revokes_the_connection(
-    browser, owner, merchant, start_sandbox, use_sandbox, webhook_receiver
+    browser, owner, merchant, start_sandbox, use_sandbox, webhook_receiver, app
 ):
+    # Our app's webhooks are the ones shopify.app.toml declares; the sandbox delivers them to its app URL.
     running = start_sandbox(
-        apps=[{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "webhook_uri": webhook_receiver.url}]
+        app_url=webhook_receiver.url.removesuffix("/webhooks/shopify"),
+        apps=[
+            {
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "app_toml": APP_TOML,
+                "redirect_urls": [app.config["BASE_URL"] + "/shopify/callback"],
+            }
+        ],
     )
     use_sandbox(running)
     browser.sign_in(owner)
@@ -288,10 +297,18 @@ def test_uninstall_webhook_revokes_the_connection(
     assert "Uninstalled in Shopify" in text_of(browser.get("/shopify").get_data(as_text=True), "shopify-status")
 
 
-def test_other_webhook_topics_are_acknowledged_and_change_nothing(signed_in, merchant, client):
-    signed_in.post("/shopify/token", {"paste-shop": SHOP, "paste-access_token": TOKEN})
+def _paste(browser, sandbox, secret: str | None = None) -> None:
+    form = {"paste-shop": SHOP, "paste-access_token": TOKEN}
+    if secret is not False:
+        form["paste-api_secret_key"] = secret or sandbox.custom_app_secret()
+    assert browser.post("/shopify/token", form).status_code == 303
+
+
+def test_other_webhook_topics_are_acknowledged_and_change_nothing(signed_in, merchant, client, sandbox):
+    _paste(signed_in, sandbox)
     body = b'{"id": 1}'
-    signature = base64.b64encode(hmac.new(CLIENT_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    secret = sandbox.custom_app_secret()
+    signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     headers = {
         "X-Shopify-Topic": "products/update",
         "X-Shopify-Shop-Domain": SHOP,

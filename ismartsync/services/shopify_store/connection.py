@@ -149,7 +149,11 @@ def connect_with_admin_token(
 
 
 def disconnect(
-    session: Session, actor: Actor, connection: ShopifyConnection, *, subscriptions_removed: int = 0,
+    session: Session,
+    actor: Actor,
+    connection: ShopifyConnection,
+    *,
+    subscriptions_removed: int = 0,
     subscriptions_left: int = 0,
 ) -> None:
     """Stop using the store: forget every credential; imported data stays. The counts say what became of the
@@ -213,20 +217,25 @@ def revoke_on_uninstall(session: Session, shop: str, *, signed_by: str, app: Sho
 
 
 def webhook_secrets(session: Session, shop: str, app: ShopifyApp) -> list[tuple[str, str]]:
-    """(signer, secret) pairs that may sign a webhook from `shop`: our app's, a merchant's own app (by its client
-    id) and a pasted token's custom app (its API secret key, signer CUSTOM_APP_SIGNER)."""
-    pairs = [(app.client_id, s) for s in app.secrets]
-    own = session.scalars(
-        select(ShopifyConnection).where(
-            ShopifyConnection.shop_domain == shop,
-            ShopifyConnection.auth_method.in_([AuthMethod.CLIENT_CREDENTIALS, AuthMethod.ADMIN_TOKEN]),
-            ShopifyConnection.status == ConnectionStatus.CONNECTED,
+    """(signer, secret) pairs that may sign a webhook from `shop`: a merchant's own app (by its client id) or a
+    pasted token's custom app (its API secret key, signer CUSTOM_APP_SIGNER) when the store is connected that way;
+    otherwise our app's (its installs, and stores no one has connected: an uninstall, a compliance request)."""
+    own = list(
+        session.scalars(
+            select(ShopifyConnection).where(
+                ShopifyConnection.shop_domain == shop,
+                ShopifyConnection.auth_method.in_([AuthMethod.CLIENT_CREDENTIALS, AuthMethod.ADMIN_TOKEN]),
+                ShopifyConnection.status == ConnectionStatus.CONNECTED,
+            )
         )
     )
+    # A store connected through another app never gets webhooks from ours: our signature is no proof for it.
+    pairs = [] if own else [(app.client_id, s) for s in app.secrets]
     for c in own:
         if c.client_secret:
-            pairs.append((c.client_id if c.auth_method == AuthMethod.CLIENT_CREDENTIALS else CUSTOM_APP_SIGNER,
-                          c.client_secret))
+            pairs.append(
+                (c.client_id if c.auth_method == AuthMethod.CLIENT_CREDENTIALS else CUSTOM_APP_SIGNER, c.client_secret)
+            )
     return pairs
 
 

@@ -146,5 +146,3 @@ def topic_label(topic: str) -> str:
 def last_checked(rows: list[WebhookSubscription]) -> datetime | None:
     times = [row.checked_at for row in rows if row.checked_at is not None]
     return min(times) if times else None
-
-
