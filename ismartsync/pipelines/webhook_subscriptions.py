@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from ismartsync.models import ShopifyConnection, SubscriptionStatus
+from ismartsync.models import ShopifyConnection, SubscriptionStatus, WebhookSubscription
 from ismartsync.models.base import utcnow
 from ismartsync.pipelines.shopify_client import open_client
 from ismartsync.services.shopify_store import subscriptions
@@ -153,7 +153,7 @@ def remove_subscriptions(session: Session, connection: ShopifyConnection) -> tup
     if not created:
         session.commit()
         return 0, 0
-    removed: list = []
+    removed: list[WebhookSubscription] = []
     try:
         client = client_for(session, connection, max_attempts=2)
         session.commit()
