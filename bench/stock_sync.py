@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,6 +56,7 @@ from ismartsync.services.shopify_store.locations import map_branch, start_import
 from ismartsync.services.stock.ledger import record_movement
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/ismartsync_bench"
+APP_TOML = Path(__file__).resolve().parents[1] / "shopify.app.toml"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 ENCRYPTION_KEY = "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZSE="
 
@@ -131,7 +133,8 @@ def _setup(app: Flask, sandbox_url: str) -> tuple[int, list[tuple[int, int]]]:
         merchant = db.session.get(Merchant, owner.merchant_id)
         db.session.add(
             ShopifyConnection(
-                merchant=merchant, shop_domain=SHOP, auth_method=AuthMethod.ADMIN_TOKEN, access_token=TOKEN
+                # TOKEN is our app's (bench/common.py): an install of our app, its webhooks declared in the toml.
+                merchant=merchant, shop_domain=SHOP, auth_method=AuthMethod.OAUTH, access_token=TOKEN
             )
         )
         db.session.commit()
@@ -239,7 +242,8 @@ def main() -> None:
                 {
                     "client_id": CLIENT_ID,
                     "client_secret": CLIENT_SECRET,
-                    "webhook_uri": None if args.no_webhooks else f"{app_url}/webhooks/shopify",
+                    # Our app's webhooks are those shopify.app.toml declares (delivered to app_url/webhooks/shopify).
+                    "app_toml": None if args.no_webhooks else str(APP_TOML),
                 }
             ],
         },

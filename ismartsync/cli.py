@@ -1,9 +1,9 @@
-"""Flask CLI commands: `flask seed-demo`."""
+"""Flask CLI commands: `flask seed-demo`, `flask sweep-emails`, `flask shopify-check`."""
 
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from ismartsync.extensions import db
@@ -15,6 +15,9 @@ from ismartsync.services.audit import Actor
 from ismartsync.services.email import requeue_stale_emails
 from ismartsync.services.fiscal.settings import update_counter_fbr, update_fbr_settings
 from ismartsync.services.payment_methods import create_payment_method
+from ismartsync.services.shopify_store.subscriptions import SYNC_TOPICS, webhook_address
+from ismartsync.shopify.oauth import split_scopes
+from ismartsync.shopify.store_check import Expected, Report, check_store
 
 DEMO_PASSWORD = "demo-password-1"
 DEMO_OWNER = "owner@zari.example.com"
@@ -138,6 +141,44 @@ def _seed_fbr() -> None:
     db.session.commit()
 
 
+def shopify_check(shop: str, token: str | None, *, app_config: bool = False, webhook_url: str | None = None) -> Report:
+    """Check a store: through `token`, or else through the connection of the merchant who connected `shop` here."""
+    from ismartsync.models import ShopifyConnection
+    from ismartsync.models.shopify import ConnectionStatus
+    from ismartsync.queue import redis_connection
+    from ismartsync.services.shopify_store.tokens import client_for
+    from ismartsync.shopify.client import ShopifyClient
+
+    config = current_app.config
+    topics: tuple[str, ...] | None = None if app_config else SYNC_TOPICS
+    report = Report()
+    if token:
+        client = ShopifyClient(shop, token, api_base_template=config["SHOPIFY_API_BASE"], redis=redis_connection())
+    else:
+        connection = db.session.scalar(
+            select(ShopifyConnection).where(
+                ShopifyConnection.shop_domain == shop, ShopifyConnection.status == ConnectionStatus.CONNECTED
+            )
+        )
+        if connection is None:
+            report.problem(f"No merchant has {shop} connected here: pass --token to check it directly.")
+            return report
+        client = client_for(db.session, connection)
+        db.session.commit()  # a renewed token is kept
+        topics = None if connection.uses_app_config else SYNC_TOPICS
+        if not connection.can_verify_webhooks:
+            report.problem(
+                "Webhooks: connected with an admin token but no API secret key, so no webhook can be verified and "
+                "none are subscribed. Add the key under Settings → Shopify."
+            )
+            topics = ()
+    expected = Expected(split_scopes(config["SHOPIFY_SCOPES"]), topics, webhook_url or webhook_address(config))
+    with client:
+        found = check_store(client, expected)
+    report.lines.extend(found.lines)
+    return report
+
+
 def init_app(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
@@ -155,3 +196,27 @@ def init_app(app: Flask) -> None:
         count = requeue_stale_emails(db.session)
         db.session.commit()
         click.echo(f"{count} email(s) enqueued again")
+
+    @app.cli.command("shopify-check")
+    @click.argument("shop", required=False)
+    @click.option("--shop", "shop_option", help="The store's .myshopify.com domain (or give it as the argument).")
+    @click.option("--token", help="An admin API token for SHOP (else the token of the merchant who connected it).")
+    @click.option(
+        "--app-config", is_flag=True, help="The token is our app's: webhooks come from shopify.app.toml, not the API."
+    )
+    @click.option("--webhook-url", help="Where webhooks must go (default: ISMARTSYNC_SHOPIFY_WEBHOOK_URL or BASE_URL).")
+    def shopify_check_command(
+        shop: str | None, shop_option: str | None, token: str | None, app_config: bool, webhook_url: str | None
+    ) -> None:
+        """Check a Shopify store: granted scopes, webhook subscriptions, the API version served, and one read of
+        each kind (shop, products, locations, inventory levels, orders). Exits 1 when something is wrong."""
+        shop = shop or shop_option
+        if not shop:
+            raise click.UsageError("Name the store: flask shopify-check your-store.myshopify.com")
+        report = shopify_check(shop, token, app_config=app_config, webhook_url=webhook_url)
+        for fine, message in report.lines:
+            click.echo(f"{'ok     ' if fine else 'PROBLEM'} {message}")
+        if report.problems:
+            click.echo(f"\n{len(report.problems)} problem(s) with {shop}.")
+            raise SystemExit(1)
+        click.echo(f"\n{shop} is ready for iSmartSync.")

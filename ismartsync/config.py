@@ -81,9 +81,14 @@ class Settings:
     shopify_client_id: str | None = field(default_factory=lambda: _env("SHOPIFY_CLIENT_ID"))
     shopify_client_secret: str | None = field(default_factory=lambda: _env("SHOPIFY_CLIENT_SECRET"))
     shopify_scopes: str = field(default_factory=lambda: _env("SHOPIFY_SCOPES", SHOPIFY_SCOPES))
+    # Where Shopify delivers webhooks (subscriptions created through the API); unset: BASE_URL + /webhooks/shopify.
+    shopify_webhook_url: str | None = field(default_factory=lambda: _env("SHOPIFY_WEBHOOK_URL"))
     # Periodic work (jobs/scheduler.py): the sync sweeper, scheduled reconciliations, incremental catalog imports.
     sync_sweep_seconds: int = field(default_factory=lambda: int(_env("SYNC_SWEEP_SECONDS", "30")))
     reconcile_interval_minutes: int = field(default_factory=lambda: int(_env("RECONCILE_INTERVAL_MINUTES", "60")))
+    # A store whose webhooks cannot be verified (a pasted token without its app's secret) gets none, so it is
+    # compared this often instead.
+    reconcile_unverified_minutes: int = field(default_factory=lambda: int(_env("RECONCILE_UNVERIFIED_MINUTES", "10")))
     shopify_incremental_minutes: int = field(default_factory=lambda: int(_env("SHOPIFY_INCREMENTAL_MINUTES", "15")))
     # A stock batch with no news for this long died with its worker and is sent again (same key).
     sync_stale_seconds: int = field(default_factory=lambda: int(_env("SYNC_STALE_SECONDS", "180")))
@@ -133,8 +138,10 @@ class Settings:
             "SHOPIFY_CLIENT_ID": self.shopify_client_id,
             "SHOPIFY_CLIENT_SECRET": self.shopify_client_secret,
             "SHOPIFY_SCOPES": self.shopify_scopes,
+            "SHOPIFY_WEBHOOK_URL": self.shopify_webhook_url,
             "SYNC_SWEEP_SECONDS": self.sync_sweep_seconds,
             "RECONCILE_INTERVAL_MINUTES": self.reconcile_interval_minutes,
+            "RECONCILE_UNVERIFIED_MINUTES": self.reconcile_unverified_minutes,
             "SHOPIFY_INCREMENTAL_MINUTES": self.shopify_incremental_minutes,
             "SYNC_STALE_SECONDS": self.sync_stale_seconds,
             "SHOPIFY_TIMEOUT_SECONDS": self.shopify_timeout_seconds,

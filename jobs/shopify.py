@@ -1,4 +1,5 @@
-"""Shopify jobs: the catalog import (full through bulk exports, or incremental by `updated_at`), and its schedule."""
+"""Shopify jobs: the catalog import (full through bulk exports, or incremental by `updated_at`), and its schedule;
+the store's webhook subscriptions, checked at connect and daily."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from datetime import timedelta
 from flask import current_app
 
 from ismartsync.extensions import db
-from ismartsync.pipelines import catalog_import
+from ismartsync.models.base import utcnow
+from ismartsync.pipelines import catalog_import, webhook_subscriptions
+from ismartsync.services.shopify_store import subscriptions
 from ismartsync.services.shopify_store.locations import merchants_with_full_import, start_scheduled_import
 from jobs import job
 
@@ -36,3 +39,21 @@ def schedule_incremental_imports() -> int:
             db.session.rollback()
             log.exception("could not schedule an incremental import for merchant %s", merchant_id)
     return started
+
+
+@job
+def check_webhook_subscriptions(merchant_id: int) -> None:
+    """Create what is missing of the store's subscriptions, delete what the sync no longer needs (retried while
+    Shopify cannot be reached)."""
+    address = subscriptions.webhook_address(current_app.config)
+    webhook_subscriptions.check_subscriptions(db.session, merchant_id, address)
+
+
+@job
+def schedule_subscription_checks() -> int:
+    """Every hour: a check for each connected store whose subscriptions were last checked a day ago or more."""
+    due = subscriptions.due_checks(db.session, utcnow())
+    for merchant_id in due:
+        subscriptions.enqueue_check(db.session, merchant_id)
+    db.session.commit()
+    return len(due)

@@ -37,9 +37,11 @@ def run_reconciliation(reconciliation_id: int) -> None:
 
 @job
 def schedule_reconciliations() -> None:
-    """Start a scheduled reconciliation for each connected merchant whose last one is older than the interval."""
+    """Start a scheduled reconciliation for each connected merchant whose last one is older than the interval (the
+    shorter one for a store whose webhooks cannot be verified)."""
     interval = timedelta(minutes=int(current_app.config.get("RECONCILE_INTERVAL_MINUTES") or 60))
-    for merchant_id in due_reconciliations(db.session, utcnow(), interval):
+    unverified = timedelta(minutes=int(current_app.config.get("RECONCILE_UNVERIFIED_MINUTES") or 10))
+    for merchant_id in due_reconciliations(db.session, utcnow(), interval, unverified):
         try:
             start_reconciliation(db.session, merchant_id, trigger="scheduled")
             db.session.commit()

@@ -18,7 +18,8 @@ FBR_DEMO_TOKENS="810001,810002,810003,810004:zari-demo-7f3b9c2e-51d4-4e8a-9b61-0
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo
 
-.venv/bin/python -m sandbox.shopify --port 5001 --app-url http://127.0.0.1:5000 &
+# The sandbox reads our shopify.app.toml: the demo app (OAuth) gets the webhooks it declares, nothing more.
+.venv/bin/python -m sandbox.shopify --port 5001 --app-url http://127.0.0.1:5000 --app-toml shopify.app.toml &
 sandbox=$!
 trap 'kill "$sandbox" 2>/dev/null || true' EXIT INT TERM
 .venv/bin/python -m sandbox.fbr --port 5002 --token "$FBR_DEMO_TOKENS" &

@@ -110,6 +110,36 @@ class RunningSandbox:
         assert response.status == 200, response.body
         return response.json()
 
+    def custom_app_secret(self, shop: str = SHOP) -> str:
+        """The API secret key of the shop's custom app (TOKEN's app), as its API credentials page shows it."""
+        apps = self.control("GET", "/state")["custom_apps"]
+        return next(a["api_secret_key"] for a in apps if a["shop"] == shop)
+
+    def subscriptions(self, shop: str = SHOP) -> list[dict[str, Any]]:
+        """The shop-specific subscriptions the sandbox holds (every app's), as (topic, uri, client_id) dicts."""
+        with self.sandbox.lock:
+            return [
+                {"id": s.id, "topic": s.topic, "uri": s.uri, "client_id": s.client_id}
+                for s in self.sandbox.subscriptions.get(shop, [])
+            ]
+
+
+SUBSCRIBE = """mutation($topic: WebhookSubscriptionTopic!, $uri: String!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
+    webhookSubscription { id topic uri } userErrors { field message } } }"""
+
+
+def subscribe(sandbox: RunningSandbox, uri: str, *topics: str, token: str = TOKEN, shop: str = SHOP) -> list[str]:
+    """Subscribe the token's app to `topics` (enum names, e.g. INVENTORY_LEVELS_UPDATE) at `uri`, as an app would
+    through the API; the new subscriptions' ids."""
+    ids = []
+    for topic in topics:
+        answer = sandbox.graphql(SUBSCRIBE, {"topic": topic, "uri": uri}, token=token, shop=shop).json()
+        payload = answer["data"]["webhookSubscriptionCreate"]
+        assert not payload["userErrors"], payload
+        ids.append(payload["webhookSubscription"]["id"])
+    return ids
+
 
 def _serve(app: Flask) -> tuple[str, Callable[[], None]]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -125,10 +155,11 @@ def _serve(app: Flask) -> tuple[str, Callable[[], None]]:
 
 
 def sandbox_config(**overrides: Any) -> dict[str, Any]:
-    """Small, fast settings: no app webhook address unless a test gives one, quick retries."""
+    """Small, fast settings, quick retries. TOKEN is a pasted admin token of the shop's custom app; nothing is
+    subscribed to any webhook until a test (or our code at connect) subscribes."""
     config: dict[str, Any] = {
-        "tokens": [{"token": TOKEN, "shop": SHOP, "client_id": CLIENT_ID}],
-        "apps": [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "webhook_uri": None}],
+        "tokens": [{"token": TOKEN, "shop": SHOP}],
+        "apps": [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}],
         "webhooks": {"retry_delays": [0.05, 0.1]},
         "bulk_delay_seconds": 0.0,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import delete, select
 
 from ismartsync import cli
@@ -18,7 +19,11 @@ from ismartsync.services.fiscal.settings import (
     update_fbr_settings,
 )
 from ismartsync.services.payment_methods import active_payment_methods
+from ismartsync.services.shopify_store.subscriptions import SYNC_TOPICS
 from sandbox.fbr.__main__ import token_specs
+from tests.sandbox_fixtures import SHOP, TOKEN
+from tests.shopify.fixtures import start_sandbox, use_sandbox  # noqa: F401
+from tests.shopify.synced import connect
 
 
 def test_demo_merchant_takes_a_bank_transfer_and_a_wallet_and_seeding_twice_adds_nothing():
@@ -104,3 +109,73 @@ def test_seeding_again_keeps_what_a_person_chose_in_settings_fbr():
     merchant = _demo_merchant()
     assert (merchant.fiscal_backend, merchant.fiscal_environment, merchant.fbr_token) == ("off", "production", None)
     assert not any(c.fbr_enabled or c.fbr_pos_id for c in _demo_counters(merchant).values())
+
+
+# `flask shopify-check` against the Shopify sandbox.
+
+
+@pytest.fixture
+def check(app):
+    def run(*args: str):
+        return app.test_cli_runner().invoke(args=["shopify-check", *args])
+
+    return run
+
+
+def test_shopify_check_passes_on_a_connected_store_with_its_subscriptions(
+    check, start_sandbox, use_sandbox, owner, run_jobs  # noqa: F811
+):
+    running = start_sandbox(variants=20)
+    use_sandbox(running)
+    connect(running, owner, run_jobs)
+    running.control("POST", f"/shops/{SHOP}/orders", {"lines": [{"sku": _a_sku(running), "quantity": 1}]})
+
+    result = check(SHOP)
+
+    assert result.exit_code == 0, result.output
+    assert f"{SHOP} is ready for iSmartSync." in result.output
+    assert "ok      API version: Shopify serves 2026-07" in result.output
+    assert f"ok      Webhooks: all {len(SYNC_TOPICS)} topics subscribed at" in result.output
+    for kind in ("Scopes", "Shop", "Products", "Locations", "Inventory levels", "Orders"):
+        assert f"ok      {kind}: " in result.output
+    assert "PROBLEM" not in result.output
+
+
+def test_shopify_check_reports_a_missing_subscription(check, start_sandbox, use_sandbox, owner, run_jobs):  # noqa: F811
+    running = start_sandbox(variants=20)
+    use_sandbox(running)
+    connect(running, owner, run_jobs)
+    with running.sandbox.lock:
+        subs = running.sandbox.subscriptions[SHOP]
+        subs.remove(next(s for s in subs if s.topic == "products/update"))
+
+    result = check("--shop", SHOP)
+
+    assert result.exit_code == 1
+    assert "PROBLEM Webhooks: not subscribed at" in result.output and ": products/update" in result.output
+    assert f"1 problem(s) with {SHOP}." in result.output
+
+
+def test_shopify_check_reports_a_missing_scope_for_a_token(check, start_sandbox, use_sandbox):  # noqa: F811
+    narrow = "read_products,read_inventory,write_inventory,read_locations,read_customers"
+    running = start_sandbox(variants=20, tokens=[{"token": TOKEN, "shop": SHOP, "scope": narrow}])
+    use_sandbox(running)
+
+    result = check(SHOP, "--token", TOKEN)
+
+    assert result.exit_code == 1
+    assert "PROBLEM Scopes: missing read_orders (granted: read_customers, read_inventory," in result.output
+    assert "ok      Orders: not read (read_orders is not granted)" in result.output
+    assert "PROBLEM Webhooks: not subscribed at" in result.output  # nothing subscribed this token's app yet
+
+
+def test_shopify_check_of_a_store_nobody_connected_says_how_to_check_it(check):
+    result = check(SHOP)
+
+    assert result.exit_code == 1
+    assert f"No merchant has {SHOP} connected here: pass --token" in result.output
+
+
+def _a_sku(running) -> str:
+    levels = running.control("GET", f"/shops/{SHOP}/inventory?limit=30")["levels"]
+    return next(lv["sku"] for lv in levels if lv["active"] and lv["available"] > 0 and lv["sku"])

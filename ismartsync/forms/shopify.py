@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length, Regexp, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from ismartsync.shopify.oauth import OAuthError, normalize_shop_domain
 
@@ -53,6 +53,8 @@ class AdminTokenForm(_ConnectForm):
         "Admin API access token",
         [InputRequired(message="Paste the token (it starts with shpat_)."), Length(max=255), CREDENTIAL],
     )
+    # Optional: without it the store's webhooks cannot be verified, so none are subscribed (Sync health says so).
+    api_secret_key = PasswordField("API secret key", [Optional(), Length(max=255), CREDENTIAL])
 
 
 def connect_forms(formdata: object = None) -> dict[str, FlaskForm]:

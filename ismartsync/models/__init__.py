@@ -26,6 +26,8 @@ from ismartsync.models.shopify import (
     ImportStatus,
     ShopifyConnection,
     ShopifyLocation,
+    SubscriptionStatus,
+    WebhookSubscription,
 )
 from ismartsync.models.sign_in import SignInSession
 from ismartsync.models.staff import Role, RoleGrant, User, user_branches, user_counters
@@ -98,6 +100,7 @@ __all__ = [
     "StockDrift",
     "StockLevel",
     "StockMovement",
+    "SubscriptionStatus",
     "SyncBatch",
     "SyncOutboxEntry",
     "Tender",
@@ -105,6 +108,7 @@ __all__ = [
     "Variant",
     "WebhookEvent",
     "WebhookStatus",
+    "WebhookSubscription",
     "user_branches",
     "user_counters",
 ]

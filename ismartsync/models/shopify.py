@@ -37,7 +37,8 @@ class ShopifyConnection(TenantMixin, Base):
     access_token_expires_at: Mapped[datetime | None]
     refresh_token: Mapped[str | None] = mapped_column(EncryptedText)
     refresh_token_expires_at: Mapped[datetime | None]
-    # Only for client credentials: the merchant's own app.
+    # The merchant's own app: its client ID and secret (client credentials), or only the secret (a pasted token's
+    # custom app, whose "API secret key" signs that shop's webhooks).
     client_id: Mapped[str] = mapped_column(sa.String(255), default="")
     client_secret: Mapped[str | None] = mapped_column(EncryptedText)
     shop_name: Mapped[str] = mapped_column(sa.String(255), default="")
@@ -50,6 +51,16 @@ class ShopifyConnection(TenantMixin, Base):
     @property
     def is_connected(self) -> bool:
         return self.status == ConnectionStatus.CONNECTED
+
+    @property
+    def uses_app_config(self) -> bool:
+        """Installed through our app: its webhooks are declared in `shopify.app.toml`, not created per shop."""
+        return self.auth_method == AuthMethod.OAUTH
+
+    @property
+    def can_verify_webhooks(self) -> bool:
+        """Whether we hold the secret that signs this shop's webhooks (ours, or the merchant's own app's)."""
+        return self.uses_app_config or bool(self.client_secret)
 
 
 class ShopifyLocation(TenantMixin, Base):
@@ -67,6 +78,31 @@ class ShopifyLocation(TenantMixin, Base):
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     branch: Mapped[Branch | None] = relationship()
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "active"  # exists in Shopify (seen at the last check)
+    DECLARED = "declared"  # in our app's configuration (shopify.app.toml): Shopify keeps it for every install
+    FAILED = "failed"  # Shopify refused to create it, or could not be reached; `last_error` says why
+    UNVERIFIABLE = "unverifiable"  # not created: without the app's secret its deliveries could not be verified
+    ORPHANED = "orphaned"  # the store was disconnected but deleting it in Shopify failed
+
+
+class WebhookSubscription(TenantMixin, Base):
+    """One webhook topic the sync needs from the merchant's store, and what we know of its subscription."""
+
+    __tablename__ = "shopify_webhook_subscriptions"
+    __table_args__ = (sa.UniqueConstraint("connection_id", "topic"),)
+
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("shopify_connections.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[str] = mapped_column(sa.String(16), default=SubscriptionStatus.FAILED)
+    shopify_id: Mapped[str] = mapped_column(sa.String(120), default="")  # "" when declared or not created
+    callback_url: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime | None]  # when we created it in Shopify
+    checked_at: Mapped[datetime | None]
+    last_delivery_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
 
 
 class ImportStatus(StrEnum):

@@ -17,6 +17,7 @@ from ismartsync.forms import attach_error
 from ismartsync.forms.shopify import AdminTokenForm, OAuthConnectForm, OwnAppForm, connect_forms
 from ismartsync.models.shopify import AuthMethod
 from ismartsync.permissions import Effect, Permission
+from ismartsync.pipelines import webhook_subscriptions
 from ismartsync.services.shopify_store import connection as connections
 from ismartsync.shopify import oauth
 from ismartsync.shopify.version import API_VERSION
@@ -185,7 +186,12 @@ def connect_token() -> Any:
         "shopify/_connect_token.html",
         "token_form",
         lambda f: connections.connect_with_admin_token(
-            db.session, current_actor(), _app(), shop=f.shop.data, token=f.access_token.data
+            db.session,
+            current_actor(),
+            _app(),
+            shop=f.shop.data,
+            token=f.access_token.data,
+            api_secret_key=f.api_secret_key.data or "",
         ),
     )
 
@@ -196,7 +202,11 @@ def connect_token() -> Any:
 def disconnect() -> Any:
     connection = connections.connection_of(db.session, current_user.merchant_id)
     if connection is not None and connection.is_connected:
-        connections.disconnect(db.session, current_actor(), connection)
+        # Best effort, while the token still works: what Shopify does not confirm stays recorded as left there.
+        removed, left = webhook_subscriptions.remove_subscriptions(db.session, connection)
+        connections.disconnect(
+            db.session, current_actor(), connection, subscriptions_removed=removed, subscriptions_left=left
+        )
         db.session.commit()
         flash(f"Disconnected {connection.shop_domain}. Imported products and stock stay.", "success")
     return hx_redirect_or(url_for("shopify.connection"))

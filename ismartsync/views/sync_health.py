@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash
+from flask import Blueprint, current_app, flash
 from flask_login import current_user
 
 from ismartsync.access import current_actor, permission_required
@@ -26,6 +26,8 @@ def _page(status: int = 200) -> object:
         can_retry=current_user.effect(Permission.EDIT_SETTINGS) is not Effect.BLOCKED,
         can_compare=current_user.effect(Permission.STOCK_EDIT) is not Effect.BLOCKED,
         can_see_drift=current_user.can(Permission.PAGE_INVENTORY),
+        reconcile_minutes=current_app.config.get("RECONCILE_INTERVAL_MINUTES") or 60,
+        unverified_minutes=current_app.config.get("RECONCILE_UNVERIFIED_MINUTES") or 10,
     )
 
 

@@ -12,6 +12,8 @@ from werkzeug.serving import run_simple
 
 from sandbox.shopify.app import create_sandbox_app
 
+APP_TOML = Path(__file__).resolve().parents[2] / "shopify.app.toml"
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox.shopify", description=__doc__)
@@ -27,6 +29,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--config", type=Path, help="JSON file merged over the defaults (see sandbox/shopify/config.py)"
     )
+    parser.add_argument(
+        "--app-toml",
+        type=Path,
+        default=APP_TOML if APP_TOML.is_file() else None,
+        help="the app's shopify.app.toml: the webhooks it declares (default: the repository's)",
+    )
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text()) if args.config else {}
     config["app_url"] = args.app_url
@@ -39,6 +47,12 @@ def main(argv: list[str] | None = None) -> None:
         app_spec = (config.get("apps") or [{}])[0]
         app_spec.setdefault("client_id", args.client_id or "ismartsync-demo")
         app_spec.setdefault("client_secret", args.client_secret or "ismartsync-demo-secret")
+        config["apps"] = [app_spec, *(config.get("apps") or [])[1:]]
+    if args.app_toml is not None:
+        app_spec = (config.get("apps") or [{}])[0]
+        app_spec.setdefault("client_id", args.client_id or "ismartsync-demo")
+        app_spec.setdefault("client_secret", args.client_secret or "ismartsync-demo-secret")
+        app_spec.setdefault("app_toml", str(args.app_toml))
         config["apps"] = [app_spec, *(config.get("apps") or [])[1:]]
     started = time.monotonic()
     app = create_sandbox_app(config)

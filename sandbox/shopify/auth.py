@@ -1,8 +1,11 @@
 """Apps, installations and credentials: authorization codes, access tokens (offline, expiring, online, client
-credentials, pasted admin tokens) and rotating refresh tokens. The HTTP side is in oauth.py."""
+credentials, pasted admin tokens) and rotating refresh tokens; each shop's custom app (the one a merchant creates
+under Develop apps, whose admin token is pasted and whose API secret key signs its webhooks). The HTTP side is in
+oauth.py."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -68,8 +71,12 @@ class Auth:
     grants: dict[str, Grant] = field(default_factory=dict)
     installs: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
-    def app(self, client_id: str | None) -> dict[str, Any] | None:
-        return next((a for a in self.sandbox.config["apps"] if a["client_id"] == client_id), None)
+    def app(self, client_id: str | None, *, custom: bool = True) -> dict[str, Any] | None:
+        """A registered app by client id, or (unless `custom` is false: OAuth knows none) a shop's custom app."""
+        found = next((a for a in self.sandbox.config["apps"] if a["client_id"] == client_id), None)
+        if found is None and custom:
+            found = next((a for a in self.sandbox.custom_apps.values() if a["client_id"] == client_id), None)
+        return found
 
     def ttl(self, name: str) -> float:
         return float(self.sandbox.config["ttl"][name])
@@ -143,13 +150,15 @@ class Auth:
         return existed
 
     def load_configured_tokens(self) -> None:
+        """Pre-issued tokens: of the given app, or (no client_id) pasted admin tokens of the shop's custom app."""
         for entry in self.sandbox.config.get("tokens") or []:
-            scopes = split_scopes(entry.get("scope")) or split_scopes(self.app(entry["client_id"])["scopes"])
+            client_id = entry.get("client_id") or self.sandbox.custom_apps[entry["shop"]]["client_id"]
+            scopes = split_scopes(entry.get("scope")) or split_scopes(self.app(client_id)["scopes"])
             ttl = entry.get("expires_in")
             token = Token(
                 entry["token"],
                 entry["shop"],
-                entry["client_id"],
+                client_id,
                 scopes,
                 "custom",
                 self.sandbox.now(),
@@ -157,3 +166,34 @@ class Auth:
             )
             self.tokens[token.value] = token
             self.installs[(token.shop, token.client_id)] = scopes
+
+
+def custom_app(domain: str, name: str, seed: int, scopes: str) -> dict[str, Any]:
+    """The shop's own custom app ("Develop apps" in the admin): a pasted admin token is this app's, and its webhooks
+    are signed with its API secret key, which the merchant copies from the app's API credentials. Deterministic for
+    a seed, like the rest of the sandbox."""
+    digest = hashlib.sha256(f"{seed}:{domain}".encode()).hexdigest()
+    return (
+        {
+            "client_id": digest[32:64],  # the "API key"
+            "client_secret": "shpss_" + digest[:32],  # the "API secret key"
+            "name": f"{name} custom app",
+            "custom": True,
+            "scopes": CUSTOM_APP_SCOPES,
+            "grant_scopes": None,
+            "redirect_urls": [],
+            "launch_url": None,
+            "declared_webhooks": [],
+            "client_credentials": False,
+            "protected_customer_data": True,
+            "auto_approve": False,
+            "shop": domain,
+        }
+        | ({"scopes": scopes} if scopes else {})
+    )
+
+
+CUSTOM_APP_SCOPES = (
+    "read_products,read_inventory,write_inventory,read_locations,read_orders,read_customers,"
+    "read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders"
+)

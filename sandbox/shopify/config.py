@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import tomllib
+from pathlib import Path
 from typing import Any
 
 WEBHOOK_TOPICS: tuple[str, ...] = (
@@ -54,9 +56,7 @@ DEFAULTS: dict[str, Any] = {
             "grant_scopes": None,
             "redirect_urls": None,
             "launch_url": "{app_url}/shopify/install",
-            "webhook_uri": "{app_url}/webhooks/shopify",
-            "webhook_topics": list(WEBHOOK_TOPICS),
-            "webhook_api_version": "2026-07",
+            "app_toml": None,
             "client_credentials": True,
             "protected_customer_data": True,
             "auto_approve": False,
@@ -98,12 +98,45 @@ def _expand(value: Any, app_url: str) -> Any:
     return value
 
 
+def declared_webhooks(path: str | Path | None, app_url: str) -> list[dict[str, Any]]:
+    """The app-specific subscriptions an app's `shopify.app.toml` declares (`[[webhooks.subscriptions]]`, and
+    `compliance_topics` within them), as Shopify keeps them for every shop the app is installed on. A relative
+    `uri` is resolved against the app URL, as Shopify resolves it against `application_url`."""
+    if not path:
+        return []
+    with open(path, "rb") as file:
+        webhooks = tomllib.load(file).get("webhooks") or {}
+    version = str(webhooks.get("api_version") or "2026-07")
+    declared = []
+    for entry in webhooks.get("subscriptions") or []:
+        uri = str(entry.get("uri") or "")
+        if uri.startswith("/"):
+            uri = app_url.rstrip("/") + uri
+        topics = [*(entry.get("topics") or []), *(entry.get("compliance_topics") or [])]
+        declared.append(
+            {
+                "topics": topics,
+                "uri": uri,
+                "api_version": version,
+                "include_fields": list(entry.get("include_fields") or []),
+                "filter": entry.get("filter"),
+            }
+        )
+    return declared
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The defaults with `overrides` merged in (nested dicts merge, lists replace); each app gets every key."""
+    """The defaults with `overrides` merged in (nested dicts merge, lists replace); each app gets every key.
+
+    An app subscribes to nothing by itself: only what its `app_toml` declares, or what it creates through
+    `webhookSubscriptionCreate`, is delivered (as at Shopify)."""
     config = _merge(copy.deepcopy(DEFAULTS), overrides or {})
     app_defaults = DEFAULTS["apps"][0]
     config["apps"] = [{**app_defaults, "client_secret": None, **app} for app in config["apps"]]
     for app in config["apps"]:
         if not app.get("client_id") or not app.get("client_secret"):
             raise ValueError("every sandbox app needs a client_id and a client_secret")
-    return _expand(config, config["app_url"])
+    config = _expand(config, config["app_url"])
+    for app in config["apps"]:
+        app["declared_webhooks"] = declared_webhooks(app.get("app_toml"), config["app_url"])
+    return config

@@ -49,6 +49,11 @@ def state() -> Response:
                     for s in sb.shops.values()
                 ],
                 "apps": [{"client_id": a["client_id"], "name": a["name"]} for a in sb.config["apps"]],
+                # Each shop's custom app, as its API credentials page shows it to the merchant.
+                "custom_apps": [
+                    {"shop": shop, "client_id": a["client_id"], "api_secret_key": a["client_secret"], "name": a["name"]}
+                    for shop, a in sb.custom_apps.items()
+                ],
                 "installs": [
                     {"shop": shop, "client_id": cid, "scope": ",".join(scopes)}
                     for (shop, cid), scopes in sb.auth.installs.items()
@@ -123,10 +128,13 @@ def idempotency() -> Response:
 
 @bp.post("/tokens")
 def issue_token() -> Response:
-    """A token without OAuth (as if pasted from an admin-created custom app); installs the app on the shop."""
+    """A token without OAuth: of the given app, or (no client_id) an admin token of the shop's custom app, as a
+    merchant would paste it; installs that app on the shop."""
     sb, data = sandbox(), body()
-    app = sb.auth.app(data.get("client_id") or sb.config["apps"][0]["client_id"])
-    if app is None or sb.shop(data.get("shop", "")) is None:
+    if sb.shop(data.get("shop", "")) is None:
+        return problem("unknown shop or client_id")
+    app = sb.auth.app(data.get("client_id") or sb.custom_apps[data["shop"]]["client_id"])
+    if app is None:
         return problem("unknown shop or client_id")
     scopes = split_scopes(data.get("scope")) or split_scopes(app["scopes"])
     with sb.lock:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.shopify.auth import Auth
+from sandbox.shopify.auth import Auth, custom_app
 from sandbox.shopify.bulk import BulkRunner
 from sandbox.shopify.faults import Faults
 from sandbox.shopify.idempotency import IdempotencyRecord
@@ -32,6 +32,7 @@ class Sandbox:
     shops: dict[str, ShopState] = field(default_factory=dict)
     idempotency: dict[tuple[str, str, str], IdempotencyRecord] = field(default_factory=dict)
     subscriptions: dict[str, list[Subscription]] = field(default_factory=dict)
+    custom_apps: dict[str, dict[str, Any]] = field(default_factory=dict)  # shop domain → its custom app
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=20_000))
     request_seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -68,6 +69,9 @@ class Sandbox:
                 count = spec.get("variants") if spec.get("variants") is not None else self.config["variants"]
                 seed_shop(shop, variants=int(count), seed=int(spec.get("seed") or self.config["seed"]))
                 self.shops[shop.domain] = shop
+                self.custom_apps[shop.domain] = custom_app(
+                    shop.domain, shop.name, int(self.config["seed"]), spec.get("custom_app_scopes") or ""
+                )
             self.idempotency.clear()
             self.subscriptions.clear()
             self.requests.clear()
@@ -90,21 +94,26 @@ class Sandbox:
         return self.webhooks.emit(shop.domain, topic, build, event_id)
 
     def subscriptions_for(self, shop: str, topic: str) -> list[tuple[Subscription, str]]:
-        """Subscriptions of apps installed on `shop`: the app's own (config) and those created through the API."""
+        """Subscriptions of apps installed on `shop`, each with the secret that signs it: those an app declares in
+        its `shopify.app.toml` and those it created through the API. Nothing else: no app is subscribed for it."""
         found: dict[tuple[str, str], tuple[Subscription, str]] = {}
         with self.lock:
             for app in self.config["apps"]:
                 if (shop, app["client_id"]) not in self.auth.installs:
                     continue
-                if app.get("webhook_uri") and topic in (app.get("webhook_topics") or []):
+                for declared in app.get("declared_webhooks") or []:
+                    if topic not in declared["topics"]:
+                        continue
                     sub = Subscription(
                         0,
                         shop,
                         app["client_id"],
                         topic,
-                        app["webhook_uri"],
-                        app.get("webhook_api_version") or "2026-07",
+                        declared["uri"],
+                        declared["api_version"],
                         0.0,
+                        include_fields=declared["include_fields"],
+                        filter=declared["filter"],
                     )
                     found[(app["client_id"], sub.uri)] = (sub, app["client_secret"])
             for sub in self.subscriptions.get(shop, []):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from sandbox.shopify import admin, events
+from sandbox.shopify.auth import split_scopes
 from sandbox.shopify.core import Sandbox
 from sandbox.shopify.oauth import host_param, signed_url
 from sandbox.shopify.search import predicate
@@ -56,6 +57,7 @@ def shop_page(shop: str) -> str:
             orders=state.orders[-15:][::-1],
             message=request.args.get("message"),
             error=request.args.get("error"),
+            token=None,
         )
 
 
@@ -100,6 +102,28 @@ def place_order(shop: str) -> Response:
         except (admin.AdminError, ValueError) as exc:
             return _back(shop, error=str(exc))
     return _back(shop, message=f"Online order {order.name} placed")
+
+
+@bp.post("/shops/<shop>/custom-app/token")
+def custom_app_token(shop: str) -> str:
+    """Install the shop's custom app and show its Admin API access token once, as Shopify's admin does."""
+    sb = sandbox()
+    with sb.lock:
+        state = _shop(sb, shop)
+        app = sb.custom_apps[shop]
+        token = sb.auth.issue(shop, app["client_id"], split_scopes(app["scopes"]), "custom", None)
+        return render_template(
+            "shopify_sandbox/shop.html",
+            sb=sb,
+            shop=state,
+            variants=[v for v in state.variants if not v.deleted][:PAGE],
+            q="",
+            locations=state.live_locations(),
+            orders=state.orders[-15:][::-1],
+            message="Custom app installed. Copy the token now: it is shown only once.",
+            error=None,
+            token=token.value,
+        )
 
 
 @bp.post("/shops/<shop>/uninstall")

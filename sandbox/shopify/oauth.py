@@ -58,7 +58,7 @@ def authorize(shop: str) -> Response:
         abort(404)
     args = request.values
     client_id, redirect_uri = args.get("client_id", ""), args.get("redirect_uri", "")
-    app = sb.auth.app(client_id)
+    app = sb.auth.app(client_id, custom=False)
     if app is None:
         return _error_page(
             f"Oauth error invalid_request: Could not find Shopify API application with api_key {client_id}", 400
@@ -114,7 +114,7 @@ def access_token(shop: str) -> Response:
     if fault is not None and (early := fault_reply(fault, "2026-07")) is not None:
         return early
     params = {**(request.get_json(silent=True) or {}), **request.form.to_dict()}
-    app = sb.auth.app(params.get("client_id"))
+    app = sb.auth.app(params.get("client_id"), custom=False)
     if app is None or not hmac.compare_digest(str(params.get("client_secret", "")), app["client_secret"]):
         return _oauth_error("invalid_client", "Client authentication failed: unknown client_id or wrong secret.", 401)
     grant_type = params.get("grant_type") or "authorization_code"

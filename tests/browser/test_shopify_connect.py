@@ -74,3 +74,31 @@ def test_connecting_works_without_javascript(
     finally:
         context.close()
     assert [m for m in blocked if "status of 404" not in m] == []  # the sandbox's pages have no favicon
+
+
+def test_owner_pastes_a_custom_apps_token_with_its_api_secret_key(
+    tablet: Tablet, demo: Demo, shopify_sandbox_for_live_app: RunningSandbox
+) -> None:
+    page = tablet.page
+    # The merchant's side: Develop apps → the app → API credentials, in the sandbox's admin.
+    page.goto(f"{shopify_sandbox_for_live_app.url}/sandbox/shops/zari-demo.myshopify.com")
+    secret = page.locator("#custom-app-secret").inner_text()
+    page.get_by_role("button", name="Install app and reveal token").click()
+    token = page.locator("#custom-app-token").inner_text()
+
+    page.goto("/")
+    sign_in_with_password(page, "Ayesha Khan")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Shopify", exact=True).click()
+    form = page.locator("#connect-token")
+    expect(form.locator("#api-secret-key-help")).to_contain_text("Develop apps")
+    form.get_by_label("Store address").fill("zari-demo")
+    form.get_by_label("Admin API access token").fill(token)
+    form.get_by_label("API secret key").fill(secret)
+    form.get_by_role("button", name="Check and save").click()
+
+    status = page.locator("#shopify-status")
+    expect(status).to_contain_text("Admin API token")
+    expect(status).to_contain_text("verified with the app's API secret key")
+    tablet.shoot("shopify-pasted-token")
+    assert tablet.unexpected_errors(allowed_statuses=[404]) == []

@@ -22,12 +22,12 @@ from ismartsync.models import (
     WebhookEvent,
     WebhookStatus,
 )
-from ismartsync.models.shopify import AuthMethod
 from ismartsync.services.audit import Actor
 from ismartsync.services.shopify_store.locations import map_branch, start_import
 from ismartsync.services.stock.ledger import ledger_sum
 from jobs.webhooks import process_webhook
-from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET, SHOP, TOKEN, Receiver, RunningSandbox
+from tests.sandbox_fixtures import SHOP, TOKEN, Receiver, RunningSandbox
+from tests.shopify.synced import connect
 from tests.shopify.webhooks import deliver
 
 
@@ -42,6 +42,11 @@ class Store:
 
     def control(self, method: str, path: str, data: Any = None) -> Any:
         return self.sandbox.control(method, f"/shops/{SHOP}{path}", data)
+
+    @property
+    def secret(self) -> str:
+        """What signs this store's webhooks: its custom app's API secret key."""
+        return self.sandbox.custom_app_secret()
 
     def caught(self, *topics: str) -> list[dict[str, Any]]:
         """The deliveries Shopify has sent since the last call (of these topics; the others are dropped)."""
@@ -66,18 +71,11 @@ class Store:
 
 @pytest.fixture
 def store(start_sandbox, use_sandbox, webhook_receiver, merchant, owner, client, run_jobs) -> Store:
-    """A connected store with its catalog imported; the import's own webhooks are dropped."""
-    running = start_sandbox(
-        variants=40,
-        apps=[{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "webhook_uri": webhook_receiver.url}],
-    )
+    """A store connected with a pasted token and its app's secret, its webhooks subscribed by our connect (to the
+    receiver, the sandbox's app URL), its catalog imported; the import's own webhooks are dropped."""
+    running = start_sandbox(variants=40, app_url=webhook_receiver.url.removesuffix("/webhooks/shopify"))
     use_sandbox(running)
-    db.session.add(
-        ShopifyConnection(
-            merchant=merchant, shop_domain=SHOP, auth_method=AuthMethod.ADMIN_TOKEN, access_token=TOKEN, shop_name="Z"
-        )
-    )
-    db.session.commit()
+    connect(running, owner, run_jobs)
     store = Store(running, webhook_receiver, client, run_jobs)
     _import(owner, run_jobs)
     store.caught()
@@ -226,7 +224,10 @@ def test_a_location_deleted_in_shopify_becomes_inactive(store, merchant, client)
     db.session.commit()
 
     assert (
-        deliver(client, json.dumps({"id": 990001}), topic="locations/delete", webhook_id="loc-del").status_code == 200
+        deliver(
+            client, json.dumps({"id": 990001}), topic="locations/delete", webhook_id="loc-del", secret=store.secret
+        ).status_code
+        == 200
     )
     store.run_jobs("shopify")
 
@@ -253,7 +254,9 @@ def test_a_customer_deleted_in_shopify_is_deleted_here(store, merchant, client):
     customer = db.session.scalars(sa.select(Customer).where(Customer.merchant_id == merchant.id)).first()
     body = json.dumps({"id": int(_number(customer.shopify_id))})
 
-    assert deliver(client, body, topic="customers/delete", webhook_id="cust-del").status_code == 200
+    assert (
+        deliver(client, body, topic="customers/delete", webhook_id="cust-del", secret=store.secret).status_code == 200
+    )
     store.run_jobs("shopify")
 
     assert db.session.scalar(sa.select(Customer.id).where(Customer.id == customer.id)) is None
@@ -304,7 +307,12 @@ def test_a_level_changed_in_shopify_at_a_mapped_branch_is_taken_in(store, mercha
 
 
 def test_topics_we_do_not_use_are_ignored(store, client):
-    assert deliver(client, json.dumps({"id": 5}), topic="orders/create", webhook_id="order-1").status_code == 200
+    assert (
+        deliver(
+            client, json.dumps({"id": 5}), topic="orders/create", webhook_id="order-1", secret=store.secret
+        ).status_code
+        == 200
+    )
     store.run_jobs("shopify")
 
     event = db.session.scalar(sa.select(WebhookEvent).where(WebhookEvent.webhook_id == "order-1"))
@@ -333,7 +341,12 @@ def test_a_failed_delivery_is_recorded_and_succeeds_when_run_again(store, mercha
 
 
 def test_a_payload_without_the_record_id_is_ignored_not_retried(store, client):
-    assert deliver(client, json.dumps({"title": "?"}), topic="products/update", webhook_id="odd").status_code == 200
+    assert (
+        deliver(
+            client, json.dumps({"title": "?"}), topic="products/update", webhook_id="odd", secret=store.secret
+        ).status_code
+        == 200
+    )
     store.run_jobs("shopify")
 
     event = db.session.scalar(sa.select(WebhookEvent).where(WebhookEvent.webhook_id == "odd"))

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from tests.sandbox.conftest import SHOP, RunningSandbox, http
+from tests.sandbox_fixtures import subscribe
 
 RUN = """mutation($q: String!) { bulkOperationRunQuery(query: $q) {
   bulkOperation { id status } userErrors { code field message } } }"""
@@ -57,16 +58,8 @@ def test_bulk_query_is_checked_like_shopify(shopify_sandbox: RunningSandbox) -> 
 
 
 def test_current_bulk_operation_and_finish_webhook(make_shopify_sandbox, webhook_receiver) -> None:
-    sandbox = make_shopify_sandbox(
-        apps=[
-            {
-                "client_id": "ismartsync-demo",
-                "client_secret": "ismartsync-demo-secret",
-                "webhook_uri": webhook_receiver.url,
-                "webhook_topics": ["bulk_operations/finish"],
-            }
-        ]
-    )
+    sandbox = make_shopify_sandbox()
+    subscribe(sandbox, webhook_receiver.url, "BULK_OPERATIONS_FINISH")
     op = run_bulk(sandbox, "{ customers { edges { node { id firstName } } } }")
     current = sandbox.graphql("{ currentBulkOperation { id status } }").json()["data"]["currentBulkOperation"]
 

@@ -98,9 +98,19 @@ def test_demo_page_uninstalls_an_app(shopify_sandbox: RunningSandbox) -> None:
     page = http("GET", f"{shopify_sandbox.url}/sandbox/").body.decode()
     assert "Uninstall" in page
 
-    answer = http(
-        "POST", f"{shopify_sandbox.url}/sandbox/shops/{SHOP}/uninstall", {"client_id": "ismartsync-demo"}, form=True
-    )
+    custom = shopify_sandbox.sandbox.custom_apps[SHOP]["client_id"]  # TOKEN is the shop's custom app's
+    answer = http("POST", f"{shopify_sandbox.url}/sandbox/shops/{SHOP}/uninstall", {"client_id": custom}, form=True)
 
     assert answer.status == 303
     assert shopify_sandbox.graphql("{ shop { name } }").status == 401
+
+
+def test_shop_page_shows_the_custom_apps_secret_and_reveals_a_token_once(shopify_sandbox: RunningSandbox) -> None:
+    secret = shopify_sandbox.custom_app_secret()
+    page = http("GET", f"{shopify_sandbox.url}/sandbox/shops/{SHOP}").body.decode()
+
+    answer = http("POST", f"{shopify_sandbox.url}/sandbox/shops/{SHOP}/custom-app/token", {}, form=True)
+
+    assert f'<code id="custom-app-secret">{secret}</code>' in page and secret.startswith("shpss_")
+    token = answer.body.decode().split('<code id="custom-app-token">')[1].split("<")[0]
+    assert shopify_sandbox.graphql("{ shop { name } }", token=token).status == 200

@@ -9,15 +9,26 @@ import json
 from typing import Any
 
 from tests.sandbox.conftest import CLIENT_ID, CLIENT_SECRET, SHOP, TOKEN, Receiver, RunningSandbox
+from tests.sandbox_fixtures import subscribe
 
 ADJUST = """mutation($input: InventoryAdjustQuantitiesInput!) {
   inventoryAdjustQuantities(input: $input) @idempotent(key: "hook-1") { userErrors { code message } } }"""
 
 
-def started_with_receiver(make_shopify_sandbox: Any, receiver: Receiver, **app: Any) -> RunningSandbox:
-    return make_shopify_sandbox(
-        apps=[{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "webhook_uri": receiver.url, **app}]
-    )
+ALL_TOPICS = ("INVENTORY_LEVELS_UPDATE", "APP_UNINSTALLED", "ORDERS_CREATE", "PRODUCTS_UPDATE")
+
+
+def started_with_receiver(
+    make_shopify_sandbox: Any, receiver: Receiver, topics: tuple[str, ...] = ALL_TOPICS
+) -> RunningSandbox:
+    """A sandbox where TOKEN's app (the shop's custom app) has subscribed `receiver` to `topics` through the API."""
+    sandbox = make_shopify_sandbox()
+    subscribe(sandbox, receiver.url, *topics)
+    return sandbox
+
+
+def custom_app(sandbox: RunningSandbox) -> dict[str, str]:
+    return next(a for a in sandbox.control("GET", "/state")["custom_apps"] if a["shop"] == SHOP)
 
 
 def stocked_level(sandbox: RunningSandbox) -> dict[str, Any]:
@@ -44,7 +55,10 @@ def test_the_apps_own_write_comes_back_as_a_signed_inventory_levels_update(make_
     assert sandbox.sandbox.webhooks.wait_idle(5)
     call = webhook_receiver.calls[0]
     headers = call["headers"]
-    expected = base64.b64encode(hmac.new(CLIENT_SECRET.encode(), call["body"], hashlib.sha256).digest()).decode()
+    # Signed with the custom app's own API secret key, not with any other app's.
+    secret = sandbox.custom_app_secret()
+    assert secret != CLIENT_SECRET
+    expected = base64.b64encode(hmac.new(secret.encode(), call["body"], hashlib.sha256).digest()).decode()
     assert headers["X-Shopify-Hmac-Sha256"] == expected
     assert headers["X-Shopify-Topic"] == "inventory_levels/update"
     assert headers["X-Shopify-Shop-Domain"] == SHOP
@@ -77,7 +91,7 @@ def test_failed_deliveries_are_retried(make_shopify_sandbox, webhook_receiver) -
 
 
 def test_deliveries_can_be_duplicated_and_reordered(make_shopify_sandbox, webhook_receiver) -> None:
-    sandbox = started_with_receiver(make_shopify_sandbox, webhook_receiver, webhook_topics=["inventory_levels/update"])
+    sandbox = started_with_receiver(make_shopify_sandbox, webhook_receiver, ("INVENTORY_LEVELS_UPDATE",))
     level = stocked_level(sandbox)
     sandbox.control("POST", "/webhooks", {"paused": True, "duplicate": 1})
     for available in (10, 0):
@@ -104,9 +118,10 @@ def test_deliveries_can_be_duplicated_and_reordered(make_shopify_sandbox, webhoo
 def test_uninstall_revokes_the_token_and_tells_the_app(make_shopify_sandbox, webhook_receiver) -> None:
     sandbox = started_with_receiver(make_shopify_sandbox, webhook_receiver)
 
-    sandbox.control("POST", f"/shops/{SHOP}/uninstall", {"client_id": CLIENT_ID})
+    sandbox.control("POST", f"/shops/{SHOP}/uninstall", {"client_id": custom_app(sandbox)["client_id"]})
 
     assert sandbox.graphql("{ shop { name } }", token=TOKEN).status == 401
+    assert sandbox.subscriptions() == []  # an uninstalled app's subscriptions go with it
     assert sandbox.sandbox.webhooks.wait_idle(5)
     assert topics(webhook_receiver) == ["app/uninstalled"]
     assert json.loads(webhook_receiver.calls[0]["body"])["myshopify_domain"] == SHOP
@@ -129,3 +144,89 @@ def test_api_created_subscription_receives_its_topic(shopify_sandbox: RunningSan
     payload = json.loads(webhook_receiver.calls[0]["body"])
     assert payload["admin_graphql_api_id"] == order["id"]
     assert payload["line_items"][0]["variant_id"] == variant.id
+
+
+def test_an_app_that_subscribed_to_nothing_gets_nothing(shopify_sandbox: RunningSandbox, webhook_receiver) -> None:
+    level = stocked_level(shopify_sandbox)
+    variant = shopify_sandbox.sandbox.shop(SHOP).variants[0]
+
+    shopify_sandbox.control(
+        "POST",
+        f"/shops/{SHOP}/inventory",
+        {"inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"], "available": 3},
+    )
+    shopify_sandbox.control("POST", f"/shops/{SHOP}/orders", {"lines": [{"variant_id": variant.id, "quantity": 1}]})
+
+    assert shopify_sandbox.sandbox.webhooks.wait_idle(5)
+    assert shopify_sandbox.control("GET", "/webhooks")["deliveries"] == []
+    assert webhook_receiver.calls == []
+
+
+def test_topics_declared_in_the_apps_toml_reach_every_install_signed_with_the_apps_secret(
+    make_shopify_sandbox, webhook_receiver, tmp_path
+) -> None:
+    toml = tmp_path / "shopify.app.toml"
+    toml.write_text(
+        '[webhooks]\napi_version = "2026-07"\n[[webhooks.subscriptions]]\ntopics = ["inventory_levels/update"]\n'
+        'uri = "/webhooks/shopify"\n'
+    )
+    base = webhook_receiver.url.removesuffix("/webhooks/shopify")
+    sandbox = make_shopify_sandbox(
+        app_url=base, apps=[{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "app_toml": str(toml)}]
+    )
+    ours = sandbox.control("POST", "/tokens", {"shop": SHOP, "client_id": CLIENT_ID})["access_token"]
+    level = stocked_level(sandbox)
+
+    sandbox.control(
+        "POST",
+        f"/shops/{SHOP}/inventory",
+        {"inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"], "available": 4},
+    )
+
+    assert sandbox.sandbox.webhooks.wait_idle(5)
+    assert topics(webhook_receiver) == ["inventory_levels/update"]  # once: for our app, not the custom app too
+    call = webhook_receiver.calls[0]
+    expected = base64.b64encode(hmac.new(CLIENT_SECRET.encode(), call["body"], hashlib.sha256).digest()).decode()
+    assert call["headers"]["X-Shopify-Hmac-Sha256"] == expected
+    listed = sandbox.graphql("{ webhookSubscriptions(first: 5) { nodes { id } } }", token=ours).json()
+    assert listed["data"]["webhookSubscriptions"]["nodes"] == []  # app-specific ones are not shop-specific
+
+
+def test_subscriptions_are_listed_deleted_and_refused_without_the_scope(make_shopify_sandbox, webhook_receiver):
+    sandbox = make_shopify_sandbox(tokens=[{"token": TOKEN, "shop": SHOP, "scope": "read_products"}])
+    (created,) = subscribe(sandbox, webhook_receiver.url, "PRODUCTS_UPDATE")
+    refused = sandbox.graphql(
+        """mutation { webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: {uri: "https://x.example/h"})
+        { webhookSubscription { id } userErrors { field message } } }"""
+    ).json()["data"]["webhookSubscriptionCreate"]
+    again = sandbox.graphql(
+        "mutation($uri: String!) { webhookSubscriptionCreate(topic: PRODUCTS_UPDATE, webhookSubscription: {uri: $uri})"
+        " { webhookSubscription { id } userErrors { field message } } }",
+        {"uri": webhook_receiver.url},
+    ).json()["data"]["webhookSubscriptionCreate"]
+    listed = sandbox.graphql("{ webhookSubscriptions(first: 5) { nodes { id topic uri } } }").json()["data"]
+
+    assert refused["webhookSubscription"] is None and "read_orders" in refused["userErrors"][0]["message"]
+    assert again["userErrors"][0]["message"] == "Address for this topic has already been taken"
+    assert listed["webhookSubscriptions"]["nodes"] == [
+        {"id": created, "topic": "PRODUCTS_UPDATE", "uri": webhook_receiver.url}
+    ]
+    delete = """mutation($id: ID!) {
+      webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { message } } }"""
+    assert sandbox.graphql(delete, {"id": created}).json()["data"]["webhookSubscriptionDelete"] == {
+        "deletedWebhookSubscriptionId": created,
+        "userErrors": [],
+    }
+    gone = sandbox.graphql(delete, {"id": created}).json()["data"]["webhookSubscriptionDelete"]
+    assert gone["userErrors"] == [{"message": "Webhook subscription does not exist"}]
+    assert sandbox.subscriptions() == []
+
+
+def test_the_current_installation_reports_the_tokens_scopes(make_shopify_sandbox) -> None:
+    sandbox = make_shopify_sandbox(tokens=[{"token": TOKEN, "shop": SHOP, "scope": "read_products,write_inventory"}])
+
+    answer = sandbox.graphql("{ currentAppInstallation { id accessScopes { handle } } }").json()["data"]
+
+    handles = [s["handle"] for s in answer["currentAppInstallation"]["accessScopes"]]
+    assert handles == ["read_products", "write_inventory"]
+    assert answer["currentAppInstallation"]["id"].startswith("gid://shopify/AppInstallation/")

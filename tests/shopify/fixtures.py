@@ -10,6 +10,7 @@ import hmac
 import re
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -21,12 +22,17 @@ from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET, SHOP, TOKEN, Runnin
 
 SCOPES = "read_products,write_inventory,read_locations,read_orders,read_customers"
 _MISSING = object()
-_KEYS = ("SHOPIFY_API_BASE", "SHOPIFY_CLIENT_ID", "SHOPIFY_CLIENT_SECRET", "SHOPIFY_SCOPES")
+_KEYS = ("SHOPIFY_API_BASE", "SHOPIFY_CLIENT_ID", "SHOPIFY_CLIENT_SECRET", "SHOPIFY_SCOPES", "SHOPIFY_WEBHOOK_URL")
+# Our shopify.app.toml, which the sandbox reads for our app's declared webhooks when a test asks it to.
+APP_TOML = str(Path(__file__).resolve().parents[2] / "shopify.app.toml")
 
 
 @pytest.fixture
 def use_sandbox(app: Flask) -> Iterator[Callable[[RunningSandbox], ShopifyApp]]:
-    """Point the app's Shopify settings at a running sandbox for this test; the old settings come back after."""
+    """Point the app's Shopify settings at a running sandbox for this test; the old settings come back after.
+
+    Subscriptions we create go to the sandbox's app URL, where the test has put whatever should receive them (a
+    receiver, the app on a real port, or nothing)."""
     saved = {key: app.config.get(key, _MISSING) for key in _KEYS}
 
     def use(running: RunningSandbox) -> ShopifyApp:
@@ -35,6 +41,7 @@ def use_sandbox(app: Flask) -> Iterator[Callable[[RunningSandbox], ShopifyApp]]:
             SHOPIFY_CLIENT_ID=CLIENT_ID,
             SHOPIFY_CLIENT_SECRET=CLIENT_SECRET,
             SHOPIFY_SCOPES=SCOPES,
+            SHOPIFY_WEBHOOK_URL=running.sandbox.config["app_url"].rstrip("/") + "/webhooks/shopify",
         )
         return ShopifyApp.from_config(app.config)
 
@@ -48,10 +55,10 @@ def use_sandbox(app: Flask) -> Iterator[Callable[[RunningSandbox], ShopifyApp]]:
 
 @pytest.fixture
 def start_sandbox(app: Flask, make_shopify_sandbox: Callable[..., RunningSandbox]) -> Callable[..., RunningSandbox]:
-    """A sandbox whose app URL is ours, so it accepts our callback address."""
+    """A sandbox whose app URL is ours, so it accepts our callback address (or `app_url`: where webhooks go)."""
 
     def start(**overrides: Any) -> RunningSandbox:
-        return make_shopify_sandbox(app_url=app.config["BASE_URL"], **overrides)
+        return make_shopify_sandbox(**{"app_url": app.config["BASE_URL"], **overrides})
 
     return start
 

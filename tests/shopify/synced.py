@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 
 from ismartsync.extensions import db
 from ismartsync.models import (
@@ -20,9 +21,10 @@ from ismartsync.models import (
     StockLevel,
     Variant,
 )
-from ismartsync.models.shopify import AuthMethod
 from ismartsync.services.audit import Actor
+from ismartsync.services.shopify_store.connection import connect_with_admin_token
 from ismartsync.services.shopify_store.locations import map_branch, start_import
+from ismartsync.shopify.oauth import ShopifyApp
 from tests.sandbox_fixtures import SHOP, TOKEN, RunningSandbox
 
 
@@ -75,12 +77,26 @@ class Synced:
         )
 
 
-def connect_and_import(sandbox: RunningSandbox, merchant: Any, owner: Any, branch: Branch, run_jobs: Any) -> Synced:
-    connection = ShopifyConnection(
-        merchant=merchant, shop_domain=SHOP, auth_method=AuthMethod.ADMIN_TOKEN, access_token=TOKEN, shop_name="Zari"
+def connect(sandbox: RunningSandbox, owner: Any, run_jobs: Any) -> ShopifyConnection:
+    """Paste TOKEN with its custom app's API secret key, as a merchant would; the subscriptions job that follows
+    the connect subscribes the store's webhooks (to the sandbox's app URL: see `use_sandbox`)."""
+    connection = connect_with_admin_token(
+        db.session,
+        Actor(owner),
+        ShopifyApp.from_config(current_app.config),
+        shop=SHOP,
+        token=TOKEN,
+        api_secret_key=sandbox.custom_app_secret(),
     )
-    db.session.add(connection)
     db.session.commit()
+    run_jobs("shopify")
+    return connection
+
+
+def connect_and_import(sandbox: RunningSandbox, merchant: Any, owner: Any, branch: Branch, run_jobs: Any) -> Synced:
+    connect(sandbox, owner, run_jobs)
+    # What the connect asked of Shopify (the token check, the subscriptions) is setup, not the traffic a test counts.
+    sandbox.control("DELETE", "/requests")
     import_catalog(owner, run_jobs)
     location = db.session.scalars(
         sa.select(ShopifyLocation)

@@ -10,16 +10,18 @@ import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from ismartsync.extensions import db
-from ismartsync.models import AuditEntry, ShopifyConnection
+from ismartsync.models import AuditEntry, ShopifyConnection, SubscriptionStatus, WebhookSubscription
 from ismartsync.models.shopify import ConnectionStatus
 from ismartsync.services.audit import Actor
 from ismartsync.services.shopify_store import connection as connections
+from ismartsync.services.shopify_store.subscriptions import SYNC_TOPICS
 from tests.markup import element, field_text, is_fragment, text_of
 from tests.sandbox_fixtures import OTHER_SHOP
 from tests.shopify.fixtures import (
+    APP_TOML,
     CLIENT_ID,
     CLIENT_SECRET,
     SHOP,
@@ -178,7 +180,6 @@ def test_callback_missing_a_scope_is_refused(browser, owner, merchant, start_san
             {
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
-                "webhook_uri": None,
                 "grant_scopes": ["read_products"],
             }
         ]
@@ -262,10 +263,19 @@ def test_disconnect_forgets_the_credentials(signed_in, merchant):
 
 
 def test_uninstall_webhook_revokes_the_connection(
-    browser, owner, merchant, start_sandbox, use_sandbox, webhook_receiver
+    browser, owner, merchant, start_sandbox, use_sandbox, webhook_receiver, app
 ):
+    # Our app's webhooks are the ones shopify.app.toml declares; the sandbox delivers them to its app URL.
     running = start_sandbox(
-        apps=[{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "webhook_uri": webhook_receiver.url}]
+        app_url=webhook_receiver.url.removesuffix("/webhooks/shopify"),
+        apps=[
+            {
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "app_toml": APP_TOML,
+                "redirect_urls": [app.config["BASE_URL"] + "/shopify/callback"],
+            }
+        ],
     )
     use_sandbox(running)
     browser.sign_in(owner)
@@ -288,10 +298,18 @@ def test_uninstall_webhook_revokes_the_connection(
     assert "Uninstalled in Shopify" in text_of(browser.get("/shopify").get_data(as_text=True), "shopify-status")
 
 
-def test_other_webhook_topics_are_acknowledged_and_change_nothing(signed_in, merchant, client):
-    signed_in.post("/shopify/token", {"paste-shop": SHOP, "paste-access_token": TOKEN})
+def _paste(browser, sandbox, secret: str | bool | None = None) -> None:
+    form = {"paste-shop": SHOP, "paste-access_token": TOKEN}
+    if secret is not False:
+        form["paste-api_secret_key"] = secret or sandbox.custom_app_secret()
+    assert browser.post("/shopify/token", form).status_code == 303
+
+
+def test_other_webhook_topics_are_acknowledged_and_change_nothing(signed_in, merchant, client, sandbox):
+    _paste(signed_in, sandbox)
     body = b'{"id": 1}'
-    signature = base64.b64encode(hmac.new(CLIENT_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    secret = sandbox.custom_app_secret()
+    signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     headers = {
         "X-Shopify-Topic": "products/update",
         "X-Shopify-Shop-Domain": SHOP,
@@ -333,3 +351,55 @@ def test_another_merchants_connection_is_neither_shown_nor_touched(signed_in, me
     db.session.expire_all()
     assert db.session.get(ShopifyConnection, theirs.id).is_connected
     assert saved_connection(merchant) is None
+
+
+def test_token_form_asks_for_the_api_secret_key_and_says_where_to_find_it(signed_in):
+    form = signed_in.get("/shopify").get_data(as_text=True)
+
+    assert element(form, "field-paste-api_secret_key") is not None
+    help_text = text_of(form, "api-secret-key-help")
+    assert "Settings → Apps and sales channels → Develop apps → the app → API credentials → API secret key" in help_text
+
+
+def test_pasted_token_with_its_secret_subscribes_the_store_and_disconnect_deletes_them(
+    signed_in, merchant, sandbox, run_jobs
+):
+    _paste(signed_in, sandbox)
+    run_jobs("shopify")
+    assert saved_connection(merchant).client_secret == sandbox.custom_app_secret()
+    assert len(sandbox.subscriptions()) == len(SYNC_TOPICS)
+    status = text_of(signed_in.get("/shopify").get_data(as_text=True), "shopify-webhooks")
+    assert status == "subscribed by iSmartSync, verified with the app's API secret key"
+
+    response = signed_in.post("/shopify/disconnect")
+
+    assert response.status_code == 303
+    assert sandbox.subscriptions() == []
+    summary = db.session.scalar(select(AuditEntry.summary).where(AuditEntry.action == "shopify.disconnect"))
+    assert summary == f"Disconnected Shopify store {SHOP}; {len(SYNC_TOPICS)} webhook subscriptions deleted in Shopify"
+    assert db.session.scalar(select(func.count()).select_from(WebhookSubscription)) == 0
+
+
+def test_disconnect_goes_through_when_shopify_cannot_delete_the_subscriptions(signed_in, merchant, sandbox, run_jobs):
+    _paste(signed_in, sandbox)
+    run_jobs("shopify")
+    sandbox.control("POST", "/faults", {"mode": "503", "count": 100, "operation": "WebhookSubscriptionDelete"})
+
+    response = signed_in.post("/shopify/disconnect")
+
+    assert response.status_code == 303
+    assert saved_connection(merchant).status == ConnectionStatus.DISCONNECTED
+    summary = db.session.scalar(select(AuditEntry.summary).where(AuditEntry.action == "shopify.disconnect"))
+    assert summary.endswith(f"0 webhook subscriptions deleted in Shopify, {len(SYNC_TOPICS)} could not be deleted")
+    left = db.session.scalars(select(WebhookSubscription.status)).all()
+    assert set(left) == {SubscriptionStatus.ORPHANED} and len(left) == len(SYNC_TOPICS)
+
+
+def test_pasted_token_without_its_secret_says_webhooks_cannot_be_verified(signed_in, merchant, sandbox, run_jobs):
+    _paste(signed_in, sandbox, secret=False)
+    run_jobs("shopify")
+
+    status = text_of(signed_in.get("/shopify").get_data(as_text=True), "shopify-webhooks")
+
+    assert status.startswith("none: without the app's API secret key they cannot be verified.")
+    assert sandbox.subscriptions() == []

@@ -17,6 +17,7 @@ from ismartsync.models import (
     Reconciliation,
     ReconciliationStatus,
     ShopifyConnection,
+    SubscriptionStatus,
     SyncBatch,
     SyncOutboxEntry,
     WebhookEvent,
@@ -28,9 +29,11 @@ from ismartsync.permissions import Effect, Permission
 from ismartsync.queue import redis_connection
 from ismartsync.services.audit import Actor
 from ismartsync.services.roles import set_grant
+from ismartsync.services.shopify_store.subscriptions import record_state, record_unverifiable
 from ismartsync.shopify.bucket import ThrottleStatus, cost_bucket, forget
 from tests import factories
-from tests.markup import element, is_fragment, text_of
+from tests.markup import element, is_fragment, text, text_of
+from tests.shopify.webhooks import deliver
 
 SHOP = "health-screen.myshopify.com"  # a shop of its own: the cost bucket is shared by the whole process
 
@@ -278,3 +281,74 @@ def test_member_who_may_only_view_settings_sees_no_buttons_and_cannot_resend(
     assert "Send again" not in html and "Compare with Shopify now" not in html
     assert browser.post("/settings/sync/retry").status_code == 403
     assert _status(failed) == OutboxStatus.FAILED
+
+
+def table_rows(html: str | None) -> list[list[str]]:
+    """The body rows of a table, each as its cells' text."""
+    assert html is not None
+    body = html.split("<tbody>", 1)[1]
+    return [
+        [" ".join(text(cell).split()) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def _store(merchant, *, secret: str | None) -> ShopifyConnection:
+    connection = ShopifyConnection(
+        merchant=merchant,
+        shop_domain=SHOP,
+        auth_method=AuthMethod.ADMIN_TOKEN,
+        access_token="shpat_health",
+        client_secret=secret,
+    )
+    db.session.add(connection)
+    db.session.flush()
+    return connection
+
+
+def test_screen_shows_each_topics_subscription_and_its_last_delivery(signed_in, merchant, client):
+    connection = _store(merchant, secret="shpss_health-secret")
+    now = utcnow()
+    record_state(db.session, connection, "inventory_levels/update", SubscriptionStatus.ACTIVE, now=now, shopify_id="g1")
+    record_state(
+        db.session, connection, "customers/create", SubscriptionStatus.FAILED, now=now, error="Access denied for topic"
+    )
+    db.session.commit()
+    body = '{"inventory_item_id": 1, "location_id": 2}'
+    signed = deliver(
+        client, body, topic="inventory_levels/update", shop=SHOP, webhook_id="lvl-1", secret="shpss_health-secret"
+    )
+    assert signed.status_code == 200
+
+    table = element(signed_in.get("/settings/sync").get_data(as_text=True), "sync-subscriptions")
+
+    rows = {cells[0]: cells for cells in table_rows(table)}
+    assert rows["inventory_levels/update"][1].startswith("Subscribed")
+    assert rows["inventory_levels/update"][2] == "just now"
+    assert rows["customers/create"][1].startswith("Not subscribed Access denied for topic")
+    assert rows["customers/create"][2] == "None yet"
+
+
+def test_a_store_whose_webhooks_cannot_be_verified_says_so_and_when_it_is_compared(signed_in, merchant, app):
+    connection = _store(merchant, secret=None)
+    record_unverifiable(db.session, connection, utcnow())
+    db.session.commit()
+
+    page = signed_in.get("/settings/sync").get_data(as_text=True)
+
+    warning = text_of(page, "sync-webhooks-unverifiable")
+    assert "without its app's API secret key" in warning
+    interval = app.config["RECONCILE_UNVERIFIED_MINUTES"]
+    assert f"every {interval} minutes for this store instead of every 60" in warning
+    rows = table_rows(element(page, "sync-subscriptions"))
+    assert {cells[1] for cells in rows} == {"Not subscribed checked just now"}
+
+
+def test_a_verified_store_shows_no_warning(signed_in, merchant):
+    _store(merchant, secret="shpss_health-secret")
+    db.session.commit()
+
+    page = signed_in.get("/settings/sync").get_data(as_text=True)
+
+    assert 'id="sync-webhooks-unverifiable"' not in page
+    assert "Subscriptions are being set up." in text_of(page, "sync-webhooks")

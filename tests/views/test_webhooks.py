@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as sa_text
 
 from ismartsync import queue
 from ismartsync.extensions import db
@@ -199,3 +200,51 @@ def test_a_delivery_larger_than_the_webhook_limit_is_refused_unread(app, client,
     assert response.status_code == 413
     assert body.read_bytes == 0 and stored() == []
     assert deliver(client).status_code == 200  # a delivery within the limit still goes through
+
+
+def test_a_pasted_token_stores_webhooks_verify_with_its_own_secret_and_fail_with_ours(
+    browser, owner, merchant, client, start_sandbox, use_sandbox, webhook_receiver, run_jobs
+):
+    running = start_sandbox(variants=20, app_url=webhook_receiver.url.removesuffix("/webhooks/shopify"))
+    use_sandbox(running)
+    secret = running.custom_app_secret()
+    browser.sign_in(owner)
+    form = {"paste-shop": SHOP, "paste-access_token": TOKEN, "paste-api_secret_key": secret}
+    assert browser.post("/shopify/token", form).status_code == 303
+    run_jobs("shopify")  # the subscriptions our connect asked for
+    level = next(lv for lv in running.control("GET", f"/shops/{SHOP}/inventory?limit=30")["levels"] if lv["active"])
+    running.control(
+        "POST",
+        f"/shops/{SHOP}/inventory",
+        {"inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"], "available": 7},
+    )
+    assert running.control("POST", "/webhooks/wait", {"timeout": 10})["idle"]
+    (delivery,) = webhook_receiver.calls
+    headers = {k: v for k, v in delivery["headers"].items() if k.startswith("X-Shopify")}
+
+    signed_by_us = client.post(
+        "/webhooks/shopify",
+        data=delivery["body"],
+        headers={**headers, "X-Shopify-Hmac-Sha256": signature(delivery["body"], CLIENT_SECRET)},
+    )
+    as_sent = client.post("/webhooks/shopify", data=delivery["body"], headers=headers)
+
+    assert signed_by_us.status_code == 401
+    assert as_sent.status_code == 200
+    (event,) = stored()
+    assert (event.topic, event.merchant_id) == ("inventory_levels/update", merchant.id)
+    raw = db.session.execute(
+        select(sa_text("client_secret")).select_from(sa_text("shopify_connections")).where(sa_text("merchant_id = :m")),
+        {"m": merchant.id},
+    ).scalar()
+    assert raw and secret not in raw  # encrypted at rest, like the token
+
+
+def test_a_pasted_token_without_its_secret_verifies_nothing(client, merchant):
+    db.session.add(
+        ShopifyConnection(merchant=merchant, shop_domain=SHOP, auth_method=AuthMethod.ADMIN_TOKEN, access_token=TOKEN)
+    )
+    db.session.commit()
+
+    assert deliver(client, secret=CLIENT_SECRET).status_code == 401
+    assert stored() == []

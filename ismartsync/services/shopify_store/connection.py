@@ -16,11 +16,14 @@ from ismartsync.models import AuditEntry, ShopifyConnection
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod, ConnectionStatus
 from ismartsync.services.audit import Actor, record_audit
+from ismartsync.services.shopify_store import subscriptions
 from ismartsync.shopify import oauth
 from ismartsync.shopify.errors import ShopifyAuthError, ShopifyError
 from ismartsync.shopify.oauth import ShopifyApp, Tokens
 
 AUDITED = ["shop_domain", "auth_method", "status", "scopes", "client_id"]
+# Who signed a webhook from a store connected with a pasted token: that store's custom app (it has no client ID here).
+CUSTOM_APP_SIGNER = "custom-app"
 
 
 def connection_of(session: Session, merchant_id: int) -> ShopifyConnection | None:
@@ -76,6 +79,7 @@ def _save(
     connection.disconnected_at = None
     connection.last_error = ""
     session.flush()
+    subscriptions.enqueue_check(session, actor.merchant_id)  # a reconnect checks them too
     record_audit(
         session,
         actor,
@@ -126,26 +130,49 @@ def connect_with_client_credentials(
 
 
 def connect_with_admin_token(
-    session: Session, actor: Actor, app: ShopifyApp, *, shop: str, token: str
+    session: Session, actor: Actor, app: ShopifyApp, *, shop: str, token: str, api_secret_key: str = ""
 ) -> ShopifyConnection:
-    """Store a pasted admin API token of an existing custom app, once a `Shop` query proves it works."""
+    """Store a pasted admin API token of an existing custom app, once a `Shop` query proves it works, with that
+    app's API secret key (it signs the store's webhooks). Without the key no webhook can be verified: none are
+    subscribed and the store is compared with Shopify more often instead."""
     token = token.strip()
     name, _ = shop_identity(app, shop, token)
-    return _save(session, actor, shop, AuthMethod.ADMIN_TOKEN, Tokens(access_token=token, scopes=()), shop_name=name)
+    return _save(
+        session,
+        actor,
+        shop,
+        AuthMethod.ADMIN_TOKEN,
+        Tokens(access_token=token, scopes=()),
+        shop_name=name,
+        client_secret=api_secret_key.strip() or None,
+    )
 
 
-def disconnect(session: Session, actor: Actor, connection: ShopifyConnection) -> None:
-    """Stop using the store: forget every credential; imported data stays."""
+def disconnect(
+    session: Session,
+    actor: Actor,
+    connection: ShopifyConnection,
+    *,
+    subscriptions_removed: int = 0,
+    subscriptions_left: int = 0,
+) -> None:
+    """Stop using the store: forget every credential; imported data stays. The counts say what became of the
+    webhook subscriptions we had created in Shopify (deleted, or left because Shopify could not be reached)."""
     if connection.status == ConnectionStatus.DISCONNECTED:
         return
     before = _snapshot(connection)
     _wipe(connection, ConnectionStatus.DISCONNECTED)
     session.flush()
+    summary = f"Disconnected Shopify store {connection.shop_domain}"
+    if subscriptions_removed or subscriptions_left:
+        summary += f"; {subscriptions_removed} webhook subscriptions deleted in Shopify"
+        if subscriptions_left:
+            summary += f", {subscriptions_left} could not be deleted"
     record_audit(
         session,
         actor,
         "shopify.disconnect",
-        f"Disconnected Shopify store {connection.shop_domain}",
+        summary,
         target=connection,
         before=before,
         after=_snapshot(connection),
@@ -165,10 +192,13 @@ def revoke_on_uninstall(session: Session, shop: str, *, signed_by: str, app: Sho
     for connection in session.scalars(query):
         ours = signed_by == app.client_id and connection.auth_method == AuthMethod.OAUTH
         own_app = connection.auth_method == AuthMethod.CLIENT_CREDENTIALS and connection.client_id == signed_by
-        if not (ours or own_app):
+        custom_app = connection.auth_method == AuthMethod.ADMIN_TOKEN and signed_by == CUSTOM_APP_SIGNER
+        if not (ours or own_app or custom_app):
             continue
         before = _snapshot(connection)
         _wipe(connection, ConnectionStatus.REVOKED)
+        # Shopify deletes an uninstalled app's subscriptions itself.
+        subscriptions.drop_rows(session, list(subscriptions.subscriptions_of(session, connection).values()))
         connection.last_error = "The app was uninstalled in Shopify. Connect the store again to resume syncing."
         session.add(
             AuditEntry(
@@ -187,16 +217,25 @@ def revoke_on_uninstall(session: Session, shop: str, *, signed_by: str, app: Sho
 
 
 def webhook_secrets(session: Session, shop: str, app: ShopifyApp) -> list[tuple[str, str]]:
-    """(client id, secret) pairs that may sign a webhook from `shop`: our app's, and any merchant's own app."""
-    pairs = [(app.client_id, s) for s in app.secrets]
-    own = session.scalars(
-        select(ShopifyConnection).where(
-            ShopifyConnection.shop_domain == shop,
-            ShopifyConnection.auth_method == AuthMethod.CLIENT_CREDENTIALS,
-            ShopifyConnection.status == ConnectionStatus.CONNECTED,
+    """(signer, secret) pairs that may sign a webhook from `shop`: a merchant's own app (by its client id) or a
+    pasted token's custom app (its API secret key, signer CUSTOM_APP_SIGNER) when the store is connected that way;
+    otherwise our app's (its installs, and stores no one has connected: an uninstall, a compliance request)."""
+    own = list(
+        session.scalars(
+            select(ShopifyConnection).where(
+                ShopifyConnection.shop_domain == shop,
+                ShopifyConnection.auth_method.in_([AuthMethod.CLIENT_CREDENTIALS, AuthMethod.ADMIN_TOKEN]),
+                ShopifyConnection.status == ConnectionStatus.CONNECTED,
+            )
         )
     )
-    pairs += [(c.client_id, c.client_secret) for c in own if c.client_secret]
+    # A store connected through another app never gets webhooks from ours: our signature is no proof for it.
+    pairs = [] if own else [(app.client_id, s) for s in app.secrets]
+    for c in own:
+        if c.client_secret:
+            pairs.append(
+                (c.client_id if c.auth_method == AuthMethod.CLIENT_CREDENTIALS else CUSTOM_APP_SIGNER, c.client_secret)
+            )
     return pairs
 
 

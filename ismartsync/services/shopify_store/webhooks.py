@@ -14,6 +14,7 @@ from ismartsync.models import ShopifyConnection, WebhookEvent, WebhookStatus
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import ConnectionStatus
 from ismartsync.queue import enqueue_after_commit
+from ismartsync.services.shopify_store.subscriptions import note_delivery
 from ismartsync.shopify.times import parse_shopify_time
 
 PROCESS_JOB = "jobs.webhooks.process_webhook"
@@ -90,6 +91,8 @@ def store_delivery(
     )
     if new_id is None:
         return None
+    if merchant_id is not None:
+        note_delivery(session, merchant_id, topic, now)
     if status == WebhookStatus.RECEIVED:
         enqueue_webhook(session, new_id)
     return session.get(WebhookEvent, new_id)

@@ -78,17 +78,25 @@ def mapped_locations(session: Session, merchant_id: int) -> list[ShopifyLocation
     )
 
 
-def due_reconciliations(session: Session, now: datetime, interval: timedelta) -> list[int]:
-    """Connected merchants with linked locations whose last comparison is older than `interval` (and not running)."""
-    merchant_ids = session.scalars(
-        select(ShopifyConnection.merchant_id).where(ShopifyConnection.status == ConnectionStatus.CONNECTED)
+def due_reconciliations(
+    session: Session, now: datetime, interval: timedelta, unverified_interval: timedelta | None = None
+) -> list[int]:
+    """Connected merchants with linked locations whose last comparison is older than `interval` (and not running).
+
+    A store whose webhooks cannot be verified gets none, so only comparisons find its changes: `unverified_interval`
+    (shorter) applies to it instead.
+    """
+    connections = session.scalars(
+        select(ShopifyConnection).where(ShopifyConnection.status == ConnectionStatus.CONNECTED)
     ).all()
     due = []
-    for merchant_id in merchant_ids:
+    for connection in connections:
+        merchant_id = connection.merchant_id
         if not mapped_locations(session, merchant_id):
             continue
+        every = interval if connection.can_verify_webhooks or unverified_interval is None else unverified_interval
         last = latest_reconciliation(session, merchant_id)
-        if last is not None and (last.status == ReconciliationStatus.RUNNING or last.started_at > now - interval):
+        if last is not None and (last.status == ReconciliationStatus.RUNNING or last.started_at > now - every):
             continue
         due.append(merchant_id)
     return due

@@ -21,6 +21,7 @@ from ismartsync.models import (
     Variant,
     WebhookEvent,
     WebhookStatus,
+    WebhookSubscription,
 )
 from ismartsync.models.base import utcnow
 from ismartsync.services.shopify_store.connection import connection_of
@@ -59,6 +60,10 @@ class SyncHealth:
     last_webhook_at: datetime | None
     reconciliation: Reconciliation | None
     open_drifts: int
+    # The store's webhook subscriptions (one per topic the sync needs), and whether its deliveries can be verified
+    # (None: no connected store).
+    subscriptions: list[WebhookSubscription]
+    webhooks_verifiable: bool | None
 
     @property
     def oldest_pending_age(self) -> timedelta | None:
@@ -70,6 +75,8 @@ def summary(session: Session, merchant_id: int, redis: Redis | None) -> SyncHeal
     counts, oldest = _outbox_counts(session, merchant_id)
     last_error = _last_error(session, merchant_id)
     waiting, failed_hooks, last_hook = _webhooks(session, merchant_id)
+    connection = connection_of(session, merchant_id)
+    connected = connection is not None and connection.is_connected
     return SyncHealth(
         as_of=utcnow(),
         pending=counts.get(OutboxStatus.PENDING, 0),
@@ -103,6 +110,16 @@ def summary(session: Session, merchant_id: int, redis: Redis | None) -> SyncHeal
             select(func.count()).where(StockDrift.merchant_id == merchant_id, StockDrift.status == DriftStatus.OPEN)
         )
         or 0,
+        subscriptions=list(
+            session.scalars(
+                select(WebhookSubscription)
+                .where(WebhookSubscription.connection_id == connection.id)
+                .order_by(WebhookSubscription.topic)
+            )
+        )
+        if connected
+        else [],
+        webhooks_verifiable=connection.can_verify_webhooks if connected else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
@@ -111,3 +112,23 @@ def resolve_nodes(_: Any, info: GraphQLResolveInfo, ids: list[str]) -> list[Any]
             extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
         )
     return [node_for(info.context, i) for i in ids]
+
+
+@resolves("QueryRoot", "currentAppInstallation")
+def resolve_current_installation(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
+    """The asking app's installation on the shop: the scopes its token holds."""
+    ctx = info.context
+    number = int(hashlib.sha256(f"{ctx.shop.domain}:{ctx.client_id}".encode()).hexdigest()[:10], 16)
+    return {"id": gid("AppInstallation", number), "scopes": ctx.scopes, "client_id": ctx.client_id}
+
+
+fields(
+    "AppInstallation",
+    {
+        "id": lambda i: i["id"],
+        "accessScopes": lambda i: [{"handle": s, "description": s.replace("_", " ")} for s in i["scopes"]],
+        "launchUrl": lambda i: None,
+        "uninstallUrl": lambda i: None,
+    },
+)
+fields("AccessScope", {"handle": lambda a: a["handle"], "description": lambda a: a["description"]})

@@ -6,6 +6,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
+from sandbox.shopify.auth import has_scope
 from sandbox.shopify.config import WEBHOOK_TOPICS
 from sandbox.shopify.models import gid, iso
 from sandbox.shopify.registry import Ctx, connection, fields, resolves
@@ -23,6 +24,18 @@ def topic_name(enum: str) -> str:
     return f"{head}/{tail}"
 
 
+# What a token must hold to subscribe to a topic's resource (Shopify checks it at create).
+TOPIC_SCOPES = {
+    "products": ("read_products",),
+    "inventory_items": ("read_inventory", "read_products"),
+    "inventory_levels": ("read_inventory",),
+    "locations": ("read_locations",),
+    "orders": ("read_orders",),
+    "fulfillments": ("read_fulfillments", "read_orders"),
+    "customers": ("read_customers",),
+}
+
+
 def _mine(ctx: Ctx) -> list[Subscription]:
     return [s for s in ctx.sandbox.subscriptions.get(ctx.shop.domain, []) if s.client_id == ctx.client_id]
 
@@ -38,6 +51,15 @@ def create(_: Any, info: GraphQLResolveInfo, topic: str, webhookSubscription: di
     if not uri.startswith(("https://", "http://", "pubsub://", "arn:aws:events:")):
         return {"webhookSubscription": None, "userErrors": [user_error("Address is invalid", field)]}
     name = topic_name(topic)
+    needed = TOPIC_SCOPES.get(name.partition("/")[0], ())
+    if needed and not any(has_scope(ctx.scopes, scope) for scope in needed):
+        wanted = " or ".join(f"`{scope}`" for scope in needed)
+        return {
+            "webhookSubscription": None,
+            "userErrors": [
+                user_error(f"Access denied for topic {topic}. Required access: {wanted} access scope.", ["topic"])
+            ],
+        }
     if any(s.topic == name and s.uri == uri for s in _mine(ctx)):
         return {
             "webhookSubscription": None,

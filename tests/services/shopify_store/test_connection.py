@@ -76,7 +76,6 @@ def test_install_missing_a_scope_is_refused_and_nothing_is_stored(start_sandbox,
             {
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
-                "webhook_uri": None,
                 "grant_scopes": ["read_products", "read_locations"],
             }
         ]

@@ -1,4 +1,5 @@
-"""Reconciliation, called directly: which merchants are due a comparison, one run at a time, drifts opened, refreshed
+"""Reconciliation, called directly: which merchants are due a comparison (hourly, or every few minutes for a store
+whose webhooks cannot be verified), one run at a time, drifts opened, refreshed
 and cleared by comparisons, and a drift resolved once by accepting Shopify's quantity or pushing ours."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ismartsync.models import (
     Reconciliation,
     ReconciliationStatus,
     ShopifyConnection,
+    ShopifyLocation,
     StockDrift,
     StockMovement,
     SyncOutboxEntry,
@@ -214,3 +216,40 @@ def test_a_difference_gone_by_now_is_cleared_and_nothing_moves(owner, variant, b
     assert (drift.status, drift.resolved_by_id) == ("cleared", None)
     assert level_of(db.session, variant, branch) == 7 and shopify_movements(variant) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncOutboxEntry)) == 1  # only the sale's
+
+
+HOURLY, SHORT = timedelta(minutes=60), timedelta(minutes=10)
+
+
+def _compared(merchant, *, method: AuthMethod, secret: str | None, ago: timedelta) -> None:
+    branch = factories.BranchFactory(merchant=merchant)
+    db.session.add_all(
+        [
+            ShopifyConnection(
+                merchant=merchant,
+                shop_domain=f"m{merchant.id}.myshopify.com",
+                auth_method=method,
+                access_token="shpat_x",
+                client_secret=secret,
+            ),
+            ShopifyLocation(merchant=merchant, shopify_id=f"gid://shopify/Location/{merchant.id}", name="L",
+                            branch=branch),
+            Reconciliation(merchant=merchant, trigger="scheduled", started_at=utcnow() - ago,
+                           status=ReconciliationStatus.SUCCEEDED),
+        ]
+    )  # fmt: skip
+    db.session.flush()
+
+
+def test_a_store_without_verifiable_webhooks_is_compared_every_few_minutes():
+    unverifiable, pasted_with_key, installed = (factories.MerchantFactory() for _ in range(3))
+    _compared(unverifiable, method=AuthMethod.ADMIN_TOKEN, secret=None, ago=timedelta(minutes=15))
+    _compared(pasted_with_key, method=AuthMethod.ADMIN_TOKEN, secret="shpss_k", ago=timedelta(minutes=15))
+    _compared(installed, method=AuthMethod.OAUTH, secret=None, ago=timedelta(minutes=15))
+
+    assert due_reconciliations(db.session, utcnow(), HOURLY, SHORT) == [unverifiable.id]
+    assert due_reconciliations(db.session, utcnow(), HOURLY) == []
+    later = utcnow() + timedelta(minutes=50)
+    assert sorted(due_reconciliations(db.session, later, HOURLY, SHORT)) == sorted(
+        [unverifiable.id, pasted_with_key.id, installed.id]
+    )
