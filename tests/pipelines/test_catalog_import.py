@@ -19,7 +19,7 @@ from ismartsync.models import (
     Variant,
 )
 from ismartsync.models.base import utcnow
-from ismartsync.models.shopify import AuthMethod
+from ismartsync.models.shopify import AuthMethod, ConnectionStatus
 from ismartsync.services.audit import Actor
 from ismartsync.services.shopify_store.sync import STALE_AFTER, map_branch, start_import
 from ismartsync.services.stock.ledger import ledger_sum
@@ -132,12 +132,14 @@ def test_shopify_down_fails_the_run_with_a_clear_message_and_a_retry_succeeds(
     assert retried.status == ImportStatus.SUCCEEDED, retried.error
 
 
-def test_a_revoked_token_fails_the_run_asking_to_reconnect(sandbox, connected, owner, run_jobs):
+def test_a_pasted_token_shopify_no_longer_takes_fails_the_run_saying_so(sandbox, connected, owner, run_jobs):
     connected.access_token = "shpat_not_a_real_token"
     db.session.commit()
     failed = _import(owner, run_jobs)
     assert failed.status == ImportStatus.FAILED
-    assert "Reconnect" in failed.error
+    assert "refused the access token" in failed.error
+    db.session.refresh(connected)  # a pasted token cannot be renewed: nothing was refused to renew
+    assert connected.status == ConnectionStatus.CONNECTED
 
 
 def test_a_full_import_takes_variants_deleted_in_shopify_out_of_the_catalog(
