@@ -225,7 +225,7 @@ def _run(
             200,
             version,
         )
-    ctx = Ctx(sb, state, client_id, scopes, version, _public_url(sb))
+    ctx = Ctx(sb, state, client_id, scopes, version, _public_url(sb), fault)
     with sb.lock:
         result = execute(
             schema,
@@ -245,6 +245,9 @@ def _run(
         "cost": {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": throttle}
     }
     entry.update(status=200, actual_cost=actual, errors=len(result.errors or ()), user_errors=_user_errors(result.data))
+    if fault is not None and fault.mode == "attempt_failed":
+        entry["status"] = 500
+        return reply({"errors": "Internal Server Error"}, 500, version)
     if fault is not None and fault.mode == "timeout":
         sb.stopping.wait(fault.delay_seconds)  # applied, but the client has long given up
     return reply(body, 200, version)
