@@ -113,9 +113,10 @@ def graphql_endpoint(shop: str, version: str) -> Response:
     if state is None:
         return reply({"errors": "Not Found"}, 404, served)
     token = sb.auth.lookup(request.headers.get("X-Shopify-Access-Token"))
-    if token is None or token.shop != shop:
-        return reply({"errors": INVALID_TOKEN}, 401, served)
     query, raw_variables, operation_name = _read_body()
+    if token is None or token.shop != shop:
+        sb.log_request({"at": sb.now(), "shop": shop, "operation_name": operation_name, "status": 401})
+        return reply({"errors": INVALID_TOKEN}, 401, served)
     if not query:
         return reply({"errors": {"query": "Required parameter missing or invalid"}}, 400, served)
     entry: dict[str, Any] = {
