@@ -48,7 +48,7 @@ def shopify_movements(variant: Variant) -> list[StockMovement]:
 
 
 def adjust_requests(synced) -> list[dict]:
-    requests = synced.sandbox.control("GET", f"/requests?shop={SHOP}")["requests"]
+    requests = synced.sandbox.control("GET", f"/requests?shop={synced.shop}")["requests"]
     return [r for r in requests if r["operation_name"] in ("InventoryAdjust", "InventorySet")]
 
 
