@@ -13,7 +13,6 @@ from ismartsync.models import (
     Variant,
 )
 from ismartsync.services.stock.ledger import record_movement
-from tests.sandbox_fixtures import SHOP
 
 
 def sell(synced, variant: Variant, quantity: int = 1, reference: str = "") -> None:
@@ -53,4 +52,4 @@ def adjust_requests(synced) -> list[dict]:
 
 
 def shopify_requests(synced) -> list[str]:
-    return [r["operation_name"] for r in synced.sandbox.control("GET", f"/requests?shop={SHOP}")["requests"]]
+    return [r["operation_name"] for r in synced.sandbox.control("GET", f"/requests?shop={synced.shop}")["requests"]]
