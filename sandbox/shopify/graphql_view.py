@@ -182,7 +182,7 @@ def _run(
     if isinstance(coerced, list):
         entry["status"] = 200
         return reply({"errors": [e.formatted for e in coerced]}, 200, version)
-    entry["idempotency_keys"] = _idempotency_keys(operation, coerced)
+    entry["idempotency_keys"] = _idempotency_keys(operation, raw_variables)
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     calculator = CostCalculator(schema, fragments, coerced)
     try:
