@@ -10,7 +10,6 @@ the renewal marks the connection "Reconnect the store" (`services/shopify_store/
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -32,26 +31,16 @@ LOCK_TIMEOUT = "20s"
 class ConnectionTokens:
     """The access token of one connection, for a client that may outlive it (a `TokenSource`)."""
 
-    def __init__(
-        self,
-        session: Session,
-        connection: ShopifyConnection,
-        app: ShopifyApp,
-        *,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
+    def __init__(self, session: Session, connection: ShopifyConnection, app: ShopifyApp) -> None:
         self._bind = session.get_bind()
         self._connection_id = connection.id
         self._app = app
-        self._clock = clock
         self._token = connection.access_token
         self._expires_at = connection.access_token_expires_at
 
     def token(self) -> str:
-        if tokens.needs_refresh(self._token, self._expires_at, self._clock()):
-            self._in_own_transaction(
-                lambda session, row: tokens.access_token_for(session, row, app=self._app, now=self._clock())
-            )
+        if tokens.needs_refresh(self._token, self._expires_at, utcnow()):
+            self._in_own_transaction(lambda session, row: tokens.access_token_for(session, row, app=self._app))
         return self._token or ""
 
     def renew(self, rejected: str) -> str | None:
