@@ -62,14 +62,12 @@ def main() -> None:
             )
             db.session.commit()
             # Locations first (a small incremental run would do; a full one is what we time below).
+            from ismartsync.pipelines.shopify_client import open_client
             from ismartsync.services.shopify_store.catalog_import import upsert_locations
-            from ismartsync.services.shopify_store.tokens import client_for
             from ismartsync.shopify.importer import fetch_locations
 
-            connection = db.session.scalar(
-                select(ShopifyConnection).where(ShopifyConnection.merchant_id == merchant.id)
-            )
-            upsert_locations(db.session, merchant.id, fetch_locations(client_for(db.session, connection)))
+            with open_client(db.session, merchant.id) as client:
+                upsert_locations(db.session, merchant.id, fetch_locations(client))
             branch = db.session.scalar(select(Branch).where(Branch.merchant_id == merchant.id))
             location = db.session.scalars(
                 select(ShopifyLocation).where(ShopifyLocation.merchant_id == merchant.id, ShopifyLocation.active)

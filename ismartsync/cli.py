@@ -145,8 +145,8 @@ def shopify_check(shop: str, token: str | None, *, app_config: bool = False, web
     """Check a store: through `token`, or else through the connection of the merchant who connected `shop` here."""
     from ismartsync.models import ShopifyConnection
     from ismartsync.models.shopify import ConnectionStatus
+    from ismartsync.pipelines.shopify_client import open_client
     from ismartsync.queue import redis_connection
-    from ismartsync.services.shopify_store.tokens import client_for
     from ismartsync.shopify.client import ShopifyClient
 
     config = current_app.config
@@ -163,7 +163,7 @@ def shopify_check(shop: str, token: str | None, *, app_config: bool = False, web
         if connection is None:
             report.problem(f"No merchant has {shop} connected here: pass --token to check it directly.")
             return report
-        client = client_for(db.session, connection)
+        client = open_client(db.session, connection.merchant_id)
         db.session.commit()  # a renewed token is kept
         topics = None if connection.uses_app_config else SYNC_TOPICS
         if not connection.can_verify_webhooks:

@@ -30,6 +30,7 @@ from sandbox.shopify.core import Sandbox
 
 SHOP = "zari-demo.myshopify.com"
 OTHER_SHOP = "noor-footwear.myshopify.com"
+CHAIN_SHOP = "sitara-stores.myshopify.com"  # 30 stores: more than a page of 10 inventory levels per item
 TOKEN = "shpat_sandbox_test_token"
 CLIENT_ID = "ismartsync-demo"
 CLIENT_SECRET = "ismartsync-demo-secret"
@@ -171,7 +172,7 @@ def _forget_cost_buckets() -> None:
     """A new sandbox is a new Shopify: what the app's client learnt about the old one's rate limits is void."""
     url = os.environ.get("ISMARTSYNC_TEST_REDIS_URL")
     redis = Redis.from_url(url) if url else None
-    for shop in (SHOP, OTHER_SHOP):
+    for shop in (SHOP, OTHER_SHOP, CHAIN_SHOP):
         bucket.forget(shop, None)
         if redis is not None:
             bucket.forget(shop, redis)

@@ -23,6 +23,7 @@ class ConnectionStatus(StrEnum):
     CONNECTED = "connected"
     DISCONNECTED = "disconnected"
     REVOKED = "revoked"  # the app was uninstalled in Shopify
+    RECONNECT = "reconnect"  # Shopify refused to renew the token: "Reconnect the store"
 
 
 class ShopifyConnection(TenantMixin, Base):

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from ismartsync.models import ImportRun, ImportStatus, ShopifyLocation, StockLevel, Variant
 from ismartsync.models.base import utcnow
+from ismartsync.pipelines.shopify_client import open_client
 from ismartsync.services.shopify_store import catalog_import
 from ismartsync.services.shopify_store.connection import connection_of
 from ismartsync.services.shopify_store.locations import ImportKind
-from ismartsync.services.shopify_store.tokens import client_for
+from ismartsync.services.shopify_store.tokens import NotConnected
 from ismartsync.services.stock.ledger import record_opening_stock
 from ismartsync.shopify import importer
 from ismartsync.shopify.errors import ShopifyAuthError, ShopifyError
@@ -35,17 +36,20 @@ def run_catalog_import(session: Session, run_id: int) -> None:
         return
     run.status, run.started_at = ImportStatus.RUNNING, utcnow()
     _step(session, run, "Reading locations")
+    client = None
     try:
+        # The client's token is renewed as the run goes: a bulk export may outlast a 60-minute token.
+        client = open_client(session, run.merchant_id)
+        locations = importer.fetch_locations(client)
+        catalog_import.upsert_locations(session, run.merchant_id, locations)
         connection = connection_of(session, run.merchant_id)
-        if connection is None or not connection.is_connected:
-            raise ShopifyAuthError("The Shopify store is not connected.")
-        client = client_for(session, connection)
-        catalog_import.upsert_locations(session, run.merchant_id, importer.fetch_locations(client))
         connection.served_api_version = client.served_version or connection.served_api_version
         session.commit()
         (_full if run.kind == ImportKind.FULL else _incremental)(session, run, client)
+    except NotConnected as exc:
+        _fail(session, run, f"{exc.message} Nothing was lost; start the import again once the store is connected.")
     except ShopifyAuthError as exc:
-        _fail(session, run, f"Shopify refused our access: {exc}. Reconnect the store under Settings → Shopify.")
+        _fail(session, run, f"Shopify refused our access: {exc}.")
     except ShopifyError as exc:
         _fail(session, run, f"Shopify did not answer as expected: {exc}. Nothing was lost; start the import again.")
     except Exception:
@@ -58,6 +62,9 @@ def run_catalog_import(session: Session, run_id: int) -> None:
         run.high_water_mark = run.started_at
         run.total = run.done
         session.commit()
+    finally:
+        if client is not None:
+            client.close()
 
 
 def _full(session: Session, run: ImportRun, client: importer.GraphQLClient) -> None:

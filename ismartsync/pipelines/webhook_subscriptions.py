@@ -19,7 +19,6 @@ from ismartsync.pipelines.shopify_client import open_client
 from ismartsync.services.shopify_store import subscriptions
 from ismartsync.services.shopify_store.connection import connection_of
 from ismartsync.services.shopify_store.subscriptions import SYNC_TOPICS
-from ismartsync.services.shopify_store.tokens import client_for
 from ismartsync.shopify import subscriptions as wire
 from ismartsync.shopify.client import ShopifyClient
 from ismartsync.shopify.errors import ShopifyError, ShopifyUnavailable, ShopifyUserError
@@ -155,7 +154,7 @@ def remove_subscriptions(session: Session, connection: ShopifyConnection) -> tup
         return 0, 0
     removed: list[WebhookSubscription] = []
     try:
-        client = client_for(session, connection, max_attempts=2)
+        client = open_client(session, connection.merchant_id, max_attempts=2)
         session.commit()
         with client:
             for row in created:

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ismartsync.models import ShopifyLocation, Variant, WebhookEvent, WebhookStatus
+from ismartsync.pipelines.shopify_client import open_client
 from ismartsync.pipelines.stock_refresh import refresh_stock
 from ismartsync.services.shopify_store import catalog_changes, catalog_import
 from ismartsync.services.shopify_store import webhooks as shopify_webhooks
-from ismartsync.services.shopify_store.connection import connection_of
-from ismartsync.services.shopify_store.tokens import NotConnected, client_for
+from ismartsync.services.shopify_store.tokens import NotConnected
 from ismartsync.shopify import importer
 from ismartsync.shopify.client import ShopifyClient
 
@@ -42,11 +42,7 @@ class Delivery:
     @property
     def client(self) -> ShopifyClient:
         if self._client is None:
-            connection = connection_of(self.session, self.merchant_id)
-            if connection is None or not connection.is_connected:
-                raise NotConnected("The Shopify store is no longer connected.")
-            self._client = client_for(self.session, connection)
-            self.session.commit()  # a renewed token is saved at once, whatever happens to the handler's work
+            self._client = open_client(self.session, self.merchant_id)
         return self._client
 
     def gid(self, kind: str, key: str = "id") -> str:

@@ -1,10 +1,11 @@
 """`ShopifyClient`: the one way iSmartSync calls Shopify's Admin GraphQL API (sync, on httpx).
 
-Per request: look up the operation's document, reserve its estimated cost in the shop's shared bucket, POST it with
-explicit timeouts, adopt the bucket Shopify reports, and either return, retry (THROTTLED, 429, 5xx, network) or
-raise a typed error (`errors.py`). Mutations marked `@idempotent` are sent with the caller's key inlined; the caller
-stores that key before calling, so a retry here or a whole job retry re-sends the same key and Shopify applies the
-change once.
+Per request: look up the operation's document, take the token from its `TokenSource` (a long job's token is renewed
+on the way), reserve its estimated cost in the shop's shared bucket, POST it with explicit timeouts, adopt the bucket
+Shopify reports, and either return, retry (THROTTLED, 429, 5xx, network) or raise a typed error (`errors.py`). A 401
+asks the source once for a renewed token and sends the same request again. Mutations marked `@idempotent` are sent
+with the caller's key inlined; the caller stores that key before calling, so a retry here or a whole job retry
+re-sends the same key and Shopify applies the change once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from redis import Redis
@@ -61,13 +62,36 @@ MERCHANT_ATTENTION = {
 }
 
 
+class TokenSource(Protocol):
+    """Where a client takes its access token: `token()` before every request (renewed first when it is about to run
+    out), `renew(rejected)` after Shopify answered 401 to `rejected` (a renewed token, or None when this kind of token
+    cannot be renewed)."""
+
+    def token(self) -> str: ...
+
+    def renew(self, rejected: str) -> str | None: ...
+
+
+class StaticToken:
+    """A token that is what it is: a pasted admin token, or one just handed over by Shopify."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def token(self) -> str:
+        return self._value
+
+    def renew(self, rejected: str) -> str | None:
+        return None
+
+
 class ShopifyClient:
     """A connection to one shop's Admin GraphQL API as one app (token), safe to use from one thread at a time."""
 
     def __init__(
         self,
         shop_domain: str,
-        access_token: str,
+        access_token: str | TokenSource,
         *,
         api_base_template: str,
         redis: Redis | None,
@@ -80,7 +104,7 @@ class ShopifyClient:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.shop_domain = shop_domain
-        self._token = access_token
+        self._tokens: TokenSource = StaticToken(access_token) if isinstance(access_token, str) else access_token
         base = api_base_template.format(shop=shop_domain).rstrip("/")
         self.endpoint = f"{base}/admin/api/{API_VERSION}/graphql.json"
         self.max_attempts = max_attempts
@@ -167,15 +191,17 @@ class ShopifyClient:
     ) -> dict[str, Any]:
         """POST the document until it succeeds, fails for good, or the attempts run out."""
         request = {"query": document, "variables": dict(variables or {}), "operationName": name}
-        headers = {"X-Shopify-Access-Token": self._token}
         mutation = operations.operation_type(name) == "mutation"
         default_cost = DEFAULT_MUTATION_ESTIMATE if mutation else DEFAULT_QUERY_ESTIMATE
         outcome = Retry(0, "not tried")
-        for attempt in range(1, self.max_attempts + 1):
+        attempt, renewed = 0, False
+        while attempt < self.max_attempts:
+            attempt += 1
+            token = self._tokens.token()
             reservation = self.bucket.acquire(self.bucket.estimate(name, default_cost))
             started = time.monotonic()
             try:
-                response = self._http.post(self.endpoint, json=request, headers=headers)
+                response = self._http.post(self.endpoint, json=request, headers={"X-Shopify-Access-Token": token})
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 self.bucket.settle(reservation, None, refund=True)  # never reached Shopify
                 outcome = Retry(backoff(attempt), f"could not connect to Shopify ({type(exc).__name__})")
@@ -185,7 +211,19 @@ class ShopifyClient:
                 if not replay_safe:  # it may have been applied, and nothing makes a second one harmless
                     raise ShopifyUnavailable(outcome.reason, attempts=attempt, operation=name) from exc
             else:
-                result = self._answer(name, response, attempt, started, reservation, replay_safe, payload)
+                try:
+                    result = self._answer(name, response, attempt, started, reservation, replay_safe, payload)
+                except ShopifyAuthError as exc:
+                    # A refused token ran nothing: renew it once and send the same request again at once.
+                    if exc.status != 401 or renewed or self._tokens.renew(token) is None:
+                        raise
+                    renewed, attempt = True, attempt - 1
+                    log.info(
+                        "Shopify %s: the access token was refused; sending again with a renewed one",
+                        name,
+                        extra={"fields": {"shop": self.shop_domain, "operation": name}},
+                    )
+                    continue
                 if not isinstance(result, Retry):
                     return result
                 outcome = result
@@ -304,4 +342,4 @@ def _redis(url: str) -> Redis:
     return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 
 
-__all__ = ["DEFAULT_TIMEOUT", "ShopifyClient", "ShopifyError", "read_timeout"]
+__all__ = ["DEFAULT_TIMEOUT", "ShopifyClient", "ShopifyError", "StaticToken", "TokenSource", "read_timeout"]

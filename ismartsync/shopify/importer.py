@@ -86,14 +86,26 @@ def changed_customers(client: GraphQLClient, since_iso: str) -> Iterator[dict[st
 
 
 def on_hand_levels(client: GraphQLClient, item_ids: list[str]) -> Iterator[dict[str, Any]]:
-    """Inventory levels of these items, shaped like bulk lines (`item`, `location`, `quantities`)."""
+    """Inventory levels of these items at every location that stocks them, however many, shaped like bulk lines
+    (`item`, `location`, `quantities`)."""
     for start in range(0, len(item_ids), 50):
         nodes = client.query("VariantInventoryLevels", {"itemIds": item_ids[start : start + 50]})["nodes"]
         for item in nodes:
-            if not item:
-                continue
-            for level in (item.get("inventoryLevels") or {}).get("nodes") or []:
-                yield {**level, "item": {"id": item["id"]}}
+            if item:
+                yield from _item_levels(client, item)
+
+
+def _item_levels(client: GraphQLClient, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """One item's levels: the first page it came with, then the following pages."""
+    connection = item.get("inventoryLevels") or {}
+    while True:
+        for level in connection.get("nodes") or []:
+            yield {**level, "item": {"id": item["id"]}}
+        page = connection.get("pageInfo") or {}
+        if not page.get("hasNextPage"):
+            return
+        found = client.query("InventoryItemLevels", {"id": item["id"], "after": page["endCursor"]})["inventoryItem"]
+        connection = (found or {}).get("inventoryLevels") or {}
 
 
 # Single records, read again when a webhook says they changed.

@@ -29,6 +29,10 @@ class OAuthError(DomainError):
     """Shopify refused, or a request claiming to come from Shopify does not check out."""
 
 
+class OAuthUnavailable(OAuthError):
+    """Shopify's token endpoint did not answer (network, 429, 5xx): nothing was refused, try again later."""
+
+
 @dataclass(frozen=True)
 class ShopifyApp:
     """Our app as registered with Shopify, and where its shops are reached."""
@@ -192,11 +196,13 @@ def _token_request(api_base: str, shop: str, form: dict[str, str], http: httpx.C
             with httpx.Client(timeout=TIMEOUT) as client:
                 response = client.post(url, data=form, headers={"Accept": "application/json"})
     except httpx.HTTPError as exc:
-        raise OAuthError("Shopify did not answer. Check the store address and try again in a minute.") from exc
+        raise OAuthUnavailable("Shopify did not answer. Check the store address and try again in a minute.") from exc
     try:
         body = response.json()
     except ValueError:
         body = {}
+    if response.status_code == 429 or response.status_code >= 500:
+        raise OAuthUnavailable(f"Shopify did not answer (HTTP {response.status_code}). Try again in a minute.")
     if response.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
         detail = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
         raise OAuthError(f"Shopify refused the request ({detail or f'HTTP {response.status_code}'}).")

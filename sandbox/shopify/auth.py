@@ -49,6 +49,7 @@ class RefreshToken:
     expires_at: float
     parent: str | None = None
     revoked: bool = False
+    uses: int = 0  # refreshes made with it (a worker race spends one twice)
 
 
 @dataclass(eq=False)
@@ -139,6 +140,7 @@ class Auth:
             return None
         if refresh.parent and refresh.parent in self.refresh_tokens:
             self.refresh_tokens[refresh.parent].revoked = True
+        refresh.uses += 1
         return refresh
 
     def uninstall(self, shop: str, client_id: str) -> bool:

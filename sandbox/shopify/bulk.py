@@ -1,5 +1,9 @@
 """Bulk operations: run a bulk query in a background thread to a JSONL file served over HTTP, with Shopify's
-statuses (CREATED → RUNNING → COMPLETED / FAILED / CANCELED), limits and the `bulk_operations/finish` webhook."""
+statuses (CREATED → RUNNING → COMPLETED / FAILED / CANCELED), limits and the `bulk_operations/finish` webhook.
+
+The `bulk` setting makes them slow, as a large shop's export is: an operation stays RUNNING for `running_seconds` of
+sandbox time and `running_polls` status reads, and each status read of a running operation moves the sandbox clock
+on by `seconds_per_poll` (an hour-long export in fast-forward: tokens expire during the wait)."""
 
 from __future__ import annotations
 
@@ -44,6 +48,9 @@ class BulkOperation:
     path: str | None = None
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     cancel: bool = False
+    slow: dict[str, float] = field(default_factory=dict)  # the `bulk` setting when it started
+    running_since: float | None = None
+    polls: int = 0
 
     @property
     def gid(self) -> str:
@@ -97,6 +104,7 @@ class BulkRunner:
             ctx.now(),
             group_objects,
             ctx.base_url,
+            slow={k: float(v or 0) for k, v in (self.sandbox.config.get("bulk") or {}).items()},
         )
         self.operations[op.id] = op
         self._prune()
@@ -113,7 +121,7 @@ class BulkRunner:
             return
         fault = sb.faults.take("bulk_run")
         with self.lock:
-            op.status = "RUNNING"
+            op.status, op.running_since = "RUNNING", sb.now()
         op.path = os.path.join(sb.tmpdir, f"bulk-{op.id}.jsonl")
         lines = roots(ctx, top)
         with open(op.path, "w", encoding="utf-8") as out:
@@ -133,6 +141,8 @@ class BulkRunner:
                 op.object_count += len(text)
                 if fault is not None:
                     break
+        while not sb.stopping.is_set() and not op.cancel and not self._may_finish(op):
+            sb.stopping.wait(0.02)
         op.file_size = os.path.getsize(op.path)
         op.completed_at = sb.now()
         if fault is not None:
@@ -143,6 +153,18 @@ class BulkRunner:
             shop = sb.shop(op.shop)
             if shop is not None:
                 sb.webhooks.emit(op.shop, "bulk_operations/finish", lambda: self.payload(op))
+
+    def _may_finish(self, op: BulkOperation) -> bool:
+        """A slow operation has been RUNNING long enough, and polled often enough, to finish."""
+        waited = self.sandbox.now() - (op.running_since or 0.0)
+        return op.polls >= op.slow.get("running_polls", 0) and waited >= op.slow.get("running_seconds", 0)
+
+    def polled(self, op: BulkOperation | None) -> None:
+        """A status read of `op`: counted while it runs, and the clock moved on by `seconds_per_poll`."""
+        if op is None or op.status not in ("CREATED", "RUNNING"):
+            return
+        op.polls += 1
+        self.sandbox.clock_offset += op.slow.get("seconds_per_poll", 0)
 
     def _prune(self, keep: int = 5) -> None:
         """Results expire (Shopify keeps them 7 days); here only the latest few files stay on disk."""

@@ -46,6 +46,14 @@ DEFAULTS: dict[str, Any] = {
     "shops": [
         {"domain": "zari-demo.myshopify.com", "name": "Zari Demo", "variants": None, "kind": "apparel"},
         {"domain": "noor-footwear.myshopify.com", "name": "Noor Footwear", "variants": 60, "kind": "footwear"},
+        # A chain on Shopify Plus: 30 stores, more than a page of 10 inventory levels per item.
+        {
+            "domain": "sitara-stores.myshopify.com",
+            "name": "Sitara Stores",
+            "variants": 40,
+            "kind": "apparel",
+            "locations": 30,
+        },
     ],
     "apps": [
         {
@@ -67,6 +75,8 @@ DEFAULTS: dict[str, Any] = {
     "rate_limit": {"maximum_available": 2000.0, "restore_rate": 100.0},
     "max_query_cost": 1000,
     "bulk_delay_seconds": 0.2,
+    # Slow bulk operations (a large shop's export): see bulk.py. 0 = finish as soon as the file is written.
+    "bulk": {"running_seconds": 0, "running_polls": 0, "seconds_per_poll": 0},
     "webhooks": {"enabled": True, "retry_delays": [1, 2, 4, 8, 16, 32, 64, 128], "timeout_seconds": 5.0},
     "ttl": {
         "code": 600,

@@ -79,6 +79,35 @@ def clock() -> Response:
     return jsonify({"offset": sb.clock_offset, "now": sb.now()})
 
 
+@bp.route("/ttl", methods=["GET", "POST"])
+def ttl() -> Response:
+    """Token lifetimes in seconds for tokens issued from now on: `{code, access_token, refresh_token,
+    client_credentials, online}` (Shopify: 600, 3600 for an expiring offline token, …)."""
+    sb = sandbox()
+    if request.method == "POST":
+        data = body()
+        unknown = set(data) - set(sb.config["ttl"])
+        if unknown:
+            return problem(f"unknown lifetimes: {', '.join(sorted(unknown))}")
+        with sb.lock:
+            sb.config["ttl"].update({k: float(v) for k, v in data.items()})
+    return jsonify({"ttl": sb.config["ttl"]})
+
+
+@bp.route("/bulk", methods=["GET", "POST"])
+def bulk() -> Response:
+    """How slow bulk operations started from now on are: `{running_seconds, running_polls, seconds_per_poll}`."""
+    sb = sandbox()
+    if request.method == "POST":
+        data = body()
+        unknown = set(data) - set(sb.config["bulk"])
+        if unknown:
+            return problem(f"unknown settings: {', '.join(sorted(unknown))}")
+        with sb.lock:
+            sb.config["bulk"].update({k: float(v) for k, v in data.items()})
+    return jsonify({"bulk": sb.config["bulk"]})
+
+
 @bp.route("/faults", methods=["GET", "POST", "DELETE"])
 def faults() -> Response:
     sb = sandbox()

@@ -43,6 +43,8 @@ class Sandbox:
         self.faults = Faults()
         self.webhooks = WebhookDispatcher(self)
         self.bulk = BulkRunner(self)
+        # What the control API may change (token lifetimes, slow bulk operations), restored by reset().
+        self.configured = {name: dict(self.config[name]) for name in ("ttl", "bulk")}
         self.reset()
 
     def now(self) -> float:
@@ -67,7 +69,12 @@ class Sandbox:
                     kind=spec.get("kind", "apparel"),
                 )
                 count = spec.get("variants") if spec.get("variants") is not None else self.config["variants"]
-                seed_shop(shop, variants=int(count), seed=int(spec.get("seed") or self.config["seed"]))
+                seed_shop(
+                    shop,
+                    variants=int(count),
+                    seed=int(spec.get("seed") or self.config["seed"]),
+                    locations=spec.get("locations"),
+                )
                 self.shops[shop.domain] = shop
                 self.custom_apps[shop.domain] = custom_app(
                     shop.domain, shop.name, int(self.config["seed"]), spec.get("custom_app_scopes") or ""
@@ -80,6 +87,8 @@ class Sandbox:
             self.webhooks.clear()
             self.bulk.clear()
             self.clock_offset = 0.0
+            for name, values in self.configured.items():
+                self.config[name] = dict(values)
             if not keep_tokens:
                 self.auth.tokens.clear()
                 self.auth.refresh_tokens.clear()

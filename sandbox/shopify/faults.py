@@ -8,7 +8,19 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-MODES = ("500", "502", "503", "504", "429", "throttled", "slow", "timeout", "bulk_fail")
+MODES = (
+    "500",
+    "502",
+    "503",
+    "504",
+    "429",
+    "throttled",
+    "slow",
+    "timeout",
+    "bulk_fail",
+    "idempotency_in_progress",
+    "attempt_failed",
+)
 TARGETS = ("graphql", "oauth", "bulk", "any")
 
 

@@ -113,9 +113,10 @@ def graphql_endpoint(shop: str, version: str) -> Response:
     if state is None:
         return reply({"errors": "Not Found"}, 404, served)
     token = sb.auth.lookup(request.headers.get("X-Shopify-Access-Token"))
-    if token is None or token.shop != shop:
-        return reply({"errors": INVALID_TOKEN}, 401, served)
     query, raw_variables, operation_name = _read_body()
+    if token is None or token.shop != shop:
+        sb.log_request({"at": sb.now(), "shop": shop, "operation_name": operation_name, "status": 401})
+        return reply({"errors": INVALID_TOKEN}, 401, served)
     if not query:
         return reply({"errors": {"query": "Required parameter missing or invalid"}}, 400, served)
     entry: dict[str, Any] = {
@@ -181,7 +182,7 @@ def _run(
     if isinstance(coerced, list):
         entry["status"] = 200
         return reply({"errors": [e.formatted for e in coerced]}, 200, version)
-    entry["idempotency_keys"] = _idempotency_keys(operation, coerced)
+    entry["idempotency_keys"] = _idempotency_keys(operation, raw_variables)
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     calculator = CostCalculator(schema, fragments, coerced)
     try:
@@ -225,7 +226,7 @@ def _run(
             200,
             version,
         )
-    ctx = Ctx(sb, state, client_id, scopes, version, _public_url(sb))
+    ctx = Ctx(sb, state, client_id, scopes, version, _public_url(sb), fault)
     with sb.lock:
         result = execute(
             schema,
@@ -245,6 +246,9 @@ def _run(
         "cost": {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": throttle}
     }
     entry.update(status=200, actual_cost=actual, errors=len(result.errors or ()), user_errors=_user_errors(result.data))
+    if fault is not None and fault.mode == "attempt_failed":
+        entry["status"] = 500
+        return reply({"errors": "Internal Server Error"}, 500, version)
     if fault is not None and fault.mode == "timeout":
         sb.stopping.wait(fault.delay_seconds)  # applied, but the client has long given up
     return reply(body, 200, version)

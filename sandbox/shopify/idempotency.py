@@ -1,4 +1,17 @@
-"""`@idempotent(key:)`: the same key with the same arguments answers the first result and applies nothing again."""
+"""`@idempotent(key:)` with the answers Shopify documents for inventory mutations (their UserErrorCode enums):
+
+- the same key with the same arguments answers the first result and applies nothing again;
+- while the first request with a key is still running: IDEMPOTENCY_CONCURRENT_REQUEST ("please try again");
+- the same key with other arguments: IDEMPOTENCY_KEY_PARAMETER_MISMATCH;
+- the same key after an attempt that failed (it answered userErrors, or failed inside Shopify): nothing is applied and
+  the answer is IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED ("retry with a new idempotency key").
+
+Strict where Shopify's runtime is unverified: the key must be a literal string in the document (a `$variable` passes
+schema validation, but whether Shopify accepts one is unknown), and it may not be blank.
+
+Faults drive the answers a single client cannot cause by itself: `idempotency_in_progress` (as if another request
+with the key were still running) and `attempt_failed` (the mutation fails inside Shopify after its key was recorded:
+HTTP 500, nothing applied, the key remembered as failed)."""
 
 from __future__ import annotations
 
@@ -8,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, GraphQLResolveInfo
+from graphql import GraphQLError, GraphQLResolveInfo, VariableNode
 from graphql.execution.values import get_directive_values
 
 from sandbox.shopify.registry import Ctx
@@ -28,6 +41,7 @@ class IdempotencyRecord:
     applied: bool = False
     replays: int = 0
     in_flight: bool = True
+    failed: bool = False
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -36,6 +50,7 @@ class IdempotencyRecord:
             "client_id": self.client_id,
             "mutation": self.mutation,
             "applied": self.applied,
+            "failed": self.failed,
             "replays": self.replays,
             "created_at": self.created_at,
         }
@@ -45,6 +60,12 @@ def directive_key(info: GraphQLResolveInfo) -> str | None:
     directive = info.schema.get_directive("idempotent")
     if directive is None:
         return None
+    for node in info.field_nodes[0].directives or ():
+        if node.name.value == "idempotent" and any(isinstance(a.value, VariableNode) for a in node.arguments):
+            raise GraphQLError(
+                "The idempotency key must be a literal string in the document, not a variable.",
+                extensions={"code": "BAD_REQUEST"},
+            )
     values = get_directive_values(directive, info.field_nodes[0], info.variable_values)
     return None if values is None else str(values.get("key"))
 
@@ -63,6 +84,8 @@ def idempotent(required: bool) -> Callable[[Callable[..., dict[str, Any]]], Call
             name = info.field_name
             key = directive_key(info)
             if key is None:
+                if ctx.fault is not None and ctx.fault.mode == "attempt_failed":
+                    return {"userErrors": []}  # failed inside Shopify, nothing applied: the view answers HTTP 500
                 if required and ctx.at_least(REQUIRED_FROM):
                     raise GraphQLError(
                         f"The @idempotent directive is required for {name} from API version {REQUIRED_FROM}: "
@@ -75,26 +98,37 @@ def idempotent(required: bool) -> Callable[[Callable[..., dict[str, Any]]], Call
             fingerprint = json.dumps([name, args], sort_keys=True, default=str)
             slot = (ctx.shop.domain, ctx.client_id, key)
             record = ctx.sandbox.idempotency.get(slot)
+            fault = ctx.fault.mode if ctx.fault is not None else None
+            if (record is not None and record.in_flight) or fault == "idempotency_in_progress":
+                return _failure(
+                    "IDEMPOTENCY_CONCURRENT_REQUEST", "This request is currently in progress, please try again."
+                )
             if record is not None:
-                if record.in_flight:
-                    return _failure(
-                        "IDEMPOTENCY_CONCURRENT_REQUEST", "This request is currently in progress, please try again."
-                    )
                 if record.fingerprint != fingerprint:
                     return _failure(
                         "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
                         "The same idempotency key cannot be used with different operation parameters.",
                     )
+                if record.failed:
+                    return _failure(
+                        "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
+                        "A previous request with this idempotency key failed. Retry with a new idempotency key.",
+                    )
                 record.replays += 1
                 return record.payload
             record = IdempotencyRecord(key, ctx.shop.domain, ctx.client_id, name, fingerprint, ctx.now())
             ctx.sandbox.idempotency[slot] = record
+            if fault == "attempt_failed":  # recorded, then failed inside Shopify: the view answers HTTP 500
+                record.in_flight, record.failed = False, True
+                return {"userErrors": []}
             try:
                 payload = fn(obj, info, **args)
             except BaseException:
-                del ctx.sandbox.idempotency[slot]
+                record.in_flight, record.failed = False, True
                 raise
-            record.payload, record.applied, record.in_flight = payload, not payload.get("userErrors"), False
+            record.payload, record.in_flight = payload, False
+            record.applied = not payload.get("userErrors")
+            record.failed = not record.applied
             return payload
 
         return resolve

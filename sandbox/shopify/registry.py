@@ -33,6 +33,7 @@ class Ctx:
     scopes: tuple[str, ...]
     version: str
     base_url: str
+    fault: Any = None  # the fault rule this request drew (faults.py), for resolvers that act on it
 
     @property
     def app(self) -> dict[str, Any]:

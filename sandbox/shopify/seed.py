@@ -26,9 +26,22 @@ def _code(value: str) -> str:
     return value.replace(" ", "").upper()[:3]
 
 
-def seed_locations(shop: ShopState) -> None:
+def chain_locations(count: int) -> list[tuple[str, str, str, str, str, str, bool, bool]]:
+    """`count` stores across Pakistan's cities, every one active, the first also shipping online orders (a chain on
+    Shopify Plus, which allows far more than 10 locations)."""
+    stores = []
+    for n in range(1, count + 1):
+        city, province, code, zip_ = data.CITIES[(n - 1) % len(data.CITIES)]
+        stores.append((f"Store {n:02d}, {city}", f"Shop {n}, Main Bazaar", city, province, code, zip_, True, n == 1))
+    return stores
+
+
+def seed_locations(shop: ShopState, count: int | None = None) -> None:
+    """The kind's locations, or `count` chain stores."""
     created = SEED_EPOCH - 700 * DAY
-    for name, address1, city, province, code, zip_, active, online in data.LOCATIONS[shop.kind]:
+    for name, address1, city, province, code, zip_, active, online in (
+        chain_locations(count) if count else data.LOCATIONS[shop.kind]
+    ):
         shop.add_location(
             name=name,
             address1=address1,
@@ -182,10 +195,11 @@ def seed_orders(shop: ShopState, rng: random.Random, count: int = 6) -> None:
             fulfill(shop, [(fo, [(fo.line_items[0], 1)])], tracking=[], now=when + DAY / 2)
 
 
-def seed_shop(shop: ShopState, *, variants: int, seed: int) -> None:
-    """Fill an empty shop from `seed`; ~0.5 s per 100k variants."""
+def seed_shop(shop: ShopState, *, variants: int, seed: int, locations: int | None = None) -> None:
+    """Fill an empty shop from `seed` (with `locations` chain stores instead of the kind's); ~0.5 s per 100k
+    variants."""
     rng = random.Random(f"{seed}:{shop.domain}")
-    seed_locations(shop)
+    seed_locations(shop, locations)
     seed_catalog(shop, rng, variants)
     seed_stock(shop, rng)
     seed_customers(shop, rng, max(25, min(3000, variants // 12)))

@@ -2,4 +2,4 @@
 connected store with its catalog imported (`synced`)."""
 
 from tests.shopify.fixtures import sandbox, shopify_app, start_sandbox, use_sandbox  # noqa: F401
-from tests.shopify.synced import synced  # noqa: F401
+from tests.shopify.synced import chain, synced  # noqa: F401

@@ -13,7 +13,6 @@ from ismartsync.models import (
     Variant,
 )
 from ismartsync.services.stock.ledger import record_movement
-from tests.sandbox_fixtures import SHOP
 
 
 def sell(synced, variant: Variant, quantity: int = 1, reference: str = "") -> None:
@@ -48,9 +47,9 @@ def shopify_movements(variant: Variant) -> list[StockMovement]:
 
 
 def adjust_requests(synced) -> list[dict]:
-    requests = synced.sandbox.control("GET", f"/requests?shop={SHOP}")["requests"]
+    requests = synced.sandbox.control("GET", f"/requests?shop={synced.shop}")["requests"]
     return [r for r in requests if r["operation_name"] in ("InventoryAdjust", "InventorySet")]
 
 
 def shopify_requests(synced) -> list[str]:
-    return [r["operation_name"] for r in synced.sandbox.control("GET", f"/requests?shop={SHOP}")["requests"]]
+    return [r["operation_name"] for r in synced.sandbox.control("GET", f"/requests?shop={synced.shop}")["requests"]]

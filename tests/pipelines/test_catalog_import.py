@@ -19,11 +19,12 @@ from ismartsync.models import (
     Variant,
 )
 from ismartsync.models.base import utcnow
-from ismartsync.models.shopify import AuthMethod
+from ismartsync.models.shopify import AuthMethod, ConnectionStatus
 from ismartsync.services.audit import Actor
 from ismartsync.services.shopify_store.locations import STALE_AFTER, map_branch, start_import
-from ismartsync.services.stock.ledger import ledger_sum
-from tests.sandbox_fixtures import SHOP, TOKEN, http
+from ismartsync.services.stock.ledger import ledger_sum, level_of
+from tests.sandbox_fixtures import CHAIN_SHOP, SHOP, TOKEN, http, requests_log
+from tests.shopify.fixtures import install_with_oauth
 
 
 @pytest.fixture
@@ -132,12 +133,14 @@ def test_shopify_down_fails_the_run_with_a_clear_message_and_a_retry_succeeds(
     assert retried.status == ImportStatus.SUCCEEDED, retried.error
 
 
-def test_a_revoked_token_fails_the_run_asking_to_reconnect(sandbox, connected, owner, run_jobs):
+def test_a_pasted_token_shopify_no_longer_takes_fails_the_run_saying_so(sandbox, connected, owner, run_jobs):
     connected.access_token = "shpat_not_a_real_token"
     db.session.commit()
     failed = _import(owner, run_jobs)
     assert failed.status == ImportStatus.FAILED
-    assert "Reconnect" in failed.error
+    assert "refused the access token" in failed.error
+    db.session.refresh(connected)  # a pasted token cannot be renewed: nothing was refused to renew
+    assert connected.status == ConnectionStatus.CONNECTED
 
 
 def test_a_full_import_takes_variants_deleted_in_shopify_out_of_the_catalog(
@@ -177,3 +180,93 @@ def test_a_run_left_behind_by_a_dead_worker_does_not_block_the_next_import(conne
     db.session.commit()
     with pytest.raises(DomainError, match="already running"):
         start_import(db.session, Actor(owner), "full")
+
+
+def _oauth_import(owner, run_jobs, shopify_app) -> tuple[ImportRun, ShopifyConnection]:
+    connection = install_with_oauth(shopify_app, owner)
+    run = _import(owner, run_jobs, "full")
+    db.session.refresh(connection)
+    return run, connection
+
+
+def test_an_import_whose_token_expires_half_way_completes(sandbox, shopify_app, merchant, owner, run_jobs):
+    """Each status read of the export moves Shopify's clock on 20 minutes: the hour-long token runs out during the
+    wait while our clock still gives it most of an hour. The 401 renews it once and the run goes on."""
+    sandbox.control("POST", "/bulk", {"running_polls": 4, "seconds_per_poll": 1200})
+
+    run, connection = _oauth_import(owner, run_jobs, shopify_app)
+
+    assert run.status == ImportStatus.SUCCEEDED, run.error
+    assert _count(Variant, merchant) == _sandbox_variants(sandbox)
+    log = requests_log(sandbox)
+    refused = [r for r in log if r["status"] == 401]
+    assert refused and all(r["operation_name"] == "BulkOperationStatus" for r in refused)
+    for r in refused:  # the same request, sent again at once with the renewed token
+        after = next(e for e in log if e["seq"] > r["seq"])
+        assert (after["operation_name"], after["status"]) == ("BulkOperationStatus", 200)
+    assert sum(t.uses for t in sandbox.sandbox.auth.refresh_tokens.values()) == len(refused)
+    assert connection.status == ConnectionStatus.CONNECTED and connection.last_error == ""
+
+
+def test_an_import_with_short_lived_tokens_renews_each_before_it_runs_out(
+    sandbox, shopify_app, merchant, owner, run_jobs
+):
+    """Tokens Shopify gives for two minutes always have under five left: each request takes a fresh one first, and
+    none is ever refused, however long the export keeps the run waiting."""
+    sandbox.control("POST", "/ttl", {"access_token": 120})
+    sandbox.control("POST", "/bulk", {"running_polls": 3, "seconds_per_poll": 100})
+
+    run, connection = _oauth_import(owner, run_jobs, shopify_app)
+
+    assert run.status == ImportStatus.SUCCEEDED, run.error
+    assert _count(Variant, merchant) == _sandbox_variants(sandbox)
+    assert [r for r in requests_log(sandbox) if r["status"] == 401] == []
+    assert sum(t.uses for t in sandbox.sandbox.auth.refresh_tokens.values()) >= 6  # 3+ polls each of 2 exports
+    assert connection.status == ConnectionStatus.CONNECTED
+
+
+def test_an_import_whose_token_renewal_is_refused_asks_to_reconnect(sandbox, shopify_app, merchant, owner, run_jobs):
+    sandbox.control("POST", "/bulk", {"running_polls": 4, "seconds_per_poll": 1200})
+    connection = install_with_oauth(shopify_app, owner)
+    for token in sandbox.sandbox.auth.refresh_tokens.values():
+        token.revoked = True  # replaced elsewhere (another deployment refreshed it): Shopify refuses it now
+
+    run = _import(owner, run_jobs, "full")
+
+    assert run.status == ImportStatus.FAILED
+    assert "Reconnect the store" in run.error
+    db.session.refresh(connection)
+    assert connection.status == ConnectionStatus.RECONNECT
+
+
+def test_a_30_location_shop_imports_its_levels_at_every_location(chain, merchant):
+    """The branch is linked to the 30th store: its opening stock is Shopify's on_hand there, item by item."""
+    levels = dict(
+        db.session.execute(
+            sa.select(Variant.inventory_item_id, StockLevel.quantity)
+            .join(StockLevel, StockLevel.variant_id == Variant.id)
+            .where(StockLevel.branch_id == chain.branch.id)
+        ).all()
+    )
+    shopify = chain.sandbox.control("GET", f"/shops/{CHAIN_SHOP}/inventory?location_id={chain.location_number}")
+    on_hand = {r["inventory_item_id"]: r["on_hand"] for r in shopify["levels"] if r["tracked"] and r["active"]}
+    assert chain.location.name.startswith("Store 30") and len(on_hand) > 10
+    assert levels == on_hand
+
+
+def test_an_incremental_import_opens_new_variants_at_the_30th_location(chain, merchant, owner, run_jobs):
+    created = chain.sandbox.control(
+        "POST", f"/shops/{CHAIN_SHOP}/products", {"title": "Lawn 3pc — Sitara", "variants": [{"sku": "SIT-NEW-1"}]}
+    )
+    item = created["variants"][0]["inventory_item_id"]
+    number = item.rsplit("/", 1)[1]
+    chain.sandbox.control(
+        "POST",
+        f"/shops/{CHAIN_SHOP}/inventory",
+        {"inventory_item_id": number, "location_id": chain.location_number, "on_hand": 13},
+    )
+    run = _import(owner, run_jobs)
+
+    assert (run.kind, run.status) == ("incremental", ImportStatus.SUCCEEDED), run.error
+    variant = db.session.scalar(sa.select(Variant).where(Variant.inventory_item_id == item))
+    assert level_of(db.session, variant, chain.branch) == 13

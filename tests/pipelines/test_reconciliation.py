@@ -69,3 +69,15 @@ def test_push_ours_makes_shopify_agree_with_the_branch(synced, run_jobs, owner):
     assert drift.status == DriftStatus.PUSHED
     assert synced.shopify_on_hand(variant) == level
     assert level_of(db.session, variant, synced.branch) == level
+
+
+def test_reconciliation_at_the_30th_location_compares_its_levels_there(chain, run_jobs, owner):
+    variant = chain.variants(1)[0]
+    level = level_of(db.session, variant, chain.branch)
+    chain.set_in_shopify(variant, level + 2)  # its webhook never came
+
+    run = _reconcile(chain, run_jobs, owner)
+
+    assert run.drifted == 1 and run.checked > 10
+    drift = db.session.scalars(sa.select(StockDrift).where(StockDrift.variant_id == variant.id)).one()
+    assert (drift.local_quantity, drift.shopify_on_hand) == (level, level + 2)

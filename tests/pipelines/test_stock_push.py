@@ -25,6 +25,7 @@ from jobs import sync
 from tests.conftest import REDIS_URL
 from tests.pipelines.stock import adjust_requests, entries, sell, shopify_movements
 from tests.sandbox_fixtures import SHOP
+from tests.shopify.fixtures import install_with_oauth
 
 
 def test_a_sale_reaches_shopify_once_with_its_reason_and_reference(synced, run_jobs):
@@ -229,3 +230,166 @@ def test_a_count_meeting_a_change_in_shopify_reads_again_and_still_sets_the_coun
     assert [r["user_errors"] for r in sets] == [1, 0]
     assert sets[0]["idempotency_keys"] != sets[1]["idempotency_keys"]
     assert [e.status for e in entries(variant)] == [OutboxStatus.APPLIED]
+
+
+def test_a_401_mid_push_renews_the_token_once_and_the_sale_is_applied_once(synced, run_jobs, shopify_app, owner):
+    install_with_oauth(shopify_app, owner)  # the store now holds an expiring token and a refresh token
+    variant = synced.variants(1)[0]
+    before = synced.shopify_on_hand(variant)
+    synced.sandbox.control("POST", "/clock", {"advance_seconds": 3601})  # Shopify's hour is up; ours says not yet
+    sell(synced, variant, 1)
+    run_jobs("shopify")
+
+    assert synced.shopify_on_hand(variant) == before - 1
+    [entry] = entries(variant)
+    batch = db.session.get(SyncBatch, entry.batch_id)
+    assert (entry.status, batch.status, batch.attempts) == (OutboxStatus.APPLIED, BatchStatus.APPLIED, 1)
+    sent = adjust_requests(synced)
+    assert [r["status"] for r in sent] == [401, 200]
+    assert sent[1]["idempotency_keys"] == [batch.idempotency_key]
+    assert sum(t.uses for t in synced.sandbox.sandbox.auth.refresh_tokens.values()) == 1
+
+
+# Shopify's idempotency answers (InventoryAdjustQuantitiesUserErrorCode / InventorySetQuantitiesUserErrorCode).
+
+
+def test_a_key_whose_attempt_failed_in_shopify_is_replaced_and_the_sale_applied_once(synced, run_jobs):
+    """HTTP 500 after Shopify recorded the key: the same key again answers IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED, so
+    the batch goes again at once under a new key (nothing was applied under the first)."""
+    variant = synced.variants(1)[0]
+    before = synced.shopify_on_hand(variant)
+    synced.sandbox.control("POST", "/faults", {"mode": "attempt_failed", "operation": "InventoryAdjust"})
+    sell(synced, variant, 1)
+    run_jobs("shopify")
+
+    assert synced.shopify_on_hand(variant) == before - 1
+    [entry] = entries(variant)
+    batch = db.session.get(SyncBatch, entry.batch_id)
+    assert (entry.status, batch.status) == (OutboxStatus.APPLIED, BatchStatus.APPLIED)
+    sent = adjust_requests(synced)
+    assert [(r["status"], r["user_errors"]) for r in sent] == [(500, 0), (200, 1), (200, 0)]
+    assert sent[0]["idempotency_keys"] == sent[1]["idempotency_keys"] != sent[2]["idempotency_keys"]
+    assert sent[2]["idempotency_keys"] == [batch.idempotency_key]
+    keys = {k["key"]: k for k in synced.sandbox.control("GET", f"/idempotency?shop={SHOP}")["keys"]}
+    assert keys[sent[0]["idempotency_keys"][0]]["failed"] and keys[batch.idempotency_key]["applied"]
+
+
+def test_a_key_still_in_progress_is_sent_again_with_the_same_key(synced, run_jobs):
+    variant = synced.variants(1)[0]
+    before = synced.shopify_on_hand(variant)
+    synced.sandbox.control(
+        "POST", "/faults", {"mode": "idempotency_in_progress", "count": 2, "operation": "InventoryAdjust"}
+    )
+    sell(synced, variant, 1)
+    run_jobs("shopify")
+
+    assert synced.shopify_on_hand(variant) == before - 1
+    sent = adjust_requests(synced)
+    assert [r["user_errors"] for r in sent] == [1, 1, 0]
+    assert len({tuple(r["idempotency_keys"]) for r in sent}) == 1
+    [entry] = entries(variant)
+    assert entry.status == OutboxStatus.APPLIED
+
+
+def _claimed_then_key_taken(synced, app, monkeypatch, send) -> SyncBatch:
+    """A worker claims the batch and dies; meanwhile another request is sent to Shopify under the batch's key."""
+    monkeypatch.setitem(app.config, "SYNC_STALE_SECONDS", 1)
+    db.session.flush()
+    batch = claim_batch(
+        db.session, synced.merchant_id, now=utcnow() - timedelta(seconds=5), stale_after=timedelta(seconds=1)
+    )
+    db.session.info.clear()
+    db.session.commit()
+    with open_client(db.session, synced.merchant_id) as client:
+        send(client, batch.idempotency_key)
+    return batch
+
+
+def test_an_adjustment_whose_key_holds_another_request_waits_for_a_person(synced, run_jobs, app, monkeypatch):
+    """IDEMPOTENCY_KEY_PARAMETER_MISMATCH on a delta: whether it was applied cannot be told, so it is not sent again
+    under a new key (that could apply it twice); Sync health shows why."""
+    variant = synced.variants(1)[0]
+    before = synced.shopify_on_hand(variant)
+    record_movement(db.session, variant=variant, branch=synced.branch, delta=-1, kind=MovementKind.SALE)
+
+    def other_adjustment(client, key):
+        change = {"inventoryItemId": variant.inventory_item_id, "locationId": synced.location.shopify_id}
+        variables = {
+            "input": {
+                "name": "available",
+                "reason": "correction",
+                "changes": [{**change, "delta": -5, "changeFromQuantity": None}],
+            }
+        }
+        client.mutate("InventoryAdjust", variables, idempotency_key=key, payload="inventoryAdjustQuantities")
+
+    batch = _claimed_then_key_taken(synced, app, monkeypatch, other_adjustment)
+    sync.sweep()
+    run_jobs("shopify")
+
+    db.session.expire_all()
+    assert batch.status == BatchStatus.FAILED and "whether this change was applied cannot be told" in batch.error
+    assert [e.status for e in entries(variant)] == [OutboxStatus.FAILED]
+    assert synced.shopify_on_hand(variant) == before - 5  # only the other request
+    assert [r["user_errors"] for r in adjust_requests(synced)] == [0, 1]
+
+
+def test_a_count_whose_key_holds_another_request_is_read_again_and_set(synced, run_jobs, app, monkeypatch):
+    """The same answer on a count is harmless to act on: it is compare-and-set, read again and sent under a new key."""
+    variant = synced.variants(1)[0]
+    level = level_of(db.session, variant, synced.branch)
+    record_movement(db.session, variant=variant, branch=synced.branch, delta=3 - level, kind=MovementKind.COUNT)
+
+    def other_set(client, key):
+        quantity = {"inventoryItemId": variant.inventory_item_id, "locationId": synced.location.shopify_id}
+        on_hand = synced.shopify_on_hand(variant)
+        variables = {
+            "input": {
+                "name": "on_hand",
+                "reason": "correction",
+                "quantities": [{**quantity, "quantity": 40, "changeFromQuantity": on_hand}],
+            }
+        }
+        client.mutate("InventorySet", variables, idempotency_key=key, payload="inventorySetQuantities")
+
+    batch = _claimed_then_key_taken(synced, app, monkeypatch, other_set)
+    key = batch.idempotency_key
+    sync.sweep()
+    run_jobs("shopify")
+
+    db.session.expire_all()
+    assert batch.status == BatchStatus.APPLIED and batch.idempotency_key != key
+    assert synced.shopify_on_hand(variant) == 3
+    assert [r["user_errors"] for r in adjust_requests(synced)] == [0, 1, 0]
+
+
+# A chain with 30 locations, the branch linked to the 30th.
+
+
+def test_a_sale_at_the_30th_location_reaches_it(chain, run_jobs):
+    variant = chain.variants(1)[0]
+    before = chain.shopify_on_hand(variant)
+    sell(chain, variant, 2)
+    run_jobs("shopify")
+
+    assert chain.shopify_on_hand(variant) == before - 2
+    assert [e.status for e in entries(variant)] == [OutboxStatus.APPLIED]
+
+
+def test_a_count_at_the_30th_location_compares_with_its_level_there(chain, run_jobs):
+    """The count reads Shopify's on_hand at the 30th store (past the first page of levels) for its compare-and-set:
+    read as 0 it would be refused as stale for ever."""
+    variant = chain.variants(1)[0]
+    level = level_of(db.session, variant, chain.branch)
+    assert chain.shopify_on_hand(variant) == level > 0
+    record_movement(db.session, variant=variant, branch=chain.branch, delta=2 - level, kind=MovementKind.COUNT)
+    db.session.commit()
+    run_jobs("shopify")
+
+    assert chain.shopify_on_hand(variant) == 2
+    [entry] = entries(variant)
+    batch = db.session.get(SyncBatch, entry.batch_id)
+    assert (entry.status, batch.status) == (OutboxStatus.APPLIED, BatchStatus.APPLIED)
+    assert f'"changeFromQuantity": {level}' in batch.request
+    sets = [r for r in adjust_requests(chain) if r["operation_name"] == "InventorySet"]
+    assert [r["user_errors"] for r in sets] == [0]

@@ -84,3 +84,20 @@ def test_the_echo_of_our_own_batch_is_recognised_without_reading_shopify(synced,
     assert counts["in_step"] == 1
     assert shopify_requests(synced) == ["VariantInventoryLevels"]
     assert not shopify_movements(variant)
+
+
+def test_a_change_at_the_30th_location_is_read_and_recorded(chain):
+    """The re-read pages through the item's levels: the 30th store is past the first page of 10."""
+    variant = chain.variants(1)[0]
+    level = level_of(db.session, variant, chain.branch)
+    chain.set_in_shopify(variant, level + 4)
+
+    counts = stock_refresh.refresh_stock(
+        db.session, chain.merchant_id, [variant.inventory_item_id], location_id=chain.location.shopify_id
+    )
+
+    assert counts["changed"] == 1
+    assert level_of(db.session, variant, chain.branch) == level + 4
+    assert ledger_sum(db.session, variant, chain.branch) == level + 4
+    names = shopify_requests(chain)
+    assert names.count("InventoryItemLevels") >= 1  # the levels after the first page

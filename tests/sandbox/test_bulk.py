@@ -78,3 +78,30 @@ def test_bulk_failure_can_be_injected(shopify_sandbox: RunningSandbox) -> None:
     assert (op["status"], op["errorCode"], op["url"]) == ("FAILED", "INTERNAL_SERVER_ERROR", None)
     assert op["partialDataUrl"]
     assert shopify_sandbox.sandbox.shop(SHOP) is not None
+
+
+def test_a_slow_bulk_operation_stays_running_and_moves_the_clock_on_each_poll(shopify_sandbox: RunningSandbox) -> None:
+    shopify_sandbox.control("POST", "/bulk", {"running_polls": 3, "seconds_per_poll": 1200})
+    started = shopify_sandbox.graphql(RUN, {"q": VARIANTS}).json()["data"]["bulkOperationRunQuery"]["bulkOperation"]
+    clock = shopify_sandbox.control("GET", "/state")["clock_offset"]
+    seen = []
+    for _ in range(20):
+        op = shopify_sandbox.graphql(STATUS, {"id": started["id"]}).json()["data"]["bulkOperation"]
+        seen.append(op["status"])
+        if op["status"] == "COMPLETED":
+            break
+        time.sleep(0.1)
+
+    assert seen.count("COMPLETED") == 1 and len(seen) >= 4
+    assert set(seen[:3]) <= {"CREATED", "RUNNING"}
+    # Every read of the operation while it ran moved the clock on 20 minutes: an hour-long export in fast-forward.
+    assert shopify_sandbox.control("GET", "/state")["clock_offset"] - clock == 1200 * (len(seen) - 1)
+
+
+def test_a_bulk_operation_can_be_kept_running_for_a_while(shopify_sandbox: RunningSandbox) -> None:
+    shopify_sandbox.control("POST", "/bulk", {"running_seconds": 0.6})
+    started = time.monotonic()
+
+    op = run_bulk(shopify_sandbox, VARIANTS)
+
+    assert op["status"] == "COMPLETED" and time.monotonic() - started >= 0.6

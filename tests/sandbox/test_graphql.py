@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.sandbox.conftest import OTHER_SHOP, RunningSandbox
+from tests.sandbox_fixtures import CHAIN_SHOP
 
 VARIANTS = """
 query Variants($after: String, $q: String) {
@@ -150,3 +151,18 @@ def test_node_lookup_and_unsupported_fields_resolve_to_empty_values(shopify_sand
     nodes = body["data"]["nodes"]
     assert [n["__typename"] for n in nodes] == ["ProductVariant", "InventoryItem"]
     assert nodes[0]["metafields"] == {"nodes": []}
+
+
+def test_the_chain_shop_has_30_stores_and_an_items_levels_page(shopify_sandbox: RunningSandbox) -> None:
+    """Sitara Stores: 30 active stores, so an item stocked everywhere needs a second page of 10 levels."""
+    query = """{ inventoryItems(first: 40) { nodes { id
+      inventoryLevels(first: 10) { pageInfo { hasNextPage endCursor } nodes { location { id } } } } } }"""
+    shop = next(s for s in shopify_sandbox.control("GET", "/state")["shops"] if s["domain"] == CHAIN_SHOP)
+    token = shopify_sandbox.control("POST", "/tokens", {"shop": CHAIN_SHOP})["access_token"]
+
+    items = shopify_sandbox.graphql(query, token=token, shop=CHAIN_SHOP).json()["data"]["inventoryItems"]["nodes"]
+
+    assert len(shop["locations"]) == 30 and all(loc["active"] for loc in shop["locations"])
+    assert shop["locations"][29]["name"].startswith("Store 30")
+    paged = [i for i in items if i["inventoryLevels"]["pageInfo"]["hasNextPage"]]
+    assert paged and all(len(i["inventoryLevels"]["nodes"]) == 10 for i in paged)

@@ -200,3 +200,65 @@ def test_the_control_api_adjusts_on_hand_by_a_delta(shopify_sandbox: RunningSand
 
     assert after["on_hand"] == level["on_hand"] - 3
     assert after["available"] == level["available"] - 3
+
+
+def test_a_key_whose_attempt_was_refused_answers_previous_attempt_failed(shopify_sandbox: RunningSandbox) -> None:
+    level = a_level(shopify_sandbox)
+    stale = {"input": adjust_input(level, -1, changeFromQuantity=level["available"] + 9)}
+
+    refused = shopify_sandbox.graphql(ADJUST % "k-9", stale).json()["data"]["inventoryAdjustQuantities"]
+    again = shopify_sandbox.graphql(ADJUST % "k-9", stale).json()["data"]["inventoryAdjustQuantities"]
+
+    assert refused["userErrors"][0]["code"] == "CHANGE_FROM_QUANTITY_STALE"
+    assert again["userErrors"] == [
+        {
+            "code": "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
+            "field": None,
+            "message": "A previous request with this idempotency key failed. Retry with a new idempotency key.",
+        }
+    ]
+    assert on_hand(shopify_sandbox, level) == level["on_hand"]
+
+
+def test_an_attempt_that_fails_inside_shopify_answers_500_and_its_key_is_spent(shopify_sandbox: RunningSandbox) -> None:
+    level = a_level(shopify_sandbox)
+    variables = {"input": adjust_input(level, -1, changeFromQuantity=None)}
+    shopify_sandbox.control("POST", "/faults", {"mode": "attempt_failed", "operation": "inventoryAdjustQuantities"})
+
+    failed = shopify_sandbox.graphql(ADJUST % "k-10", variables)
+    again = shopify_sandbox.graphql(ADJUST % "k-10", variables).json()["data"]["inventoryAdjustQuantities"]
+    fresh = shopify_sandbox.graphql(ADJUST % "k-11", variables).json()["data"]["inventoryAdjustQuantities"]
+
+    assert failed.status == 500
+    assert again["userErrors"][0]["code"] == "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"
+    assert fresh["userErrors"] == []
+    assert on_hand(shopify_sandbox, level) == level["on_hand"] - 1  # applied once, under the new key
+    keys = {k["key"]: k for k in shopify_sandbox.control("GET", f"/idempotency?shop={SHOP}")["keys"]}
+    assert (keys["k-10"]["failed"], keys["k-10"]["applied"], keys["k-11"]["applied"]) == (True, False, True)
+
+
+def test_a_key_still_in_progress_answers_concurrent_request(shopify_sandbox: RunningSandbox) -> None:
+    level = a_level(shopify_sandbox)
+    variables = {"input": adjust_input(level, -1, changeFromQuantity=None)}
+    shopify_sandbox.control("POST", "/faults", {"mode": "idempotency_in_progress", "operation": "Adjust"})
+
+    busy = shopify_sandbox.graphql(ADJUST % "k-12", variables).json()["data"]["inventoryAdjustQuantities"]
+    later = shopify_sandbox.graphql(ADJUST % "k-12", variables).json()["data"]["inventoryAdjustQuantities"]
+
+    assert busy["userErrors"][0]["code"] == "IDEMPOTENCY_CONCURRENT_REQUEST"
+    assert later["userErrors"] == []
+    assert on_hand(shopify_sandbox, level) == level["on_hand"] - 1
+
+
+def test_an_idempotency_key_in_a_variable_is_refused(shopify_sandbox: RunningSandbox) -> None:
+    """Shopify's schema allows `@idempotent(key: $key)`; whether its runtime does is unverified, so the sandbox
+    refuses it (the app inlines the key)."""
+    level = a_level(shopify_sandbox)
+    document = ADJUST.replace("Adjust($input", "Adjust($key: String!, $input").replace('"%s"', "$key")
+    variables = {"key": "k-13", "input": adjust_input(level, -1, changeFromQuantity=None)}
+
+    body = shopify_sandbox.graphql(document, variables).json()
+
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "literal" in body["errors"][0]["message"]
+    assert on_hand(shopify_sandbox, level) == level["on_hand"]

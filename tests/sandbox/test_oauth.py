@@ -127,3 +127,33 @@ def test_wrong_client_secret_is_refused(shopify_sandbox: RunningSandbox) -> None
     status, body = token_request(shopify_sandbox, grant_type="client_credentials", client_secret="nope")
 
     assert (status, body["error"]) == (401, "invalid_client")
+
+
+def test_token_lifetimes_are_set_through_the_control_api_and_reset_restores_them(
+    shopify_sandbox: RunningSandbox,
+) -> None:
+    assert shopify_sandbox.control("POST", "/ttl", {"access_token": 90})["ttl"]["access_token"] == 90
+    _, short = token_request(shopify_sandbox, code=install(shopify_sandbox)["code"], expiring="1")
+
+    assert short["expires_in"] == 90
+    shopify_sandbox.control("POST", "/clock", {"advance_seconds": 89})
+    assert shopify_sandbox.graphql("{ shop { name } }", token=short["access_token"]).status == 200
+    shopify_sandbox.control("POST", "/clock", {"advance_seconds": 1})  # expired on the sandbox's clock
+    assert shopify_sandbox.graphql("{ shop { name } }", token=short["access_token"]).status == 401
+    _, renewed = token_request(shopify_sandbox, grant_type="refresh_token", refresh_token=short["refresh_token"])
+    assert renewed["expires_in"] == 90 and renewed["refresh_token"] != short["refresh_token"]
+    assert http("POST", f"{shopify_sandbox.url}/sandbox/control/ttl", {"access_tokens": 5}).status == 400
+
+    shopify_sandbox.control("POST", "/reset")
+    assert shopify_sandbox.control("GET", "/ttl")["ttl"]["access_token"] == 3600
+
+
+def test_each_use_of_a_refresh_token_is_counted(shopify_sandbox: RunningSandbox) -> None:
+    """Until its successor is used a refresh token still works (Shopify since Aug 2026), so a race between two
+    workers would spend it twice; the sandbox counts the uses for tests to see."""
+    _, first = token_request(shopify_sandbox, code=install(shopify_sandbox)["code"], expiring="1")
+
+    token_request(shopify_sandbox, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    token_request(shopify_sandbox, grant_type="refresh_token", refresh_token=first["refresh_token"])
+
+    assert shopify_sandbox.sandbox.auth.refresh_tokens[first["refresh_token"]].uses == 2

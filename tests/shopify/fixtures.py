@@ -87,6 +87,21 @@ def callback_params(location: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(location).query))
 
 
+def install_with_oauth(app: ShopifyApp, owner: Any, shop: str = SHOP) -> Any:
+    """The owner installs our app on `shop` (authorize, Install, callback): an expiring token and a refresh token.
+    Replaces the credentials of a connection the merchant already has."""
+    from ismartsync.extensions import db
+    from ismartsync.services.audit import Actor
+    from ismartsync.services.shopify_store.connection import connect_with_oauth
+    from ismartsync.shopify.oauth import authorize_url
+
+    url = authorize_url(app, shop, redirect_uri="http://127.0.0.1:5000/shopify/callback", state="s")
+    code = callback_params(press_install(url))["code"]
+    connection = connect_with_oauth(db.session, Actor(owner), app, shop=shop, code=code)
+    db.session.commit()
+    return connection
+
+
 def sign(params: dict[str, str], secret: str = CLIENT_SECRET) -> dict[str, str]:
     """Sign query parameters as Shopify does (what a forger without the secret cannot do)."""
     message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "hmac")

@@ -134,7 +134,7 @@ def test_bad_token_is_an_auth_error_and_not_retried(shopify_sandbox: RunningSand
         make_client(shopify_sandbox, token="shpat_revoked").query("Shop")
 
     assert failure.value.status == 401
-    assert requests_log(shopify_sandbox) == []  # refused before any GraphQL ran; asked once
+    assert [r["status"] for r in requests_log(shopify_sandbox)] == [401]  # refused before any GraphQL ran; asked once
     assert "shpat_revoked" not in str(failure.value)
 
 
@@ -283,3 +283,80 @@ def test_config_builds_a_client_for_the_sandbox(shopify_sandbox: RunningSandbox)
 def test_a_foreign_domain_is_refused_before_any_request() -> None:
     with pytest.raises(ValueError, match=r"myshopify\.com"):
         ShopifyClient("evil.example.com/x?", TOKEN, api_base_template="https://{shop}", redis=None)
+
+
+class SandboxTokens:
+    """A token source handing out sandbox tokens: `given` the one `token()` returns, renewals made through the
+    sandbox's control API (as a shop would issue them), each asked-for renewal recorded."""
+
+    def __init__(self, sandbox: RunningSandbox, given: str, *, renewable: bool = True) -> None:
+        self.sandbox, self.given, self.renewable = sandbox, given, renewable
+        self.taken = 0
+        self.renewals: list[str] = []
+
+    def token(self) -> str:
+        self.taken += 1
+        return self.given
+
+    def renew(self, rejected: str) -> str | None:
+        self.renewals.append(rejected)
+        if not self.renewable:
+            return None
+        self.given = self.sandbox.control("POST", "/tokens", {"shop": SHOP})["access_token"]
+        return self.given
+
+
+def test_the_token_is_taken_before_every_request(shopify_sandbox: RunningSandbox, make_client) -> None:
+    source = SandboxTokens(shopify_sandbox, TOKEN)
+    client = make_client(shopify_sandbox, token=source)
+
+    client.query("Shop")
+    client.query("Shop")
+
+    assert source.taken == 2 and source.renewals == []
+
+
+def test_a_401_renews_the_token_once_and_sends_the_same_request_again(
+    shopify_sandbox: RunningSandbox, make_client
+) -> None:
+    variant, location = _stocked_pair(shopify_sandbox)
+    before = shopify_sandbox.sandbox.shop(SHOP).stock.get(variant.idx, location.idx, "on_hand")
+    source = SandboxTokens(shopify_sandbox, "shpat_expired")
+    client = make_client(shopify_sandbox, token=source, max_attempts=1)  # the resend is not one of the attempts
+    key = uuid.uuid4().hex
+
+    client.mutate(
+        "InventoryAdjust", _adjust(variant, location, -1), idempotency_key=key, payload="inventoryAdjustQuantities"
+    )
+
+    assert source.renewals == ["shpat_expired"]
+    assert [r["status"] for r in requests_log(shopify_sandbox)] == [401, 200]
+    assert requests_log(shopify_sandbox)[1]["idempotency_keys"] == [key]
+    assert shopify_sandbox.sandbox.shop(SHOP).stock.get(variant.idx, location.idx, "on_hand") == before - 1
+
+
+def test_a_renewed_token_refused_again_is_an_auth_error(shopify_sandbox: RunningSandbox, make_client) -> None:
+    class RefusedAgain(SandboxTokens):
+        def renew(self, rejected: str) -> str | None:
+            self.renewals.append(rejected)
+            return "shpat_also_refused"
+
+    source = RefusedAgain(shopify_sandbox, "shpat_expired")
+    client = make_client(shopify_sandbox, token=source)
+
+    with pytest.raises(ShopifyAuthError, match="HTTP 401"):
+        client.query("Shop")
+
+    assert source.renewals == ["shpat_expired"]  # once: a second 401 is not renewed again
+    assert [r["status"] for r in requests_log(shopify_sandbox)] == [401, 401]
+
+
+def test_a_token_that_cannot_be_renewed_is_not_sent_again(shopify_sandbox: RunningSandbox, make_client) -> None:
+    source = SandboxTokens(shopify_sandbox, "shpat_made_up", renewable=False)
+    client = make_client(shopify_sandbox, token=source)
+
+    with pytest.raises(ShopifyAuthError, match="HTTP 401"):
+        client.query("Shop")
+
+    assert source.renewals == ["shpat_made_up"]
+    assert [r["status"] for r in requests_log(shopify_sandbox)] == [401]

@@ -15,9 +15,11 @@ from sqlalchemy import func, select, text
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, ShopifyConnection, SubscriptionStatus, WebhookSubscription
 from ismartsync.models.shopify import ConnectionStatus
+from ismartsync.pipelines.shopify_client import open_client
 from ismartsync.services.audit import Actor
 from ismartsync.services.shopify_store import connection as connections
 from ismartsync.services.shopify_store.subscriptions import SYNC_TOPICS
+from ismartsync.services.shopify_store.tokens import NotConnected
 from tests.markup import element, field_text, is_fragment, text_of
 from tests.sandbox_fixtures import OTHER_SHOP
 from tests.shopify.fixtures import (
@@ -27,6 +29,7 @@ from tests.shopify.fixtures import (
     SHOP,
     TOKEN,
     callback_params,
+    install_with_oauth,
     press_install,
     signed_query,
 )
@@ -403,3 +406,21 @@ def test_pasted_token_without_its_secret_says_webhooks_cannot_be_verified(signed
 
     assert status.startswith("none: without the app's API secret key they cannot be verified.")
     assert sandbox.subscriptions() == []
+
+
+def test_a_store_whose_token_renewal_was_refused_asks_to_reconnect_until_it_is(
+    signed_in, owner, merchant, shopify_app, sandbox
+):
+    install_with_oauth(shopify_app, owner)
+    sandbox.control("POST", f"/shops/{SHOP}/uninstall", {"client_id": CLIENT_ID})  # Shopify revoked everything
+    with open_client(db.session, merchant.id) as client, pytest.raises(NotConnected):
+        client.query("Shop", {})  # a job's request: 401, and the renewal is refused
+
+    page = signed_in.get("/shopify").get_data(as_text=True)
+    status = text_of(page, "shopify-status")
+    assert "Reconnect the store" in status and "refused to renew" in status
+    assert "Connect with Shopify" in text_of(page, "connect-oauth")
+
+    install_with_oauth(shopify_app, owner)  # the owner connects again
+    assert saved_connection(merchant).status == ConnectionStatus.CONNECTED
+    assert "Reconnect the store" not in text_of(signed_in.get("/shopify").get_data(as_text=True), "shopify-status")

@@ -1,13 +1,15 @@
-"""A usable access token for a Shopify connection: refreshed before it runs out, one worker at a time.
+"""A usable access token for a Shopify connection: renewed before it runs out or after Shopify refused it, one
+worker at a time.
 
 OAuth connections hold a 60-minute token and a rotating refresh token; client-credentials connections hold a
-24-hour token fetched again with the merchant's own app; pasted admin tokens do not expire.
+24-hour token fetched again with the merchant's own app; pasted admin tokens do not expire and cannot be renewed.
+Only Shopify refusing a renewal (an invalid, expired or replaced refresh token, a revoked app) marks the connection
+"Reconnect the store"; a token endpoint that does not answer is ShopifyUnavailable (try again later).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -18,14 +20,13 @@ from ismartsync.models import ShopifyConnection
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod, ConnectionStatus
 from ismartsync.shopify import oauth
-from ismartsync.shopify.errors import ShopifyAuthError
+from ismartsync.shopify.errors import ShopifyAuthError, ShopifyUnavailable
 from ismartsync.shopify.oauth import ShopifyApp
 
-if TYPE_CHECKING:
-    from ismartsync.shopify.client import ShopifyClient
-
-# Refresh this long before expiry, so a request started with the token does not meet its end halfway.
+# Renew this long before expiry, so a request started with the token does not meet its end halfway.
 REFRESH_MARGIN = timedelta(minutes=5)
+RECONNECT = "Reconnect the store under Settings → Shopify."
+NOT_CONNECTED = "Shopify is not connected. Connect the store in Settings → Shopify."
 
 
 class NotConnected(DomainError, ShopifyAuthError):
@@ -40,37 +41,69 @@ def current_app_settings() -> ShopifyApp:
     return ShopifyApp.from_config(current_app.config)
 
 
-def _needs_refresh(connection: ShopifyConnection, now: datetime) -> bool:
-    expires = connection.access_token_expires_at
-    return connection.access_token is None or (expires is not None and expires - now < REFRESH_MARGIN)
+def needs_refresh(token: str | None, expires_at: datetime | None, now: datetime) -> bool:
+    """True when the token is missing or has under five minutes left (the one rule every job follows)."""
+    return token is None or (expires_at is not None and expires_at - now < REFRESH_MARGIN)
+
+
+def can_renew(connection: ShopifyConnection) -> bool:
+    """OAuth (refresh token) and own-app (client credentials) tokens can be renewed; a pasted one cannot."""
+    if connection.auth_method == AuthMethod.OAUTH:
+        return bool(connection.refresh_token)
+    return connection.auth_method == AuthMethod.CLIENT_CREDENTIALS and bool(connection.client_secret)
+
+
+def _locked(session: Session, connection_id: int) -> ShopifyConnection:
+    """The connection row, locked (`SELECT … FOR UPDATE`) and read again: a second worker waits here, then finds
+    what the first one stored."""
+    locked = session.scalars(
+        select(ShopifyConnection)
+        .where(ShopifyConnection.id == connection_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if locked.status != ConnectionStatus.CONNECTED:
+        raise NotConnected(locked.last_error or NOT_CONNECTED)
+    return locked
 
 
 def access_token_for(
     session: Session, connection: ShopifyConnection, *, app: ShopifyApp | None = None, now: datetime | None = None
 ) -> str:
-    """The connection's access token, refreshed first if under five minutes remain.
+    """The connection's access token, renewed first if under five minutes remain.
 
-    The refresh happens under a row lock (`SELECT … FOR UPDATE`): a second worker waits, then finds the fresh token
-    instead of rotating again. The new tokens are flushed, not committed; commit soon, since the row stays locked
-    until then. A rolled-back refresh loses nothing: Shopify keeps the old refresh token valid until the new one is
-    first used.
+    The renewal happens under a row lock: a second worker waits, then finds the fresh token instead of spending the
+    refresh token again. The new tokens are flushed, not committed; commit soon, since the row stays locked until
+    then. A rolled-back renewal loses nothing: Shopify keeps the old refresh token valid until the new one is first
+    used.
     """
     now = now or utcnow()
     if connection.status != ConnectionStatus.CONNECTED:
-        raise NotConnected("Shopify is not connected. Connect the store in Settings → Shopify.")
-    if not _needs_refresh(connection, now):
+        raise NotConnected(connection.last_error or NOT_CONNECTED)
+    if not needs_refresh(connection.access_token, connection.access_token_expires_at, now):
         return connection.access_token or ""
-    locked = session.scalars(
-        select(ShopifyConnection)
-        .where(ShopifyConnection.id == connection.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    if locked.status != ConnectionStatus.CONNECTED:
-        raise NotConnected("Shopify is not connected. Connect the store in Settings → Shopify.")
-    if _needs_refresh(locked, now):
+    locked = _locked(session, connection.id)
+    if needs_refresh(locked.access_token, locked.access_token_expires_at, now):
         _renew(session, locked, app or current_app_settings())
     return locked.access_token or ""
+
+
+def renew_refused_token(
+    session: Session, connection_id: int, refused: str, *, app: ShopifyApp | None = None
+) -> str | None:
+    """After Shopify answered 401 to `refused`: the token to send the request again with, or None when there is
+    none (a pasted token Shopify no longer takes).
+
+    Under the row lock: if another worker has already stored a different token, that one is used and nothing is
+    renewed; otherwise the token is renewed whatever its stored expiry says (Shopify's clock decides).
+    """
+    locked = _locked(session, connection_id)
+    if locked.access_token and locked.access_token != refused:
+        return locked.access_token
+    if not can_renew(locked):
+        return None
+    _renew(session, locked, app or current_app_settings())
+    return locked.access_token
 
 
 def _renew(session: Session, connection: ShopifyConnection, app: ShopifyApp) -> None:
@@ -86,28 +119,16 @@ def _renew(session: Session, connection: ShopifyConnection, app: ShopifyApp) -> 
             )
         else:
             raise oauth.OAuthError("The stored Shopify token has expired and cannot be renewed.")
+    except oauth.OAuthUnavailable as exc:
+        raise ShopifyUnavailable(f"Could not renew the Shopify token: {exc.message}") from exc
     except oauth.OAuthError as exc:
-        connection.last_error = f"Could not renew the Shopify token: {exc.message}"
+        connection.status = ConnectionStatus.RECONNECT
+        connection.last_error = f"Could not renew the Shopify token: {exc.message} {RECONNECT}"
         session.flush()
-        raise NotConnected(f"{connection.last_error} Connect the store again in Settings → Shopify.") from exc
+        raise NotConnected(connection.last_error) from exc
     connection.access_token = tokens.access_token
     connection.access_token_expires_at = tokens.expires_at
     if tokens.scopes:
         connection.scopes = ",".join(tokens.scopes)
     connection.last_error = ""
     session.flush()
-
-
-def client_for(
-    session: Session, connection: ShopifyConnection, *, app: ShopifyApp | None = None, **options: Any
-) -> ShopifyClient:
-    """A GraphQL client for the connection's shop, with a token good for at least five more minutes."""
-    from ismartsync.queue import redis_connection
-    from ismartsync.shopify.client import ShopifyClient, read_timeout
-
-    app = app or current_app_settings()
-    token = access_token_for(session, connection, app=app)
-    options.setdefault("redis", redis_connection())
-    if seconds := current_app.config.get("SHOPIFY_TIMEOUT_SECONDS"):
-        options.setdefault("timeout", read_timeout(float(seconds)))
-    return ShopifyClient(connection.shop_domain, token, api_base_template=app.api_base, **options)

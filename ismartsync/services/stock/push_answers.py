@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ismartsync.models import BatchStatus, OutboxStatus, SyncBatch, SyncOutboxEntry, Variant
 from ismartsync.models.base import utcnow
 from ismartsync.services.stock.inbound import Pair, Quantities, out_of_step
-from ismartsync.services.stock.push import PairKey, pair_of, renew_key
+from ismartsync.services.stock.push import SET, PairKey, pair_of, renew_key
 from ismartsync.services.stock.sync_outbox import lock_states
 
 # Waits before sending a batch again after Shopify was unreachable: quick at first, then every minute for as long
@@ -30,6 +30,16 @@ SKIP_CODES = {
     "INVALID_INVENTORY_ITEM": "Shopify does not track stock for this item",
     "NON_MUTABLE_INVENTORY_ITEM": "Shopify keeps this item's stock itself (a bundle)",
 }
+# userErrors after which the same request goes again at once under a new key, nothing having been applied: a stale
+# count is read again and rebuilt; a key whose earlier attempt failed inside Shopify must be replaced (Shopify:
+# "Retry with a new idempotency key"). IDEMPOTENCY_CONCURRENT_REQUEST never gets here: the client waits and sends
+# the same key again, then the batch retries later under it.
+RESEND_CODES = {"CHANGE_FROM_QUANTITY_STALE", "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"}
+KEY_MISMATCH = "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"
+MISMATCHED_ADJUSTMENT = (
+    "Shopify holds a different request under this batch's idempotency key, so whether this change was applied "
+    "cannot be told. Compare with Shopify (run a reconciliation) before sending it again."
+)
 
 
 def still_ours(session: Session, batch_id: int, attempt: int) -> SyncBatch | None:
@@ -138,7 +148,11 @@ def _sort_refusal(batch: SyncBatch, errors: list[dict[str, Any]], request: dict[
             refusal.not_stocked.add(key)
         elif code in SKIP_CODES and key is not None:
             refusal.skipped[key] = f"{SKIP_CODES[code]}: {error['message']}"
-        elif code != "CHANGE_FROM_QUANTITY_STALE":  # a stale count is simply read again and rebuilt
+        elif code == KEY_MISMATCH and batch.operation == SET:
+            continue  # a count is compare-and-set: read again and sent under a new key, it cannot apply twice
+        elif code == KEY_MISMATCH:
+            refusal.other.append({**error, "message": MISMATCHED_ADJUSTMENT})
+        elif code not in RESEND_CODES:
             refusal.other.append(error)
     return refusal
 
@@ -151,7 +165,8 @@ def settle_refusal(
     to send once what Shopify will never take is skipped."""
     refusal = _sort_refusal(batch, errors, request)
     if refusal.other:
-        settle_failed(session, batch, message, batch.entries)
+        mismatch = any(e["message"] == MISMATCHED_ADJUSTMENT for e in refusal.other)
+        settle_failed(session, batch, MISMATCHED_ADJUSTMENT if mismatch else message, batch.entries)
         return None
     for key, reason in refusal.skipped.items():
         skip_entries(session, batch, {key}, reason)

@@ -137,10 +137,10 @@ def record_comparison(
         return Outcome.IN_STEP
     if drift is None:
         drift = StockDrift(merchant_id=pair.merchant_id, variant_id=pair.variant_id, branch_id=pair.branch_id)
-        session.add(drift)
-    drift.reconciliation_id = run.id
+    drift.reconciliation_id = run.id  # may load the run (autoflush): the new drift joins the session only when whole
     drift.local_quantity, drift.unsent, drift.shopify_on_hand = comparison.local, comparison.unsent, shopify.on_hand
     drift.state_version, drift.detected_at = state.version, utcnow()
+    session.add(drift)
     session.flush()
     return Outcome.CHANGED
 

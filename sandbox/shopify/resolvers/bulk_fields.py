@@ -47,13 +47,17 @@ def cancel(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
 
 @resolves("QueryRoot", "bulkOperation")
 def resolve_operation(_: Any, info: GraphQLResolveInfo, id: str) -> BulkOperation | None:
-    return _find(info.context, id)
+    op = _find(info.context, id)
+    info.context.sandbox.bulk.polled(op)
+    return op
 
 
 @resolves("QueryRoot", "currentBulkOperation")
 def resolve_current(_: Any, info: GraphQLResolveInfo, type: str = "QUERY") -> BulkOperation | None:
     ctx: Ctx = info.context
-    return ctx.sandbox.bulk.current(ctx.shop.domain, ctx.client_id, type or "QUERY")
+    op = ctx.sandbox.bulk.current(ctx.shop.domain, ctx.client_id, type or "QUERY")
+    ctx.sandbox.bulk.polled(op)
+    return op
 
 
 fields(

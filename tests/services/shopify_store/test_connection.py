@@ -18,7 +18,7 @@ from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod, ConnectionStatus
 from ismartsync.services.audit import Actor
 from ismartsync.services.shopify_store import connection as connections
-from ismartsync.services.shopify_store.tokens import NotConnected, access_token_for, client_for
+from ismartsync.services.shopify_store.tokens import NotConnected, access_token_for
 from ismartsync.shopify import oauth
 from ismartsync.shopify.errors import ShopifyAuthError
 from tests import factories
@@ -210,12 +210,6 @@ def test_uninstall_revokes_only_that_apps_connection_of_that_shop(shopify_app, a
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "shopify.revoke"))
     assert entry.merchant_id == merchant.id and entry.actor_id is None
     assert connections.revoke_on_uninstall(db.session, SHOP, signed_by="someone-else", app=shopify_app) == []
-
-
-def test_client_for_gives_a_working_client(shopify_app, actor):
-    connection = install(shopify_app, actor)
-    with client_for(db.session, connection) as client:
-        assert client.query("Shop", {})["shop"]["myshopifyDomain"] == SHOP
 
 
 @pytest.mark.committing
