@@ -18,7 +18,25 @@ from ismartsync.models.register import (
     ShiftStatus,
 )
 from ismartsync.models.roster import RosterAssignment, RosterWeek, ShiftTemplate
-from ismartsync.models.sale import PaymentMethod, QuickKey, Sale, SaleLine, SalePayment, SaleStatus, Tender
+from ismartsync.models.sale import (
+    PLACED_STATUSES,
+    PaymentMethod,
+    QuickKey,
+    Sale,
+    SaleLine,
+    SalePayment,
+    SaleStatus,
+    Tender,
+)
+from ismartsync.models.sale_return import (
+    ReturnKind,
+    ReturnLine,
+    ReturnReason,
+    ReturnRefund,
+    SaleReturn,
+    StoreCreditEntry,
+    StoreCreditKind,
+)
 from ismartsync.models.shopify import (
     AuthMethod,
     ConnectionStatus,
@@ -45,6 +63,7 @@ from ismartsync.models.sync import (
 )
 
 __all__ = [
+    "PLACED_STATUSES",
     "AttemptOutcome",
     "AuditEntry",
     "AuthMethod",
@@ -81,6 +100,10 @@ __all__ = [
     "ReconciliationStatus",
     "Register",
     "RegisterStatus",
+    "ReturnKind",
+    "ReturnLine",
+    "ReturnReason",
+    "ReturnRefund",
     "Role",
     "RoleGrant",
     "RosterAssignment",
@@ -88,6 +111,7 @@ __all__ = [
     "Sale",
     "SaleLine",
     "SalePayment",
+    "SaleReturn",
     "SaleStatus",
     "Shift",
     "ShiftStatus",
@@ -98,6 +122,8 @@ __all__ = [
     "StockDrift",
     "StockLevel",
     "StockMovement",
+    "StoreCreditEntry",
+    "StoreCreditKind",
     "SyncBatch",
     "SyncOutboxEntry",
     "Tender",
