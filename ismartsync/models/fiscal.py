@@ -76,9 +76,7 @@ class FiscalDocument(TenantMixin, Base):
 
     # A sale's own document, or (with `sale_return_id`) a credit note: then `sale` is the sale it corrects.
     sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id", ondelete="CASCADE"), index=True)
-    sale_return_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("sale_returns.id", ondelete="CASCADE"), index=True
-    )
+    sale_return_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sale_returns.id", ondelete="CASCADE"), index=True)
     counter_id: Mapped[int] = mapped_column(sa.ForeignKey("counters.id", ondelete="CASCADE"), index=True)
     invoice_type: Mapped[str] = mapped_column(sa.String(2), default=InvoiceType.SALE)
     usin: Mapped[str] = mapped_column(sa.String(40))
