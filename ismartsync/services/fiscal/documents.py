@@ -87,30 +87,33 @@ def open_fiscal_document(session: Session, merchant: Merchant, counter: Counter,
     return document
 
 
-def open_credit_note(
-    session: Session, merchant: Merchant, counter: Counter, sale_return: SaleReturn
-) -> FiscalDocument | None:
-    """The pending credit note of a return just recorded at an FBR counter (fbr.md §2.6); None elsewhere.
+def open_credit_note(session: Session, merchant: Merchant, sale_return: SaleReturn) -> FiscalDocument | None:
+    """The pending credit note of a return just recorded, when the sale it corrects was reported to FBR (fbr.md §2.6).
 
-    Its own USIN (the return's, from the counter's gapless sequence) and RefUSIN the sale's; reported by the same
-    pipeline, with the same inline attempt, queue, backoff and "unknown" rules as a sale's document. A return without
-    a receipt has no invoice to refer to and gets none (it is refunded as store credit or exchanged, never in money).
+    Its own USIN (the return's, from the returning counter's gapless sequence), RefUSIN the sale's, and the POSID,
+    counter (so its token) and environment the sale was reported under: FBR finds the invoice it corrects where it
+    recorded it, whichever counter took the item back. Reported by the same pipeline with the same inline attempt,
+    queue, backoff and "unknown" rules as a sale's document. A return without a receipt has no invoice to refer to
+    and gets none (it is refunded as store credit or exchanged, never in money).
     """
     sale = sale_return.sale
-    if sale is None or sale.usin is None or not counter_reports_to_fbr(merchant, counter):
+    if sale is None or not merchant.reports_to_fbr:
+        return None
+    original = document_of_sale(session, sale.id)
+    if original is None:
         return None
     document = FiscalDocument(
         merchant_id=sale_return.merchant_id,
         sale_id=sale.id,
         sale_return=sale_return,
-        counter_id=counter.id,
+        counter_id=original.counter_id,
         invoice_type=InvoiceType.CREDIT_NOTE,
         status=FiscalStatus.PENDING,
         attempts=0,
         usin=sale_return.usin,
-        ref_usin=sale.usin,
-        pos_id=counter.fbr_pos_id,
-        environment=merchant.fiscal_environment,
+        ref_usin=original.usin,
+        pos_id=original.pos_id,
+        environment=original.environment or merchant.fiscal_environment,
         next_attempt_at=sale_return.created_at,
     )
     try:

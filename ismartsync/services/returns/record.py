@@ -255,7 +255,7 @@ def record_return(
         left = returnable_quantities(session, sale)
         sale.status = status_after_return(left)
         sale.updated_at = now
-    document = open_credit_note(session, merchant, counter, sale_return)
+    document = open_credit_note(session, merchant, sale_return)
     if document is not None and document.last_error:
         warnings.append(document.last_error)
     session.flush()
@@ -455,7 +455,7 @@ def _write(
         total_minor=plan.total_minor,
         created_at=now,
     )
-    for position, line in enumerate(plan.lines, start=1):
+    for n, line in enumerate(plan.lines, start=1):
         source = line.sale_line
         variant = line.variant
         sale_return.lines.append(
@@ -463,7 +463,8 @@ def _write(
                 merchant_id=counter.merchant_id,
                 sale_line=source,
                 variant=variant,
-                position=position,
+                # The sale line's own position, so an item without SKU or barcode keeps its FBR ItemCode.
+                position=source.position if source is not None else n,
                 name=line.name,
                 sku=source.sku if source is not None else (variant.sku if variant else ""),
                 barcode=source.barcode if source is not None else (variant.scan_code if variant else ""),
