@@ -3,7 +3,7 @@
 `context` is what every part needs (this tablet's counter, shift and cart, the drawer strip, the cart fragment and
 dialogs); `till` the page itself and the register and shift at the counter; `cart` the lines (scan, search, quick
 keys, quantities, price, void); `discounts`; `customers`; `parking`; `pay` (the tenders dialog, checkout and the screen
-after it); `drawer` (cash in and out). Templates are in templates/counter/.
+after it); `drawer` (cash in and out); `returns` (recording a return). Templates are in templates/counter/.
 """
 
 from __future__ import annotations
@@ -13,4 +13,4 @@ from flask import Blueprint
 bp = Blueprint("counter", __name__, url_prefix="/counter")
 
 # Each part registers its routes on `bp` when imported, so it comes after `bp`.
-from ismartsync.views.counter import cart, customers, discounts, drawer, parking, pay, till  # noqa: E402, F401
+from ismartsync.views.counter import cart, customers, discounts, drawer, parking, pay, returns, till  # noqa: E402, F401

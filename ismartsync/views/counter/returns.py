@@ -1,0 +1,104 @@
+"""Returns at the counter: the one route that records a return of a sale's lines (the return screens of issue 17 build
+on it): asks for a supervisor when the return needs one, saying what is approved, then reports the credit note.
+
+The form: `sale_id`; `return_uuid` (made when the screen opens, sent with every submit: one return however often it
+is sent); per sale line `quantity-<line id>`, `reason-<line id>` (a return reason's code) and `restock-<line id>`
+(present: back on the shelf); `refund` ("original": to the sale's tenders, card first, cash last; "store_credit": to
+the customer) and `customer_id` for store credit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from flask import abort, request, url_for
+from flask_login import current_user
+
+from ismartsync.auth import authorize, current_actor, permission_required, tenant_get_or_404
+from ismartsync.errors import DomainError
+from ismartsync.extensions import db
+from ismartsync.inputs import NumberError, parse_id, parse_whole
+from ismartsync.models import Sale, Tender
+from ismartsync.permissions import Effect, Permission
+from ismartsync.pipelines.fbr_report import report_after_checkout
+from ismartsync.services.returns.policy import needs_supervisor
+from ismartsync.services.returns.record import ReturnItem, ReturnRequest, find_return, plan_return, record_return
+from ismartsync.services.returns.tenders import RefundTender
+from ismartsync.views.counter import bp
+from ismartsync.views.counter.context import dialog, selling_counter
+from ismartsync.web.htmx import hx_redirect_or
+
+log = logging.getLogger(__name__)
+_UUID = re.compile(r"^[A-Za-z0-9-]{8,36}$")
+
+
+def _request(sale: Sale) -> ReturnRequest:
+    """The return the form asks for; a field that does not read is refused beside it."""
+    form = request.form
+    uuid = form.get("return_uuid", "").strip()
+    if not _UUID.match(uuid):
+        raise DomainError("Open the return again: its key is missing.", field="return_uuid")
+    items = []
+    for line in sale.lines:
+        raw = form.get(f"quantity-{line.id}", "").strip()
+        if not raw:
+            continue
+        try:
+            quantity = parse_whole(raw, 0, 10_000)
+        except NumberError as exc:
+            raise DomainError(str(exc), field=f"quantity-{line.id}") from exc
+        if quantity:
+            reason = form.get(f"reason-{line.id}", "")
+            items.append(ReturnItem(line.id, quantity, reason, restock=f"restock-{line.id}" in form))
+    customer_id = parse_id(form.get("customer_id")) if form.get("customer_id") else None
+    return ReturnRequest(uuid=uuid, sale_id=sale.id, items=tuple(items), customer_id=customer_id)
+
+
+@bp.post("/returns")
+@permission_required(Permission.PAGE_POS)
+def record_sale_return() -> Any:
+    """Record the return; a repeat of its key shows the return already recorded."""
+    counter = selling_counter()
+    sale = tenant_get_or_404(Sale, request.form.get("sale_id"))
+    if current_user.effect(Permission.REFUND) is Effect.BLOCKED:
+        abort(403)
+    actor = current_actor()
+    recorded = find_return(db.session, actor.merchant_id, request.form.get("return_uuid", "").strip())
+    if recorded is not None and recorded.sale_id is not None:  # a double submit: show what was recorded
+        return hx_redirect_or(url_for("sales.sale", sale_id=recorded.sale_id))
+    try:
+        wanted = _request(sale)
+        plan = plan_return(db.session, actor, counter, wanted)
+        if request.form.get("refund") == "store_credit":  # the whole refund to the customer, checked again
+            wanted = _as_store_credit(wanted, plan.total_minor)
+            plan = plan_return(db.session, actor, counter, wanted)
+    except DomainError as exc:
+        db.session.rollback()
+        return _refused(exc)
+    refusal = authorize(Permission.REFUND, plan.wording, needed=needs_supervisor(actor, plan.approval_reasons))
+    if refusal is not None:
+        return refusal
+    try:
+        done = record_return(db.session, current_actor(), counter, wanted)
+    except DomainError as exc:
+        db.session.rollback()
+        return _refused(exc)
+    db.session.commit()
+    if done.fiscal_document_id is not None and not done.repeated:
+        try:
+            report_after_checkout(db.session, done.fiscal_document_id)
+        except Exception:
+            db.session.rollback()
+            log.exception("the inline FBR attempt at a credit note failed; the fiscal queue reports it")
+    return hx_redirect_or(url_for("sales.sale", sale_id=sale.id))
+
+
+def _as_store_credit(wanted: ReturnRequest, total_minor: int) -> ReturnRequest:
+    refunds = (RefundTender(Tender.STORE_CREDIT, total_minor),)
+    return ReturnRequest(wanted.uuid, wanted.sale_id, wanted.items, customer_id=wanted.customer_id, refunds=refunds)
+
+
+def _refused(error: DomainError) -> Any:
+    return dialog("counter/_return_refused.html", 422, error=error.message, field=error.field or "")
