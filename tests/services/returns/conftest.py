@@ -28,3 +28,7 @@ def request_for(sale, *lines, **kwargs) -> ReturnRequest:
     """A return of `lines` ((line index, quantity) or (line index, quantity, reason)) of `sale`, new key each time."""
     items = tuple(ReturnItem(sale.lines[i].id, q, rest[0] if rest else "wrong_size") for i, q, *rest in lines)
     return ReturnRequest(uuid=kwargs.pop("uuid", str(uuid.uuid4())), sale_id=sale.id, items=items, **kwargs)
+
+
+from tests.shopify.fixtures import sandbox, shopify_app, start_sandbox, use_sandbox  # noqa: E402, F401
+from tests.shopify.synced import synced  # noqa: E402, F401  (a store connected and imported, its branch linked)
