@@ -20,7 +20,11 @@ NO_RECEIPT_DAYS = 90  # a return without a receipt is refunded at the lowest pri
 
 
 class RefundNeedsApproval(DomainError):
-    """The return needs a supervisor's approval and came without one."""
+    """The return needs a supervisor's approval and came without one; `wording` is what the dialog says."""
+
+    def __init__(self, wording: str) -> None:
+        super().__init__(f"A supervisor approves this: {wording}")
+        self.wording = wording
 
 
 def approval_reasons(
@@ -60,7 +64,7 @@ def needs_supervisor(actor: Actor, reasons: Sequence[str]) -> bool:
 def check_approval(actor: Actor, reasons: Sequence[str], wording: str) -> None:
     """Refuse a return that needs a supervisor's approval and has none."""
     if actor.approver is None and needs_supervisor(actor, reasons):
-        raise RefundNeedsApproval(f"A supervisor approves this: {wording}")
+        raise RefundNeedsApproval(wording)
 
 
 def approval_wording(

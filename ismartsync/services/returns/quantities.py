@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ismartsync.models import PLACED_STATUSES, ReturnLine, ReturnRefund, Sale, SaleReturn, SaleStatus
+from ismartsync.models import PLACED_STATUSES, ReturnLine, ReturnRefund, Sale, SaleLine, SaleReturn, SaleStatus
 
 
 def lock_sale(session: Session, merchant_id: int, sale_id: int) -> Sale | None:
@@ -18,7 +18,7 @@ def lock_sale(session: Session, merchant_id: int, sale_id: int) -> Sale | None:
     sale = session.scalar(
         select(Sale)
         .where(Sale.id == sale_id, Sale.merchant_id == merchant_id, Sale.status.in_(PLACED_STATUSES))
-        .options(selectinload(Sale.lines), selectinload(Sale.payments))
+        .options(selectinload(Sale.lines).joinedload(SaleLine.variant), selectinload(Sale.payments))
         .with_for_update(of=Sale)
         .execution_options(populate_existing=True)
     )

@@ -47,16 +47,20 @@ def return_reasons(session: Session, merchant_id: int, *, active_only: bool = Tr
     return list(session.scalars(query.order_by(ReturnReason.position, ReturnReason.id)))
 
 
-def reason_by_code(session: Session, merchant_id: int, code: str) -> ReturnReason:
-    """An active reason of the merchant; a code it does not have (or switched off) is refused beside the field."""
-    reason = session.scalar(
-        select(ReturnReason).where(
-            ReturnReason.merchant_id == merchant_id, ReturnReason.code == code, ReturnReason.active
+def reasons_by_code(session: Session, merchant_id: int, codes: set[str]) -> dict[str, ReturnReason]:
+    """The merchant's active reasons of these codes (one query for a whole return); a code it does not have (or
+    switched off) is refused beside the field."""
+    found = {
+        r.code: r
+        for r in session.scalars(
+            select(ReturnReason).where(
+                ReturnReason.merchant_id == merchant_id, ReturnReason.code.in_(codes), ReturnReason.active
+            )
         )
-    )
-    if reason is None:
+    }
+    if codes - set(found):
         raise DomainError("Choose why it came back.", field="reason")
-    return reason
+    return found
 
 
 def save_return_reason(

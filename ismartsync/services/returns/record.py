@@ -53,7 +53,7 @@ from ismartsync.services.returns.quantities import (
     returnable_quantities,
     status_after_return,
 )
-from ismartsync.services.returns.reasons import reason_by_code
+from ismartsync.services.returns.reasons import reasons_by_code
 from ismartsync.services.returns.store_credit import add_store_credit
 from ismartsync.services.returns.tenders import (
     RefundPart,
@@ -224,17 +224,15 @@ def record_return(
     :raise DomainError: as `plan_return`; no open shift of the actor's at this counter; a cash refund the drawer
         cannot pay; `RefundNeedsApproval` when a supervisor must approve and `actor.approver` is None.
     """
-    existing = find_return(session, actor.merchant_id, request.uuid)
-    if existing is not None:
-        return ReturnResult(existing, repeated=True)
     sale = None
     if request.sale_id is not None:
         sale = lock_sale(session, counter.merchant_id, request.sale_id)
         if sale is None:
             raise DomainError("That sale cannot be returned.", field="sale")
-        existing = find_return(session, actor.merchant_id, request.uuid)  # the same submit, waited for the lock
-        if existing is not None:
-            return ReturnResult(existing, repeated=True)
+    # Read once the sale is locked: the same submit sent twice at once waited here for the first one's commit.
+    existing = find_return(session, actor.merchant_id, request.uuid)
+    if existing is not None:
+        return ReturnResult(existing, repeated=True)
     shift = selling_shift(session, actor.user, counter)
     now = utcnow()
     plan = plan_return(
@@ -252,8 +250,7 @@ def record_return(
     _pay_back(session, actor, shift, sale_return, plan)
     warnings = _restock(session, actor, branch, sale_return)
     if sale is not None:
-        left = returnable_quantities(session, sale)
-        sale.status = status_after_return(left)
+        sale.status = status_after_return(plan.returnable_after)
         sale.updated_at = now
     document = open_credit_note(session, merchant, sale_return)
     if document is not None and document.last_error:
@@ -292,6 +289,7 @@ def _lines_of_sale(
     session: Session, sale: Sale, items: tuple[ReturnItem, ...], returnable: dict[int, int]
 ) -> list[PlannedLine]:
     by_id = {line.id: line for line in sale.lines}
+    reasons = reasons_by_code(session, sale.merchant_id, {item.reason_code for item in items})
     wanted: dict[int, int] = {}
     planned = []
     for item in items:
@@ -303,7 +301,7 @@ def _lines_of_sale(
         if item.quantity < 1 or item.quantity > left:
             say = f"only {left} of {line.name} can still be returned" if left else f"{line.name} was returned already"
             raise DomainError(say[0].upper() + say[1:] + ".", field="items")
-        reason = reason_by_code(session, sale.merchant_id, item.reason_code)
+        reason = reasons[item.reason_code]
         planned.append(
             PlannedLine(
                 name=line.name,
@@ -345,13 +343,14 @@ def _lines_without_receipt(
     session: Session, merchant: Merchant, items: tuple[UnreceiptedItem, ...], now: datetime
 ) -> list[PlannedLine]:
     planned = []
+    reasons = reasons_by_code(session, merchant.id, {item.reason_code for item in items})
     for item in items:
         variant = session.get(Variant, item.variant_id)
         if variant is None or variant.merchant_id != merchant.id:
             raise DomainError("Choose the item from the catalogue.", field="items")
         if not 1 <= item.quantity <= 1000:
             raise DomainError("Enter how many came back.", field="items")
-        reason = reason_by_code(session, merchant.id, item.reason_code)
+        reason = reasons[item.reason_code]
         price = lowest_price(session, variant, now)
         rate = merchant.default_tax_rate_bp if variant.tax_rate_bp is None else variant.tax_rate_bp
         priced = price_cart(

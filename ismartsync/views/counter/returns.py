@@ -20,11 +20,11 @@ from ismartsync.auth import authorize, current_actor, permission_required, tenan
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.inputs import NumberError, parse_id, parse_whole
-from ismartsync.models import Sale, Tender
+from ismartsync.models import Counter, Sale, Tender
 from ismartsync.permissions import Effect, Permission
 from ismartsync.pipelines.fbr_report import report_after_checkout
-from ismartsync.services.returns.policy import needs_supervisor
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, find_return, plan_return, record_return
+from ismartsync.services.returns.policy import RefundNeedsApproval
+from ismartsync.services.returns.record import ReturnItem, ReturnRequest, plan_return, record_return
 from ismartsync.services.returns.tenders import RefundTender
 from ismartsync.views.counter import bp
 from ismartsync.views.counter.context import dialog, selling_counter
@@ -59,29 +59,25 @@ def _request(sale: Sale) -> ReturnRequest:
 @bp.post("/returns")
 @permission_required(Permission.PAGE_POS)
 def record_sale_return() -> Any:
-    """Record the return; a repeat of its key shows the return already recorded."""
+    """Record the return; a repeat of its key shows the return already recorded. The return is read once: when it
+    needs a supervisor, `record_return` says so with the sentence the dialog shows, and nothing is written."""
     counter = selling_counter()
     sale = tenant_get_or_404(Sale, request.form.get("sale_id"))
     if current_user.effect(Permission.REFUND) is Effect.BLOCKED:
         abort(403)
-    actor = current_actor()
-    recorded = find_return(db.session, actor.merchant_id, request.form.get("return_uuid", "").strip())
-    if recorded is not None and recorded.sale_id is not None:  # a double submit: show what was recorded
-        return hx_redirect_or(url_for("sales.sale", sale_id=recorded.sale_id))
+    if "approver_id" in request.form:  # the supervisor's PIN is checked before anything is read
+        refusal = authorize(Permission.REFUND, _wording(counter, sale), needed=True)
+        if refusal is not None:
+            return refusal
     try:
         wanted = _request(sale)
-        plan = plan_return(db.session, actor, counter, wanted)
-        if request.form.get("refund") == "store_credit":  # the whole refund to the customer, checked again
-            wanted = _as_store_credit(wanted, plan.total_minor)
-            plan = plan_return(db.session, actor, counter, wanted)
-    except DomainError as exc:
-        db.session.rollback()
-        return _refused(exc)
-    refusal = authorize(Permission.REFUND, plan.wording, needed=needs_supervisor(actor, plan.approval_reasons))
-    if refusal is not None:
-        return refusal
-    try:
+        if request.form.get("refund") == "store_credit":  # the whole refund to the customer
+            total = plan_return(db.session, current_actor(), counter, wanted).total_minor
+            wanted = _as_store_credit(wanted, total)
         done = record_return(db.session, current_actor(), counter, wanted)
+    except RefundNeedsApproval as exc:
+        db.session.rollback()
+        return authorize(Permission.REFUND, exc.wording, needed=True)
     except DomainError as exc:
         db.session.rollback()
         return _refused(exc)
@@ -92,7 +88,15 @@ def record_sale_return() -> Any:
         except Exception:
             db.session.rollback()
             log.exception("the inline FBR attempt at a credit note failed; the fiscal queue reports it")
-    return hx_redirect_or(url_for("sales.sale", sale_id=sale.id))
+    return hx_redirect_or(url_for("sales.sale", sale_id=done.sale_return.sale_id or sale.id))
+
+
+def _wording(counter: Counter, sale: Sale) -> str | None:
+    """What the dialog says when it is shown again (a wrong PIN): the return as it reads now."""
+    try:
+        return plan_return(db.session, current_actor(), counter, _request(sale)).wording
+    except DomainError:
+        return None
 
 
 def _as_store_credit(wanted: ReturnRequest, total_minor: int) -> ReturnRequest:
