@@ -40,7 +40,7 @@ from ismartsync.models import (
 from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
 from ismartsync.services.audit import Actor, record_audit
-from ismartsync.services.cash.drawer import lock_open_shift
+from ismartsync.services.cash.drawer import take_cash_refund
 from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.checkout import next_number, usin_for
 from ismartsync.services.fiscal.documents import open_credit_note
@@ -235,13 +235,13 @@ def record_return(
         return ReturnResult(existing, repeated=True)
     shift = selling_shift(session, actor.user, counter)
     now = utcnow()
+    merchant = session.get(Merchant, counter.merchant_id)
+    branch = session.get(Branch, counter.branch_id)
+    assert merchant is not None and branch is not None
     plan = plan_return(
         session, actor, counter, request, exchange_credit_minor=exchange_credit_minor, now=now, sale=sale
     )
     check_approval(actor, plan.approval_reasons, plan.wording)
-    merchant = session.get(Merchant, counter.merchant_id)
-    branch = session.get(Branch, counter.branch_id)
-    assert merchant is not None and branch is not None
     sale_return = _write(session, actor, counter, branch, shift, request, plan, kind, now)
     if sale_return is None:  # the same key was recorded by a request that got in between
         found = find_return(session, actor.merchant_id, request.uuid)
@@ -499,6 +499,10 @@ def _write(
                 created_at=now,
             )
         )
+    if sale is not None:  # the sale's lock already queued any other submit of this key behind this one
+        session.add(sale_return)
+        session.flush()
+        return sale_return
     try:
         with session.begin_nested():
             session.add(sale_return)
@@ -518,14 +522,7 @@ def _pay_back(session: Session, actor: Actor, shift: Shift, sale_return: SaleRet
     """Cash out of the drawer (under the shift's lock, refused once it is closed or short), store credit in."""
     cash = sum(p.amount_minor for p in plan.refunds if p.tender == Tender.CASH)
     if cash:
-        locked = lock_open_shift(session, shift.id)
-        if cash > locked.expected_cash_minor:
-            raise DomainError(
-                f"The drawer should hold {format_money(max(locked.expected_cash_minor, 0))}, less than the "
-                f"{format_money(cash)} cash refund. Refund another way, or put cash in first.",
-                field="refunds",
-            )
-        locked.cash_refunds_minor += cash
+        take_cash_refund(session, shift, cash)
     credit = sum(p.amount_minor for p in plan.refunds if p.tender == Tender.STORE_CREDIT)
     if credit:
         assert sale_return.customer_id is not None

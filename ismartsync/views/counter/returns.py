@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import abort, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ismartsync.auth import authorize, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
@@ -41,17 +42,18 @@ def _request(sale: Sale) -> ReturnRequest:
     if not _UUID.match(uuid):
         raise DomainError("Open the return again: its key is missing.", field="return_uuid")
     items = []
-    for line in sale.lines:
-        raw = form.get(f"quantity-{line.id}", "").strip()
-        if not raw:
-            continue
+    for key in form:
+        line_id = parse_id(key.removeprefix("quantity-")) if key.startswith("quantity-") else None
+        raw = form.get(key, "").strip()
+        if line_id is None or not raw:
+            continue  # the service refuses a line that is not on the sale
         try:
             quantity = parse_whole(raw, 0, 10_000)
         except NumberError as exc:
-            raise DomainError(str(exc), field=f"quantity-{line.id}") from exc
+            raise DomainError(str(exc), field=key) from exc
         if quantity:
-            reason = form.get(f"reason-{line.id}", "")
-            items.append(ReturnItem(line.id, quantity, reason, restock=f"restock-{line.id}" in form))
+            reason = form.get(f"reason-{line_id}", "")
+            items.append(ReturnItem(line_id, quantity, reason, restock=f"restock-{line_id}" in form))
     customer_id = parse_id(form.get("customer_id")) if form.get("customer_id") else None
     return ReturnRequest(uuid=uuid, sale_id=sale.id, items=tuple(items), customer_id=customer_id)
 
@@ -81,6 +83,10 @@ def record_sale_return() -> Any:
     except DomainError as exc:
         db.session.rollback()
         return _refused(exc)
+    except IntegrityError:  # the same key sent at once for another sale: only a broken screen does that
+        db.session.rollback()
+        return _refused(DomainError("Open the return again: its key was used for another.", field="return_uuid"))
+    sale_id = done.sale_return.sale_id or sale.id
     db.session.commit()
     if done.fiscal_document_id is not None and not done.repeated:
         try:
@@ -88,7 +94,7 @@ def record_sale_return() -> Any:
         except Exception:
             db.session.rollback()
             log.exception("the inline FBR attempt at a credit note failed; the fiscal queue reports it")
-    return hx_redirect_or(url_for("sales.sale", sale_id=done.sale_return.sale_id or sale.id))
+    return hx_redirect_or(url_for("sales.sale", sale_id=sale_id))
 
 
 def _wording(counter: Counter, sale: Sale) -> str | None:
