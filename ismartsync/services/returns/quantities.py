@@ -25,6 +25,11 @@ def lock_sale(session: Session, merchant_id: int, sale_id: int) -> Sale | None:
     return sale
 
 
+def _never_returned(sale: Sale) -> bool:
+    """A sale still "placed" has no return yet: every return moves it on in its own transaction, under its lock."""
+    return sale.status == SaleStatus.PLACED
+
+
 def returned_quantities(session: Session, sale_id: int) -> dict[int, int]:
     """Units returned so far of each line of the sale, by sale line id (lines never returned are absent)."""
     rows = session.execute(
@@ -41,12 +46,15 @@ def returnable_quantities(session: Session, sale: Sale) -> dict[int, int]:
 
     Read under the sale's lock (`lock_sale`) when a return is about to be recorded; without it, for showing.
     """
-    returned = returned_quantities(session, sale.id)
+    returned = {} if _never_returned(sale) else returned_quantities(session, sale.id)
     return {line.id: line.quantity - returned.get(line.id, 0) for line in sale.lines}
 
 
-def refunded_by_payment(session: Session, sale_id: int) -> dict[int, int]:
+def refunded_by_payment(session: Session, sale: Sale) -> dict[int, int]:
     """What earlier returns gave back through each of the sale's payments, by sale payment id."""
+    if _never_returned(sale):
+        return {}
+    sale_id = sale.id
     rows = session.execute(
         select(ReturnRefund.sale_payment_id, func.sum(ReturnRefund.amount_minor))
         .join(SaleReturn, SaleReturn.id == ReturnRefund.sale_return_id)

@@ -391,7 +391,7 @@ def _refunds(
     """The refunds of the money owed back (what an exchange's new sale does not take)."""
     parts = [RefundPart(Tender.EXCHANGE, exchange_credit_minor, label=Tender.EXCHANGE.label)]
     parts = parts if exchange_credit_minor else []
-    left = refundable_left(sale.payments, refunded_by_payment(session, sale.id)) if sale is not None else []
+    left = refundable_left(sale.payments, refunded_by_payment(session, sale)) if sale is not None else []
     if amount_minor == 0:
         if request.refunds:
             raise DomainError("Nothing is left to refund: the new items take it all.", field="refunds")
