@@ -10,5 +10,7 @@ Modules, in the order a return runs through them:
 - `policy`: what needs a supervisor's approval (the window, another branch, the amount, no receipt) and its wording;
 - `record`: `plan_return` (what a return would refund, before anything is written) and `record_return` (the one
   transaction: lines, refunds, cash out of the drawer, stock back through the ledger, the credit note, the audit);
-- `exchange`: a return and a new sale in one ticket.
+- `exchange`: a return and a new sale in one ticket;
+- `reading`: a sale's returns and one return, for their pages and documents; `settings`: the merchant's returns
+  settings (window, other branches, refund limit).
 """
