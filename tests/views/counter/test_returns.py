@@ -124,3 +124,11 @@ def test_another_merchants_sale_is_not_found(tablet, sold, other_merchant):
     response = tablet.post("/counter/returns", {**_form(theirs, line=0), "sale_id": theirs.id}, htmx=True)
 
     assert response.status_code == 404 and _returns(theirs) == 0
+
+
+def test_a_role_without_the_counter_gets_403(browser, merchant, roles, sold):
+    accountant = factories.UserFactory(merchant=merchant, role=roles["Accountant"])
+    db.session.commit()
+    browser.sign_in(accountant)
+    assert browser.post("/counter/returns", _form(sold)).status_code == 403
+    assert _returns(sold) == 0
