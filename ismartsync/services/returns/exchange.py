@@ -66,13 +66,14 @@ def exchange_items(
     `payments` pay what the cart costs beyond the returned goods (none when it costs less or the same);
     `request.refunds` (or the default) give back what the returned goods are worth beyond the cart.
     """
+    cart = session.scalar(
+        select(Sale).where(Sale.merchant_id == counter.merchant_id, Sale.uuid == cart_uuid).with_for_update()
+    )
+    # Read once the cart is locked: the same exchange sent twice at once waited here for the first one's commit.
     existing = find_return(session, actor.merchant_id, request.uuid)
     if existing is not None and existing.exchange_sale is not None:
         placed = Checkout(existing.exchange_sale, repeated=True)
         return ExchangeResult(ReturnResult(existing, repeated=True), placed, repeated=True)
-    cart = session.scalar(
-        select(Sale).where(Sale.merchant_id == counter.merchant_id, Sale.uuid == cart_uuid).with_for_update()
-    )
     if cart is None or not cart.is_draft or cart.counter_id != counter.id:
         raise DomainError("The new items' cart is no longer open on this counter.", field="cart")
     if not cart.lines:

@@ -224,6 +224,8 @@ def record_return(
     :raise DomainError: as `plan_return`; no open shift of the actor's at this counter; a cash refund the drawer
         cannot pay; `RefundNeedsApproval` when a supervisor must approve and `actor.approver` is None.
     """
+    if counter.merchant_id != actor.merchant_id:
+        raise ValueError("counter of another merchant")
     sale = None
     if request.sale_id is not None:
         sale = lock_sale(session, counter.merchant_id, request.sale_id)
