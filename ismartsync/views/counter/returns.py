@@ -64,6 +64,8 @@ def record_sale_return() -> Any:
     """Record the return; a repeat of its key shows the return already recorded. The return is read once: when it
     needs a supervisor, `record_return` says so with the sentence the dialog shows, and nothing is written."""
     counter = selling_counter()
+    if parse_id(request.form.get("sale_id")) is None:
+        return _refused(DomainError("Choose the sale that comes back.", field="sale_id"))
     sale = tenant_get_or_404(Sale, request.form.get("sale_id"))
     if current_user.effect(Permission.REFUND) is Effect.BLOCKED:
         abort(403)
