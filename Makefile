@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python -m bench.counter
 	$(BIN)/python -m bench.documents
 	$(BIN)/python -m bench.fiscal --sales $${BENCH_FISCAL_SALES:-400}
+	$(BIN)/python -m bench.returns --runs $${BENCH_RETURNS:-200}
 
 clean:
 	rm -rf $(VENV) node_modules ismartsync/static/vendor instance/demo.sqlite3

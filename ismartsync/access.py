@@ -259,14 +259,16 @@ def _restore_approval_form() -> Any | None:
     return _dialog(422, {}, expired=True, minutes=pending.PENDING_SECONDS // 60)
 
 
-def authorize(permission: Permission, what: str | None = None) -> Any | None:
+def authorize(permission: Permission, what: str | None = None, *, needed: bool = False) -> Any | None:
     """None when the member may go ahead (after a supervisor's PIN, if the role needs one); else the response to send.
 
     For actions whose permission depends on the values (a discount beyond the cashier's limit), so the view asks;
     `what` says what is being approved when the request alone does not (`approvals.wording` says it otherwise).
+    `needed`: a rule of the merchant's asks for a supervisor even when the role allows the action (a refund over the
+    owner's limit); the view decides it (`services.returns.policy.needs_supervisor`).
     """
     effect = current_user.effect(permission)
-    if effect is Effect.ALLOWED:
+    if effect is Effect.ALLOWED and not needed:
         return None
     if effect is Effect.BLOCKED:
         abort(403)
@@ -283,6 +285,7 @@ def authorize(permission: Permission, what: str | None = None) -> Any | None:
             approver_id,
             request.form.get("approver_pin", ""),
             current_counter(),
+            needed=needed,
         )
     except DomainError as exc:
         return _approval_prompt(permission, exc, what)

@@ -172,6 +172,12 @@ def _extend(permission: Permission, rows: Rows) -> str:
     return f"Extend {shift.user.full_name}'s shift on {shift.register.counter.label} by {by}"
 
 
+def _refund(permission: Permission, rows: Rows) -> None:
+    """A return says what is approved itself: the view reads the return first and passes the sentence of
+    `services.returns.policy.approval_wording` (amount, sale, items and reasons, why it is asked) to `authorize`."""
+    return None
+
+
 # Registers, FBR, stock
 
 
@@ -257,6 +263,7 @@ WORDING: dict[str, str | Wording] = {
     "counter.price_line": _price,
     "counter.record_cash_log": _cash_log,
     "counter.start_register": _start_register,
+    "counter.record_sale_return": _refund,
     "counter.close_register": _close_register_here,
     "shifts.close_form": _shift,
     "shifts.count_total": _shift,

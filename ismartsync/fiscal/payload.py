@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,7 +11,8 @@ from zoneinfo import ZoneInfo
 from ismartsync.errors import DomainError
 from ismartsync.fiscal.payment_modes import payment_mode
 from ismartsync.models.fiscal import FiscalDocument, InvoiceType
-from ismartsync.models.sale import Sale, SaleLine
+from ismartsync.models.sale import Sale
+from ismartsync.models.sale_return import SaleReturn
 from ismartsync.money import to_decimal
 
 WALK_IN_BUYER = "Walk-in Customer"  # as in the §2.8 example when the buyer is not named
@@ -61,18 +64,52 @@ def build_invoice(
     """
     if sale.placed_at is None:
         raise ValueError("only a placed sale can be reported to FBR")
+    tenders = [payment.tender for payment in sale.payments]
+    return _body(sale, sale.lines, tenders, sale.placed_at, document, pos_id, time_zone, default_pct_code)
+
+
+def build_credit_note(
+    sale_return: SaleReturn,
+    document: FiscalDocument,
+    *,
+    pos_id: int,
+    time_zone: str = "Asia/Karachi",
+    default_pct_code: str = "",
+) -> dict[str, Any]:
+    """The IMS request of a return's credit note (§2.6): its own USIN, header and items InvoiceType 3 (12 for Third
+    Schedule items), RefUSIN the sale's USIN, the returned quantities and their refunds as positive figures, the
+    buyer as the sale printed it, and the PaymentMode of the tenders the money went back through."""
+    sale = sale_return.sale
+    if sale is None or document.invoice_type != InvoiceType.CREDIT_NOTE or not document.ref_usin:
+        raise ValueError("a credit note refers to the sale it corrects")
+    tenders = [refund.tender for refund in sale_return.refunds]
+    return _body(
+        sale, sale_return.lines, tenders, sale_return.created_at, document, pos_id, time_zone, default_pct_code
+    )
+
+
+def _body(
+    sale: Sale,
+    lines: Sequence[Any],  # SaleLine or ReturnLine: both carry the item fields `_item` reads
+    tenders: list[str],
+    issued_at: datetime,
+    document: FiscalDocument,
+    pos_id: int,
+    time_zone: str,
+    default_pct_code: str,
+) -> dict[str, Any]:
     invoice_type = InvoiceType(document.invoice_type)
     ref_usin = document.ref_usin if invoice_type == InvoiceType.CREDIT_NOTE else None
-    unreportable = [line.name for line in sale.lines if not pct_code_for(line.pct_code, default_pct_code)]
+    unreportable = [line.name for line in lines if not pct_code_for(line.pct_code, default_pct_code)]
     if unreportable:
         raise MissingPctCode(list(dict.fromkeys(unreportable)))
-    items = [_item(line, invoice_type, ref_usin, default_pct_code) for line in sale.lines]
+    items = [_item(line, invoice_type, ref_usin, default_pct_code) for line in lines]
     return {
         "InvoiceNumber": "",
         "POSID": pos_id,
         "USIN": document.usin,
         "RefUSIN": ref_usin,
-        "DateTime": sale.placed_at.astimezone(ZoneInfo(time_zone)).strftime(DATETIME_FORMAT),
+        "DateTime": issued_at.astimezone(ZoneInfo(time_zone)).strftime(DATETIME_FORMAT),
         "BuyerName": sale.buyer_name.strip()[:150] or WALK_IN_BUYER,
         "BuyerNTN": _optional(sale.buyer_ntn, 9),
         "BuyerCNIC": _optional("".join(ch for ch in sale.buyer_cnic or "" if ch.isdigit()), 13),
@@ -83,13 +120,13 @@ def build_invoice(
         "Discount": _sum(items, "Discount"),
         "FurtherTax": _sum(items, "FurtherTax"),
         "TotalBillAmount": _sum(items, "TotalAmount"),
-        "PaymentMode": payment_mode(payment.tender for payment in sale.payments),  # [U] rows: payment_modes.py
+        "PaymentMode": payment_mode(tenders),  # [U] rows: payment_modes.py
         "InvoiceType": int(invoice_type),
         "Items": items,
     }
 
 
-def _item(line: SaleLine, invoice_type: InvoiceType, ref_usin: str | None, default_pct_code: str) -> dict[str, Any]:
+def _item(line: Any, invoice_type: InvoiceType, ref_usin: str | None, default_pct_code: str) -> dict[str, Any]:
     return {
         "ItemCode": (line.sku.strip() or line.barcode.strip() or f"ITEM-{line.position + 1}")[:50],
         "ItemName": line.name.strip()[:150],

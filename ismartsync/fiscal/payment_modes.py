@@ -57,6 +57,18 @@ PAYMENT_MODES: tuple[PaymentModeRow, ...] = (
     PaymentModeRow(
         Tender.WALLET, CARD, "U", "FBR has no code for a mobile wallet; the ERPNext IMS integration sends 5 (Mixed)."
     ),
+    PaymentModeRow(
+        Tender.STORE_CREDIT,
+        GIFT_VOUCHER,
+        "U",
+        "Credit the shop issued for goods returned, spent like a voucher; the ERPNext integration sends 4 for loyalty.",
+    ),
+    PaymentModeRow(
+        Tender.EXCHANGE,
+        GIFT_VOUCHER,
+        "U",
+        "An exchange's returned goods paying towards the new sale: no FBR code says so; a voucher is the nearest.",
+    ),
 )
 MIXED_RULE = (
     "Tenders of two or more kinds on one sale (cash and card, card and wallet): 5 (Mixed). Several payments of one "

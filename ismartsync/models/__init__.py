@@ -18,7 +18,25 @@ from ismartsync.models.register import (
     ShiftStatus,
 )
 from ismartsync.models.roster import RosterAssignment, RosterSlot, RosterWeek
-from ismartsync.models.sale import PaymentMethod, QuickKey, Sale, SaleLine, SalePayment, SaleStatus, Tender
+from ismartsync.models.sale import (
+    PLACED_STATUSES,
+    PaymentMethod,
+    QuickKey,
+    Sale,
+    SaleLine,
+    SalePayment,
+    SaleStatus,
+    Tender,
+)
+from ismartsync.models.sale_return import (
+    ReturnKind,
+    ReturnLine,
+    ReturnReason,
+    ReturnRefund,
+    SaleReturn,
+    StoreCreditEntry,
+    StoreCreditKind,
+)
 from ismartsync.models.shopify import (
     AuthMethod,
     ConnectionStatus,
@@ -47,6 +65,7 @@ from ismartsync.models.sync import (
 )
 
 __all__ = [
+    "PLACED_STATUSES",
     "AttemptOutcome",
     "AuditEntry",
     "AuthMethod",
@@ -83,6 +102,10 @@ __all__ = [
     "ReconciliationStatus",
     "Register",
     "RegisterStatus",
+    "ReturnKind",
+    "ReturnLine",
+    "ReturnReason",
+    "ReturnRefund",
     "Role",
     "RoleGrant",
     "RosterAssignment",
@@ -91,6 +114,7 @@ __all__ = [
     "Sale",
     "SaleLine",
     "SalePayment",
+    "SaleReturn",
     "SaleStatus",
     "Shift",
     "ShiftStatus",
@@ -100,6 +124,8 @@ __all__ = [
     "StockDrift",
     "StockLevel",
     "StockMovement",
+    "StoreCreditEntry",
+    "StoreCreditKind",
     "SubscriptionStatus",
     "SyncBatch",
     "SyncOutboxEntry",

@@ -91,6 +91,7 @@ class Customer(TenantMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("merchant_id", "shopify_id"),
         sa.Index("ix_customers_merchant_phone", "merchant_id", "phone"),
+        sa.CheckConstraint("store_credit_minor >= 0", name="store_credit_not_negative"),
     )
 
     shopify_id: Mapped[str | None] = mapped_column(sa.String(64))
@@ -101,6 +102,9 @@ class Customer(TenantMixin, Base):
     # For FBR invoices to registered or identified buyers; kept here, never sent to Shopify.
     cnic: Mapped[str] = mapped_column(sa.String(15), default="", server_default="")
     ntn: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
+    # The sum of the customer's store credit entries, changed only by services.returns.store_credit under this row's
+    # lock in the entry's own transaction.
+    store_credit_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     shopify_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

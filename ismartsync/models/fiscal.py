@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ismartsync.models.base import Base, TenantMixin, utcnow
 from ismartsync.models.merchant import Counter
 from ismartsync.models.sale import Sale
+from ismartsync.models.sale_return import SaleReturn
 from ismartsync.models.staff import User
 
 
@@ -74,7 +75,9 @@ class FiscalDocument(TenantMixin, Base):
         sa.Index("ix_fiscal_documents_merchant_fbr_number", "merchant_id", "fbr_number"),  # a return's lookup
     )
 
+    # A sale's own document, or (with `sale_return_id`) a credit note: then `sale` is the sale it corrects.
     sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id", ondelete="CASCADE"), index=True)
+    sale_return_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sale_returns.id", ondelete="CASCADE"), index=True)
     counter_id: Mapped[int] = mapped_column(sa.ForeignKey("counters.id", ondelete="CASCADE"), index=True)
     invoice_type: Mapped[str] = mapped_column(sa.String(2), default=InvoiceType.SALE)
     usin: Mapped[str] = mapped_column(sa.String(40))
@@ -104,6 +107,7 @@ class FiscalDocument(TenantMixin, Base):
     reported_at: Mapped[datetime | None]
 
     sale: Mapped[Sale] = relationship()
+    sale_return: Mapped[SaleReturn | None] = relationship()
     counter: Mapped[Counter] = relationship()
     resolved_by: Mapped[User | None] = relationship()
     attempt_log: Mapped[list[FiscalAttempt]] = relationship(

@@ -80,6 +80,11 @@ class Merchant(IdMixin, TimestampMixin, Base):
     require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # How long a sale's public receipt link opens, in days from the sale (a merchant setting, Settings → Selling).
     receipt_link_days: Mapped[int] = mapped_column(default=180, server_default="180")
+    # Returns (Settings → Selling): days after the sale a return is taken without approval, whether a sale may be
+    # returned at another branch, and the refund above which a supervisor approves (0: no such limit).
+    return_window_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    returns_at_other_branches: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    refund_approval_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
     @property
     def reports_to_fbr(self) -> bool:

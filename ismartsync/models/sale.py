@@ -19,11 +19,16 @@ from ismartsync.models.staff import User
 class SaleStatus(StrEnum):
     DRAFT = "draft"  # a cart being rung up, parked, or kept as a quote
     PLACED = "placed"  # checked out: never edited again
-    REFUNDED = "refunded"  # placed, then returned in part or in full (the returns issue)
+    PARTLY_REFUNDED = "partly_refunded"  # placed, then some of it returned (services.returns keeps this)
+    REFUNDED = "refunded"  # placed, then every unit returned
 
     @property
     def label(self) -> str:
-        return self.value.upper()
+        return "PARTIALLY REFUNDED" if self is SaleStatus.PARTLY_REFUNDED else self.value.upper()
+
+
+# A sale that was placed, whatever came back since: what reports and the drawer count as sold.
+PLACED_STATUSES = (SaleStatus.PLACED, SaleStatus.PARTLY_REFUNDED, SaleStatus.REFUNDED)
 
 
 class Tender(StrEnum):
@@ -31,10 +36,19 @@ class Tender(StrEnum):
     CARD = "card"
     BANK = "bank"
     WALLET = "wallet"
+    STORE_CREDIT = "store_credit"  # the customer's store credit (services.returns.store_credit)
+    EXCHANGE = "exchange"  # an exchange's returned goods paying towards its new sale (never typed at the till)
 
     @property
     def label(self) -> str:
-        return {"cash": "Cash", "card": "Card", "bank": "Bank transfer", "wallet": "Wallet"}[self.value]
+        return {
+            "cash": "Cash",
+            "card": "Card",
+            "bank": "Bank transfer",
+            "wallet": "Wallet",
+            "store_credit": "Store credit",
+            "exchange": "Exchange credit",
+        }[self.value]
 
 
 class Sale(TenantMixin, Base):
@@ -167,7 +181,7 @@ class SalePayment(TenantMixin, Base):
     __tablename__ = "sale_payments"
 
     sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id", ondelete="CASCADE"), index=True)
-    tender: Mapped[str] = mapped_column(sa.String(8))
+    tender: Mapped[str] = mapped_column(sa.String(16))
     payment_method_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payment_methods.id"))
     # As printed, e.g. "JazzCash 0300 1234567": kept if the method is later renamed or switched off.
     label: Mapped[str] = mapped_column(sa.String(120), default="")

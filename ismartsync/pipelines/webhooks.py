@@ -112,9 +112,7 @@ def _product(d: Delivery) -> Outcome:
     change = catalog_changes.apply_product(d.session, d.merchant_id, product_id, product, variants)
     if change.new_variant_ids:
         # New tracked variants get their opening stock at mapped branches, as an import would give them.
-        items = d.session.scalars(
-            select(Variant.inventory_item_id).where(Variant.id.in_(change.new_variant_ids))
-        ).all()
+        items = d.session.scalars(select(Variant.inventory_item_id).where(Variant.id.in_(change.new_variant_ids))).all()
         levels = importer.on_hand_levels(d.client, [i for i in items if i])
         reference = f"gid://ismartsync/WebhookEvent/{d.event.id}"
         catalog_changes.open_new_variants(d.session, d.merchant_id, change.new_variant_ids, levels, reference)

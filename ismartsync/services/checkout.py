@@ -36,6 +36,7 @@ from ismartsync.services.cart import reprice
 from ismartsync.services.cash.drawer import add_cash_sale
 from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.fiscal.documents import open_fiscal_document
+from ismartsync.services.returns.store_credit import spend_store_credit
 from ismartsync.services.stock.ledger import Move, record_movements
 
 
@@ -134,8 +135,17 @@ def checkout_sale(
     payments: list[Payment],
     *,
     salesperson_id: int | None = None,
+    exchange_credit_minor: int = 0,
 ) -> Checkout:
-    """Place the cart `sale_uuid` at `counter`, paid by `payments`; a repeat returns the placed sale."""
+    """Place the cart `sale_uuid` at `counter`, paid by `payments`; a repeat returns the placed sale.
+
+    `exchange_credit_minor` is what an exchange's returned goods pay towards it (`services.returns.exchange` only:
+    the till never sends an exchange credit itself). Store credit is spent from the sale's customer's balance.
+    """
+    if any(p.tender == Tender.EXCHANGE for p in payments):
+        raise DomainError("An exchange's credit comes with the exchange only.", field="payments")
+    if exchange_credit_minor:
+        payments = [Payment(Tender.EXCHANGE, exchange_credit_minor), *payments]
     sale = session.scalar(
         select(Sale)
         .where(Sale.merchant_id == counter.merchant_id, Sale.uuid == sale_uuid)
@@ -156,11 +166,12 @@ def checkout_sale(
     reprice(sale)
     _check_buyer(merchant, sale)
     _settle(session, sale, payments)
+    _spend_store_credit(session, actor, sale)
     if salesperson_id is not None:
         _check_salesperson(session, sale, salesperson_id)
     sale.salesperson_id = salesperson_id
 
-    number = _next_number(session, counter)
+    number = next_number(session, counter)
     branch = session.get(Branch, counter.branch_id)
     assert branch is not None
     sale.number = number
@@ -180,8 +191,8 @@ def checkout_sale(
     return Checkout(sale, warnings=tuple(warnings), fiscal_document_id=document.id if document else None)
 
 
-def _next_number(session: Session, counter: Counter) -> int:
-    """The counter's next sale number, taken under its row lock: no gaps, no repeats, even at 50 tills a second."""
+def next_number(session: Session, counter: Counter) -> int:
+    """The counter's next document number (sales and returns share it), under its row lock: no gaps, no repeats."""
     return session.execute(
         update(Counter)
         .where(Counter.id == counter.id)
@@ -241,6 +252,16 @@ def _settle(session: Session, sale: Sale, payments: list[Payment]) -> None:
         )
     sale.paid_minor = split.due_minor
     sale.change_minor = split.change_minor
+
+
+def _spend_store_credit(session: Session, actor: Actor, sale: Sale) -> None:
+    """Store credit tendered comes off the customer's balance under its row lock (refused when there is too little)."""
+    credit = sum(p.amount_minor for p in sale.payments if p.tender == Tender.STORE_CREDIT)
+    if not credit:
+        return
+    if sale.customer_id is None:
+        raise DomainError("Store credit is the customer's: choose the customer first.", field="customer")
+    spend_store_credit(session, actor, sale.customer_id, credit, sale_id=sale.id)
 
 
 def _check_salesperson(session: Session, sale: Sale, user_id: int) -> None:

@@ -102,9 +102,16 @@ def approve_with_pin(
     approver_id: int,
     pin: str,
     counter: Counter | None,
+    *,
+    needed: bool = False,
 ) -> User:
-    """Check a supervisor's PIN for `permission` and log the approval; return the approver."""
-    if actor.user.effect(permission) is not Effect.NEEDS_APPROVAL:
+    """Check a supervisor's PIN for `permission` and log the approval; return the approver.
+
+    `needed`: the action needs approval by a rule of the merchant's (a refund over the owner's limit), not only when
+    the member's role says so.
+    """
+    effect = actor.user.effect(permission)
+    if effect is Effect.BLOCKED or (effect is not Effect.NEEDS_APPROVAL and not needed):
         raise DomainError("This action does not need approval.")
     attempt = throttle.attempt("pin", str(approver_id), actor.ip_address)
     candidates = {u.id: u for u in approval_candidates(session, actor.merchant_id, permission, counter)}

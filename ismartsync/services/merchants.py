@@ -13,6 +13,7 @@ from ismartsync.models.merchant import MAX_LINK_DAYS, MIN_LINK_DAYS
 from ismartsync.passwords import hash_password
 from ismartsync.permissions import OWNER_ROLE_NAME
 from ismartsync.services.audit import Actor, record_audit, snapshot
+from ismartsync.services.returns.reasons import seed_return_reasons
 from ismartsync.services.roles import create_default_roles
 
 MERCHANT_FIELDS = [
@@ -69,6 +70,7 @@ def sign_up_owner(
     )
     session.add(owner)
     session.flush()
+    seed_return_reasons(session, merchant)
     record_audit(session, Actor(owner), "merchant.sign_up", f"{merchant.brand_name} signed up", target=merchant)
     return owner
 

@@ -17,7 +17,7 @@ from ismartsync.models import Branch, Counter, FiscalDocument, InvoiceType, Merc
 PAGE_SIZE = 50
 MAX_PAGE = 10_000  # half a million sales back: further than anyone pages; the date filters reach the rest
 # What "every status" lists, each read newest first along its own index.
-LISTED_STATUSES = (SaleStatus.PLACED, SaleStatus.REFUNDED, SaleStatus.DRAFT)
+LISTED_STATUSES = (SaleStatus.PLACED, SaleStatus.PARTLY_REFUNDED, SaleStatus.REFUNDED, SaleStatus.DRAFT)
 # A USIN as checkout writes it: branch code, "C" and the counter id, the counter's sale number.
 _USIN = re.compile(r"^.+-C([0-9]+)-([0-9]+)$")
 

@@ -115,7 +115,10 @@ def handle(
         return ims("Not Available", "102", INVALID, ["body is not valid JSON"])
     posid = body.get("POSID") if isinstance(body, dict) else None
     known = sb.known_usins(posid) if isinstance(posid, int) else set()
-    errors = validate_invoice(body, known)
+    credits = None
+    if isinstance(posid, int) and isinstance(body.get("RefUSIN"), str) and isinstance(body.get("USIN"), str):
+        credits = sb.credit_history(posid, body["RefUSIN"], body["USIN"])
+    errors = validate_invoice(body, known, credits)
     if errors:
         entry.update(code="102", errors=errors)
         return ims("Not Available", "102", INVALID, errors)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.fbr.faults import Faults
+from sandbox.fbr.validate import CreditHistory
 
 SAMPLE_TOKEN = "1298b5eb-b252-3d97-8622-a4a69d5bf818"  # fbr.md §2.1, the spec's sample sandbox token
 SAMPLE_POSID = 110014
@@ -98,6 +99,23 @@ class FbrSandbox:
     def known_usins(self, posid: int) -> set[str]:
         with self.lock:
             return {usin for (p, usin) in self.invoices if p == posid}
+
+    def credit_history(self, posid: int, ref_usin: str, usin: str) -> CreditHistory:
+        """What invoice `ref_usin` of `posid` sold per ItemCode, and what credit notes against it (other than `usin`,
+        so a repeat is checked as the first send was) credited."""
+        with self.lock:
+            original = self.invoices.get((posid, ref_usin))
+            sold: dict[str, float] = {}
+            for item in original.body["Items"] if original is not None else []:
+                sold[item["ItemCode"]] = sold.get(item["ItemCode"], 0) + abs(item["Quantity"])
+            credited: dict[str, float] = {}
+            for (p, u), invoice in self.invoices.items():
+                body = invoice.body
+                if p != posid or u == usin or body.get("InvoiceType") != 3 or body.get("RefUSIN") != ref_usin:
+                    continue
+                for item in body["Items"]:
+                    credited[item["ItemCode"]] = credited.get(item["ItemCode"], 0) + abs(item["Quantity"])
+            return CreditHistory(sold, credited)
 
     def find(self, posid: int, usin: str) -> Invoice | None:
         with self.lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -101,9 +102,10 @@ def _check_fields(obj: dict[str, Any], spec: list[tuple[str, str, bool, int | No
     return errors
 
 
-def validate_invoice(body: Any, known_usins: set[str]) -> list[str]:
+def validate_invoice(body: Any, known_usins: set[str], credits: CreditHistory | None = None) -> list[str]:
     """Every problem with `body`, as readable strings; [] means acceptable. `known_usins`: this POSID's recorded
-    USINs (a credit note's RefUSIN must be one of them)."""
+    USINs (a credit note's RefUSIN must be one of them); `credits`: for a credit note, what the invoice it refers to
+    sold and what earlier credit notes against it took back (no item may be credited beyond what was sold)."""
     if not isinstance(body, dict):
         return ["body must be a JSON object"]
     errors = _check_fields(body, HEADER_FIELDS, "")
@@ -138,6 +140,37 @@ def validate_invoice(body: Any, known_usins: set[str]) -> list[str]:
         return errors
     errors += _check_totals(body)
     errors += _check_reference(body, known_usins)
+    if not errors and credits is not None and body["InvoiceType"] == 3:
+        errors += check_credited_quantities(body, credits)
+    return errors
+
+
+@dataclass(frozen=True)
+class CreditHistory:
+    """Per ItemCode: the quantity the referenced invoice sold, and what earlier credit notes against it credited."""
+
+    sold: dict[str, float]
+    credited: dict[str, float]
+
+
+def check_credited_quantities(body: dict[str, Any], credits: CreditHistory) -> list[str]:
+    """§2.6: a credit note takes back items of the invoice it refers to, never more of one than was sold, counting
+    every earlier credit note against that invoice (sign-blind: §2.6's sign convention is [U])."""
+    errors = []
+    now: dict[str, float] = {}
+    for item in body["Items"]:
+        now[item["ItemCode"]] = now.get(item["ItemCode"], 0) + abs(item["Quantity"])
+    for code, quantity in now.items():
+        sold = credits.sold.get(code)
+        if sold is None:
+            errors.append(f"Items: {code!r} is not an item of invoice {body['RefUSIN']!r}")
+            continue
+        before = credits.credited.get(code, 0)
+        if before + quantity > sold + TOLERANCE:
+            errors.append(
+                f"Items: {code!r} credited {before + quantity:g} in all, more than the {sold:g} sold on "
+                f"{body['RefUSIN']!r}"
+            )
     return errors
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from ismartsync.approvals.wording import ROWS, WORDING
 
 # Views that check an action's permission themselves (`authorize`), beside the decorated ones.
-ASKING_INSIDE = {"shifts.extend_shift"}
+ASKING_INSIDE = {"shifts.extend_shift", "counter.record_sale_return"}
 
 
 def _asks_for(view: object) -> set[str]:

@@ -21,6 +21,8 @@ def test_every_tender_kind_has_one_row_and_those_fbr_does_not_name_are_unverifie
         Tender.CARD: "P",
         Tender.BANK: "U",
         Tender.WALLET: "U",
+        Tender.STORE_CREDIT: "U",
+        Tender.EXCHANGE: "U",
     }
 
 
@@ -49,4 +51,5 @@ def test_settings_fbr_shows_the_table_for_the_integrator(browser, owner):
 
     for row in PAYMENT_MODES:
         assert f"{row.tender.label} {row.code} ({row.fbr_name})" in shown
-    assert shown.count("To confirm") == 3 and MIXED_RULE in shown
+    unverified = sum(row.evidence == "U" for row in PAYMENT_MODES) + 1  # and the rule for two or more kinds
+    assert shown.count("To confirm") == unverified == 5 and MIXED_RULE in shown

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ismartsync.models import Merchant, Register, Sale, SaleStatus, Shift, ShiftStatus, User
+from ismartsync.models import PLACED_STATUSES, Merchant, Register, Sale, SaleReturn, Shift, ShiftStatus, User
 from ismartsync.services.cash.report_filters import ReportFilters, percent, within
 from ismartsync.services.cash.shift_reports import OVER_SHORT, shift_conditions
 
@@ -22,7 +22,7 @@ class CashierRow:
     name: str
     orders: int = 0
     net_sales_minor: int = 0
-    refunded: int = 0
+    refunded: int = 0  # returns the cashier recorded over the filters
     shifts_closed: int = 0
     within_tolerance: int = 0
     abs_over_short_minor: int = 0
@@ -35,6 +35,7 @@ class CashierRow:
 
     @property
     def refund_rate(self) -> Decimal | None:
+        """Returns recorded per sale placed, as a percentage (a cashier's own refunds, wherever the sale was made)."""
         return percent(self.refunded, self.orders)
 
     @property
@@ -54,7 +55,7 @@ class CashierReport:
 
 def cashier_report(session: Session, merchant: Merchant, filters: ReportFilters) -> CashierReport:
     """Per cashier: placed sales (orders), net sales, average sale, refund rate, shifts closed, count accuracy."""
-    placed = (SaleStatus.PLACED, SaleStatus.REFUNDED)  # a refunded sale was placed first
+    placed = PLACED_STATUSES  # a refunded sale was placed first
     sale_conditions = [
         Sale.merchant_id == merchant.id,
         Sale.branch_id.in_(filters.branch_ids),
@@ -73,11 +74,11 @@ def cashier_report(session: Session, merchant: Merchant, filters: ReportFilters)
             Sale.cashier_id,
             func.count(Sale.id),
             func.coalesce(func.sum(Sale.payable_minor), 0),
-            func.coalesce(func.sum(case((Sale.status == SaleStatus.REFUNDED, 1), else_=0)), 0),
         )
         .where(*sale_conditions)
         .group_by(Sale.cashier_id)
     ).all()
+    returns = dict(_returns_by_cashier(session, merchant, filters))
     closed = replace(filters, status=ShiftStatus.CLOSED)
     in_tolerance = func.abs(OVER_SHORT) <= merchant.cash_tolerance_minor
     shifts = session.execute(
@@ -91,11 +92,13 @@ def cashier_report(session: Session, merchant: Merchant, filters: ReportFilters)
         .where(*shift_conditions(merchant, closed))
         .group_by(Shift.user_id)
     ).all()
-    ids = {r[0] for r in sales} | {r[0] for r in shifts}
+    ids = {r[0] for r in sales} | {r[0] for r in shifts} | set(returns)
     names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all())
     rows = {user_id: CashierRow(names[user_id]) for user_id in ids}
-    for user_id, orders, net, refunded in sales:
-        rows[user_id].orders, rows[user_id].net_sales_minor, rows[user_id].refunded = orders, int(net), int(refunded)
+    for user_id, orders, net in sales:
+        rows[user_id].orders, rows[user_id].net_sales_minor = orders, int(net)
+    for user_id, count in returns.items():
+        rows[user_id].refunded = int(count)
     for user_id, count, ok, off in shifts:
         row = rows[user_id]
         row.shifts_closed, row.within_tolerance, row.abs_over_short_minor = count, int(ok), int(off)
@@ -104,3 +107,21 @@ def cashier_report(session: Session, merchant: Merchant, filters: ReportFilters)
     for row in ordered:
         total.add(row)
     return CashierReport(ordered, total)
+
+
+def _returns_by_cashier(session: Session, merchant: Merchant, filters: ReportFilters) -> list[tuple[int, int]]:
+    """(cashier id, returns they recorded) over the filters: branch, counter, register, cashier and local dates."""
+    conditions = [
+        SaleReturn.merchant_id == merchant.id,
+        SaleReturn.branch_id.in_(filters.branch_ids),
+        *within(SaleReturn.created_at, filters, merchant.time_zone),
+    ]
+    if filters.counter_id:
+        conditions.append(SaleReturn.counter_id == filters.counter_id)
+    if filters.cashier_id:
+        conditions.append(SaleReturn.cashier_id == filters.cashier_id)
+    query = select(SaleReturn.cashier_id, func.count(SaleReturn.id))
+    if filters.register_id:
+        query = query.join(Shift, Shift.id == SaleReturn.shift_id)
+        conditions.append(Shift.register_id == filters.register_id)
+    return [(int(u), int(n)) for u, n in session.execute(query.where(*conditions).group_by(SaleReturn.cashier_id))]

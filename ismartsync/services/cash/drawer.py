@@ -242,3 +242,28 @@ def add_cash_sale(session: Session, shift: Shift, cash_minor: int) -> None:
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise ShiftClosed("Your shift was closed before this sale. Open a new shift to sell.")
+
+
+def take_cash_refund(session: Session, shift: Shift, cash_minor: int) -> None:
+    """A return's share: cash paid back out of the drawer, in one statement that also holds the shift's row, refused
+    once the shift is closed or when the drawer should hold less than that."""
+    expected = (
+        Shift.opening_float_minor + Shift.cash_sales_minor - Shift.cash_refunds_minor + Shift.cash_in_minor
+    ) - Shift.cash_out_minor
+    done = session.execute(
+        update(Shift)
+        .where(Shift.id == shift.id, Shift.status == ShiftStatus.OPEN, expected >= cash_minor)
+        .values(cash_refunds_minor=Shift.cash_refunds_minor + cash_minor)
+        .returning(Shift.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if done is not None:
+        return
+    locked = session.scalar(select(Shift).where(Shift.id == shift.id).execution_options(populate_existing=True))
+    if locked is None or not locked.is_open:
+        raise ShiftClosed("Your shift was closed before this refund. Open a new shift to refund in cash.")
+    raise DomainError(
+        f"The drawer should hold {format_money(max(locked.expected_cash_minor, 0))}, less than the "
+        f"{format_money(cash_minor)} cash refund. Refund another way, or put cash in first.",
+        field="refunds",
+    )

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ismartsync.models import (
+    PLACED_STATUSES,
     AuditEntry,
     Branch,
     CashDirection,
@@ -21,9 +22,10 @@ from ismartsync.models import (
     Counter,
     Register,
     RegisterStatus,
+    ReturnRefund,
     Sale,
     SalePayment,
-    SaleStatus,
+    SaleReturn,
     Shift,
     ShiftStatus,
     Tender,
@@ -31,9 +33,10 @@ from ismartsync.models import (
 from ismartsync.models.base import utcnow
 from ismartsync.services.cash.day_close import business_day_bounds
 
-# What the Z report lists as the shift's exceptions: voids, overrides, refused blind counts and everything a
+# What the Z report lists as the shift's exceptions: voids, overrides, refused blind counts, returns and everything a
 # supervisor approved.
 EXCEPTION_ACTIONS = (
+    "return.record",
     "cart.remove_line",
     "cart.discard",
     "cart.price_override",
@@ -66,7 +69,8 @@ class DrawerFigures:
     cash_tendered_minor: int = 0
     change_given_minor: int = 0
     cash_refunds_minor: int = 0
-    refunds_count: int = 0
+    refunds_count: int = 0  # returns recorded in the span
+    refunds: list[TenderTotal] = field(default_factory=list)  # what they gave back, per tender
     cash_in_minor: int = 0
     cash_out_minor: int = 0
     logs: list[CashLog] = field(default_factory=list)
@@ -77,6 +81,11 @@ class DrawerFigures:
     def cash_sales_minor(self) -> int:
         """Cash the sales left in the drawer: tendered minus change (so change is never counted twice)."""
         return self.cash_tendered_minor - self.change_given_minor
+
+    @property
+    def refunds_minor(self) -> int:
+        """Everything the span's returns gave back, every tender (an exchange's credit included)."""
+        return sum(t.amount_minor for t in self.refunds)
 
     @property
     def expected_minor(self) -> int:
@@ -96,7 +105,7 @@ class DrawerFigures:
 
 
 def _sales_of(shift_ids: list[int]):  # type: ignore[no-untyped-def]
-    return Sale.shift_id.in_(shift_ids), Sale.status.in_([SaleStatus.PLACED, SaleStatus.REFUNDED])
+    return Sale.shift_id.in_(shift_ids), Sale.status.in_(PLACED_STATUSES)
 
 
 def _fill(session: Session, figures: DrawerFigures, shift_ids: list[int]) -> DrawerFigures:
@@ -134,11 +143,29 @@ def _fill(session: Session, figures: DrawerFigures, shift_ids: list[int]) -> Dra
     )
     figures.cash_in_minor = sum(log.amount_minor for log in figures.logs if log.direction == CashDirection.IN)
     figures.cash_out_minor = sum(log.amount_minor for log in figures.logs if log.direction == CashDirection.OUT)
-    # Cash refunds come with returns; until then the shifts' own figure (kept by the returns) is the source.
-    figures.cash_refunds_minor = int(
-        session.scalar(select(func.coalesce(func.sum(Shift.cash_refunds_minor), 0)).where(Shift.id.in_(shift_ids)))
-    )
+    _fill_refunds(session, figures, shift_ids)
     return figures
+
+
+def _fill_refunds(session: Session, figures: DrawerFigures, shift_ids: list[int]) -> None:
+    """The returns recorded in these shifts and what they gave back per tender; cash refunds from the refund rows
+    themselves (the shift's running `cash_refunds_minor` is what the counter keeps, this checks it)."""
+    figures.refunds_count = int(
+        session.scalar(select(func.count(SaleReturn.id)).where(SaleReturn.shift_id.in_(shift_ids))) or 0
+    )
+    rows = session.execute(
+        select(
+            ReturnRefund.tender, ReturnRefund.label, func.count(ReturnRefund.id), func.sum(ReturnRefund.amount_minor)
+        )
+        .join(SaleReturn, SaleReturn.id == ReturnRefund.sale_return_id)
+        .where(SaleReturn.shift_id.in_(shift_ids))
+        .group_by(ReturnRefund.tender, ReturnRefund.label)
+        .order_by(ReturnRefund.tender, ReturnRefund.label)
+    ).all()
+    for tender, label, n, amount in rows:
+        figures.refunds.append(TenderTotal(tender, label, n, int(amount)))
+        if tender == Tender.CASH:
+            figures.cash_refunds_minor += int(amount)
 
 
 def _exceptions(session: Session, counter_id: int, since: datetime, until: datetime) -> list[AuditEntry]:

@@ -17,6 +17,8 @@ from ismartsync.services.cash.day_close import business_day_bounds
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
 MAX_EXPORT_ROWS = 100_000
+
+
 @dataclass(frozen=True)
 class ReportFilters:
     """What a report covers: visible branches, narrowed by what a person chose (None or "" means any)."""

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
 from ismartsync.fiscal.backends import Answer
-from ismartsync.fiscal.payload import MissingPctCode, build_invoice
+from ismartsync.fiscal.payload import MissingPctCode, build_credit_note, build_invoice
 from ismartsync.models import (
     AttemptOutcome,
     Counter,
@@ -27,6 +27,7 @@ from ismartsync.models import (
     InvoiceType,
     Merchant,
     Sale,
+    SaleReturn,
 )
 from ismartsync.queue import enqueue_after_commit
 from ismartsync.services.audit import Actor, record_audit
@@ -86,6 +87,44 @@ def open_fiscal_document(session: Session, merchant: Merchant, counter: Counter,
     return document
 
 
+def open_credit_note(session: Session, merchant: Merchant, sale_return: SaleReturn) -> FiscalDocument | None:
+    """The pending credit note of a return just recorded, when the sale it corrects was reported to FBR (fbr.md §2.6).
+
+    Its own USIN (the return's, from the returning counter's gapless sequence), RefUSIN the sale's, and the POSID,
+    counter (so its token) and environment the sale was reported under: FBR finds the invoice it corrects where it
+    recorded it, whichever counter took the item back. Reported by the same pipeline with the same inline attempt,
+    queue, backoff and "unknown" rules as a sale's document. A return without a receipt has no invoice to refer to
+    and gets none (it is refunded as store credit or exchanged, never in money).
+    """
+    sale = sale_return.sale
+    if sale is None or not merchant.reports_to_fbr:
+        return None
+    original = document_of_sale(session, sale.id)
+    if original is None:
+        return None
+    document = FiscalDocument(
+        merchant_id=sale_return.merchant_id,
+        sale_id=sale.id,
+        sale_return=sale_return,
+        counter_id=original.counter_id,
+        invoice_type=InvoiceType.CREDIT_NOTE,
+        status=FiscalStatus.PENDING,
+        attempts=0,
+        usin=sale_return.usin,
+        ref_usin=original.usin,
+        pos_id=original.pos_id,
+        environment=original.environment or merchant.fiscal_environment,
+        next_attempt_at=sale_return.created_at,
+    )
+    try:
+        document.request = _request(merchant, sale, document)
+    except MissingPctCode as exc:
+        document.status, document.next_attempt_at, document.last_error = FiscalStatus.REJECTED, None, exc.message
+        document.offline_issued = True
+    session.add(document)
+    return document
+
+
 def enqueue_report(session: Session, document_id: int) -> None:
     """Ask the fiscal queue to send the document once this transaction commits (once while it waits)."""
     enqueue_after_commit(session, REPORT_JOB, document_id, queue="fiscal", timeout=120, retries=0, unique=True)
@@ -93,6 +132,14 @@ def enqueue_report(session: Session, document_id: int) -> None:
 
 def _request(merchant: Merchant, sale: Sale, document: FiscalDocument) -> dict:
     assert document.pos_id is not None
+    if document.sale_return is not None:
+        return build_credit_note(
+            document.sale_return,
+            document,
+            pos_id=document.pos_id,
+            time_zone=merchant.time_zone,
+            default_pct_code=merchant.default_pct_code,
+        )
     return build_invoice(
         sale,
         document,
@@ -326,4 +373,14 @@ def settle_by_hand(
 
 
 def document_of_sale(session: Session, sale_id: int) -> FiscalDocument | None:
-    return session.scalar(select(FiscalDocument).where(FiscalDocument.sale_id == sale_id).order_by(FiscalDocument.id))
+    """The sale's own document (its credit notes share its `sale_id` and come after it)."""
+    return session.scalar(
+        select(FiscalDocument)
+        .where(FiscalDocument.sale_id == sale_id, FiscalDocument.sale_return_id.is_(None))
+        .order_by(FiscalDocument.id)
+    )
+
+
+def document_of_return(session: Session, sale_return_id: int) -> FiscalDocument | None:
+    """The return's credit note, once recorded at an FBR counter."""
+    return session.scalar(select(FiscalDocument).where(FiscalDocument.sale_return_id == sale_return_id))

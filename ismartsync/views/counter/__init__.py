@@ -3,8 +3,8 @@
 `context` is what every part needs (this tablet's counter, shift and cart, the drawer strip, the cart fragment and
 dialogs); `till` the page itself and the register and shift at the counter; `cart` the lines (scan, search, quick
 keys, quantities, price, void); `discounts`; `customers`; `parking`; `pay` (the tenders dialog, checkout and the screen
-after it); `drawer` (cash in and out); `returns` (Return mode: finding a sale to return and its panel). Templates are
-in templates/counter/.
+after it); `drawer` (cash in and out); `returns` (Return mode: finding a sale to return, its panel, and recording the
+return). Templates are in templates/counter/.
 """
 
 from __future__ import annotations

@@ -10,8 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import Sale, SaleStatus
+from ismartsync.models import Sale
+from ismartsync.services.audit import Actor
 from ismartsync.services.cash.cashier_performance import cashier_report
+from ismartsync.services.returns.reasons import seed_return_reasons
+from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
+from tests.selling import open_till
 from tests.services.cash.scripted_days import scripted_days
 
 
@@ -45,10 +49,14 @@ def test_cashier_performance_from_sales_and_counts(day):
     assert (total.shifts_closed, total.count_accuracy, total.abs_over_short_minor) == (2, Decimal("50.0"), 71_000)
 
 
-def test_the_refund_rate_counts_refunded_sales(day):
+def test_the_refund_rate_counts_the_returns_a_cashier_records(day, manager, counter):
     first = db.session.scalars(select(Sale).where(Sale.cashier_id == day.sana.id, Sale.number.is_not(None))).first()
-    first.status = SaleStatus.REFUNDED
-    db.session.flush()
+    seed_return_reasons(db.session, day.merchant)
+    open_till(None, day.sana, counter)
+    supervised = Actor(day.sana, counter_id=counter.id, approver=manager)
+    record_return(
+        db.session, supervised, counter, ReturnRequest("back", first.id, (ReturnItem(first.lines[0].id, 1, "other"),))
+    )
     sana = cashier_report(db.session, day.merchant, replace(day.everywhere, cashier_id=day.sana.id)).rows
     assert [(r.name, r.orders, r.refunded, r.refund_rate) for r in sana] == [("Sana Iqbal", 2, 1, Decimal("50.0"))]
 

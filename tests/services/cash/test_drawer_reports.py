@@ -27,17 +27,13 @@ from ismartsync.services.cash.drawer_reports import (
 )
 from ismartsync.services.cash.registers import close_register, open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.returns.reasons import seed_return_reasons
+from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
+from ismartsync.services.returns.tenders import RefundTender
 from tests import factories
 from tests.selling import open_till, sell, stock_items
 
 RS = 100  # paisa in a rupee: every figure below is written in rupees, as a person would work it out
-
-
-def cash_refund(shift: Shift, amount_minor: int) -> None:
-    """A cash refund as the returns issue will keep it. There are no returns yet, so this test-local helper sets the
-    shift's figure the way a return's transaction will (the reports read cash refunds from the shifts until then)."""
-    shift.cash_refunds_minor += amount_minor
-    db.session.flush()
 
 
 def cash_log(actor: Actor, shift: Shift, direction: CashDirection, reason: CashReason, rupees: int, note: str = ""):
@@ -79,7 +75,7 @@ def day(merchant, branch, counter, manager, cashier):
     # Sale 1: Rs 2,990 paid with Rs 3,000 cash → change Rs 10.
     sell(sana, counter, suit, payments=[Payment(Tender.CASH, 3_000 * RS)])
     # Sale 2: Rs 1,500 + Rs 999 = Rs 2,499 by card.
-    sell(sana, counter, shawl, scarf, payments=[Payment(Tender.CARD, 2_499 * RS)])
+    by_card = sell(sana, counter, shawl, scarf, payments=[Payment(Tender.CARD, 2_499 * RS)])
     # Sale 3: Rs 2,990 + Rs 1,500 = Rs 4,490: Rs 2,000 into Meezan Bank, Rs 2,500 cash for the Rs 2,490 left → Rs 10.
     sell(
         sana,
@@ -96,11 +92,17 @@ def day(merchant, branch, counter, manager, cashier):
     carts.remove_line(db.session, supervised, cart, shawl_line)
     carts.override_price(db.session, supervised, cart, scarf_line, 950 * RS)
     checkout_sale(db.session, sana, counter, cart.uuid, [Payment(Tender.CASH, 1_000 * RS)])
-    # Cash in Rs 1,000 (float top-up); a Rs 3,000 safe drop approved by the manager; Rs 500 refunded in cash.
+    # Cash in Rs 1,000 (float top-up); a Rs 3,000 safe drop approved by the manager; sale 2's shawl comes back
+    # (approved): Rs 1,000 back to the card, Rs 500 refunded in cash.
     first = db.session.get(Shift, cart.shift_id)
     cash_log(sana, first, CashDirection.IN, CashReason.FLOAT_TOP_UP, 1_000)
     cash_log(supervised, first, CashDirection.OUT, CashReason.SAFE_DROP, 3_000, "to the safe")
-    cash_refund(first, 500 * RS)
+    seed_return_reasons(db.session, merchant)
+    refunds = (RefundTender(Tender.CARD, 1_000 * RS, reference="RRN 0001"), RefundTender(Tender.CASH, 500 * RS))
+    shawl_back = ReturnItem(by_card.lines[0].id, 1, "wrong_colour")
+    record_return(
+        db.session, supervised, counter, ReturnRequest("shawl-back", by_card.id, (shawl_back,), refunds=refunds)
+    )
     db.session.commit()
     return {"sana_shift": first, "shawl": shawl, "scarf": scarf}
 
@@ -122,6 +124,8 @@ def test_the_x_report_of_the_first_shift_matches_the_hand_figures(day):
     assert x.change_given_minor == (10 + 10 + 50) * RS  # Rs 70
     assert x.cash_sales_minor == 6_430 * RS
     assert x.cash_refunds_minor == 500 * RS
+    assert x.refunds_count == 1 and x.refunds_minor == 1_500 * RS
+    assert x.refunds == [TenderTotal("card", "Card", 1, 1_000 * RS), TenderTotal("cash", "Cash", 1, 500 * RS)]
     assert (x.cash_in_minor, x.cash_out_minor) == (1_000 * RS, 3_000 * RS)
     assert [(log.direction, log.amount_minor) for log in x.logs] == [("in", 1_000 * RS), ("out", 3_000 * RS)]
     # 5,000 + 6,500 − 70 − 500 + 1,000 − 3,000
@@ -138,6 +142,7 @@ def test_the_x_report_lists_the_shifts_voids_overrides_and_approvals_only(day):
         ("cart.price_override", True),
         ("cash.in", False),
         ("cash.out", True),
+        ("return.record", True),
     ]
     assert "Approved before the shift" not in [e.summary for e in x.exceptions]
 

@@ -1,0 +1,297 @@
+"""Recording a return: refunds pro-rated from what was paid, quantities capped, tenders, drawer, stock, approval."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from ismartsync.errors import DomainError
+from ismartsync.extensions import db
+from ismartsync.models import (
+    AuditEntry,
+    MovementKind,
+    PaymentMethod,
+    SaleStatus,
+    StockMovement,
+    Tender,
+)
+from ismartsync.models.catalog import Customer
+from ismartsync.permissions import Effect, Permission
+from ismartsync.services.audit import Actor
+from ismartsync.services.checkout import Payment
+from ismartsync.services.returns.policy import RefundNeedsApproval
+from ismartsync.services.returns.quantities import returnable_quantities
+from ismartsync.services.returns.record import ReturnRequest, UnreceiptedItem, plan_return, record_return
+from ismartsync.services.returns.store_credit import ledger_balance
+from ismartsync.services.returns.tenders import RefundTender
+from ismartsync.services.roles import set_grant
+from ismartsync.services.stock.ledger import ledger_sum, level_of
+from tests import factories
+from tests.selling import open_till, sell, stock_items
+from tests.services.returns.conftest import request_for
+
+
+def _customer(merchant) -> Customer:
+    customer = Customer(merchant_id=merchant.id, first_name="Hina", last_name="Malik", phone="+923001234567")
+    db.session.add(customer)
+    db.session.flush()
+    return customer
+
+
+def test_returning_everything_refunds_the_sale_total_without_the_pos_fee(till, approved, counter, items, branch):
+    sale = sell(till, counter, items[0], items[1], items[1])
+    result = record_return(db.session, approved, counter, request_for(sale, (0, 1), (1, 2)))
+    assert result.sale_return.total_minor == sale.total_minor == sale.payable_minor - sale.pos_fee_minor
+    assert [r.tender for r in result.sale_return.refunds] == [Tender.CASH]
+    assert sale.status == SaleStatus.REFUNDED
+    assert returnable_quantities(db.session, sale) == {line.id: 0 for line in sale.lines}
+    assert level_of(db.session, items[1], branch) == 10 == ledger_sum(db.session, items[1], branch)
+
+
+def test_a_partial_return_marks_the_sale_partly_refunded_and_caps_what_is_left(till, approved, counter, items):
+    sale = sell(till, counter, items[1], items[1], items[1])
+    record_return(db.session, approved, counter, request_for(sale, (0, 2)))
+    assert sale.status == SaleStatus.PARTLY_REFUNDED
+    with pytest.raises(DomainError, match="Only 1 of"):
+        record_return(db.session, approved, counter, request_for(sale, (0, 2)))
+    last = record_return(db.session, approved, counter, request_for(sale, (0, 1)))
+    assert sale.status == SaleStatus.REFUNDED
+    with pytest.raises(DomainError, match="returned already"):
+        record_return(db.session, approved, counter, request_for(sale, (0, 1)))
+    assert last.sale_return.number == sale.number + 2  # the counter's one gapless sequence
+
+
+def test_the_same_key_twice_is_one_return(till, approved, counter, items):
+    sale = sell(till, counter, items[0])
+    request = request_for(sale, (0, 1))
+    first = record_return(db.session, approved, counter, request)
+    again = record_return(db.session, approved, counter, request)
+    assert again.repeated and again.sale_return.id == first.sale_return.id
+    assert till.user.id  # one audit entry, one cash refund
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "return.record")).all()
+    assert len(entries) == 1 and "Return" in entries[0].summary and approved.approver.id == entries[0].approver_id
+
+
+def test_a_cash_refund_leaves_the_drawer_and_counts_in_cash_refunds(till, approved, counter, items):
+    sale = sell(till, counter, items[2])
+    shift = sale.shift
+    before = shift.expected_cash_minor
+    record_return(db.session, approved, counter, request_for(sale, (0, 1)))
+    db.session.refresh(shift)
+    assert shift.cash_refunds_minor == items[2].price_minor
+    assert shift.expected_cash_minor == before - items[2].price_minor
+
+
+def test_a_split_tender_sale_is_refunded_card_first_and_cash_last_capped_per_tender(till, approved, counter, items):
+    sale = sell(
+        till,
+        counter,
+        items[0],
+        items[1],
+        payments=[Payment(Tender.CARD, 200_000), Payment(Tender.CASH, 300_000)],
+    )
+    first = record_return(db.session, approved, counter, request_for(sale, (1, 1)))  # Rs 1,500: card pays it
+    assert [(r.tender, r.amount_minor) for r in first.sale_return.refunds] == [(Tender.CARD, 150_000)]
+    second = record_return(db.session, approved, counter, request_for(sale, (0, 1)))  # Rs 2,990: card's last 500
+    assert [(r.tender, r.amount_minor) for r in second.sale_return.refunds] == [
+        (Tender.CARD, 50_000),
+        (Tender.CASH, 249_000),
+    ]
+
+
+def test_a_card_refund_a_person_chooses_needs_its_reference_and_stays_within_the_card(till, approved, counter, items):
+    sale = sell(till, counter, items[1], payments=[Payment(Tender.CARD, 100_000), Payment(Tender.CASH, 50_000)])
+    with pytest.raises(DomainError, match="reference"):
+        record_return(
+            db.session, approved, counter, request_for(sale, (0, 1), refunds=(RefundTender(Tender.CARD, 150_000),))
+        )
+    with pytest.raises(DomainError, match="At most Rs 1,000 can go back by card"):
+        record_return(
+            db.session,
+            approved,
+            counter,
+            request_for(sale, (0, 1), refunds=(RefundTender(Tender.CARD, 150_000, reference="RRN 1"),)),
+        )
+    done = record_return(
+        db.session,
+        approved,
+        counter,
+        request_for(
+            sale,
+            (0, 1),
+            refunds=(RefundTender(Tender.CARD, 100_000, reference="RRN 77"), RefundTender(Tender.CASH, 50_000)),
+        ),
+    )
+    assert [(r.tender, r.reference) for r in done.sale_return.refunds] == [(Tender.CARD, "RRN 77"), (Tender.CASH, "")]
+
+
+def test_store_credit_goes_to_the_customer_ledger(till, approved, counter, items, merchant):
+    customer = _customer(merchant)
+    sale = sell(till, counter, items[2])
+    done = record_return(
+        db.session,
+        approved,
+        counter,
+        request_for(sale, (0, 1), customer_id=customer.id, refunds=(RefundTender(Tender.STORE_CREDIT, 99_900),)),
+    )
+    db.session.refresh(customer)
+    assert customer.store_credit_minor == 99_900 == ledger_balance(db.session, customer.id)
+    assert done.sale_return.customer_id == customer.id
+    assert sale.shift.cash_refunds_minor == 0
+
+
+def test_a_defective_item_is_recorded_not_sellable_and_not_restocked(till, approved, counter, items, branch):
+    sale = sell(till, counter, items[0])
+    done = record_return(db.session, approved, counter, request_for(sale, (0, 1, "defective")))
+    line = done.sale_return.lines[0]
+    assert (line.restock, line.sellable, line.reason_label) == (False, False, "Defective")
+    assert level_of(db.session, items[0], branch) == 9
+
+
+def test_a_restocked_line_moves_stock_through_the_ledger_as_a_return(till, approved, counter, items, branch):
+    sale = sell(till, counter, items[0])
+    done = record_return(db.session, approved, counter, request_for(sale, (0, 1)))
+    movement = db.session.scalars(select(StockMovement).where(StockMovement.kind == MovementKind.RETURN)).one()
+    assert (movement.delta, movement.reference) == (1, f"gid://ismartsync/SaleReturn/{done.sale_return.id}")
+
+
+def test_the_cashier_needs_a_supervisor_and_the_wording_says_what_is_approved(till, counter, items):
+    sale = sell(till, counter, items[1])
+    request = request_for(sale, (0, 1))
+    plan = plan_return(db.session, till, counter, request)
+    assert plan.wording == f"Refund Rs 1,500 on sale {sale.usin}: {sale.lines[0].name} × 1 (wrong size)"
+    with pytest.raises(RefundNeedsApproval):
+        record_return(db.session, till, counter, request)
+
+
+def test_a_refund_over_the_owners_limit_needs_approval_even_for_a_role_allowed_to_refund(
+    till, counter, items, merchant, roles, owner
+):
+    merchant.refund_approval_minor = 100_000
+    set_grant(db.session, Actor(owner), roles["Cashier"], Permission.REFUND, Effect.ALLOWED)
+    sale = sell(till, counter, items[1])
+    small = sell(till, counter, items[2])
+    request = request_for(sale, (0, 1))
+    plan = plan_return(db.session, till, counter, request)
+    assert plan.approval_reasons == ("over the Rs 1,000 refund limit",)
+    assert plan.wording.endswith("— over the Rs 1,000 refund limit")
+    with pytest.raises(RefundNeedsApproval):
+        record_return(db.session, till, counter, request)
+    assert record_return(db.session, till, counter, request_for(small, (0, 1))).sale_return.total_minor == 99_900
+
+
+def test_a_return_past_the_window_says_so(till, approved, counter, items, merchant):
+    from datetime import timedelta
+
+    from ismartsync.models.base import utcnow
+
+    sale = sell(till, counter, items[1], at=utcnow() - timedelta(days=20))
+    plan = plan_return(db.session, till, counter, request_for(sale, (0, 1)))
+    assert plan.approval_reasons == ("sold 20 days ago, past the 14-day return window",)
+
+
+def test_without_a_receipt_it_is_store_credit_at_the_lowest_price_sold_in_90_days(
+    till, approved, counter, items, merchant
+):
+    from ismartsync.services import cart as carts
+    from ismartsync.services.checkout import checkout_sale
+    from ismartsync.services.pricing import Discount, DiscountKind
+    from tests.selling import cart_with
+
+    cart = cart_with(till, counter, items[1])
+    carts.set_discount(db.session, approved, cart, cart.lines[0], Discount(DiscountKind.AMOUNT, 20_000))
+    checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, cart.payable_minor)])
+    customer = _customer(merchant)
+    request = ReturnRequest(
+        uuid="no-receipt-1", unreceipted=(UnreceiptedItem(items[1].id, 1, "changed_mind"),), customer_id=customer.id
+    )
+    plan = plan_return(db.session, approved, counter, request)
+    assert plan.total_minor == 130_000 and "no receipt" in plan.approval_reasons
+    done = record_return(db.session, approved, counter, request)
+    assert [(r.tender, r.amount_minor) for r in done.sale_return.refunds] == [(Tender.STORE_CREDIT, 130_000)]
+    assert done.fiscal_document_id is None
+    with pytest.raises(DomainError, match="store credit only"):
+        plan_return(
+            db.session,
+            approved,
+            counter,
+            ReturnRequest(
+                uuid="no-receipt-2",
+                unreceipted=(UnreceiptedItem(items[1].id, 1, "changed_mind"),),
+                refunds=(RefundTender(Tender.CASH, 130_000),),
+            ),
+        )
+
+
+def test_a_cash_refund_is_refused_once_the_shift_is_closed(till, approved, counter, items):
+    from tests.selling import close_till
+
+    sale = sell(till, counter, items[2])
+    close_till(till)
+    with pytest.raises(DomainError, match="shift"):
+        record_return(db.session, approved, counter, request_for(sale, (0, 1)))
+
+
+def test_another_merchants_sale_cannot_be_returned(till, approved, counter, items, other_merchant):
+    other_branch = factories.BranchFactory(merchant=other_merchant)
+    other_counter = factories.CounterFactory(branch=other_branch)
+    seller = factories.UserFactory(merchant=other_merchant)
+    other_till = open_till(seller, seller, other_counter)
+    other_items = stock_items(other_merchant, other_branch)
+    other_sale = sell(other_till, other_counter, other_items[0])
+    with pytest.raises(DomainError, match="cannot be returned"):
+        record_return(db.session, approved, counter, request_for(other_sale, (0, 1)))
+
+
+def test_a_bank_method_of_another_kind_is_refused(till, approved, counter, items, merchant):
+    bank = factories.PaymentMethodFactory(merchant=merchant)
+    sale = sell(till, counter, items[1], payments=[Payment(Tender.BANK, 150_000, method_id=bank.id)])
+    wallet = PaymentMethod(merchant_id=merchant.id, kind=Tender.WALLET, name="JazzCash")
+    db.session.add(wallet)
+    db.session.flush()
+    with pytest.raises(DomainError):
+        record_return(
+            db.session,
+            approved,
+            counter,
+            request_for(sale, (0, 1), refunds=(RefundTender(Tender.BANK, 150_000, wallet.id, "TX1"),)),
+        )
+    done = record_return(db.session, approved, counter, request_for(sale, (0, 1)))
+    assert [(r.tender, r.payment_method_id) for r in done.sale_return.refunds] == [(Tender.BANK, bank.id)]
+
+
+def test_the_returns_settings_are_checked_and_audited(merchant, owner):
+    from ismartsync.services.returns.settings import update_return_settings
+
+    with pytest.raises(DomainError, match="0 to 365 days"):
+        update_return_settings(
+            db.session,
+            Actor(owner),
+            merchant,
+            return_window_days=400,
+            returns_at_other_branches=True,
+            refund_approval_minor=0,
+        )
+    update_return_settings(
+        db.session,
+        Actor(owner),
+        merchant,
+        return_window_days=7,
+        returns_at_other_branches=False,
+        refund_approval_minor=500_000,
+    )
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "settings.returns")).one()
+    assert entry.before == {"return_window_days": 14, "returns_at_other_branches": True, "refund_approval_minor": 0}
+    assert (merchant.return_window_days, merchant.returns_at_other_branches) == (7, False)
+
+
+def test_a_sale_of_another_branch_is_refused_when_the_merchant_says_so(till, approved, counter, items, merchant):
+    from ismartsync.services.returns.reading import returns_of_sale
+
+    sale = sell(till, counter, items[0])
+    elsewhere = factories.CounterFactory(branch=factories.BranchFactory(merchant=merchant, name="DHA", code="DHA"))
+    merchant.returns_at_other_branches = False
+    with pytest.raises(DomainError, match="returned at"):
+        plan_return(db.session, approved, elsewhere, request_for(sale, (0, 1)))
+    record_return(db.session, approved, counter, request_for(sale, (0, 1)))
+    assert [r.counter_id for r in returns_of_sale(db.session, sale)] == [counter.id]
