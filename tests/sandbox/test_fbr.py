@@ -335,3 +335,20 @@ def test_command_line_token_takes_several_posids() -> None:
     for bad in ("810001", "81x:t", "810001:t:staging", ":t"):
         with pytest.raises(argparse.ArgumentTypeError):
             token_specs(bad)
+
+
+def test_credit_notes_take_back_no_more_of_an_item_than_the_invoice_sold_counting_earlier_ones(
+    fbr: FlaskClient,
+) -> None:
+    assert post(fbr, EXAMPLE).get_json()["Code"] == "100"  # sold 2 of TS-001 (and other items)
+    assert post(fbr, CREDIT_NOTE).get_json()["Code"] == "100"  # 1 back
+    assert post(fbr, CREDIT_NOTE).get_json()["Code"] == "100"  # the same USIN again: checked as its first send was
+    second = copy.deepcopy(CREDIT_NOTE)
+    second["USIN"] = "ISS-LHR1-C2-CN-000008"
+    assert post(fbr, second).get_json()["Code"] == "100"  # the second one back
+    third = copy.deepcopy(second)
+    third["USIN"] = "ISS-LHR1-C2-CN-000009"
+    rejected(post(fbr, third), "Items: 'TS-001' credited 3 in all, more than the 2 sold on 'ISS-LHR1-C2-000123'")
+    stranger = copy.deepcopy(third)
+    stranger["Items"][0]["ItemCode"] = "NOT-SOLD"
+    rejected(post(fbr, stranger), "Items: 'NOT-SOLD' is not an item of invoice 'ISS-LHR1-C2-000123'")
