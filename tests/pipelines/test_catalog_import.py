@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 import sqlalchemy as sa
 
-from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import (
     ImportRun,
@@ -18,10 +15,9 @@ from ismartsync.models import (
     StockMovement,
     Variant,
 )
-from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod, ConnectionStatus
 from ismartsync.services.audit import Actor
-from ismartsync.services.shopify_store.locations import STALE_AFTER, map_branch, start_import
+from ismartsync.services.shopify_store.locations import map_branch, start_import
 from ismartsync.services.stock.ledger import ledger_sum, level_of
 from tests.sandbox_fixtures import CHAIN_SHOP, SHOP, TOKEN, http, requests_log
 from tests.shopify.fixtures import install_with_oauth
@@ -160,26 +156,6 @@ def test_a_full_import_takes_variants_deleted_in_shopify_out_of_the_catalog(
         )
     )
     assert deleted == gone
-
-
-def test_a_run_left_behind_by_a_dead_worker_does_not_block_the_next_import(connected, merchant, owner):
-    left = ImportRun(
-        merchant_id=merchant.id,
-        kind="full",
-        status=ImportStatus.RUNNING,
-        created_at=utcnow() - STALE_AFTER - timedelta(minutes=1),
-    )
-    fresh = ImportRun(merchant_id=merchant.id, kind="full", status=ImportStatus.QUEUED)
-    db.session.add(left)
-    db.session.commit()
-    run = start_import(db.session, Actor(owner), "full")
-    assert run.id != left.id
-    assert left.status == ImportStatus.FAILED and "start it again" in left.error.lower()
-    db.session.rollback()
-    db.session.add(fresh)
-    db.session.commit()
-    with pytest.raises(DomainError, match="already running"):
-        start_import(db.session, Actor(owner), "full")
 
 
 def _oauth_import(owner, run_jobs, shopify_app) -> tuple[ImportRun, ShopifyConnection]:

@@ -260,31 +260,6 @@ def test_a_bank_method_of_another_kind_is_refused(till, approved, counter, items
     assert [(r.tender, r.payment_method_id) for r in done.sale_return.refunds] == [(Tender.BANK, bank.id)]
 
 
-def test_the_returns_settings_are_checked_and_audited(merchant, owner):
-    from ismartsync.services.returns.settings import update_return_settings
-
-    with pytest.raises(DomainError, match="0 to 365 days"):
-        update_return_settings(
-            db.session,
-            Actor(owner),
-            merchant,
-            return_window_days=400,
-            returns_at_other_branches=True,
-            refund_approval_minor=0,
-        )
-    update_return_settings(
-        db.session,
-        Actor(owner),
-        merchant,
-        return_window_days=7,
-        returns_at_other_branches=False,
-        refund_approval_minor=500_000,
-    )
-    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "settings.returns")).one()
-    assert entry.before == {"return_window_days": 14, "returns_at_other_branches": True, "refund_approval_minor": 0}
-    assert (merchant.return_window_days, merchant.returns_at_other_branches) == (7, False)
-
-
 def test_a_sale_of_another_branch_is_refused_when_the_merchant_says_so(till, approved, counter, items, merchant):
     from ismartsync.services.returns.reading import returns_of_sale
 

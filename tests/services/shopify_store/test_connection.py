@@ -1,26 +1,23 @@
-"""Connecting a store against the sandbox: OAuth, own app, pasted token; tokens encrypted, refreshed, wiped."""
+"""Connecting a store against the sandbox: OAuth, own app, pasted token; tokens encrypted, wiped (renewing them:
+test_tokens.py)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
 
 from ismartsync.crypto import decrypt
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.models import AuditEntry, Merchant, ShopifyConnection
+from ismartsync.models import AuditEntry, ShopifyConnection
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod, ConnectionStatus
 from ismartsync.services.audit import Actor
 from ismartsync.services.shopify_store import connection as connections
 from ismartsync.services.shopify_store.tokens import NotConnected, access_token_for
 from ismartsync.shopify import oauth
-from ismartsync.shopify.errors import ShopifyAuthError
 from tests import factories
 from tests.sandbox_fixtures import OTHER_SHOP
 from tests.shopify.fixtures import CLIENT_ID, CLIENT_SECRET, SHOP, TOKEN, callback_params, press_install
@@ -107,51 +104,6 @@ def test_a_store_connected_to_another_merchant_is_refused(shopify_app, actor, ou
     assert exc.value.field == "shop"
 
 
-def test_token_is_refreshed_before_it_expires_and_the_rotation_is_kept(shopify_app, actor, sandbox):
-    connection = install(shopify_app, actor)
-    old_access, old_refresh = connection.access_token, connection.refresh_token
-    assert access_token_for(db.session, connection, now=utcnow() + timedelta(minutes=50)) == old_access
-
-    sandbox.control("POST", "/clock", {"advance_seconds": 56 * 60})  # 4 minutes left: inside the margin
-    fresh = access_token_for(db.session, connection, now=utcnow() + timedelta(minutes=56))
-    saved = reload(connection)
-    assert fresh != old_access and saved.access_token == fresh
-    assert saved.refresh_token not in (None, old_refresh)
-
-    sandbox.control("POST", "/clock", {"advance_seconds": 5 * 60})  # the old token has now expired in Shopify
-    assert sandbox.graphql(SHOP_QUERY, token=old_access).status == 401
-    assert sandbox.graphql(SHOP_QUERY, token=fresh).status == 200
-
-    sandbox.control("POST", "/clock", {"advance_seconds": 60 * 60})  # the next refresh uses the stored new one
-    again = access_token_for(db.session, saved, now=utcnow() + timedelta(minutes=121))
-    assert sandbox.graphql(SHOP_QUERY, token=again).status == 200
-    with pytest.raises(oauth.OAuthError):  # the refresh token we replaced is dead once its successor was used
-        oauth.refresh_tokens(shopify_app, SHOP, old_refresh)
-
-
-def test_a_refresh_shopify_refuses_leaves_a_clear_error(shopify_app, actor, sandbox):
-    connection = install(shopify_app, actor)
-    sandbox.control("POST", f"/shops/{SHOP}/uninstall", {"client_id": CLIENT_ID})  # every credential revoked
-    with pytest.raises(NotConnected, match="Could not renew the Shopify token") as exc:
-        access_token_for(db.session, connection, now=utcnow() + timedelta(minutes=58))
-    assert isinstance(exc.value, ShopifyAuthError)  # an import job stops and asks for a reconnect
-    assert "invalid, expired or already replaced" in reload(connection).last_error
-
-
-def test_client_credentials_token_is_fetched_again_when_it_runs_out(shopify_app, actor, sandbox):
-    connection = connections.connect_with_client_credentials(
-        db.session, actor, shopify_app, shop=SHOP, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
-    )
-    first = connection.access_token
-    assert connection.shop_name == "Zari Demo"
-    assert timedelta(hours=23) < connection.access_token_expires_at - utcnow() <= timedelta(hours=24)
-    sandbox.control("POST", "/clock", {"advance_seconds": 24 * 3600})
-    fresh = access_token_for(db.session, connection, now=utcnow() + timedelta(hours=24))
-    assert fresh != first
-    assert sandbox.graphql(SHOP_QUERY, token=first).status == 401
-    assert sandbox.graphql(SHOP_QUERY, token=fresh).status == 200
-
-
 def test_wrong_client_secret_is_reported_beside_the_secret(shopify_app, actor, merchant):
     with pytest.raises(DomainError, match="did not accept this client ID and secret") as exc:
         connections.connect_with_client_credentials(
@@ -210,53 +162,3 @@ def test_uninstall_revokes_only_that_apps_connection_of_that_shop(shopify_app, a
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "shopify.revoke"))
     assert entry.merchant_id == merchant.id and entry.actor_id is None
     assert connections.revoke_on_uninstall(db.session, SHOP, signed_by="someone-else", app=shopify_app) == []
-
-
-@pytest.mark.committing
-def test_two_workers_refreshing_at_once_rotate_the_token_only_once(database_url, shopify_app, sandbox):
-    """Each worker in its own connection, committing for real: the second waits on the row lock, then finds the
-    token the first one got instead of spending the refresh token again."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("needs ISMARTSYNC_TEST_DATABASE_URL: SQLite has no row locks to race on")
-    url = oauth.authorize_url(shopify_app, SHOP, redirect_uri="http://127.0.0.1:5000/shopify/callback", state="s")
-    tokens = oauth.exchange_code(shopify_app, SHOP, callback_params(press_install(url))["code"])
-    engine = sa.create_engine(database_url, pool_size=4)
-    with Session(engine) as session:
-        merchant = Merchant(legal_name="Race Ltd", brand_name="Race")
-        connection = ShopifyConnection(
-            merchant=merchant,
-            shop_domain=SHOP,
-            auth_method=AuthMethod.OAUTH,
-            access_token=tokens.access_token,
-            access_token_expires_at=utcnow() + timedelta(minutes=2),  # as if issued 58 minutes ago
-            refresh_token=tokens.refresh_token,
-        )
-        session.add_all([merchant, connection])
-        session.commit()
-        ids = merchant.id, connection.id
-    issued_before = len(sandbox.sandbox.auth.refresh_tokens)
-    start = threading.Barrier(2)
-    results: list[str] = []
-
-    def worker() -> None:
-        with Session(engine) as session:
-            row = session.get(ShopifyConnection, ids[1])
-            start.wait()
-            results.append(access_token_for(session, row, app=shopify_app))  # both see two minutes left
-            session.commit()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert len(results) == 2 and results[0] == results[1] != tokens.access_token
-        assert len(sandbox.sandbox.auth.refresh_tokens) == issued_before + 1
-        with Session(engine) as session:
-            assert session.get(ShopifyConnection, ids[1]).access_token == results[0]
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM shopify_connections WHERE id = :id"), {"id": ids[1]})
-            conn.execute(sa.text("DELETE FROM merchants WHERE id = :id"), {"id": ids[0]})
-        engine.dispose()
