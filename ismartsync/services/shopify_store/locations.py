@@ -63,7 +63,8 @@ def latest_run(session: Session, merchant_id: int) -> ImportRun | None:
 def start_import(session: Session, actor: Actor, kind: str | None = None) -> ImportRun:
     """Queue an import: full the first time (or when asked), else incremental since the last success."""
     run = _queue_import(session, actor.merchant_id, kind, started_by_id=actor.user.id)
-    record_audit(session, actor, "shopify.import", f"Started a {run.kind} catalog import", target=run)
+    article = "an" if run.kind[:1] in ("a", "e", "i", "o", "u") else "a"  # "an incremental", "a full"
+    record_audit(session, actor, "shopify.import", f"Started {article} {run.kind} catalog import", target=run)
     return run
 
 
