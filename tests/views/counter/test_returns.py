@@ -221,7 +221,8 @@ def test_the_supervisors_pin_records_the_return_once_however_often_it_is_sent(ta
     first = tablet.post("/counter/returns", form, htmx=True)
     again = tablet.post("/counter/returns", form, htmx=True)
 
-    assert first.headers["HX-Redirect"] == again.headers["HX-Redirect"] == f"/sales/{sold.id}"
+    [recorded] = db.session.scalars(select(SaleReturn).where(SaleReturn.sale_id == sold.id)).all()
+    assert first.headers["HX-Redirect"] == again.headers["HX-Redirect"] == f"/counter/refunds/{recorded.id}"
     assert _returns(sold) == 1
     [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "return.record")).all()
     assert (entry.actor_id, entry.approver_id) == (cashier.id, manager.id)
@@ -251,7 +252,7 @@ def test_store_credit_needs_a_customer_and_goes_to_their_balance(tablet, sold, m
 
     done = tablet.post("/counter/returns", {**form, "customer_id": customer.id}, htmx=True)
 
-    assert done.status_code == 204 and done.headers["HX-Redirect"] == f"/sales/{sold.id}"
+    assert done.status_code == 204 and done.headers["HX-Redirect"].startswith("/counter/refunds/")
     db.session.expire_all()
     assert db.session.get(Customer, customer.id).store_credit_minor == 150_000
 
