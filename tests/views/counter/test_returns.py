@@ -295,3 +295,150 @@ def test_a_role_without_the_counter_cannot_record_a_return(browser, merchant, ro
     browser.sign_in(accountant)
     assert browser.post("/counter/returns", _form(sold)).status_code == 403
     assert _returns(sold) == 0
+
+
+# The return panel: per-line steppers capped at what is returnable, the live refund preview, the done screen.
+
+
+@pytest.fixture
+def split(placed, merchant):
+    """The card + cash sale with the merchant's return reasons; lawn (Rs 2,990) first, khussa (Rs 1,500) second."""
+    seed_return_reasons(db.session, merchant)
+    db.session.commit()
+    return placed
+
+
+def _preview(tablet, sale, **fields):
+    form = {"sale_id": sale.id, "return_uuid": "panel-key-0001", **fields}
+    return tablet.post("/counter/returns/preview", form, htmx=True)
+
+
+def test_the_panel_offers_every_line_with_a_stepper_a_reason_and_restock(tablet, split):
+    html = tablet.get(f"/counter/returns/{split.id}").get_data(as_text=True)
+    actions = element(html, "return-actions")
+    assert actions is not None and 'name="return_uuid"' in actions
+    lawn, khussa = split.lines
+    assert text_of(html, f"counts-{lawn.id}") == "sold 1 · returned 0 · returnable 1"
+    for line in (lawn, khussa):
+        assert f'name="quantity-{line.id}" value="0"' in actions and f'id="reason-{line.id}"' in actions
+        assert f'name="restock-{line.id}" id="restock-{line.id}" checked' in actions
+    assert "Wrong size" in text_of(html, f"reason-{lawn.id}") and "Defective" in text_of(html, f"reason-{lawn.id}")
+    assert "Tap + on what the customer brought back." in text_of(html, "return-preview")
+
+
+def test_the_preview_shows_each_lines_refund_with_tax_and_the_tenders_cash_last(tablet, split):
+    lawn = split.lines[0]
+    response = _preview(tablet, split, **{"step": f"{lawn.id}:1", f"reason-{lawn.id}": "wrong_size"})
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    refunds = text_of(html, "return-refunds")
+    assert f"{lawn.name} × 1" in refunds and "Wrong size · back on the shelf" in refunds
+    assert f"GST Rs {lawn.tax_minor // 100:,}.{lawn.tax_minor % 100:02d} incl." in refunds
+    assert text_of(html, "return-total") == "Rs 2,990"
+    assert text_of(html, "return-to") == "Back as: Card ····4411 Rs 2,000 · Cash Rs 990"
+    submit = element(html, "return-submit") or ""
+    assert (
+        text(submit) == "Refund Rs 2,990"
+        and 'hx-confirm="Refund Rs 2,990: Card ····4411 Rs 2,000, Cash Rs 990?"' in submit
+    )
+    assert f'name="quantity-{lawn.id}" value="1"' in html
+    assert 'aria-label="One more" disabled' in html  # one sold: the stepper stops at it
+
+
+def test_a_defective_item_is_recorded_not_restocked_and_its_toggle_locked(tablet, split):
+    lawn = split.lines[0]
+    html = _preview(tablet, split, **{f"quantity-{lawn.id}": "1", f"reason-{lawn.id}": "defective"}).get_data(
+        as_text=True
+    )
+    assert text_of(html, f"restock-{lawn.id}-state") == "Recorded, not restocked"
+    assert f'name="restock-{lawn.id}"' not in html
+    assert "Defective · recorded, not restocked" in text_of(html, "return-refunds")
+
+
+def test_a_quantity_without_a_reason_asks_for_it_and_offers_no_refund(tablet, split):
+    lawn = split.lines[0]
+    html = _preview(tablet, split, **{f"quantity-{lawn.id}": "1"}).get_data(as_text=True)
+    assert text_of(html, "return-to") == "Choose why each item came back."
+    assert element(html, "return-submit") is None
+
+
+@pytest.mark.parametrize(("typed", "said"), [("5", "Only 1 can still be returned."), ("x", "Enter a whole number.")])
+def test_a_quantity_beyond_what_is_returnable_is_a_422_beside_it(tablet, split, typed, said):
+    lawn = split.lines[0]
+    response = _preview(tablet, split, **{f"quantity-{lawn.id}": typed, f"reason-{lawn.id}": "wrong_size"})
+    assert response.status_code == 422
+    assert text_of(response.get_data(as_text=True), f"quantity-{lawn.id}-error") == said
+    assert _returns(split) == 0
+
+
+def test_store_credit_needs_the_sales_customer(tablet, split):
+    html = tablet.get(f"/counter/returns/{split.id}").get_data(as_text=True)
+    assert 'value="store_credit" disabled' in html and "this sale has none" in html
+
+
+def test_after_a_return_the_panel_caps_and_greys_what_came_back(tablet, split, manager):
+    lawn, khussa = split.lines
+    form = {
+        "sale_id": split.id,
+        "return_uuid": str(uuid.uuid4()),
+        f"quantity-{khussa.id}": "1",
+        f"reason-{khussa.id}": "wrong_size",
+        "approver_id": manager.id,
+        "approver_pin": factories.PIN,
+    }
+    assert tablet.post("/counter/returns", form, htmx=True).status_code == 204
+
+    html = tablet.get(f"/counter/returns/{split.id}").get_data(as_text=True)  # partly refunded: found again
+    assert text_of(html, f"counts-{khussa.id}") == "sold 1 · returned 1 · returnable 0"
+    assert f'data-line-id="{khussa.id}"' in html and "All returned" in html
+    assert f'name="quantity-{khussa.id}"' not in html and f'name="quantity-{lawn.id}"' in html
+    late = _preview(tablet, split, **{f"quantity-{khussa.id}": "1", f"reason-{khussa.id}": "wrong_size"})
+    assert late.status_code == 422
+    assert text_of(late.get_data(as_text=True), f"quantity-{khussa.id}-error") == "Every unit came back already."
+
+
+def test_the_done_screen_shows_the_return_receipt_with_reasons_and_refunds(tablet, split, manager):
+    lawn = split.lines[0]
+    form = {
+        "sale_id": split.id,
+        "return_uuid": str(uuid.uuid4()),
+        f"quantity-{lawn.id}": "1",
+        f"reason-{lawn.id}": "defective",
+        "approver_id": manager.id,
+        "approver_pin": factories.PIN,
+    }
+    done = tablet.post("/counter/returns", form, htmx=True)
+    page = tablet.get(done.headers["HX-Redirect"])
+
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert text_of(html, "return-done-refunds") == "Rs 2,000 back to Card Rs 990 in cash from the drawer"
+    assert text_of(html, "return-receipt-title") == "Return"
+    assert text_of(html, "return-receipt-ref") == split.usin
+    lines = text_of(html, "return-receipt-lines")
+    assert (
+        lawn.name in lines and "Defective · recorded, not restocked" in lines and "-Rs 2,990" in lines.replace("−", "-")
+    )
+    refunds = text_of(html, "return-receipt-refunds")
+    assert "Card refunded Rs 2,000" in refunds and "Cash refunded Rs 990" in refunds
+    assert f'href="/sales/{split.id}"' in html
+    printed = tablet.get(done.headers["HX-Redirect"] + "/receipt?paper=58").get_data(as_text=True)
+    assert "paper-58" in printed and text_of(printed, "return-receipt-ref") == split.usin
+
+
+def test_the_return_preview_and_done_screen_refuse_another_merchants_rows(tablet, other_merchant):
+    branch = factories.BranchFactory(merchant=other_merchant)
+    counter = factories.CounterFactory(branch=branch)
+    seller = factories.UserFactory(merchant=other_merchant)
+    theirs = sell(open_till(seller, seller, counter), counter, stock_items(other_merchant, branch)[0])
+    db.session.commit()
+    assert _preview(tablet, theirs, **{f"quantity-{theirs.lines[0].id}": "1"}).status_code == 404
+
+
+def test_a_role_without_the_counter_gets_403_on_the_preview_and_the_done_screen(browser, merchant, roles, sold):
+    accountant = factories.UserFactory(merchant=merchant, role=roles["Accountant"])
+    db.session.commit()
+    browser.sign_in(accountant)
+    assert browser.post("/counter/returns/preview", {"sale_id": sold.id}).status_code == 403
+    assert browser.get("/counter/refunds/1").status_code == 403
