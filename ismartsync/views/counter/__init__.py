@@ -19,6 +19,7 @@ from ismartsync.views.counter import (  # noqa: E402, F401
     customers,
     discounts,
     drawer,
+    exchange,
     parking,
     pay,
     returned,

@@ -151,7 +151,7 @@ def customer_purchases(customer_id: int) -> Any:
     return return_screen(counter, customer=customer, purchases=purchases)
 
 
-def _request(sale: Sale) -> ReturnRequest:
+def read_return_form(sale: Sale) -> ReturnRequest:
     """The return the form asks for; a field that does not read is refused beside it."""
     form = request.form
     uuid = form.get("return_uuid", "").strip()
@@ -190,7 +190,7 @@ def record_sale_return() -> Any:
         if refusal is not None:
             return refusal
     try:
-        wanted = _request(sale)
+        wanted = read_return_form(sale)
         if request.form.get("refund") == "store_credit":  # the whole refund to the customer
             total = plan_return(db.session, current_actor(), counter, wanted).total_minor
             wanted = _as_store_credit(wanted, total)
@@ -217,7 +217,7 @@ def record_sale_return() -> Any:
 def _wording(counter: Counter, sale: Sale) -> str | None:
     """What the dialog says when it is shown again (a wrong PIN): the return as it reads now."""
     try:
-        return plan_return(db.session, current_actor(), counter, _request(sale)).wording
+        return plan_return(db.session, current_actor(), counter, read_return_form(sale)).wording
     except DomainError:
         return None
 
