@@ -22,10 +22,11 @@ from ismartsync.services.audit import Actor
 from ismartsync.services.checkout import Payment
 from ismartsync.services.returns.reasons import seed_return_reasons
 from ismartsync.services.roles import set_grant
+from ismartsync.services.stock.ledger import record_opening_stock
 from tests import factories
 from tests.markup import element, text, text_of
 from tests.selling import open_till, sell, stock_items
-from tests.views.counter.screen import approval_what
+from tests.views.counter.screen import approval_what, the_cart
 
 HX = {"HX-Request": "true"}
 
@@ -442,3 +443,91 @@ def test_a_role_without_the_counter_gets_403_on_the_preview_and_the_done_screen(
     browser.sign_in(accountant)
     assert browser.post("/counter/returns/preview", {"sale_id": sold.id}).status_code == 403
     assert browser.get("/counter/refunds/1").status_code == 403
+
+
+# Exchange in one ticket: the panel holds what comes back, the cart sells the new items against it.
+
+
+def _exchange_khussa(tablet, sale):
+    khussa = sale.lines[1]
+    form = {
+        "sale_id": sale.id,
+        "return_uuid": "exchange-key-0001",
+        f"quantity-{khussa.id}": "1",
+        f"reason-{khussa.id}": "wrong_size",
+        f"restock-seen-{khussa.id}": "1",
+        f"restock-{khussa.id}": "on",
+    }
+    return tablet.post("/counter/returns/exchange", form, htmx=True)
+
+
+def test_an_exchange_charges_the_difference_and_records_a_credit_note_and_a_sale(
+    tablet, split, items, manager, counter
+):
+    held = _exchange_khussa(tablet, split)
+    assert held.status_code == 204 and held.headers["HX-Redirect"] == "/counter"
+    assert "Exchange · Rs 1,500 back from sale" in text_of(
+        tablet.get("/counter").get_data(as_text=True), "exchange-note"
+    )
+
+    scanned = tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)  # the Rs 2,990 lawn
+    assert text_of(scanned.get_data(as_text=True), "exchange-credit") == "−Rs 1,500"
+    assert text_of(scanned.get_data(as_text=True), "exchange-due") == "Rs 1,490"
+    assert "Pay Rs 1,490" in text_of(scanned.get_data(as_text=True), "cart")
+    cart = the_cart(split.counter)
+    assert "To pay Rs 1,490" in text_of(tablet.get("/counter/pay", headers=HX).get_data(as_text=True), "pay-title")
+
+    paid = {"sale_uuid": cart.uuid, "cash": "1490"}
+    asked = tablet.post("/counter/checkout", paid, htmx=True)
+    assert asked.status_code == 403 and approval_what(asked).startswith(f"Refund Rs 1,500 on sale {split.usin}")
+    done = tablet.post(
+        "/counter/checkout", {**paid, "approver_id": manager.id, "approver_pin": factories.PIN}, htmx=True
+    )
+
+    assert done.status_code == 204 and done.headers["HX-Redirect"].startswith("/counter/refunds/")
+    db.session.expire_all()
+    [recorded] = db.session.scalars(select(SaleReturn).where(SaleReturn.sale_id == split.id)).all()
+    new_sale = recorded.exchange_sale
+    assert recorded.kind == "exchange" and recorded.total_minor == 150_000 and new_sale is not None
+    assert new_sale.status == SaleStatus.PLACED and new_sale.lines[0].variant_id == items[0].id
+    assert sorted((p.tender, p.amount_minor) for p in new_sale.payments) == [("cash", 149_000), ("exchange", 150_000)]
+    page = tablet.get(done.headers["HX-Redirect"]).get_data(as_text=True)
+    assert f"Exchanged: new items on sale {new_sale.number}" in text_of(page, "return-receipt")
+    assert "exchange-note" not in tablet.get("/counter").get_data(as_text=True)  # the next customer starts afresh
+
+
+def test_an_exchange_worth_less_than_what_comes_back_gives_the_difference_back(tablet, split, manager, counter, branch):
+    dupatta = factories.VariantFactory(product__merchant=split.merchant, price_minor=99900, barcode="8961000000099")
+    record_opening_stock(db.session, branch, {dupatta.id: 3}, "opening")
+    db.session.commit()
+    _exchange_khussa(tablet, split)
+    tablet.post("/counter/cart/scan", {"code": dupatta.barcode}, htmx=True)
+    cart = the_cart(counter)
+    credit = 150_000 - cart.payable_minor
+    assert credit > 0
+    page = tablet.get("/counter/pay", headers=HX).get_data(as_text=True)
+    assert text_of(page, "pay-title") == f"Give back Rs {credit // 100:,}" + (
+        f".{credit % 100:02d}" if credit % 100 else ""
+    )
+
+    form = {"sale_uuid": cart.uuid, "approver_id": manager.id, "approver_pin": factories.PIN}
+    done = tablet.post("/counter/checkout", form, htmx=True)
+
+    assert done.status_code == 204
+    db.session.expire_all()
+    [recorded] = db.session.scalars(select(SaleReturn).where(SaleReturn.sale_id == split.id)).all()
+    assert sum(r.amount_minor for r in recorded.refunds if r.tender != "exchange") == credit
+
+
+def test_an_exchange_of_nothing_is_refused_on_the_panel(tablet, split):
+    response = tablet.post(
+        "/counter/returns/exchange", {"sale_id": split.id, "return_uuid": "exchange-key-2"}, htmx=True
+    )
+    assert response.status_code == 422 and "Choose what comes back." in response.get_data(as_text=True)
+
+
+def test_cancelling_an_exchange_leaves_a_plain_cart(tablet, split):
+    _exchange_khussa(tablet, split)
+    assert tablet.post("/counter/exchange/cancel", {}, htmx=True).headers["HX-Redirect"] == "/counter"
+    assert "exchange-note" not in tablet.get("/counter").get_data(as_text=True)
+    assert _returns(split) == 0
