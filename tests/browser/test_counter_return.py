@@ -189,3 +189,43 @@ def test_a_return_of_one_line_refunds_the_card_then_cash_and_prints_the_return_r
     expect(page.locator("#return-receipt")).to_be_visible()
     tablet.shoot("return-receipt-58mm")
     assert tablet.unexpected_errors(allowed_statuses={403}) == []
+
+
+def test_an_exchange_of_a_size_charges_the_difference_in_one_ticket(tablet: Tablet, stocked: None) -> None:
+    page = tablet.page
+    open_the_till(page)
+    _sell_two_items_split(page)
+    _find_sale_by_its_receipt(page)
+    khussa = page.locator("#return-choices li", has_text="Khussa Embroidered")
+    khussa.get_by_role("button", name="One more").click()
+    expect(khussa.get_by_role("textbox")).to_have_value("1")
+    khussa.get_by_role("combobox").select_option(label="Wrong size")
+    expect(page.locator("#return-total")).to_have_text("Rs 2,500")
+    page.get_by_role("button", name=re.compile("Exchange instead")).click()
+
+    expect(page.locator("#exchange-note")).to_contain_text("Rs 2,500 back from sale")
+    scan(page, ITEMS[0][2])  # the new size: here the lawn suit, Rs 4,500
+    expect(page.locator("#exchange-credit")).to_have_text("−Rs 2,500")
+    expect(page.locator("#exchange-due")).to_have_text("Rs 2,001")  # with the Re 1 FBR POS fee
+    tablet.shoot("counter-exchange-cart", full_page=False)
+    check_screen(tablet, "counter-exchange-cart-whole")
+    page.keyboard.press("F4")
+    pay = page.locator("#dialog").get_by_role("dialog")
+    expect(pay.locator("#pay-title")).to_have_text("To pay Rs 2,001")
+    pay.get_by_role("button", name="Rs 2,001").click()
+    tablet.shoot("counter-exchange-pay", full_page=False)
+    pay.get_by_role("button", name=re.compile("Complete exchange")).click()
+    approval = page.locator("#dialog").get_by_role("dialog", name="Issue refund")
+    expect(approval.locator("#approval-what")).to_contain_text("Refund Rs 2,500 on sale")
+    approve_with_pin(page, "Issue refund")
+
+    receipt = page.locator("#return-receipt")
+    expect(receipt.locator("#return-receipt-title")).to_contain_text("exchange")
+    expect(receipt).to_contain_text("Exchanged: new items on sale")
+    expect(page.locator("#return-done-refunds")).to_contain_text("Rs 2,500 towards the new items")
+    expect(page.locator("#return-done-exchange")).to_contain_text("paid Rs 2,001")
+    tablet.shoot("counter-exchange-done")
+    page.get_by_role("link", name="Next customer").click()
+    expect(page.locator("#cart")).to_contain_text("The cart is empty")
+    expect(page.locator("#exchange-note")).to_have_count(0)
+    assert tablet.unexpected_errors(allowed_statuses={403}) == []
