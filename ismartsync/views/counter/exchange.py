@@ -17,7 +17,7 @@ from ismartsync.permissions import Permission
 from ismartsync.services import sale_lookup as lookup
 from ismartsync.services.returns.record import plan_return
 from ismartsync.views.counter import bp
-from ismartsync.views.counter.context import drop_exchange, hold_exchange, selling_counter
+from ismartsync.views.counter.context import dialog, drop_exchange, hold_exchange, selling_counter
 from ismartsync.views.counter.returns import read_return_form, return_screen, returning_counter
 from ismartsync.web.htmx import hx_redirect_or
 
@@ -27,10 +27,10 @@ from ismartsync.web.htmx import hx_redirect_or
 def start_exchange() -> Any:
     """Hold the lines chosen on the panel as an exchange and go to the cart for the new items; what is chosen is
     checked as a return would be (422 on the panel when it cannot come back)."""
-    if parse_id(request.form.get("sale_id")) is None:
-        abort(404)
-    sale = tenant_get_or_404(Sale, request.form.get("sale_id"))
     counter = returning_counter()
+    if parse_id(request.form.get("sale_id")) is None:
+        return dialog("counter/_return_refused.html", 422, error="Choose the sale that comes back.", field="sale_id")
+    sale = tenant_get_or_404(Sale, request.form.get("sale_id"))
     if lookup.returnable_sale(db.session, counter.merchant_id, sale.id) is None:
         abort(404)
     try:

@@ -120,10 +120,10 @@ def return_sale(sale_id: int) -> Any:
 def preview_return() -> Any:
     """The return panel again as the cashier changes it (a step of a quantity, a reason, the refund's way): each
     line's refund, the total and how it goes back, before anything is written; 422 with why beside the field."""
+    counter = returning_counter()
     if parse_id(request.form.get("sale_id")) is None:
         return _refused(DomainError("Choose the sale that comes back.", field="sale_id"))
     sale = tenant_get_or_404(Sale, request.form.get("sale_id"))
-    counter = returning_counter()
     if lookup.returnable_sale(db.session, counter.merchant_id, sale.id) is None:
         abort(404)
     return return_screen(counter, fragment="counter/_return_actions.html", sale=sale)
