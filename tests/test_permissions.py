@@ -120,6 +120,23 @@ def test_every_default_role_has_a_row_in_the_return_mode_table():
     assert set(MAY_RETURN) == {OWNER_ROLE_NAME, *DEFAULT_ROLES}
 
 
+# The return panel's actions (the refund preview, an exchange) and the screen after a return: the same roles.
+RETURN_PANEL = ["/counter/returns/preview", "/counter/returns/exchange"]
+
+
+@pytest.mark.parametrize("role_name", sorted(MAY_RETURN))
+def test_the_return_panel_and_done_screen_are_for_the_roles_that_sell_and_refund(role_name, member_of, browser):
+    browser.sign_in(member_of(role_name))
+    for path in RETURN_PANEL:
+        response = browser.post(path, {"sale_id": "1"})
+        if MAY_RETURN[role_name]:
+            assert response.status_code == 303 and response.headers["Location"] == "/counter", path
+        else:
+            assert response.status_code == 403, f"{role_name} should be refused {path}"
+    for path in ("/counter/refunds/999999", "/counter/refunds/999999/receipt"):
+        assert browser.get(path).status_code == (404 if MAY_RETURN[role_name] else 403), path
+
+
 @pytest.mark.parametrize("role_name", sorted(MAY_RETURN))
 def test_return_mode_is_for_the_roles_that_sell_and_refund(role_name, member_of, browser):
     browser.sign_in(member_of(role_name))

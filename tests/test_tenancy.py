@@ -28,6 +28,7 @@ from ismartsync.models import (
     RosterSlot,
     Sale,
     SaleLine,
+    SaleReturn,
     SaleStatus,
     Shift,
     ShopifyLocation,
@@ -110,7 +111,21 @@ def theirs(other_merchant: Any, outsider: User) -> World:
     shift = Shift(merchant=other_merchant, register=register, user=member, opening_float_minor=100_000)
     db.session.add(shift)
     db.session.flush()
+    sale_return = SaleReturn(
+        merchant_id=other_merchant.id,
+        uuid="their-return",
+        branch_id=branch.id,
+        counter_id=counter.id,
+        sale=placed,
+        cashier_id=member.id,
+        number=2,
+        usin="THR-C0-000002",
+        ref_usin=placed.usin,
+    )
+    db.session.add(sale_return)
+    db.session.flush()
     return World(
+        sale_return=sale_return,
         register=register,
         shift=shift,
         fiscal=fiscal,
@@ -278,6 +293,12 @@ CASES: dict[tuple[str, str], Case] = {
     ("counter.customer_purchases", "GET"): Case(
         lambda t: f"/counter/returns/customers/{t.customer.id}",
         unchanged=lambda t, body: "THR-C0-000001" not in body and "Their customer" not in body,
+    ),
+    ("counter.return_done", "GET"): Case(
+        lambda t: f"/counter/refunds/{t.sale_return.id}", unchanged=lambda t, body: "THR-C0-000002" not in body
+    ),
+    ("counter.return_receipt", "GET"): Case(
+        lambda t: f"/counter/refunds/{t.sale_return.id}/receipt", unchanged=lambda t, body: "THR-C0-000002" not in body
     ),
     ("sales.sale", "GET"): Case(
         lambda t: f"/sales/{t.placed.id}", unchanged=lambda t, body: "THR-C0-000001" not in body

@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session, joinedload
 
 from ismartsync.errors import DomainError
 from ismartsync.inputs import parse_id
-from ismartsync.models import Counter, FiscalDocument, InvoiceType, Sale, SaleStatus, User
+from ismartsync.models import PLACED_STATUSES, Counter, FiscalDocument, InvoiceType, Sale, User
 from ismartsync.receipt_codes import parse_receipt_code
 from ismartsync.services.sales import get_sale
 
 # Longer than any receipt code (22), USIN (40) or FBR number (64 at most): anything past it is no sale's.
 MAX_LOOKUP_LENGTH = 64
 CUSTOMER_SALES_LIMIT = 20
-RETURNABLE_STATUSES = (SaleStatus.PLACED, SaleStatus.REFUNDED)
+RETURNABLE_STATUSES = PLACED_STATUSES  # a partly refunded sale still has units to return
 # A USIN as checkout writes it (services.checkout.usin_for): branch code, "C" and the counter id, the sale number.
 _USIN = re.compile(r"^[A-Z0-9-]{1,12}-C([0-9]{1,10})-([0-9]{1,10})$")
 _FBR_NUMBER = re.compile(r"^[0-9A-Za-z*\-]{6,64}$")

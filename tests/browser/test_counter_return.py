@@ -14,7 +14,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ITEMS, SCREENSHOTS, Tablet
-from tests.browser.steps import open_the_till, scan
+from tests.browser.steps import approve_with_pin, open_the_till, scan
 from tests.browser.test_layout import check_screen
 
 pytestmark = pytest.mark.browser
@@ -134,3 +134,98 @@ def test_the_printed_58_mm_receipt_carries_a_barcode_that_scans(tablet: Tablet, 
     assert found.text == code
     image.save(SCREENSHOTS / f"receipt-58mm-barcode-{tablet.viewport}.png")
     assert tablet.unexpected_errors() == []
+
+
+def _find_sale_by_its_receipt(page: Page) -> None:
+    """After a sale: next customer, F10, the scanner reads the receipt's barcode, and the sale's panel shows."""
+    code = _scan_receipt_barcode(page)
+    page.get_by_role("link", name="Next customer").click()
+    expect(page.locator("#scan")).to_be_focused()
+    page.keyboard.press("F10")
+    expect(page.locator("#return-code")).to_be_focused()
+    page.keyboard.type(code, delay=5)
+    page.keyboard.press("Enter")
+    expect(page.locator("#return-actions")).to_be_visible()
+
+
+def test_a_return_of_one_line_refunds_the_card_then_cash_and_prints_the_return_receipt(
+    tablet: Tablet, stocked: None
+) -> None:
+    page = tablet.page
+    open_the_till(page)
+    _sell_two_items_split(page)
+    _find_sale_by_its_receipt(page)
+    lawn = page.locator("#return-choices li", has_text="Lawn 3pc Printed")
+    expect(lawn.locator(".ra-counts")).to_have_text("sold 1 · returned 0 · returnable 1")
+    expect(page.locator("#return-to")).to_contain_text("Tap + on what the customer brought back")
+
+    lawn.get_by_role("button", name="One more").click()
+    expect(lawn.get_by_role("textbox")).to_have_value("1")
+    expect(lawn.get_by_role("button", name="One more")).to_be_disabled()  # one sold: no more to return
+    expect(page.locator("#return-to")).to_have_text("Choose why each item came back.")
+    lawn.get_by_role("combobox").select_option(label="Wrong size")
+    expect(page.locator("#return-total")).to_have_text("Rs 4,500")
+    expect(page.locator("#return-to")).to_have_text("Back as: Card Rs 2,000 · Cash Rs 2,500")  # cash last
+    expect(lawn.get_by_label("Back on the shelf")).to_be_checked()
+    tablet.shoot("counter-return-chosen", full_page=False)
+    check_screen(tablet, "counter-return-chosen-whole")
+
+    page.once("dialog", lambda confirm: confirm.accept())
+    page.get_by_role("button", name="Refund Rs 4,500").click()
+    approval = page.locator("#dialog").get_by_role("dialog", name="Issue refund")
+    expect(approval.locator("#approval-what")).to_contain_text("Refund Rs 4,500 on sale")
+    expect(approval.locator("#approval-what")).to_contain_text("Lawn 3pc Printed — Emerald × 1 (wrong size)")
+    tablet.shoot("counter-return-approval", full_page=False)
+    approve_with_pin(page, "Issue refund")
+
+    expect(page.locator("#return-done-refunds")).to_contain_text("Rs 2,500 in cash from the drawer")
+    expect(page.locator("#return-done-refunds")).to_contain_text("Rs 2,000 back to Card")
+    receipt = page.locator("#return-receipt")
+    expect(receipt.locator("#return-receipt-title")).to_have_text(re.compile("^(Return|Credit note)$"))
+    expect(receipt.locator("#return-receipt-lines")).to_contain_text("Wrong size · restocked")
+    expect(receipt.locator("#return-receipt-refunds")).to_contain_text("Cash refunded")
+    tablet.shoot("counter-return-done")
+    page.get_by_role("link", name="Print 58 mm").click()
+    expect(page.locator("#return-receipt")).to_be_visible()
+    tablet.shoot("return-receipt-58mm")
+    assert tablet.unexpected_errors(allowed_statuses={403}) == []
+
+
+def test_an_exchange_of_a_size_charges_the_difference_in_one_ticket(tablet: Tablet, stocked: None) -> None:
+    page = tablet.page
+    open_the_till(page)
+    _sell_two_items_split(page)
+    _find_sale_by_its_receipt(page)
+    khussa = page.locator("#return-choices li", has_text="Khussa Embroidered")
+    khussa.get_by_role("button", name="One more").click()
+    expect(khussa.get_by_role("textbox")).to_have_value("1")
+    khussa.get_by_role("combobox").select_option(label="Wrong size")
+    expect(page.locator("#return-total")).to_have_text("Rs 2,500")
+    page.get_by_role("button", name=re.compile("Exchange instead")).click()
+
+    expect(page.locator("#exchange-note")).to_contain_text("Rs 2,500 back from sale")
+    scan(page, ITEMS[0][2])  # the new size: here the lawn suit, Rs 4,500
+    expect(page.locator("#exchange-credit")).to_have_text("−Rs 2,500")
+    expect(page.locator("#exchange-due")).to_have_text("Rs 2,001")  # with the Re 1 FBR POS fee
+    tablet.shoot("counter-exchange-cart", full_page=False)
+    check_screen(tablet, "counter-exchange-cart-whole")
+    page.keyboard.press("F4")
+    pay = page.locator("#dialog").get_by_role("dialog")
+    expect(pay.locator("#pay-title")).to_have_text("To pay Rs 2,001")
+    pay.get_by_role("button", name="Rs 2,001").click()
+    tablet.shoot("counter-exchange-pay", full_page=False)
+    pay.get_by_role("button", name=re.compile("Complete exchange")).click()
+    approval = page.locator("#dialog").get_by_role("dialog", name="Issue refund")
+    expect(approval.locator("#approval-what")).to_contain_text("Refund Rs 2,500 on sale")
+    approve_with_pin(page, "Issue refund")
+
+    receipt = page.locator("#return-receipt")
+    expect(receipt.locator("#return-receipt-title")).to_contain_text("exchange")
+    expect(receipt).to_contain_text("Exchanged: new items on sale")
+    expect(page.locator("#return-done-refunds")).to_contain_text("Rs 2,500 towards the new items")
+    expect(page.locator("#return-done-exchange")).to_contain_text("paid Rs 2,001")
+    tablet.shoot("counter-exchange-done")
+    page.get_by_role("link", name="Next customer").click()
+    expect(page.locator("#cart")).to_contain_text("The cart is empty")
+    expect(page.locator("#exchange-note")).to_have_count(0)
+    assert tablet.unexpected_errors(allowed_statuses={403}) == []

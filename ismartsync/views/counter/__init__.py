@@ -14,4 +14,15 @@ from flask import Blueprint
 bp = Blueprint("counter", __name__, url_prefix="/counter")
 
 # Each part registers its routes on `bp` when imported, so it comes after `bp`.
-from ismartsync.views.counter import cart, customers, discounts, drawer, parking, pay, returns, till  # noqa: E402, F401
+from ismartsync.views.counter import (  # noqa: E402, F401
+    cart,
+    customers,
+    discounts,
+    drawer,
+    exchange,
+    parking,
+    pay,
+    returned,
+    returns,
+    till,
+)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, url_for
+from flask import abort, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ismartsync.access import current_counter, tenant_get_or_404
+from ismartsync.access import current_actor, current_counter, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.models import Counter, Merchant, QuickKey, Sale, SaleLine, Shift, StockLevel, Variant
@@ -20,6 +20,7 @@ from ismartsync.services import parked
 from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.fiscal import settings as fiscal_settings
+from ismartsync.services.returns.record import ReturnItem, ReturnRequest, plan_return
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 # This tablet's counter, shift and cart
@@ -75,6 +76,7 @@ def cart_context(counter: Counter, cart: Sale | None, **extra: Any) -> dict[str,
         "stock": carts.branch_stock(db.session, cart) if cart else {},
         "parked": parked.parked_count(db.session, counter.branch_id),
         "no_pct": fiscal_settings.missing_pct_code_note(counter.merchant, counter),
+        "exchange": exchange_context(counter, cart),
         **extra,
     }
 
@@ -155,3 +157,53 @@ def dialog(template: str, status: int = 200, **context: Any) -> Any:
     if is_htmx():
         headers = {**headers, "HX-Retarget": "#dialog", "HX-Reswap": "innerHTML"}
     return body, status, headers
+
+
+# An exchange under way: what comes back waits (in the session) while the new items are rung up and paid for.
+
+EXCHANGE_KEY = "exchange"
+
+
+def pending_exchange(counter: Counter) -> ReturnRequest | None:
+    """The return this tablet's cart is an exchange against (chosen on the Return panel), if any."""
+    held = session.get(EXCHANGE_KEY)
+    if not held or held.get("counter_id") != counter.id or held.get("user_id") != current_user.id:
+        return None
+    items = tuple(ReturnItem(int(i), int(q), str(r), bool(s)) for i, q, r, s in held["items"])
+    return ReturnRequest(uuid=held["uuid"], sale_id=int(held["sale_id"]), items=items)
+
+
+def hold_exchange(counter: Counter, wanted: ReturnRequest) -> None:
+    items = [[i.sale_line_id, i.quantity, i.reason_code, i.restock] for i in wanted.items]
+    session[EXCHANGE_KEY] = {
+        "counter_id": counter.id,
+        "user_id": current_user.id,
+        "uuid": wanted.uuid,
+        "sale_id": wanted.sale_id,
+        "items": items,
+    }
+
+
+def drop_exchange() -> None:
+    session.pop(EXCHANGE_KEY, None)
+
+
+def exchange_context(counter: Counter, cart: Sale | None) -> dict[str, Any] | None:
+    """What the cart shows of the exchange: the credit of what comes back, from which sale, and what is left to pay
+    (below zero: what the customer gets back). None without one, or when it can no longer be made (then dropped)."""
+    wanted = pending_exchange(counter)
+    if wanted is None:
+        return None
+    try:
+        plan = plan_return(db.session, current_actor(), counter, wanted)
+    except DomainError:
+        drop_exchange()
+        return None
+    payable = cart.payable_minor if cart is not None else 0
+    assert plan.sale is not None
+    return {
+        "credit_minor": plan.total_minor,
+        "sale": plan.sale,
+        "due_minor": payable - plan.total_minor,
+        "applied_minor": min(plan.total_minor, payable),
+    }

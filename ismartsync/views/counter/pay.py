@@ -11,7 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from ismartsync.access import check_branch_visible, current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import (
+    authorize,
+    check_branch_visible,
+    current_actor,
+    permission_required,
+    tenant_get_or_404,
+)
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.counter import PayForm
@@ -23,9 +29,20 @@ from ismartsync.services import cart as carts
 from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.checkout import Payment, checkout_sale, split_tenders
 from ismartsync.services.payment_methods import active_payment_methods
+from ismartsync.services.returns.exchange import exchange_items
+from ismartsync.services.returns.policy import RefundNeedsApproval
+from ismartsync.services.returns.record import ReturnRequest, plan_return
 from ismartsync.services.sales import fiscal_document_for
 from ismartsync.views.counter import bp
-from ismartsync.views.counter.context import back_to_counter, dialog, drawer_hidden, selling_counter
+from ismartsync.views.counter.context import (
+    back_to_counter,
+    dialog,
+    drawer_hidden,
+    drop_exchange,
+    exchange_context,
+    pending_exchange,
+    selling_counter,
+)
 from ismartsync.views.receipts import sharing
 from ismartsync.web.htmx import hx_redirect_or, render
 
@@ -83,15 +100,20 @@ def quick_cash(payable_minor: int) -> list[int]:
 
 
 def _pay_dialog(counter: Counter, cart: Sale, form: PayForm, status: int = 200, error: str = "") -> Any:
-    due = _due_context(cart, form if status != 200 else None)
+    due = _due_context(counter, cart, form if status != 200 else None)
     return dialog("counter/_pay.html", status, cart=cart, form=_with_choices(counter, form), error=error, **due)
 
 
-def _due_context(cart: Sale, form: PayForm | None) -> dict[str, Any]:
-    """What is left to pay (negative: change to give), and the quick-cash amounts for the cash still due."""
+def _due_context(counter: Counter, cart: Sale, form: PayForm | None) -> dict[str, Any]:
+    """What is left to pay (negative: change to give), and the quick-cash amounts for the cash still due; in an
+    exchange, what the returned goods do not cover."""
     payments = _payments(form) if form is not None and not _amount_errors(form) else []
-    split = split_tenders(cart.payable_minor, payments)
+    exchange = exchange_context(counter, cart)
+    due = max(0, exchange["due_minor"]) if exchange else cart.payable_minor
+    split = split_tenders(due, payments)
     return {
+        "exchange": exchange,
+        "due": due,
         "left": split.left_minor,
         "other_over": split.other_over,
         "quick": quick_cash(split.cash_due_minor) if split.cash_due_minor > 0 else [],
@@ -125,7 +147,8 @@ def amount_due() -> Any:
     form = _form(cart, request.form)
     form.validate()
     # Without htmx (a plain post) the page shows the same figures, on the dialog page every counter dialog has.
-    return render("counter/dialog.html", "counter/_due.html", template="counter/_due.html", **_due_context(cart, form))
+    context = _due_context(counter, cart, form)
+    return render("counter/dialog.html", "counter/_due.html", template="counter/_due.html", **context)
 
 
 @bp.post("/checkout")
@@ -137,6 +160,9 @@ def checkout() -> Any:
     form = PayForm(formdata=request.form)
     if not form.validate():
         return _refused(counter, uuid, form)
+    wanted = pending_exchange(counter)
+    if wanted is not None:
+        return _exchange(counter, wanted, uuid, form)
     try:
         done = checkout_sale(
             db.session, current_actor(), counter, uuid, _payments(form), salesperson_id=form.salesperson.data or None
@@ -151,6 +177,41 @@ def checkout() -> Any:
     for warning in done.warnings:
         flash(warning, "info")
     return hx_redirect_or(url_for("counter.sale_done", sale_id=sale_id))
+
+
+def _exchange(counter: Counter, wanted: ReturnRequest, uuid: str, form: PayForm) -> Any:
+    """The cart sold against the return waiting on it: one transaction, a credit note and a sale. A supervisor's PIN
+    is asked (saying what is approved) when the return needs one, and the dialog sends the payment again."""
+    if "approver_id" in request.form:
+        try:
+            wording = plan_return(db.session, current_actor(), counter, wanted).wording
+        except DomainError:
+            wording = None
+        refusal = authorize(Permission.REFUND, wording, needed=True)
+        if refusal is not None:
+            return refusal
+    try:
+        done = exchange_items(
+            db.session,
+            current_actor(),
+            counter,
+            wanted,
+            uuid,
+            _payments(form),
+            salesperson_id=form.salesperson.data or None,
+        )
+    except RefundNeedsApproval as exc:
+        db.session.rollback()
+        return authorize(Permission.REFUND, exc.wording, needed=True)
+    except DomainError as exc:
+        db.session.rollback()
+        return _refused(counter, uuid, form, exc.message)
+    drop_exchange()
+    db.session.commit()
+    if not done.repeated:
+        for document_id in done.fiscal_document_ids:
+            _report_to_fbr(document_id)
+    return hx_redirect_or(url_for("counter.return_done", return_id=done.returned.sale_return.id))
 
 
 def _safe_drop(sale: Sale) -> int:

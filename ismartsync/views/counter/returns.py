@@ -39,6 +39,7 @@ from ismartsync.services.returns.tenders import RefundTender
 from ismartsync.services.sales import fiscal_document_for
 from ismartsync.views.counter import bp
 from ismartsync.views.counter.context import dialog, selling_counter
+from ismartsync.views.counter.return_panel import panel_context
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 log = logging.getLogger(__name__)
@@ -54,15 +55,20 @@ def returning_counter() -> Counter:
     return counter
 
 
-def return_screen(counter: Counter, status: int = 200, **context: Any) -> tuple[str, int, dict[str, str]]:
-    """The counter in Return mode with `sale` found (or the customer's `purchases`, or neither yet)."""
+def return_screen(
+    counter: Counter, status: int = 200, fragment: str = "counter/_return.html", **context: Any
+) -> tuple[str, int, dict[str, str]]:
+    """The counter in Return mode with `sale` found (or the customer's `purchases`, or neither yet); for htmx,
+    `fragment` of it."""
     context = {"sale": None, "purchases": None, "customer": None, "code": "", "error": "", **context}
     sale: Sale | None = context["sale"]
     if sale is not None:
         context["fiscal"] = fiscal_document_for(db.session, sale)
         context["elsewhere"] = sale.branch_id != counter.branch_id
         context["days_ago"] = _days_ago(sale, counter)
-    return render("counter/index.html", "counter/_return.html", status, counter=counter, returning=True, **context)
+        context.update(panel_context(counter, sale, request.form if request.method == "POST" else None))
+        status = 422 if context["panel_errors"] else status
+    return render("counter/index.html", fragment, status, counter=counter, returning=True, **context)
 
 
 def _days_ago(sale: Sale, counter: Counter) -> int:
@@ -109,6 +115,20 @@ def return_sale(sale_id: int) -> Any:
     return return_screen(counter, sale=sale)
 
 
+@bp.post("/returns/preview")
+@permission_required(Permission.PAGE_POS)
+def preview_return() -> Any:
+    """The return panel again as the cashier changes it (a step of a quantity, a reason, the refund's way): each
+    line's refund, the total and how it goes back, before anything is written; 422 with why beside the field."""
+    counter = returning_counter()
+    if parse_id(request.form.get("sale_id")) is None:
+        return _refused(DomainError("Choose the sale that comes back.", field="sale_id"))
+    sale = tenant_get_or_404(Sale, request.form.get("sale_id"))
+    if lookup.returnable_sale(db.session, counter.merchant_id, sale.id) is None:
+        abort(404)
+    return return_screen(counter, fragment="counter/_return_actions.html", sale=sale)
+
+
 @bp.get("/returns/customers")
 @permission_required(Permission.PAGE_POS)
 def find_return_customer() -> Any:
@@ -131,7 +151,7 @@ def customer_purchases(customer_id: int) -> Any:
     return return_screen(counter, customer=customer, purchases=purchases)
 
 
-def _request(sale: Sale) -> ReturnRequest:
+def read_return_form(sale: Sale) -> ReturnRequest:
     """The return the form asks for; a field that does not read is refused beside it."""
     form = request.form
     uuid = form.get("return_uuid", "").strip()
@@ -170,7 +190,7 @@ def record_sale_return() -> Any:
         if refusal is not None:
             return refusal
     try:
-        wanted = _request(sale)
+        wanted = read_return_form(sale)
         if request.form.get("refund") == "store_credit":  # the whole refund to the customer
             total = plan_return(db.session, current_actor(), counter, wanted).total_minor
             wanted = _as_store_credit(wanted, total)
@@ -184,7 +204,6 @@ def record_sale_return() -> Any:
     except IntegrityError:  # the same key sent at once for another sale: only a broken screen does that
         db.session.rollback()
         return _refused(DomainError("Open the return again: its key was used for another.", field="return_uuid"))
-    sale_id = done.sale_return.sale_id or sale.id
     db.session.commit()
     if done.fiscal_document_id is not None and not done.repeated:
         try:
@@ -192,13 +211,13 @@ def record_sale_return() -> Any:
         except Exception:
             db.session.rollback()
             log.exception("the inline FBR attempt at a credit note failed; the fiscal queue reports it")
-    return hx_redirect_or(url_for("sales.sale", sale_id=sale_id))
+    return hx_redirect_or(url_for("counter.return_done", return_id=done.sale_return.id))
 
 
 def _wording(counter: Counter, sale: Sale) -> str | None:
     """What the dialog says when it is shown again (a wrong PIN): the return as it reads now."""
     try:
-        return plan_return(db.session, current_actor(), counter, _request(sale)).wording
+        return plan_return(db.session, current_actor(), counter, read_return_form(sale)).wording
     except DomainError:
         return None
 

@@ -22,10 +22,11 @@ from ismartsync.services.audit import Actor
 from ismartsync.services.checkout import Payment
 from ismartsync.services.returns.reasons import seed_return_reasons
 from ismartsync.services.roles import set_grant
+from ismartsync.services.stock.ledger import record_opening_stock
 from tests import factories
 from tests.markup import element, text, text_of
 from tests.selling import open_till, sell, stock_items
-from tests.views.counter.screen import approval_what
+from tests.views.counter.screen import approval_what, the_cart
 
 HX = {"HX-Request": "true"}
 
@@ -221,7 +222,8 @@ def test_the_supervisors_pin_records_the_return_once_however_often_it_is_sent(ta
     first = tablet.post("/counter/returns", form, htmx=True)
     again = tablet.post("/counter/returns", form, htmx=True)
 
-    assert first.headers["HX-Redirect"] == again.headers["HX-Redirect"] == f"/sales/{sold.id}"
+    [recorded] = db.session.scalars(select(SaleReturn).where(SaleReturn.sale_id == sold.id)).all()
+    assert first.headers["HX-Redirect"] == again.headers["HX-Redirect"] == f"/counter/refunds/{recorded.id}"
     assert _returns(sold) == 1
     [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "return.record")).all()
     assert (entry.actor_id, entry.approver_id) == (cashier.id, manager.id)
@@ -251,7 +253,7 @@ def test_store_credit_needs_a_customer_and_goes_to_their_balance(tablet, sold, m
 
     done = tablet.post("/counter/returns", {**form, "customer_id": customer.id}, htmx=True)
 
-    assert done.status_code == 204 and done.headers["HX-Redirect"] == f"/sales/{sold.id}"
+    assert done.status_code == 204 and done.headers["HX-Redirect"].startswith("/counter/refunds/")
     db.session.expire_all()
     assert db.session.get(Customer, customer.id).store_credit_minor == 150_000
 
@@ -294,3 +296,238 @@ def test_a_role_without_the_counter_cannot_record_a_return(browser, merchant, ro
     browser.sign_in(accountant)
     assert browser.post("/counter/returns", _form(sold)).status_code == 403
     assert _returns(sold) == 0
+
+
+# The return panel: per-line steppers capped at what is returnable, the live refund preview, the done screen.
+
+
+@pytest.fixture
+def split(placed, merchant):
+    """The card + cash sale with the merchant's return reasons; lawn (Rs 2,990) first, khussa (Rs 1,500) second."""
+    seed_return_reasons(db.session, merchant)
+    db.session.commit()
+    return placed
+
+
+def _preview(tablet, sale, **fields):
+    form = {"sale_id": sale.id, "return_uuid": "panel-key-0001", **fields}
+    return tablet.post("/counter/returns/preview", form, htmx=True)
+
+
+def test_the_panel_offers_every_line_with_a_stepper_a_reason_and_restock(tablet, split):
+    html = tablet.get(f"/counter/returns/{split.id}").get_data(as_text=True)
+    actions = element(html, "return-actions")
+    assert actions is not None and 'name="return_uuid"' in actions
+    lawn, khussa = split.lines
+    assert text_of(html, f"counts-{lawn.id}") == "sold 1 · returned 0 · returnable 1"
+    for line in (lawn, khussa):
+        assert f'name="quantity-{line.id}" value="0"' in actions and f'id="reason-{line.id}"' in actions
+        assert f'name="restock-{line.id}" id="restock-{line.id}" checked' in actions
+    assert "Wrong size" in text_of(html, f"reason-{lawn.id}") and "Defective" in text_of(html, f"reason-{lawn.id}")
+    assert "Tap + on what the customer brought back." in text_of(html, "return-preview")
+
+
+def test_the_preview_shows_each_lines_refund_with_tax_and_the_tenders_cash_last(tablet, split):
+    lawn = split.lines[0]
+    response = _preview(tablet, split, **{"step": f"{lawn.id}:1", f"reason-{lawn.id}": "wrong_size"})
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    refunds = text_of(html, "return-refunds")
+    assert f"{lawn.name} × 1" in refunds and "Wrong size · back on the shelf" in refunds
+    assert f"GST Rs {lawn.tax_minor // 100:,}.{lawn.tax_minor % 100:02d} incl." in refunds
+    assert text_of(html, "return-total") == "Rs 2,990"
+    assert text_of(html, "return-to") == "Back as: Card ····4411 Rs 2,000 · Cash Rs 990"
+    submit = element(html, "return-submit") or ""
+    assert (
+        text(submit) == "Refund Rs 2,990"
+        and 'hx-confirm="Refund Rs 2,990: Card ····4411 Rs 2,000, Cash Rs 990?"' in submit
+    )
+    assert f'name="quantity-{lawn.id}" value="1"' in html
+    assert 'aria-label="One more" disabled' in html  # one sold: the stepper stops at it
+
+
+def test_a_defective_item_is_recorded_not_restocked_and_its_toggle_locked(tablet, split):
+    lawn = split.lines[0]
+    html = _preview(tablet, split, **{f"quantity-{lawn.id}": "1", f"reason-{lawn.id}": "defective"}).get_data(
+        as_text=True
+    )
+    assert text_of(html, f"restock-{lawn.id}-state") == "Recorded, not restocked"
+    assert f'name="restock-{lawn.id}"' not in html
+    assert "Defective · recorded, not restocked" in text_of(html, "return-refunds")
+
+
+def test_a_quantity_without_a_reason_asks_for_it_and_offers_no_refund(tablet, split):
+    lawn = split.lines[0]
+    html = _preview(tablet, split, **{f"quantity-{lawn.id}": "1"}).get_data(as_text=True)
+    assert text_of(html, "return-to") == "Choose why each item came back."
+    assert element(html, "return-submit") is None
+
+
+@pytest.mark.parametrize(("typed", "said"), [("5", "Only 1 can still be returned."), ("x", "Enter a whole number.")])
+def test_a_quantity_beyond_what_is_returnable_is_a_422_beside_it(tablet, split, typed, said):
+    lawn = split.lines[0]
+    response = _preview(tablet, split, **{f"quantity-{lawn.id}": typed, f"reason-{lawn.id}": "wrong_size"})
+    assert response.status_code == 422
+    assert text_of(response.get_data(as_text=True), f"quantity-{lawn.id}-error") == said
+    assert _returns(split) == 0
+
+
+def test_store_credit_needs_the_sales_customer(tablet, split):
+    html = tablet.get(f"/counter/returns/{split.id}").get_data(as_text=True)
+    assert 'value="store_credit" disabled' in html and "this sale has none" in html
+
+
+def test_after_a_return_the_panel_caps_and_greys_what_came_back(tablet, split, manager):
+    lawn, khussa = split.lines
+    form = {
+        "sale_id": split.id,
+        "return_uuid": str(uuid.uuid4()),
+        f"quantity-{khussa.id}": "1",
+        f"reason-{khussa.id}": "wrong_size",
+        "approver_id": manager.id,
+        "approver_pin": factories.PIN,
+    }
+    assert tablet.post("/counter/returns", form, htmx=True).status_code == 204
+
+    html = tablet.get(f"/counter/returns/{split.id}").get_data(as_text=True)  # partly refunded: found again
+    assert text_of(html, f"counts-{khussa.id}") == "sold 1 · returned 1 · returnable 0"
+    assert f'data-line-id="{khussa.id}"' in html and "All returned" in html
+    assert f'name="quantity-{khussa.id}"' not in html and f'name="quantity-{lawn.id}"' in html
+    late = _preview(tablet, split, **{f"quantity-{khussa.id}": "1", f"reason-{khussa.id}": "wrong_size"})
+    assert late.status_code == 422
+    assert text_of(late.get_data(as_text=True), f"quantity-{khussa.id}-error") == "Every unit came back already."
+
+
+def test_the_done_screen_shows_the_return_receipt_with_reasons_and_refunds(tablet, split, manager):
+    lawn = split.lines[0]
+    form = {
+        "sale_id": split.id,
+        "return_uuid": str(uuid.uuid4()),
+        f"quantity-{lawn.id}": "1",
+        f"reason-{lawn.id}": "defective",
+        "approver_id": manager.id,
+        "approver_pin": factories.PIN,
+    }
+    done = tablet.post("/counter/returns", form, htmx=True)
+    page = tablet.get(done.headers["HX-Redirect"])
+
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert text_of(html, "return-done-refunds") == "Rs 2,000 back to Card Rs 990 in cash from the drawer"
+    assert text_of(html, "return-receipt-title") == "Return"
+    assert text_of(html, "return-receipt-ref") == split.usin
+    lines = text_of(html, "return-receipt-lines")
+    assert (
+        lawn.name in lines and "Defective · recorded, not restocked" in lines and "-Rs 2,990" in lines.replace("−", "-")
+    )
+    refunds = text_of(html, "return-receipt-refunds")
+    assert "Card refunded Rs 2,000" in refunds and "Cash refunded Rs 990" in refunds
+    assert f'href="/sales/{split.id}"' in html
+    printed = tablet.get(done.headers["HX-Redirect"] + "/receipt?paper=58").get_data(as_text=True)
+    assert "paper-58" in printed and text_of(printed, "return-receipt-ref") == split.usin
+
+
+def test_the_return_preview_and_done_screen_refuse_another_merchants_rows(tablet, other_merchant):
+    branch = factories.BranchFactory(merchant=other_merchant)
+    counter = factories.CounterFactory(branch=branch)
+    seller = factories.UserFactory(merchant=other_merchant)
+    theirs = sell(open_till(seller, seller, counter), counter, stock_items(other_merchant, branch)[0])
+    db.session.commit()
+    assert _preview(tablet, theirs, **{f"quantity-{theirs.lines[0].id}": "1"}).status_code == 404
+
+
+def test_a_role_without_the_counter_gets_403_on_the_preview_and_the_done_screen(browser, merchant, roles, sold):
+    accountant = factories.UserFactory(merchant=merchant, role=roles["Accountant"])
+    db.session.commit()
+    browser.sign_in(accountant)
+    assert browser.post("/counter/returns/preview", {"sale_id": sold.id}).status_code == 403
+    assert browser.get("/counter/refunds/1").status_code == 403
+
+
+# Exchange in one ticket: the panel holds what comes back, the cart sells the new items against it.
+
+
+def _exchange_khussa(tablet, sale):
+    khussa = sale.lines[1]
+    form = {
+        "sale_id": sale.id,
+        "return_uuid": "exchange-key-0001",
+        f"quantity-{khussa.id}": "1",
+        f"reason-{khussa.id}": "wrong_size",
+        f"restock-seen-{khussa.id}": "1",
+        f"restock-{khussa.id}": "on",
+    }
+    return tablet.post("/counter/returns/exchange", form, htmx=True)
+
+
+def test_an_exchange_charges_the_difference_and_records_a_credit_note_and_a_sale(
+    tablet, split, items, manager, counter
+):
+    held = _exchange_khussa(tablet, split)
+    assert held.status_code == 204 and held.headers["HX-Redirect"] == "/counter"
+    assert "Exchange · Rs 1,500 back from sale" in text_of(
+        tablet.get("/counter").get_data(as_text=True), "exchange-note"
+    )
+
+    scanned = tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)  # the Rs 2,990 lawn
+    assert text_of(scanned.get_data(as_text=True), "exchange-credit") == "−Rs 1,500"
+    assert text_of(scanned.get_data(as_text=True), "exchange-due") == "Rs 1,490"
+    assert "Pay Rs 1,490" in text_of(scanned.get_data(as_text=True), "cart")
+    cart = the_cart(split.counter)
+    assert "To pay Rs 1,490" in text_of(tablet.get("/counter/pay", headers=HX).get_data(as_text=True), "pay-title")
+
+    paid = {"sale_uuid": cart.uuid, "cash": "1490"}
+    asked = tablet.post("/counter/checkout", paid, htmx=True)
+    assert asked.status_code == 403 and approval_what(asked).startswith(f"Refund Rs 1,500 on sale {split.usin}")
+    done = tablet.post(
+        "/counter/checkout", {**paid, "approver_id": manager.id, "approver_pin": factories.PIN}, htmx=True
+    )
+
+    assert done.status_code == 204 and done.headers["HX-Redirect"].startswith("/counter/refunds/")
+    db.session.expire_all()
+    [recorded] = db.session.scalars(select(SaleReturn).where(SaleReturn.sale_id == split.id)).all()
+    new_sale = recorded.exchange_sale
+    assert recorded.kind == "exchange" and recorded.total_minor == 150_000 and new_sale is not None
+    assert new_sale.status == SaleStatus.PLACED and new_sale.lines[0].variant_id == items[0].id
+    assert sorted((p.tender, p.amount_minor) for p in new_sale.payments) == [("cash", 149_000), ("exchange", 150_000)]
+    page = tablet.get(done.headers["HX-Redirect"]).get_data(as_text=True)
+    assert f"Exchanged: new items on sale {new_sale.number}" in text_of(page, "return-receipt")
+    assert "exchange-note" not in tablet.get("/counter").get_data(as_text=True)  # the next customer starts afresh
+
+
+def test_an_exchange_worth_less_than_what_comes_back_gives_the_difference_back(tablet, split, manager, counter, branch):
+    dupatta = factories.VariantFactory(product__merchant=split.merchant, price_minor=99900, barcode="8961000000099")
+    record_opening_stock(db.session, branch, {dupatta.id: 3}, "opening")
+    db.session.commit()
+    _exchange_khussa(tablet, split)
+    tablet.post("/counter/cart/scan", {"code": dupatta.barcode}, htmx=True)
+    cart = the_cart(counter)
+    credit = 150_000 - cart.payable_minor
+    assert credit > 0
+    page = tablet.get("/counter/pay", headers=HX).get_data(as_text=True)
+    assert text_of(page, "pay-title") == f"Give back Rs {credit // 100:,}" + (
+        f".{credit % 100:02d}" if credit % 100 else ""
+    )
+
+    form = {"sale_uuid": cart.uuid, "approver_id": manager.id, "approver_pin": factories.PIN}
+    done = tablet.post("/counter/checkout", form, htmx=True)
+
+    assert done.status_code == 204
+    db.session.expire_all()
+    [recorded] = db.session.scalars(select(SaleReturn).where(SaleReturn.sale_id == split.id)).all()
+    assert sum(r.amount_minor for r in recorded.refunds if r.tender != "exchange") == credit
+
+
+def test_an_exchange_of_nothing_is_refused_on_the_panel(tablet, split):
+    response = tablet.post(
+        "/counter/returns/exchange", {"sale_id": split.id, "return_uuid": "exchange-key-2"}, htmx=True
+    )
+    assert response.status_code == 422 and "Choose what comes back." in response.get_data(as_text=True)
+
+
+def test_cancelling_an_exchange_leaves_a_plain_cart(tablet, split):
+    _exchange_khussa(tablet, split)
+    assert tablet.post("/counter/exchange/cancel", {}, htmx=True).headers["HX-Redirect"] == "/counter"
+    assert "exchange-note" not in tablet.get("/counter").get_data(as_text=True)
+    assert _returns(split) == 0

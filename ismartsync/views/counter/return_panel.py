@@ -1,0 +1,129 @@
+"""What the return panel under a sale shows (counter/_return_actions.html): per line what is still returnable, the
+quantity, reason and restock chosen, and the refund `plan_return` makes of them (each line's refund, the total, how
+it goes back to the tenders), read again from the form on every change so nothing is written before "Refund"."""
+
+from __future__ import annotations
+
+import uuid as uuids
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from ismartsync.access import current_actor
+from ismartsync.errors import DomainError
+from ismartsync.extensions import db
+from ismartsync.inputs import NumberError, parse_whole
+from ismartsync.models import Counter, ReturnReason, Sale, SaleLine, Tender
+from ismartsync.services.returns.policy import needs_supervisor
+from ismartsync.services.returns.quantities import returnable_quantities
+from ismartsync.services.returns.reasons import return_reasons
+from ismartsync.services.returns.record import ReturnItem, ReturnPlan, ReturnRequest, plan_return
+from ismartsync.services.returns.tenders import RefundTender
+
+
+@dataclass
+class LineChoice:
+    """One sale line on the panel: sold, returned so far, still returnable, and what the cashier chose."""
+
+    line: SaleLine
+    returnable: int
+    quantity: int
+    quantity_text: str
+    reason: ReturnReason | None
+    restock: bool
+
+    @property
+    def returned(self) -> int:
+        return self.line.quantity - self.returnable
+
+    @property
+    def locked(self) -> bool:
+        """The reason chosen says the item cannot be sold again: recorded, never restocked."""
+        return self.reason is not None and not self.reason.sellable
+
+
+def panel_context(counter: Counter, sale: Sale, form: MultiDict | None) -> dict[str, Any]:
+    """The panel's figures for `sale`: fresh (`form` None) or as the cashier's form now reads."""
+    form = form if form is not None else MultiDict()
+    reasons = return_reasons(db.session, counter.merchant_id)
+    by_code = {r.code: r for r in reasons}
+    left = returnable_quantities(db.session, sale)
+    errors: dict[str, str] = {}
+    choices = [_choice(line, left.get(line.id, 0), form, by_code, errors) for line in sale.lines]
+    refund = "store_credit" if form.get("refund") == "store_credit" else "original"
+    context: dict[str, Any] = {
+        "choices": choices,
+        "reasons": reasons,
+        "return_uuid": form.get("return_uuid") or str(uuids.uuid4()),
+        "refund": refund,
+        "plan": None,
+        "parts": [],
+        "needs_approval": False,
+        "panel_errors": errors,
+        "missing_reason": False,
+    }
+    chosen = [c for c in choices if c.quantity]
+    if errors or not chosen:
+        return context
+    if any(c.reason is None for c in chosen):
+        context["missing_reason"] = True
+        return context
+    items = tuple(ReturnItem(c.line.id, c.quantity, c.reason.code, c.restock) for c in chosen if c.reason)
+    request = ReturnRequest(uuid=context["return_uuid"], sale_id=sale.id, items=items)
+    try:
+        plan = _plan(counter, request, refund)
+    except DomainError as exc:
+        errors[exc.field or "refund"] = exc.message
+        return context
+    context.update(plan=plan, parts=refund_parts(plan, sale))
+    context["needs_approval"] = needs_supervisor(current_actor(), plan.approval_reasons)
+    return context
+
+
+def _plan(counter: Counter, request: ReturnRequest, refund: str) -> ReturnPlan:
+    """The refund to the sale's tenders, or (store credit) all of it to the sale's customer."""
+    plan = plan_return(db.session, current_actor(), counter, request)
+    if refund != "store_credit":
+        return plan
+    credit = ReturnRequest(
+        request.uuid, request.sale_id, request.items, refunds=(RefundTender(Tender.STORE_CREDIT, plan.total_minor),)
+    )
+    return plan_return(db.session, current_actor(), counter, credit)
+
+
+def _choice(
+    line: SaleLine, returnable: int, form: MultiDict, reasons: dict[str, ReturnReason], errors: dict[str, str]
+) -> LineChoice:
+    key = f"quantity-{line.id}"
+    text = form.get(key, "0").strip() or "0"
+    try:
+        quantity = parse_whole(text, 0, 10_000)
+    except NumberError as exc:
+        errors[key], quantity = str(exc), 0
+    step = form.get("step", "")
+    if step.startswith(f"{line.id}:") and key not in errors:
+        quantity += 1 if step.endswith(":1") else -1
+    if quantity > returnable and key not in errors:
+        errors[key] = f"Only {returnable} can still be returned." if returnable else "Every unit came back already."
+    quantity = max(0, min(quantity, returnable))
+    text = text if key in errors else str(quantity)
+    reason = reasons.get(form.get(f"reason-{line.id}", ""))
+    # A checkbox says nothing when unticked: "restock-seen" says it was on the screen (and so unticked on purpose).
+    restock = f"restock-{line.id}" in form if f"restock-seen-{line.id}" in form else True
+    return LineChoice(line, returnable, quantity, text, reason, restock and (reason is None or reason.sellable))
+
+
+def refund_parts(plan: ReturnPlan, sale: Sale) -> list[tuple[str, int]]:
+    """How the refund goes back, as the cashier reads it: "Card ····4411" Rs 2,000, "Cash" Rs 1,490 (cash last)."""
+    payments = {p.id: p for p in sale.payments}
+    parts = []
+    for part in plan.refunds:
+        payment = payments.get(part.sale_payment_id) if part.sale_payment_id else None
+        label = part.label or Tender(part.tender).label
+        if part.tender == Tender.STORE_CREDIT and plan.customer is not None:
+            label = f"Store credit to {plan.customer.full_name}"
+        elif payment is not None and payment.reference and part.tender in (Tender.CARD, Tender.BANK, Tender.WALLET):
+            label = f"{label} ····{payment.reference[-4:]}"
+        parts.append((label, part.amount_minor))
+    return parts
