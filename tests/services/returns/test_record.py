@@ -263,7 +263,7 @@ def test_a_bank_method_of_another_kind_is_refused(till, approved, counter, items
 def test_the_returns_settings_are_checked_and_audited(merchant, owner):
     from ismartsync.services.returns.settings import update_return_settings
 
-    with pytest.raises(DomainError, match="0 to 365 days"):
+    with pytest.raises(DomainError, match="1 to 365 days"):
         update_return_settings(
             db.session,
             Actor(owner),
