@@ -21,7 +21,9 @@ def return_lines(till, manager, counter, sale: Sale, *lines: tuple[int, int, str
     seed_return_reasons(db.session, sale.merchant)
     actor = Actor(till.user, branch_id=till.branch_id, counter_id=till.counter_id, approver=manager)
     items = tuple(ReturnItem(sale.lines[i].id, q, reason) for i, q, reason in lines)
-    done = record_return(db.session, actor, counter, ReturnRequest(uuid=str(uuid.uuid4()), sale_id=sale.id, items=items))
+    done = record_return(
+        db.session, actor, counter, ReturnRequest(uuid=str(uuid.uuid4()), sale_id=sale.id, items=items)
+    )
     db.session.commit()
     return done.sale_return
 
