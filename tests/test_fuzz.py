@@ -52,6 +52,8 @@ from ismartsync.models import (
 from ismartsync.services import customers, parked, roles, roster_slots, rosters
 from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.e_receipts import receipt_token
+from ismartsync.services.returns.reasons import return_reasons, seed_return_reasons
+from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
 from ismartsync.services.roster_slots import SlotValues
 from ismartsync.services.staff import INVITE, RESET
 from ismartsync.services.stock.ledger import record_movement
@@ -136,6 +138,10 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     actor = open_till(owner, owner, counter)
     variants = stock_items(merchant, branch)
     sale = sell(actor, counter, variants[0])
+    seed_return_reasons(db.session, merchant)
+    returned = sell(actor, counter, variants[0])
+    request = ReturnRequest("fuzz-return-1", returned.id, (ReturnItem(returned.lines[0].id, 1, "wrong_size"),))
+    sale_return = record_return(db.session, actor, counter, request).sale_return
     held = cart_with(actor, counter, variants[1])
     parked.park_cart(db.session, actor, held, "Mrs Khan")
     cart = cart_with(actor, counter, variants[2])
@@ -183,6 +189,8 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         "assignment_id": assignment.id,
         "payment_method_id": method.id,
         "customer_id": customer.id,
+        "return_id": sale_return.id,
+        "reason_id": return_reasons(db.session, merchant.id)[0].id,
         "device_id": _device_of(counter.id),
         "day": date.today().isoformat(),
         "week": monday.isoformat(),
@@ -192,6 +200,8 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     endpoint_paths = {
         ("receipts.receipt", "token"): receipt_token(sale),
         ("receipts.invoice_pdf", "token"): receipt_token(sale),
+        ("receipts.return_receipt", "token"): receipt_token(returned),
+        ("receipts.credit_note_pdf", "token"): receipt_token(returned),
         ("sign_in.accept_invite", "token"): make_token(INVITE, invited.id, None),
         ("sign_in.reset_password", "token"): make_token(RESET, owner.id, owner.password_hash),
         ("counter.recall_cart", "sale_id"): held.id,
