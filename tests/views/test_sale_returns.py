@@ -31,14 +31,14 @@ def test_the_sale_page_lists_its_returns_with_their_credit_notes(browser, manage
 
     html = browser.get(f"/sales/{sale.id}").get_data(as_text=True)
 
-    text = text_of(html, "sale-returns")
+    text = text_of(html, "returns-list")
     assert f"Return no. {first.number}" in text and first.usin in text and second.usin in text
     assert f"{sale.lines[0].name} × 1 (wrong size)" in text
     assert f"{sale.lines[1].name} × 1 (defective, not sellable)" in text
     assert "Rs 2,990" in text and "Card Rs 2,000" in text and "Cash Rs 990" in text
     assert CREDIT_NOTE_FBR_NUMBER in text and "Not yet reported" in text  # the second's credit note waits
     assert "Sana Iqbal" in text and "approved by" in text
-    links = links_to(html, "sale-returns")
+    links = links_to(html, "returns-list")
     assert _pdf_path(first) in links and _pdf_path(second) in links
     assert f"/sales/returns/{first.id}" in links
     assert "REFUNDED" in html and "PARTIALLY REFUNDED" not in html  # every unit back: the sale's status chip
@@ -47,7 +47,7 @@ def test_the_sale_page_lists_its_returns_with_their_credit_notes(browser, manage
 def test_a_sale_without_returns_says_so(browser, manager, sale):
     browser.sign_in(manager)
     assert "Nothing has been returned" in text_of(
-        browser.get(f"/sales/{sale.id}").get_data(as_text=True), "sale-returns"
+        browser.get(f"/sales/{sale.id}").get_data(as_text=True), "returns-list"
     )
 
 
