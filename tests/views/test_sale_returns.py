@@ -13,6 +13,7 @@ from tests.documents.fixtures import FBR_NUMBER, report
 from tests.documents.pdf import pdf_qr_codes, pdf_text
 from tests.documents.returns import CREDIT_NOTE_FBR_NUMBER, report_credit_note, return_lines
 from tests.markup import links_to, text_of
+from tests.selling import sell
 
 # The documents' merchant, FBR counter and sale (tests/documents/fixtures.py).
 seller, till, items, sale = fixtures.seller, fixtures.till, fixtures.items, fixtures.sale
@@ -113,3 +114,21 @@ def test_another_merchant_or_branch_finds_nothing(
     other.sign_in(elsewhere)
     assert other.get(_pdf_path(sale_return)).status_code == 404
     assert other.get(f"/sales/returns/{sale_return.id}").status_code == 404
+
+
+def test_the_sales_list_shows_and_filters_partly_refunded_and_refunded(browser, manager, sale, till, counter, items):
+    whole = sell(till, counter, items[0])
+    db.session.commit()
+    return_lines(till, manager, counter, sale, (0, 1, "wrong_size"))
+    return_lines(till, manager, counter, whole, (0, 1, "changed_mind"))
+    browser.sign_in(manager)
+
+    html = browser.get("/sales").get_data(as_text=True)
+
+    assert "PARTIALLY REFUNDED" in text_of(html, f"sale-{sale.id}")
+    assert "REFUNDED" in text_of(html, f"sale-{whole.id}") and "PARTIALLY" not in text_of(html, f"sale-{whole.id}")
+    assert ">Partially refunded</option>" in html and ">Refunded</option>" in html
+    partly = browser.get("/sales?status=partly_refunded").get_data(as_text=True)
+    assert f'id="sale-{sale.id}"' in partly and f'id="sale-{whole.id}"' not in partly
+    refunded = browser.get("/sales?status=refunded").get_data(as_text=True)
+    assert f'id="sale-{whole.id}"' in refunded and f'id="sale-{sale.id}"' not in refunded
