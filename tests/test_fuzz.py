@@ -52,7 +52,7 @@ from ismartsync.models import (
 from ismartsync.services import customers, parked, roles, roster_slots, rosters
 from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.e_receipts import receipt_token
-from ismartsync.services.returns.reasons import seed_return_reasons
+from ismartsync.services.returns.reasons import return_reasons, seed_return_reasons
 from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
 from ismartsync.services.roster_slots import SlotValues
 from ismartsync.services.staff import INVITE, RESET
@@ -190,6 +190,7 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         "payment_method_id": method.id,
         "customer_id": customer.id,
         "return_id": sale_return.id,
+        "reason_id": return_reasons(db.session, merchant.id)[0].id,
         "device_id": _device_of(counter.id),
         "day": date.today().isoformat(),
         "week": monday.isoformat(),
@@ -199,6 +200,8 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     endpoint_paths = {
         ("receipts.receipt", "token"): receipt_token(sale),
         ("receipts.invoice_pdf", "token"): receipt_token(sale),
+        ("receipts.return_receipt", "token"): receipt_token(returned),
+        ("receipts.credit_note_pdf", "token"): receipt_token(returned),
         ("sign_in.accept_invite", "token"): make_token(INVITE, invited.id, None),
         ("sign_in.reset_password", "token"): make_token(RESET, owner.id, owner.password_hash),
         ("counter.recall_cart", "sale_id"): held.id,

@@ -6,7 +6,9 @@ import pytest
 
 from ismartsync.permissions import DEFAULT_ROLES, OWNER_ROLE_NAME, Effect, Permission
 from tests import factories
+from tests.documents.returns import return_lines
 from tests.markup import nav_labels, nav_links, text_of
+from tests.selling import open_till, sell, stock_items
 
 STAFF = ["/staff", "/roles", "/staff/{member}"]
 ROSTERS = ["/rosters", "/rosters/{branch}/slots"]
@@ -18,6 +20,7 @@ SETTINGS = [
     "/settings/branches/{branch}",
     "/settings/fbr",
     "/settings/cash",
+    "/settings/returns",
 ]
 AUDIT = ["/audit"]
 FISCAL = ["/fiscal"]
@@ -146,3 +149,28 @@ def test_return_mode_is_for_the_roles_that_sell_and_refund(role_name, member_of,
             assert response.status_code == 303 and response.headers["Location"] == "/counter", path
         else:
             assert response.status_code == 403, f"{role_name} should be refused {path}"
+
+
+# A return's page and its credit note: whoever sees the branch's sales (every default role), like the sale's own.
+RETURN_DOCUMENTS = ["/sales/returns/{sale_return}", "/sales/returns/{sale_return}/credit-note.pdf"]
+MAY_SEE_RETURNS = {"Owner": True, "Manager": True, "Cashier": True, "Inventory": True, "Accountant": True}
+
+
+def test_every_default_role_has_a_row_in_the_return_documents_table():
+    assert set(MAY_SEE_RETURNS) == {OWNER_ROLE_NAME, *DEFAULT_ROLES}
+
+
+@pytest.fixture
+def sale_return(merchant, branch, counter, manager, cashier):
+    till = open_till(manager, cashier, counter)
+    sale = sell(till, counter, stock_items(merchant, branch)[0])
+    return return_lines(till, manager, counter, sale, (0, 1, "wrong_size"))
+
+
+@pytest.mark.parametrize("role_name", sorted(MAY_SEE_RETURNS))
+def test_return_documents_are_for_whoever_sees_the_sales(role_name, member_of, browser, sale_return):
+    browser.sign_in(member_of(role_name))
+    for template in RETURN_DOCUMENTS:
+        path = template.format(sale_return=sale_return.id)
+        expected = 200 if MAY_SEE_RETURNS[role_name] else 403
+        assert browser.get(path).status_code == expected, f"{role_name} {path}"

@@ -23,6 +23,7 @@ from ismartsync.models import (
     OutgoingEmail,
     QuickKey,
     Register,
+    ReturnReason,
     Role,
     RosterAssignment,
     RosterSlot,
@@ -162,6 +163,37 @@ class Case:
     unchanged: Callable[[World, str], bool] = lambda t, body: True
     on_paired_device: bool = False
     shows: list[str] = field(default_factory=list)
+
+
+def _their_reason(t: World) -> ReturnReason:
+    """A return reason of theirs (made once, when a case asks)."""
+    if not hasattr(t, "reason"):
+        t.reason = ReturnReason(merchant_id=t.owner.merchant_id, code="their_reason", label="Their reason")
+        db.session.add(t.reason)
+        db.session.flush()
+    return t.reason
+
+
+def _our_sale_key(t: World) -> str:
+    """The receipt key of a placed sale of ours: a real link, but not to their return."""
+    merchant = t.our_roles["Owner"].merchant
+    branch = factories.BranchFactory(merchant=merchant, name="Our branch", code="OUR")
+    counter = factories.CounterFactory(branch=branch, name="Our counter")
+    cashier = factories.UserFactory(merchant=merchant, role=t.our_roles["Cashier"], branches=[branch])
+    sale = Sale(
+        merchant=merchant,
+        uuid="our-placed-sale",
+        branch=branch,
+        counter=counter,
+        cashier=cashier,
+        status=SaleStatus.PLACED,
+        number=1,
+        usin="OUR-C0-000001",
+        placed_at=utcnow(),
+    )
+    db.session.add(sale)
+    db.session.flush()
+    return sale.receipt_key
 
 
 def _no_counter_named(name: str) -> bool:
@@ -329,6 +361,25 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/fiscal/{t.fiscal.id}/settle",
         lambda t: {"fbr_number": "11001403122614050001"},
         lambda t, body: _reloaded(t.fiscal).fbr_number is None,
+    ),
+    ("sale_returns.sale_return", "GET"): Case(
+        lambda t: f"/sales/returns/{t.sale_return.id}", unchanged=lambda t, body: "THR-C0-000002" not in body
+    ),
+    ("sale_returns.credit_note", "GET"): Case(
+        lambda t: f"/sales/returns/{t.sale_return.id}/credit-note.pdf", unchanged=lambda t, body: "%PDF" not in body
+    ),
+    ("receipts.return_receipt", "GET"): Case(
+        lambda t: f"/r/{_our_sale_key(t)}/returns/{t.sale_return.id}",
+        unchanged=lambda t, body: "THR-C0-000002" not in body,
+    ),
+    ("receipts.credit_note_pdf", "GET"): Case(
+        lambda t: f"/r/{_our_sale_key(t)}/returns/{t.sale_return.id}/credit-note.pdf",
+        unchanged=lambda t, body: "%PDF" not in body,
+    ),
+    ("return_settings.update_reason", "POST"): Case(
+        lambda t: f"/settings/returns/reasons/{_their_reason(t).id}",
+        lambda t: {f"r{_their_reason(t).id}-label": "Ours now", f"r{_their_reason(t).id}-active": ""},
+        lambda t, body: _reloaded(_their_reason(t)).label == "Their reason" and t.reason.active,
     ),
     ("shifts.close_form", "GET"): Case(lambda t: f"/shifts/{t.shift.id}/close", unchanged=lambda t, body: True),
     ("shifts.count_total", "POST"): Case(

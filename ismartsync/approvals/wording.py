@@ -32,6 +32,7 @@ from ismartsync.models import (
     Merchant,
     PaymentMethod,
     Register,
+    ReturnReason,
     Role,
     RosterAssignment,
     RosterSlot,
@@ -62,6 +63,7 @@ ROWS: dict[str, tuple[str, type]] = {
     "slot_id": ("slot", RosterSlot),
     "assignment_id": ("assignment", RosterAssignment),
     "device_id": ("device", Device),
+    "reason_id": ("reason", ReturnReason),
 }
 
 Rows = dict[str, Any]
@@ -317,6 +319,9 @@ WORDING: dict[str, str | Wording] = {
     "settings.update_payment_method": "Change the payment type {method.label}",
     "settings.set_payment_method_active": "Switch the payment type {method.label} on or off",
     "cash_settings.update": "Change the cash settings (tolerance, blind close, shift limits, drawer limit)",
+    "return_settings.update": "Change the returns settings (return window, other branches, refund limit)",
+    "return_settings.create_reason": "Add a return reason",
+    "return_settings.update_reason": "Change the return reason “{reason.label}”",
     "fbr_settings.update": "Change the business's FBR settings",
     "fbr_settings.update_counter": "Change the FBR settings of {counter.label}",
     "catalog.set_quick_key": "Change the quick key of {variant.display_name}",

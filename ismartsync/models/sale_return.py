@@ -103,6 +103,10 @@ class SaleReturn(TenantMixin, Base):
     )
 
     @property
+    def kind_label(self) -> str:
+        return ReturnKind(self.kind).label
+
+    @property
     def refunded_minor(self) -> int:
         return sum(r.amount_minor for r in self.refunds)
 

@@ -15,7 +15,7 @@ from ismartsync.extensions import db
 from ismartsync.forms import attach_error
 from ismartsync.forms.fiscal import SendAgainForm, SettleForm
 from ismartsync.inputs import page_number
-from ismartsync.models import Branch, Counter, FiscalDocument, FiscalStatus
+from ismartsync.models import Branch, Counter, FiscalDocument, FiscalStatus, InvoiceType
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.pipelines.fbr_report import report_document
@@ -47,7 +47,7 @@ def documents() -> Any:
     """The reports of every branch the member may see, or of one branch (and one of its counters)."""
     branches = branches_for(db.session, current_user)
     branch = _branch(branches)
-    args = {k: request.args.get(k, "").strip() for k in ("counter", "status", "q")}
+    args = {k: request.args.get(k, "").strip() for k in ("counter", "status", "q", "type")}
     context: dict[str, Any] = {"branches": branches, "branch": branch, "filters": args, "found": None}
     if branches:
         ids = (branch.id,) if branch else tuple(b.id for b in branches)
@@ -59,6 +59,7 @@ def documents() -> Any:
             counter_id=counter.id if counter else None,
             status=args["status"] if args["status"] in listing.STATUS_FILTERS else "",
             text=args["q"],
+            invoice_type=args["type"] if args["type"] in set(InvoiceType) else "",
         )
         page = request.args.get("page", 1, page_number)
         merchant_id = current_user.merchant_id

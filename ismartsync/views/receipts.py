@@ -1,6 +1,6 @@
 """E-receipts: a sale's receipt page and tax invoice behind its link (no sign-in, for the customer's phone; open for
-the days the merchant set, then a polite 410; a few requests a minute per address), and sending that link from the
-counter by email or WhatsApp."""
+the days the merchant set, then a polite 410; a few requests a minute per address), the sale's returns and their
+credit notes behind the same link, and sending that link from the counter by email or WhatsApp."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from ismartsync.access import current_actor
 from ismartsync.documents.invoices import invoice_filename, sale_invoice_pdf
 from ismartsync.extensions import db, limiter
 from ismartsync.forms.receipts import EmailReceiptForm
-from ismartsync.models import Sale
+from ismartsync.models import Sale, SaleReturn
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
 from ismartsync.services import e_receipts
 from ismartsync.services import sales as sales_service
+from ismartsync.services.fiscal.documents import document_of_return
+from ismartsync.services.returns.reading import get_return, returns_of_sale
+from ismartsync.views.sale_returns import credit_note_response
 from ismartsync.views.sales import printing_allowed, visible_sale
 from ismartsync.web.htmx import is_htmx, render
 
@@ -78,7 +81,14 @@ def receipt(token: str) -> Response:
     """The customer's receipt: the buyer's CNIC and phone masked, since a link gets forwarded."""
     sale = _shared_sale(token)
     fiscal = sales_service.fiscal_document_for(db.session, sale)
-    page = render_template("receipts/receipt.html", sale=sale, merchant=sale.merchant, fiscal=fiscal, token=token)
+    page = render_template(
+        "receipts/receipt.html",
+        sale=sale,
+        merchant=sale.merchant,
+        fiscal=fiscal,
+        token=token,
+        returns=returns_of_sale(db.session, sale),
+    )
     return make_response(page, 200, NOT_INDEXED)
 
 
@@ -90,6 +100,38 @@ def invoice_pdf(token: str) -> Response:
     pdf = sale_invoice_pdf(sale, sales_service.fiscal_document_for(db.session, sale), masked=True)
     headers = {"Content-Disposition": f'inline; filename="{invoice_filename(sale)}"', **NOT_INDEXED}
     return Response(pdf, mimetype="application/pdf", headers=headers)
+
+
+def _shared_return(token: str, return_id: int) -> SaleReturn:
+    """A return of the sale the link names (its link opens its returns, for as long as it opens at all)."""
+    sale = _shared_sale(token)
+    sale_return = get_return(db.session, sale.merchant_id, return_id)
+    if sale_return is None or sale_return.sale_id != sale.id:
+        abort(404)
+    return sale_return
+
+
+@bp.get("/r/<token>/returns/<int:return_id>")
+@limiter.limit(_page_limit)
+def return_receipt(token: str, return_id: int) -> Response:
+    """The customer's copy of a return: what came back, the money back, the credit note's FBR number and QR."""
+    sale_return = _shared_return(token, return_id)
+    page = render_template(
+        "receipts/return.html",
+        sale_return=sale_return,
+        sale=sale_return.sale,
+        merchant=sale_return.merchant,
+        fiscal=document_of_return(db.session, sale_return.id),
+        token=token,
+    )
+    return make_response(page, 200, NOT_INDEXED)
+
+
+@bp.get("/r/<token>/returns/<int:return_id>/credit-note.pdf")
+@limiter.limit(_pdf_limit)
+def credit_note_pdf(token: str, return_id: int) -> Response:
+    """The customer's copy of the credit note (masked like the page), shown in the phone's PDF viewer."""
+    return credit_note_response(_shared_return(token, return_id), masked=True, disposition="inline", **NOT_INDEXED)
 
 
 @bp.post("/sales/<int:sale_id>/receipt-email")

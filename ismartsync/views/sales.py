@@ -18,6 +18,7 @@ from ismartsync.inputs import page_number, parse_day, parse_id, safe_next
 from ismartsync.models import Branch, Sale, SaleStatus, User
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services import sales as service
+from ismartsync.services.returns.reading import credit_notes_of, returns_of_sale
 from ismartsync.web.htmx import render
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
@@ -102,12 +103,15 @@ def sales() -> object:
 @permission_required(Permission.PAGE_ORDERS)
 def sale(sale_id: int) -> object:
     found = visible_sale(service.get_sale(db.session, current_user.merchant_id, sale_id))
+    returns = [] if found.is_draft else returns_of_sale(db.session, found)
     return render(
         "sales/sale.html",
         None,
         sale=found,
         fiscal=service.fiscal_document_for(db.session, found),
         may_return=_may_return(found),
+        returns=returns,
+        credit_notes=credit_notes_of(db.session, returns),
     )
 
 

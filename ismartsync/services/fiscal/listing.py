@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ismartsync.models import Counter, FiscalDocument, FiscalStatus, Sale
+from ismartsync.models import Counter, FiscalDocument, FiscalStatus, InvoiceType, Sale
 from ismartsync.services.fiscal.documents import OPEN_STATUSES
 
 PAGE_SIZE = 50
@@ -22,6 +22,7 @@ class ListingFilters:
     counter_id: int | None = None
     status: str = ""  # OPEN, a FiscalStatus value, or "" for every document
     text: str = ""  # part of a USIN or an FBR number
+    invoice_type: str = ""  # an InvoiceType value (sales' invoices, credit notes), or "" for both
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ def _filtered(merchant_id: int, filters: ListingFilters) -> Select:
     )
     if filters.counter_id:
         query = query.where(FiscalDocument.counter_id == filters.counter_id)
+    if filters.invoice_type in set(InvoiceType):
+        query = query.where(FiscalDocument.invoice_type == filters.invoice_type)
     if filters.status == OPEN:
         query = query.where(FiscalDocument.status.in_(OPEN_STATUSES))
     elif filters.status in set(FiscalStatus):
@@ -59,7 +62,11 @@ def search_documents(session: Session, merchant_id: int, filters: ListingFilters
     rows = list(
         session.scalars(
             _filtered(merchant_id, filters)
-            .options(joinedload(FiscalDocument.sale), joinedload(FiscalDocument.counter).joinedload(Counter.branch))
+            .options(
+                joinedload(FiscalDocument.sale),
+                joinedload(FiscalDocument.sale_return),
+                joinedload(FiscalDocument.counter).joinedload(Counter.branch),
+            )
             .order_by(FiscalDocument.created_at.desc(), FiscalDocument.id.desc())
             .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE + 1)
@@ -100,13 +107,15 @@ def overdue_in(session: Session, merchant_id: int, branch_ids: tuple[int, ...], 
 
 
 def get_document(session: Session, merchant_id: int, document_id: int) -> FiscalDocument | None:
-    """One of the merchant's documents with its attempts, sale and counter (None if not theirs)."""
+    """One of the merchant's documents with its attempts, sale, return (a credit note's) and counter (None if not
+    theirs)."""
     return session.scalar(
         select(FiscalDocument)
         .where(FiscalDocument.id == document_id, FiscalDocument.merchant_id == merchant_id)
         .options(
             selectinload(FiscalDocument.attempt_log),
             joinedload(FiscalDocument.sale).joinedload(Sale.branch),
+            joinedload(FiscalDocument.sale_return),
             joinedload(FiscalDocument.counter),
             joinedload(FiscalDocument.resolved_by),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ismartsync.models import Sale, SaleReturn
+from ismartsync.models import FiscalDocument, Sale, SaleReturn
 
 
 def returns_of_sale(session: Session, sale: Sale) -> list[SaleReturn]:
@@ -41,3 +41,12 @@ def get_return(session: Session, merchant_id: int, return_id: int) -> SaleReturn
             joinedload(SaleReturn.customer),
         )
     )
+
+
+def credit_notes_of(session: Session, sale_returns: list[SaleReturn]) -> dict[int, FiscalDocument]:
+    """The FBR credit note of each of these returns that has one, by return id (one query for a sale's page)."""
+    ids = [r.id for r in sale_returns]
+    if not ids:
+        return {}
+    documents = session.scalars(select(FiscalDocument).where(FiscalDocument.sale_return_id.in_(ids)))
+    return {d.sale_return_id: d for d in documents if d.sale_return_id is not None}

@@ -29,7 +29,7 @@ def audited() -> list[AuditEntry]:
 
 
 def test_the_returns_settings_are_checked_and_audited(merchant, owner):
-    with pytest.raises(DomainError, match="0 to 365 days"):
+    with pytest.raises(DomainError, match="1 to 365 days"):
         update_return_settings(
             db.session,
             Actor(owner),
@@ -54,7 +54,7 @@ def test_the_returns_settings_are_checked_and_audited(merchant, owner):
 @pytest.mark.parametrize(
     ("values", "field"),
     [
-        ({"days": -1}, "return_window_days"),
+        ({"days": 0}, "return_window_days"),
         ({"limit": -1}, "refund_approval"),
         ({"limit": MAX_REFUND_LIMIT_MINOR + 1}, "refund_approval"),
     ],
@@ -72,8 +72,8 @@ def test_a_value_out_of_range_is_refused_beside_its_field_and_nothing_changes(me
 
 
 def test_the_ends_of_each_range_are_taken(merchant, owner):
-    settle(owner, merchant, days=0, limit=MAX_REFUND_LIMIT_MINOR)
-    assert (merchant.return_window_days, merchant.refund_approval_minor) == (0, MAX_REFUND_LIMIT_MINOR)
+    settle(owner, merchant, days=1, limit=MAX_REFUND_LIMIT_MINOR)
+    assert (merchant.return_window_days, merchant.refund_approval_minor) == (1, MAX_REFUND_LIMIT_MINOR)
     settle(owner, merchant, days=365, limit=0)
     assert (merchant.return_window_days, merchant.refund_approval_minor) == (365, 0)
 
