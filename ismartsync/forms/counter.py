@@ -96,7 +96,8 @@ class CustomerForm(FlaskForm):
 
 
 class PayForm(FlaskForm):
-    """The tenders for one checkout: any mix of cash, card, one bank account and one wallet."""
+    """The tenders for one checkout: any mix of cash, card, one bank account, one wallet and the customer's store
+    credit."""
 
     sale_uuid = HiddenField(validators=[InputRequired("The cart was lost. Start a new sale.")])
     cash = _amount("Cash received (Rs)")
@@ -108,4 +109,5 @@ class PayForm(FlaskForm):
     wallet = _amount("Wallet (Rs)")
     wallet_method = SelectField("Wallet", coerce=as_id, validate_choice=False)
     wallet_reference = StringField("Transaction ID", validators=[Optional(), Length(max=80)])
+    store_credit = _amount("Store credit (Rs)")
     salesperson = SelectField("Salesperson", coerce=as_id, validate_choice=False)

@@ -86,6 +86,7 @@ def _payments(form: PayForm) -> list[Payment]:
         Payment(Tender.CARD, minor(form.card), reference=form.card_reference.data or ""),
         Payment(Tender.BANK, minor(form.bank), form.bank_method.data or None, form.bank_reference.data or ""),
         Payment(Tender.WALLET, minor(form.wallet), form.wallet_method.data or None, form.wallet_reference.data or ""),
+        Payment(Tender.STORE_CREDIT, minor(form.store_credit)),
     ]
 
 
@@ -121,7 +122,9 @@ def _due_context(counter: Counter, cart: Sale, form: PayForm | None) -> dict[str
 
 
 def _amount_errors(form: PayForm) -> bool:
-    return bool(form.cash.errors or form.card.errors or form.bank.errors or form.wallet.errors)
+    return bool(
+        form.cash.errors or form.card.errors or form.bank.errors or form.wallet.errors or form.store_credit.errors
+    )
 
 
 @bp.get("/pay")

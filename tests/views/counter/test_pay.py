@@ -3,17 +3,24 @@ holds the sale up (one sold while FBR is down is reported once it returns)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from ismartsync.extensions import db
-from ismartsync.models import FiscalDocument, Sale, SaleStatus
+from ismartsync.models import Customer, FiscalDocument, Sale, SaleStatus, Tender
 from ismartsync.models.base import utcnow
+from ismartsync.services.audit import Actor
+from ismartsync.services.returns.reasons import seed_return_reasons
+from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
+from ismartsync.services.returns.store_credit import ledger_balance
+from ismartsync.services.returns.tenders import RefundTender
 from ismartsync.services.stock.ledger import level_of
 from jobs.fiscal import sweep
 from tests import factories
-from tests.markup import text_of
+from tests.markup import element, text_of
+from tests.selling import sell
 from tests.views.counter.screen import cart_text, the_cart
 
 
@@ -145,3 +152,45 @@ def test_an_item_without_any_pct_code_is_never_sent_and_can_be_sent_once_fixed(
     assert "FBR answered: invoice number" in sent.get_data(as_text=True)
     [invoice] = fbr.control("GET", "/invoices")["invoices"]
     assert invoice["body"]["Items"][0]["PCTCode"] == "62044200" and document_of(sale).status == "reported"
+
+
+def test_store_credit_pays_at_the_counter_within_the_customers_balance(
+    tablet, items, counter, cashier, manager, merchant
+):
+    """Hina returned a Rs 1,500 khussa for store credit; at the till her credit is offered and spent, never more."""
+    seed_return_reasons(db.session, merchant)
+    hina = Customer(merchant_id=merchant.id, first_name="Hina", phone="+923001234567")
+    db.session.add(hina)
+    db.session.flush()
+    sold = sell(Actor(cashier, branch_id=counter.branch_id, counter_id=counter.id), counter, items[1])
+    approved = Actor(cashier, branch_id=counter.branch_id, counter_id=counter.id, approver=manager)
+    back = ReturnRequest(
+        uuid=str(uuid.uuid4()),
+        sale_id=sold.id,
+        items=(ReturnItem(sold.lines[0].id, 1, "wrong_size"),),
+        customer_id=hina.id,
+        refunds=(RefundTender(Tender.STORE_CREDIT, 150_000),),
+    )
+    record_return(db.session, approved, counter, back)
+    db.session.commit()
+    tablet.post("/counter/cart/scan", {"code": items[0].barcode}, htmx=True)
+    cart = the_cart(counter)
+    without = tablet.get("/counter/pay", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert element(without, "store-credit") is None  # nobody's cart: no store credit to offer
+    cart.customer_id = hina.id
+    db.session.commit()
+
+    dialog = tablet.get("/counter/pay", headers={"HX-Request": "true"}).get_data(as_text=True)
+    too_much = tablet.post(
+        "/counter/checkout", {"sale_uuid": cart.uuid, "store_credit": "2000", "cash": "990"}, htmx=True
+    )
+    paid = tablet.post("/counter/checkout", {"sale_uuid": cart.uuid, "store_credit": "1500", "cash": "1490"}, htmx=True)
+
+    assert "Hina has Rs 1,500 of store credit." in text_of(dialog, "store-credit")
+    assert too_much.status_code == 422
+    assert "The customer has Rs 1,500 of store credit." in text_of(too_much.get_data(as_text=True), "pay")
+    assert paid.status_code == 204 and paid.headers["HX-Redirect"].startswith("/counter/sales/")
+    db.session.expire_all()
+    sale = db.session.get(Sale, cart.id)
+    assert [(p.tender, p.amount_minor) for p in sale.payments] == [("store_credit", 150_000), ("cash", 149_000)]
+    assert db.session.get(Customer, hina.id).store_credit_minor == 0 == ledger_balance(db.session, hina.id)
