@@ -19,11 +19,13 @@ MOVE = """mutation($id: ID!, $to: ID!, $items: [FulfillmentOrderLineItemInput!])
     movedFulfillmentOrder { id status assignedLocation { location { id } } }
     originalFulfillmentOrder { id status assignedLocation { location { id } } }
     userErrors { field message } } }"""
-HOLD = """mutation($id: ID!, $hold: FulfillmentOrderHoldInput!) { fulfillmentOrderHold(id: $id, fulfillmentHold: $hold) {
+HOLD = """mutation($id: ID!, $hold: FulfillmentOrderHoldInput!) {
+  fulfillmentOrderHold(id: $id, fulfillmentHold: $hold) {
   fulfillmentHold { id reason reasonNotes handle } fulfillmentOrder { id status supportedActions { action } }
   remainingFulfillmentOrder { id status } userErrors { code field message } } }"""
 RELEASE = """mutation($id: ID!) { fulfillmentOrderReleaseHold(id: $id) {
-  fulfillmentOrder { id status supportedActions { action } fulfillmentHolds { id } } userErrors { code field message } } }"""
+  fulfillmentOrder { id status supportedActions { action } fulfillmentHolds { id } }
+  userErrors { code field message } } }"""
 SHIP = """mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) {
   fulfillment { id status } userErrors { field message } } }"""
 CANCEL = """mutation($id: ID!, $restock: Boolean!) {
@@ -427,9 +429,54 @@ def test_admin_actions_fulfil_move_mark_paid_and_refuse(make_shopify_sandbox, we
 def test_nothing_is_sent_to_apps_that_did_not_subscribe(make_shopify_sandbox, webhook_receiver) -> None:
     sandbox = make_shopify_sandbox()
     subscribe(sandbox, webhook_receiver.url, "PRODUCTS_UPDATE")
-    variant, a, b = stocked_twice(sandbox)
+    variant, a, _ = stocked_twice(sandbox)
     order = place(sandbox, variant, a, 1)
     sandbox.control("POST", f"/shops/{SHOP}/orders/{order['id']}/cancel", {})
 
     assert sandbox.sandbox.webhooks.wait_idle(5)
     assert webhook_receiver.calls == []
+
+
+def test_a_keyed_move_retried_is_applied_once(shopify_sandbox: RunningSandbox) -> None:
+    variant, a, b = stocked_twice(shopify_sandbox)
+    order = place(shopify_sandbox, variant, a, 3)
+    fo = fos(shopify_sandbox, order["id"])["fulfillmentOrders"]["nodes"][0]
+    item = fo["lineItems"]["nodes"][0]["id"]
+    keyed = MOVE.replace("newLocationId: $to,", "newLocationId: $to,").replace(
+        "fulfillmentOrderMove(id: $id, newLocationId: $to, fulfillmentOrderLineItems: $items)",
+        'fulfillmentOrderMove(id: $id, newLocationId: $to, fulfillmentOrderLineItems: $items) @idempotent(key: "mv-1")',
+    )
+    variables = {"id": fo["id"], "to": b, "items": [{"id": item, "quantity": 1}]}
+
+    first = gql(shopify_sandbox, keyed, variables)["fulfillmentOrderMove"]
+    retry = gql(shopify_sandbox, keyed, variables)["fulfillmentOrderMove"]
+    other = gql(shopify_sandbox, keyed, {**variables, "items": [{"id": item, "quantity": 2}]})
+
+    assert first["userErrors"] == [] and retry == first
+    assert level(shopify_sandbox, variant, b)["committed"] == 1
+    assert level(shopify_sandbox, variant, a)["committed"] == 2
+    assert other["fulfillmentOrderMove"]["userErrors"][0]["message"].startswith("The same idempotency key")
+
+
+def test_a_keyed_cancel_retried_answers_the_same_job(shopify_sandbox: RunningSandbox) -> None:
+    variant, a, _ = stocked_twice(shopify_sandbox)
+    order = place(shopify_sandbox, variant, a, 2)
+    keyed = CANCEL.replace("staffNote:", "staffNote:").replace(
+        'staffNote: "Customer cancelled on WhatsApp")',
+        'staffNote: "Customer cancelled on WhatsApp") @idempotent(key: "c-1")',
+    )
+
+    first = gql(shopify_sandbox, keyed, {"id": order["id"], "restock": True})["orderCancel"]
+    retry = gql(shopify_sandbox, keyed, {"id": order["id"], "restock": True})["orderCancel"]
+    other = gql(shopify_sandbox, keyed, {"id": order["id"], "restock": False})["orderCancel"]
+
+    assert first["orderCancelUserErrors"] == [] and retry == first
+    assert other["job"] is None
+    assert other["orderCancelUserErrors"] == [
+        {
+            "code": None,
+            "field": None,
+            "message": "The same idempotency key cannot be used with different operation parameters.",
+        }
+    ]
+    assert level(shopify_sandbox, variant, a) == {"available": 10, "committed": 0, "on_hand": 10}

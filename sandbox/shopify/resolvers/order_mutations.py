@@ -8,7 +8,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from sandbox.shopify import events, order_changes
-from sandbox.shopify.idempotency import idempotent
+from sandbox.shopify.idempotency import idempotent, uncoded
 from sandbox.shopify.models import gid
 from sandbox.shopify.order_changes import Refused
 from sandbox.shopify.registry import Ctx, fields, resolves
@@ -25,7 +25,7 @@ def _fo(ctx: Ctx, value: str) -> Any:
 
 
 @resolves("Mutation", "fulfillmentOrderMove")
-@idempotent(required=False)
+@idempotent(required=False, shape=uncoded())
 def fulfillment_order_move(
     _: Any,
     info: GraphQLResolveInfo,
@@ -58,7 +58,7 @@ def fulfillment_order_move(
 
 
 @resolves("Mutation", "fulfillmentOrderHold")
-@idempotent(required=False)
+@idempotent(required=False, shape=uncoded())
 def fulfillment_order_hold(
     _: Any, info: GraphQLResolveInfo, id: str, fulfillmentHold: dict[str, Any]
 ) -> dict[str, Any]:
@@ -80,7 +80,7 @@ def fulfillment_order_hold(
 
 
 @resolves("Mutation", "fulfillmentOrderReleaseHold")
-@idempotent(required=False)
+@idempotent(required=False, shape=uncoded())
 def fulfillment_order_release_hold(
     _: Any, info: GraphQLResolveInfo, id: str, holdIds: list[str] | None = None, externalId: str | None = None
 ) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def fulfillment_order_release_hold(
 
 
 @resolves("Mutation", "orderCancel")
-@idempotent(required=False)
+@idempotent(required=False, shape=uncoded("orderCancelUserErrors"))
 def order_cancel(
     _: Any,
     info: GraphQLResolveInfo,
@@ -177,7 +177,7 @@ def resolve_job(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | N
 
 
 @resolves("Mutation", "refundCreate")
-@idempotent(required=True)
+@idempotent(required=True, shape=uncoded())
 def refund_create(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
     ctx: Ctx = info.context
     ctx.require("refundCreate", "write_orders")
