@@ -160,7 +160,7 @@ def hold_exchange(session: Session, actor: Actor, counter: Counter, request: Ret
     plan = plan_return(session, actor, counter, request)
     cart = open_cart(session, actor, counter)
     sale_usin = (plan.sale.usin or str(plan.sale.number)) if plan.sale is not None else ""
-    cart.exchange_request = _request_json(request) | {"credit_minor": plan.total_minor, "sale_usin": sale_usin}
+    cart.exchange_request = request_to_json(request) | {"credit_minor": plan.total_minor, "sale_usin": sale_usin}
     session.flush()
     return cart
 
@@ -176,7 +176,7 @@ def held_exchange(cart: Sale | None) -> HeldExchange | None:
     data = cart.exchange_request if cart is not None and cart.is_draft else None
     if not data:
         return None
-    return HeldExchange(_request_from(data), int(data.get("credit_minor", 0)), str(data.get("sale_usin", "")))
+    return HeldExchange(request_from_json(data), int(data.get("credit_minor", 0)), str(data.get("sale_usin", "")))
 
 
 def drop_exchange(session: Session, cart: Sale) -> None:
@@ -185,7 +185,8 @@ def drop_exchange(session: Session, cart: Sale) -> None:
     session.flush()
 
 
-def _request_json(request: ReturnRequest) -> dict[str, Any]:
+def request_to_json(request: ReturnRequest) -> dict[str, Any]:
+    """`request` as plain JSON (lists and numbers) for the cart's column; `request_from_json` reads it back."""
     refunds = request.refunds
     return {
         "uuid": request.uuid,
@@ -200,7 +201,7 @@ def _request_json(request: ReturnRequest) -> dict[str, Any]:
     }
 
 
-def _request_from(data: dict[str, Any]) -> ReturnRequest:
+def request_from_json(data: dict[str, Any]) -> ReturnRequest:
     refunds = data.get("refunds")
     return ReturnRequest(
         uuid=str(data["uuid"]),
