@@ -19,8 +19,9 @@ from ismartsync.models import Counter, ReturnKind, Sale
 from ismartsync.services.audit import Actor
 from ismartsync.services.cart import reprice
 from ismartsync.services.checkout import Checkout, Payment, checkout_sale, split_tenders
+from ismartsync.services.returns.plan import ReturnRequest, plan_return
 from ismartsync.services.returns.quantities import lock_sale
-from ismartsync.services.returns.record import ReturnRequest, ReturnResult, find_return, plan_return, record_return
+from ismartsync.services.returns.record import ReturnResult, find_return, record_return
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from ismartsync.services import parked
 from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.fiscal import settings as fiscal_settings
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, plan_return
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest, plan_return
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 # This tablet's counter, shift and cart

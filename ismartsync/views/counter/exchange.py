@@ -15,7 +15,7 @@ from ismartsync.inputs import parse_id
 from ismartsync.models import Sale
 from ismartsync.permissions import Permission
 from ismartsync.services import sale_lookup as lookup
-from ismartsync.services.returns.record import plan_return
+from ismartsync.services.returns.plan import plan_return
 from ismartsync.views.counter import bp
 from ismartsync.views.counter.context import dialog, drop_exchange, hold_exchange, selling_counter
 from ismartsync.views.counter.returns import read_return_form, return_screen, returning_counter

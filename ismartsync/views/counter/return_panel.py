@@ -15,10 +15,10 @@ from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.inputs import NumberError, parse_whole
 from ismartsync.models import Counter, ReturnReason, Sale, SaleLine, Tender
+from ismartsync.services.returns.plan import ReturnItem, ReturnPlan, ReturnRequest, plan_return
 from ismartsync.services.returns.policy import needs_supervisor
 from ismartsync.services.returns.quantities import returnable_quantities
 from ismartsync.services.returns.reasons import return_reasons
-from ismartsync.services.returns.record import ReturnItem, ReturnPlan, ReturnRequest, plan_return
 from ismartsync.services.returns.tenders import RefundTender
 
 

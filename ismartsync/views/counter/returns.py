@@ -33,8 +33,9 @@ from ismartsync.permissions import Effect, Permission
 from ismartsync.pipelines.fbr_report import report_after_checkout
 from ismartsync.services import customers
 from ismartsync.services import sale_lookup as lookup
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest, plan_return
 from ismartsync.services.returns.policy import RefundNeedsApproval
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, plan_return, record_return
+from ismartsync.services.returns.record import record_return
 from ismartsync.services.returns.tenders import RefundTender
 from ismartsync.services.sales import fiscal_document_for
 from ismartsync.views.counter import bp
