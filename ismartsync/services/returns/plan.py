@@ -155,7 +155,7 @@ def plan_return(
         lines = _lines_of_sale(session, sale, request.items, returnable)
     else:
         returnable = {}
-        lines = _lines_without_receipt(session, merchant, request.unreceipted, now)
+        lines = lines_without_receipt(session, merchant, request.unreceipted, now)
     total = sum(line.refund.total_minor for line in lines)
     if not 0 <= exchange_credit_minor <= total:
         raise ValueError("exchange credit beyond what comes back")
@@ -248,9 +248,15 @@ def lowest_price(session: Session, variant: Variant, now: datetime) -> int:
     return min(int(paid), variant.price_minor) if paid is not None else variant.price_minor
 
 
-def _lines_without_receipt(
-    session: Session, merchant: Merchant, items: tuple[UnreceiptedItem, ...], now: datetime
+def lines_without_receipt(
+    session: Session, merchant: Merchant, items: tuple[UnreceiptedItem, ...], now: datetime | None = None
 ) -> list[PlannedLine]:
+    """Items coming back without a receipt, each at `lowest_price`: what the screen shows before the customer is
+    chosen (`plan_return` prices them the same way).
+
+    :raise DomainError: an item not in the merchant's catalogue, a quantity out of 1–1000, an unknown reason.
+    """
+    now = now or utcnow()
     planned = []
     reasons = reasons_by_code(session, merchant.id, {item.reason_code for item in items})
     for item in items:

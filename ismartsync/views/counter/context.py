@@ -20,7 +20,7 @@ from ismartsync.services import parked
 from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.fiscal import settings as fiscal_settings
-from ismartsync.services.returns.plan import ReturnItem, ReturnRequest, plan_return
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest, UnreceiptedItem, plan_return
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 # This tablet's counter, shift and cart
@@ -170,17 +170,26 @@ def pending_exchange(counter: Counter) -> ReturnRequest | None:
     if not held or held.get("counter_id") != counter.id or held.get("user_id") != current_user.id:
         return None
     items = tuple(ReturnItem(int(i), int(q), str(r), bool(s)) for i, q, r, s in held["items"])
-    return ReturnRequest(uuid=held["uuid"], sale_id=int(held["sale_id"]), items=items)
+    unreceipted = tuple(UnreceiptedItem(int(i), int(q), str(r), bool(s)) for i, q, r, s in held.get("unreceipted", []))
+    sale_id = int(held["sale_id"]) if held.get("sale_id") is not None else None
+    customer_id = int(held["customer_id"]) if held.get("customer_id") is not None else None
+    return ReturnRequest(
+        uuid=held["uuid"], sale_id=sale_id, items=items, unreceipted=unreceipted, customer_id=customer_id
+    )
 
 
 def hold_exchange(counter: Counter, wanted: ReturnRequest) -> None:
+    """Hold what comes back (from a sale, or without a receipt with its customer) while the new items are rung up."""
     items = [[i.sale_line_id, i.quantity, i.reason_code, i.restock] for i in wanted.items]
+    unreceipted = [[i.variant_id, i.quantity, i.reason_code, i.restock] for i in wanted.unreceipted]
     session[EXCHANGE_KEY] = {
         "counter_id": counter.id,
         "user_id": current_user.id,
         "uuid": wanted.uuid,
         "sale_id": wanted.sale_id,
         "items": items,
+        "unreceipted": unreceipted,
+        "customer_id": wanted.customer_id,
     }
 
 
@@ -189,8 +198,9 @@ def drop_exchange() -> None:
 
 
 def exchange_context(counter: Counter, cart: Sale | None) -> dict[str, Any] | None:
-    """What the cart shows of the exchange: the credit of what comes back, from which sale, and what is left to pay
-    (below zero: what the customer gets back). None without one, or when it can no longer be made (then dropped)."""
+    """What the cart shows of the exchange: the credit of what comes back, from which sale (None: without a
+    receipt), and what is left to pay (below zero: what the customer gets back). None without one, or when it can
+    no longer be made (then dropped)."""
     wanted = pending_exchange(counter)
     if wanted is None:
         return None
@@ -200,7 +210,6 @@ def exchange_context(counter: Counter, cart: Sale | None) -> dict[str, Any] | No
         drop_exchange()
         return None
     payable = cart.payable_minor if cart is not None else 0
-    assert plan.sale is not None
     return {
         "credit_minor": plan.total_minor,
         "sale": plan.sale,
