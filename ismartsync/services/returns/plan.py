@@ -169,9 +169,15 @@ def plan_return(
         refunds=tuple(refunds),
         exchange_credit_minor=exchange_credit_minor,
         approval_reasons=tuple(reasons),
-        wording=approval_wording(total, sale, items, reasons),
+        wording=approval_wording(total, sale, items, reasons, credit_to=_credit_to(customer, refunds)),
         returnable_after=returnable,
     )
+
+
+def _credit_to(customer: Customer | None, refunds: list[RefundPart]) -> str:
+    """Whose store credit the refund becomes, for the approval's sentence ("" when none of it is store credit)."""
+    credit = customer is not None and any(p.tender == Tender.STORE_CREDIT for p in refunds)
+    return customer.full_name if credit and customer is not None else ""
 
 
 def _sale_to_show(session: Session, merchant_id: int, sale_id: int) -> Sale:

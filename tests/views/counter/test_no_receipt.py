@@ -1,8 +1,8 @@
 """A return without a receipt at the counter: items scanned or searched onto the panel, each at the lowest price it
 sold for in 90 days; the customer chosen or added by mobile (store credit goes to them); a supervisor approves,
-saying the amount, "without a receipt", the items and reasons; one return however often it is sent; bad input
-beside its field; another merchant's item or customer is a 404. And on the receipted panel: store credit for a sale
-without a customer, to the customer the cashier chooses there."""
+saying the amount, "no receipt", whose store credit, the items and reasons; one return however often it is sent;
+bad input beside its field; another merchant's item or customer is a 404. And on the receipted panel: store credit
+for a sale without a customer, to the customer the cashier chooses there."""
 
 from __future__ import annotations
 
@@ -105,13 +105,14 @@ def test_the_customer_is_searched_by_mobile_and_chosen_on_the_panel(tablet, sold
 def test_a_cashiers_no_receipt_return_asks_a_supervisor_saying_what_is_approved(tablet, sold_before, items):
     asked = tablet.post(RECORD, _form(items[1], sold_before), htmx=True)
     assert asked.status_code == 403 and asked.headers["X-Approval-Required"] == "action.refund"
-    assert approval_what(asked) == "Refund Rs 1,500 without a receipt: Khussa × 1 (changed mind) — no receipt"
+    said = "Refund Rs 1,500 with no receipt, as store credit to Hina Malik: Khussa × 1 (changed mind)"
+    assert approval_what(asked) == said
     assert _returns() == 0
 
 
 def test_a_wrong_pin_is_refused_and_nothing_is_recorded(tablet, sold_before, items, manager):
     refused = tablet.post(RECORD, _form(items[1], sold_before, approver_id=manager.id, approver_pin="0000"), htmx=True)
-    assert refused.status_code in (403, 422) and "without a receipt" in approval_what(refused)
+    assert refused.status_code in (403, 422) and "with no receipt" in approval_what(refused)
     assert _returns() == 0
 
 
@@ -214,7 +215,7 @@ def test_an_exchange_without_a_receipt_charges_the_difference(tablet, sold_befor
     assert text_of(scanned.get_data(as_text=True), "exchange-due") == "Rs 1,490"
     paid = {"sale_uuid": the_cart(counter).uuid, "cash": "1490"}
     asked = tablet.post("/counter/checkout", paid, htmx=True)
-    assert asked.status_code == 403 and approval_what(asked).startswith("Refund Rs 1,500 without a receipt")
+    assert asked.status_code == 403 and approval_what(asked).startswith("Refund Rs 1,500 with no receipt:")
     done = tablet.post(
         "/counter/checkout", {**paid, "approver_id": manager.id, "approver_pin": factories.PIN}, htmx=True
     )
