@@ -52,8 +52,9 @@ from ismartsync.models import (
 from ismartsync.services import customers, parked, roles, roster_slots, rosters
 from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.e_receipts import receipt_token
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest
 from ismartsync.services.returns.reasons import return_reasons, seed_return_reasons
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
+from ismartsync.services.returns.record import record_return
 from ismartsync.services.roster_slots import SlotValues
 from ismartsync.services.staff import INVITE, RESET
 from ismartsync.services.stock.ledger import record_movement
@@ -148,9 +149,7 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     customer, _ = customers.add_customer(db.session, actor, "Ayesha Khan", "0300 1234567")
     method = factories.PaymentMethodFactory(merchant=merchant)
     role = roles.create_role(db.session, actor, "Stock room")
-    slot = roster_slots.create_slot(
-        db.session, actor, branch, SlotValues("Morning", clock(9), clock(15))
-    )
+    slot = roster_slots.create_slot(db.session, actor, branch, SlotValues("Morning", clock(9), clock(15)))
     monday = rosters.week_start(date.today()) + timedelta(days=7)
     assignment = rosters.assign_member(db.session, actor, slot, monday, cashier)
     location = ShopifyLocation(merchant=merchant, shopify_id="gid://shopify/Location/1", name="Gulberg", branch=branch)
@@ -275,7 +274,7 @@ def _constant_strings(module: ModuleType, node: ast.AST) -> list[str]:
 
 
 def _request_part(node: ast.AST) -> str | None:
-    """"args", "form" or "values" for `request.args` etc."""
+    """ "args", "form" or "values" for `request.args` etc."""
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "request":
         return node.attr if node.attr in ("args", "form", "values") else None
     return None
@@ -595,9 +594,7 @@ def _hostile(walk: Walk, route: Route, found: Fields, harvest: dict[str, list[st
         suppress_health_check=list(HealthCheck),
     )
     @given(
-        path=st.fixed_dictionaries(
-            {}, optional={p: _path_value(path_values[p]) for p in route.params}
-        ),
+        path=st.fixed_dictionaries({}, optional={p: _path_value(path_values[p]) for p in route.params}),
         sent=_form(names, harvest, walk.world.plausible),
         htmx=st.booleans(),
         as_json=st.booleans(),

@@ -115,7 +115,12 @@ def test_deactivated_member_holds_no_permission(merchant, roles):
 
 # The counter's Return mode: the roles that sell at a counter and may make returns (a cashier with a supervisor's
 # PIN, asked when the refund is made); off a paired tablet with an open shift they are sent to the counter (303).
-RETURN_MODE = ["/counter/returns", "/counter/returns/find?code=13000001", "/counter/returns/customers"]
+RETURN_MODE = [
+    "/counter/returns",
+    "/counter/returns/find?code=13000001",
+    "/counter/returns/customers",
+    "/counter/returns/no-receipt",
+]
 MAY_RETURN = {"Owner": True, "Manager": True, "Cashier": True, "Inventory": False, "Accountant": False}
 
 
@@ -124,7 +129,14 @@ def test_every_default_role_has_a_row_in_the_return_mode_table():
 
 
 # The return panel's actions (the refund preview, an exchange) and the screen after a return: the same roles.
-RETURN_PANEL = ["/counter/returns/preview", "/counter/returns/exchange"]
+RETURN_PANEL = [
+    "/counter/returns/preview",
+    "/counter/returns/exchange",
+    "/counter/returns/no-receipt/preview",
+    "/counter/returns/no-receipt",
+    "/counter/returns/no-receipt/exchange",
+    "/counter/returns/customers/new",
+]
 
 
 @pytest.mark.parametrize("role_name", sorted(MAY_RETURN))

@@ -654,3 +654,42 @@ def test_linking_our_branch_to_another_merchants_location_is_not_found(browser, 
     response = browser.post(f"/settings/locations/{branch.id}", {"location_id": str(theirs.location.id)})
     assert response.status_code == 404
     assert _reloaded(theirs.location).branch_id is None
+
+
+# Return mode names items and customers in its form fields: another merchant's is a 404 there too.
+NO_RECEIPT_FORMS: dict[str, Callable[[World], dict[str, Any]]] = {
+    "an item tapped": lambda t: {"add_variant": str(t.variant.id)},
+    "an item on the panel": lambda t: {"variant_id": str(t.variant.id), f"quantity-{t.variant.id}": "1"},
+    "the customer": lambda t: {"customer_id": str(t.customer.id)},
+}
+
+
+NO_RECEIPT_PATHS = [
+    "/counter/returns/no-receipt/preview",
+    "/counter/returns/no-receipt",
+    "/counter/returns/no-receipt/exchange",
+]
+
+
+@pytest.fixture
+def our_tablet(make_browser: Any, manager: User, cashier: User, counter: Counter) -> Any:
+    """Our paired tablet with Sana's shift open (as tests/selling.py's `tablet`): Return mode answers it."""
+    from ismartsync.services.cash.registers import open_shift, start_register
+
+    tablet = make_browser()
+    tablet.sign_in(manager)
+    assert tablet.post(f"/device/pair/{counter.id}", {"label": "Front tablet"}).status_code == 303
+    tablet.post("/sign-out")
+    start_register(db.session, Actor(manager), counter, 500_000)
+    open_shift(db.session, Actor(cashier), counter)
+    db.session.commit()
+    assert tablet.post(f"/device/pin/{cashier.id}", {"pin": factories.PIN}).status_code == 303
+    return tablet
+
+
+@pytest.mark.parametrize("what", sorted(NO_RECEIPT_FORMS))
+@pytest.mark.parametrize("path", NO_RECEIPT_PATHS)
+def test_a_return_without_a_receipt_naming_another_merchants_row_is_not_found(path, what, our_tablet, theirs):
+    data = {"return_uuid": "tenancy-return-0001", **NO_RECEIPT_FORMS[what](theirs)}
+    assert our_tablet.post(path, data).status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(SaleReturn).where(SaleReturn.no_receipt)) == 0

@@ -10,8 +10,9 @@ from ismartsync.models import FiscalDocument, FiscalStatus, Sale, SaleReturn
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor
 from ismartsync.services.fiscal.documents import document_of_return
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest
 from ismartsync.services.returns.reasons import seed_return_reasons
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
+from ismartsync.services.returns.record import record_return
 
 CREDIT_NOTE_FBR_NUMBER = "812345FBKP2194812999"
 

@@ -8,8 +8,10 @@ Modules, in the order a return runs through them:
 - `tenders`: how a refund goes back to the sale's tenders (pure allocation) and the checks on refunds a person chose;
 - `store_credit`: the customer's store credit balance and its append-only ledger;
 - `policy`: what needs a supervisor's approval (the window, another branch, the amount, no receipt) and its wording;
-- `record`: `plan_return` (what a return would refund, before anything is written) and `record_return` (the one
-  transaction: lines, refunds, cash out of the drawer, stock back through the ledger, the credit note, the audit);
+- `plan`: `plan_return` (what a return would refund and whether a supervisor approves, before anything is written;
+  a return without a receipt at `lowest_price`);
+- `record`: `record_return` (the one transaction: lines, refunds, cash out of the drawer, stock back through the
+  ledger, the credit note, the audit);
 - `exchange`: a return and a new sale in one ticket;
 - `reading`: a sale's returns and one return, for their pages and documents; `settings`: the merchant's returns
   settings (window, other branches, refund limit).

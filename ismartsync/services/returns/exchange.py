@@ -24,18 +24,10 @@ from ismartsync.models import Counter, ReturnKind, Sale, SaleReturn, Tender
 from ismartsync.services.audit import Actor
 from ismartsync.services.cart import open_cart, reprice
 from ismartsync.services.checkout import Checkout, Payment, checkout_sale, split_tenders
+from ismartsync.services.returns.plan import ReturnItem, ReturnPlan, ReturnRequest, UnreceiptedItem, plan_return
 from ismartsync.services.returns.policy import RefundNeedsApproval
 from ismartsync.services.returns.quantities import lock_sale
-from ismartsync.services.returns.record import (
-    ReturnItem,
-    ReturnPlan,
-    ReturnRequest,
-    ReturnResult,
-    UnreceiptedItem,
-    find_return,
-    plan_return,
-    record_return,
-)
+from ismartsync.services.returns.record import ReturnResult, find_return, record_return
 from ismartsync.services.returns.tenders import RefundTender
 
 

@@ -16,6 +16,7 @@ from ismartsync.money import format_money
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.audit import Actor
 
+NO_RECEIPT = "no receipt"  # the approval reason a return without a receipt always has
 NO_RECEIPT_DAYS = 90  # a return without a receipt is refunded at the lowest price the item sold for in this many days
 
 
@@ -36,7 +37,7 @@ def approval_reasons(
     """
     reasons = []
     if sale is None:
-        reasons.append("no receipt")
+        reasons.append(NO_RECEIPT)
     else:
         if sale.branch_id != counter.branch_id and not merchant.returns_at_other_branches:
             raise DomainError(f"Sales of {sale.branch.name} are returned at {sale.branch.name} only.")
@@ -68,16 +69,27 @@ def check_approval(actor: Actor, reasons: Sequence[str], wording: str) -> None:
 
 
 def approval_wording(
-    total_minor: int, sale: Sale | None, items: Sequence[tuple[str, int, str]], reasons: Sequence[str]
+    total_minor: int,
+    sale: Sale | None,
+    items: Sequence[tuple[str, int, str]],
+    reasons: Sequence[str],
+    *,
+    credit_to: str = "",
 ) -> str:
-    """What the dialog says is approved: the amount, the sale, the items with their reasons, and why it is asked.
+    """What the dialog says is approved: the amount, the sale (or "no receipt" and whose store credit it becomes),
+    the items with their reasons, and why it is asked.
 
-    `items` are (name, quantity, reason label). "Refund Rs 2,990.00 on sale GUL-C1-000012: Lawn 3pc × 1 (wrong
-    size) — past the 14-day return window".
+    `items` are (name, quantity, reason label). "Refund Rs 2,990 on sale GUL-C1-000012: Lawn 3pc × 1 (wrong
+    size) — past the 14-day return window"; "Refund Rs 1,500 with no receipt, as store credit to Hina Malik:
+    Khussa × 1 (changed mind)".
     """
     listed = ", ".join(f"{name} × {quantity} ({reason.lower()})" for name, quantity, reason in items[:3])
     if len(items) > 3:
         listed += f" and {len(items) - 3} more"
-    where = f"on sale {sale.usin}" if sale is not None else "without a receipt"
+    if sale is not None:
+        where = f"on sale {sale.usin}"
+    else:
+        where = "with no receipt" + (f", as store credit to {credit_to}" if credit_to else "")
+        reasons = [r for r in reasons if r != NO_RECEIPT]  # said already
     why = f" — {'; '.join(reasons)}" if reasons else ""
     return f"Refund {format_money(total_minor)} {where}: {listed}{why}"

@@ -33,6 +33,16 @@
     true
   );
 
+  // Fields inside [data-quiet-change] (a return panel's scan box and customer fields) send the panel on Enter or a
+  // tap of their own button, not on every change: stop their change before it reaches the form's hx-trigger.
+  document.addEventListener(
+    "change",
+    function (event) {
+      if (event.target.closest && event.target.closest("[data-quiet-change]")) event.stopPropagation();
+    },
+    true
+  );
+
   // An approved action answers into its own target; close the approval dialog it was sent from.
   // A refused PIN answers with another prompt (X-Approval-Required), which stays in the dialog.
   // A dialog's own updates (a form re-shown with its errors, the change due) answer inside it and keep it open.
@@ -59,9 +69,12 @@
     var dialog = document.getElementById("dialog");
     return dialog && dialog.innerHTML.trim() ? null : document.querySelector("[data-scan]");
   }
+  // A field marked [data-keep-focus] (a return panel's customer search) keeps it while its panel answers.
   document.addEventListener("htmx:afterSettle", function () {
     var scan = scanField();
-    if (scan && document.activeElement !== scan) scan.focus();
+    var active = document.activeElement;
+    if (active && active.closest && active.closest("[data-keep-focus]")) return;
+    if (scan && active !== scan) scan.focus();
   });
   // Enter in the scan field always adds, however fast the scanner and however slow the tablet. The code is taken
   // and the field emptied at once, so the next code can be typed while this one is on its way (htmx would read the

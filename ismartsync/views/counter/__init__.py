@@ -20,6 +20,7 @@ from ismartsync.views.counter import (  # noqa: E402, F401
     discounts,
     drawer,
     exchange,
+    no_receipt,
     parking,
     pay,
     returned,

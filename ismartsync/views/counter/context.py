@@ -175,7 +175,6 @@ def exchange_context(counter: Counter, cart: Sale | None) -> dict[str, Any] | No
         plan = exchanges.plan_exchange(db.session, current_actor(), counter, wanted)
     except DomainError as exc:
         return {"error": exc.message, "credit_minor": 0, "due_minor": payable, "applied_minor": 0}
-    assert plan.sale is not None
     return {
         "credit_minor": plan.total_minor,
         "sale": plan.sale,

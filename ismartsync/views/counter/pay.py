@@ -30,8 +30,8 @@ from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.checkout import Payment, checkout_sale, split_tenders
 from ismartsync.services.payment_methods import active_payment_methods
 from ismartsync.services.returns.exchange import exchange_items, pending_exchange, placed_exchange
+from ismartsync.services.returns.plan import ReturnRequest, plan_return
 from ismartsync.services.returns.policy import RefundNeedsApproval
-from ismartsync.services.returns.record import ReturnRequest, plan_return
 from ismartsync.services.sales import fiscal_document_for
 from ismartsync.views.counter import bp
 from ismartsync.views.counter.context import (

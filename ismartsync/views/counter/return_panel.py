@@ -10,15 +10,16 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from ismartsync.access import current_actor
+from ismartsync.access import current_actor, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.inputs import NumberError, parse_whole
-from ismartsync.models import Counter, ReturnReason, Sale, SaleLine, Tender
+from ismartsync.models import Counter, Customer, ReturnReason, Sale, SaleLine, Tender
+from ismartsync.services import customers
+from ismartsync.services.returns.plan import ReturnItem, ReturnPlan, ReturnRequest, plan_return
 from ismartsync.services.returns.policy import needs_supervisor
 from ismartsync.services.returns.quantities import returnable_quantities
 from ismartsync.services.returns.reasons import return_reasons
-from ismartsync.services.returns.record import ReturnItem, ReturnPlan, ReturnRequest, plan_return
 from ismartsync.services.returns.tenders import RefundTender
 
 
@@ -43,13 +44,18 @@ class LineChoice:
         return self.reason is not None and not self.reason.sellable
 
 
-def panel_context(counter: Counter, sale: Sale, form: MultiDict | None) -> dict[str, Any]:
-    """The panel's figures for `sale`: fresh (`form` None) or as the cashier's form now reads."""
+def panel_context(
+    counter: Counter, sale: Sale, form: MultiDict | None, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The panel's figures for `sale`: fresh (`form` None) or as the cashier's form now reads; `errors` found before
+    (a customer that could not be added) shown beside their fields. A sale without a customer offers the customer
+    picker, so store credit can go to someone."""
     form = form if form is not None else MultiDict()
     reasons = return_reasons(db.session, counter.merchant_id)
     by_code = {r.code: r for r in reasons}
     left = returnable_quantities(db.session, sale)
-    errors: dict[str, str] = {}
+    errors = dict(errors or {})
+    picked = sale.customer if sale.customer is not None else chosen_customer(form)
     choices = [_choice(line, left.get(line.id, 0), form, by_code, errors) for line in sale.lines]
     refund = "store_credit" if form.get("refund") == "store_credit" else "original"
     context: dict[str, Any] = {
@@ -62,15 +68,19 @@ def panel_context(counter: Counter, sale: Sale, form: MultiDict | None) -> dict[
         "needs_approval": False,
         "panel_errors": errors,
         "missing_reason": False,
+        "customer_id": picked.id if picked is not None else None,
     }
+    if sale.customer is None:
+        context.update(customer_picker(form, picked, counter.merchant_id))
     chosen = [c for c in choices if c.quantity]
-    if errors or not chosen:
+    if any(key.startswith("quantity-") for key in errors) or not chosen:
         return context
     if any(c.reason is None for c in chosen):
         context["missing_reason"] = True
         return context
     items = tuple(ReturnItem(c.line.id, c.quantity, c.reason.code, c.restock) for c in chosen if c.reason)
-    request = ReturnRequest(uuid=context["return_uuid"], sale_id=sale.id, items=items)
+    customer_id = context["customer_id"]
+    request = ReturnRequest(uuid=context["return_uuid"], sale_id=sale.id, items=items, customer_id=customer_id)
     try:
         plan = _plan(counter, request, refund)
     except DomainError as exc:
@@ -87,7 +97,11 @@ def _plan(counter: Counter, request: ReturnRequest, refund: str) -> ReturnPlan:
     if refund != "store_credit":
         return plan
     credit = ReturnRequest(
-        request.uuid, request.sale_id, request.items, refunds=(RefundTender(Tender.STORE_CREDIT, plan.total_minor),)
+        request.uuid,
+        request.sale_id,
+        request.items,
+        refunds=(RefundTender(Tender.STORE_CREDIT, plan.total_minor),),
+        customer_id=request.customer_id,
     )
     return plan_return(db.session, current_actor(), counter, credit)
 
@@ -112,6 +126,28 @@ def _choice(
     # A checkbox says nothing when unticked: "restock-seen" says it was on the screen (and so unticked on purpose).
     restock = f"restock-{line.id}" in form if f"restock-seen-{line.id}" in form else True
     return LineChoice(line, returnable, quantity, text, reason, restock and (reason is None or reason.sellable))
+
+
+def chosen_customer(form: MultiDict, fallback: Customer | None = None) -> Customer | None:
+    """The customer the form names (`customer_id`, another merchant's is a 404), else `fallback`; none after
+    "Change" (`drop_customer`)."""
+    if "drop_customer" in form:
+        return None
+    raw = form.get("customer_id", "").strip()
+    return tenant_get_or_404(Customer, raw) if raw else fallback
+
+
+def customer_picker(form: MultiDict, picked: Customer | None, merchant_id: int) -> dict[str, Any]:
+    """What the customer picker shows: the one chosen, or the search typed and who it finds."""
+    query = "" if picked is not None else form.get("customer_q", "")[:64]
+    found = customers.find_customers(db.session, merchant_id, query) if picked is None else []
+    return {
+        "picked": picked,
+        "customer_q": query,
+        "customer_matches": found,
+        "new_name": form.get("new_name", "")[:200],
+        "new_phone": form.get("new_phone", "")[:20],
+    }
 
 
 def refund_parts(plan: ReturnPlan, sale: Sale) -> list[tuple[str, int]]:

@@ -8,7 +8,8 @@ the panel), so a plain link, a reload and htmx all show the same screen.
 Recording the return (`POST /counter/returns`) reads the form: `sale_id`; `return_uuid` (made when the screen opens,
 sent with every submit: one return however often it is sent); per sale line `quantity-<line id>`, `reason-<line id>`
 (a return reason's code) and `restock-<line id>` (present: back on the shelf); `refund` ("original": to the sale's
-tenders, card first, cash last; "store_credit": to the customer) and `customer_id` for store credit. It asks for a
+tenders, card first, cash last; "store_credit": to the customer) and `customer_id` for store credit (the sale's
+customer, or for a sale without one the customer the cashier chose or added on the panel). It asks for a
 supervisor when the return needs one, saying what is approved, then reports the credit note.
 """
 
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
 
 from ismartsync.access import authorize, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
@@ -33,17 +35,18 @@ from ismartsync.permissions import Effect, Permission
 from ismartsync.pipelines.fbr_report import report_after_checkout
 from ismartsync.services import customers
 from ismartsync.services import sale_lookup as lookup
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest, plan_return
 from ismartsync.services.returns.policy import RefundNeedsApproval
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, plan_return, record_return
+from ismartsync.services.returns.record import record_return
 from ismartsync.services.returns.tenders import RefundTender
 from ismartsync.services.sales import fiscal_document_for
 from ismartsync.views.counter import bp
 from ismartsync.views.counter.context import dialog, selling_counter
-from ismartsync.views.counter.return_panel import panel_context
+from ismartsync.views.counter.return_panel import chosen_customer, panel_context
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 log = logging.getLogger(__name__)
-_UUID = re.compile(r"^[A-Za-z0-9-]{8,36}$")
+UUID_SHAPE = re.compile(r"^[A-Za-z0-9-]{8,36}$")
 
 
 def returning_counter() -> Counter:
@@ -56,17 +59,25 @@ def returning_counter() -> Counter:
 
 
 def return_screen(
-    counter: Counter, status: int = 200, fragment: str = "counter/_return.html", **context: Any
+    counter: Counter,
+    status: int = 200,
+    fragment: str = "counter/_return.html",
+    form: MultiDict | None = None,
+    errors: dict[str, str] | None = None,
+    **context: Any,
 ) -> tuple[str, int, dict[str, str]]:
     """The counter in Return mode with `sale` found (or the customer's `purchases`, or neither yet); for htmx,
-    `fragment` of it."""
+    `fragment` of it. The panel reads `form` (else the request's posted form); `errors` are shown beside their
+    fields on it."""
     context = {"sale": None, "purchases": None, "customer": None, "code": "", "error": "", **context}
     sale: Sale | None = context["sale"]
     if sale is not None:
         context["fiscal"] = fiscal_document_for(db.session, sale)
         context["elsewhere"] = sale.branch_id != counter.branch_id
         context["days_ago"] = _days_ago(sale, counter)
-        context.update(panel_context(counter, sale, request.form if request.method == "POST" else None))
+        if form is None and request.method == "POST":
+            form = request.form
+        context.update(panel_context(counter, sale, form, errors))
         status = 422 if context["panel_errors"] else status
     return render("counter/index.html", fragment, status, counter=counter, returning=True, **context)
 
@@ -155,7 +166,7 @@ def read_return_form(sale: Sale) -> ReturnRequest:
     """The return the form asks for; a field that does not read is refused beside it."""
     form = request.form
     uuid = form.get("return_uuid", "").strip()
-    if not _UUID.match(uuid):
+    if not UUID_SHAPE.match(uuid):
         raise DomainError("Open the return again: its key is missing.", field="return_uuid")
     items = []
     for key in form:
@@ -170,7 +181,8 @@ def read_return_form(sale: Sale) -> ReturnRequest:
         if quantity:
             reason = form.get(f"reason-{line_id}", "")
             items.append(ReturnItem(line_id, quantity, reason, restock=f"restock-{line_id}" in form))
-    customer_id = parse_id(form.get("customer_id")) if form.get("customer_id") else None
+    customer = sale.customer if sale.customer is not None else chosen_customer(form)  # another merchant's: 404
+    customer_id = customer.id if customer is not None else None
     return ReturnRequest(uuid=uuid, sale_id=sale.id, items=tuple(items), customer_id=customer_id)
 
 

@@ -13,8 +13,9 @@ from ismartsync.extensions import db
 from ismartsync.models import Sale
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash.cashier_performance import cashier_report
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest
 from ismartsync.services.returns.reasons import seed_return_reasons
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
+from ismartsync.services.returns.record import record_return
 from tests.selling import open_till
 from tests.services.cash.scripted_days import scripted_days
 

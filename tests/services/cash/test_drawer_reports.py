@@ -27,8 +27,9 @@ from ismartsync.services.cash.drawer_reports import (
 )
 from ismartsync.services.cash.registers import close_register, open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest
 from ismartsync.services.returns.reasons import seed_return_reasons
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
+from ismartsync.services.returns.record import record_return
 from ismartsync.services.returns.tenders import RefundTender
 from tests import factories
 from tests.selling import open_till, sell, stock_items

@@ -8,8 +8,8 @@ import pytest
 
 from ismartsync.extensions import db
 from ismartsync.services.audit import Actor
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest
 from ismartsync.services.returns.reasons import seed_return_reasons
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest
 
 
 @pytest.fixture(autouse=True)

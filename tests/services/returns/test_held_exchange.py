@@ -23,7 +23,8 @@ from ismartsync.services.returns.exchange import (
     request_from_json,
     request_to_json,
 )
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, UnreceiptedItem, record_return
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest, UnreceiptedItem
+from ismartsync.services.returns.record import record_return
 from ismartsync.services.returns.tenders import RefundTender
 from ismartsync.services.stock.ledger import level_of
 from tests import factories

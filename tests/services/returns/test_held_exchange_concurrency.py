@@ -15,7 +15,8 @@ from ismartsync.models import Counter, Sale, SaleReturn, StockMovement, User, Va
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.returns.exchange import exchange_items, hold_exchange, pending_exchange
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest
+from ismartsync.services.returns.record import record_return
 from tests.services.returns.test_return_concurrency import _cleanup, _seed
 
 pytestmark = pytest.mark.committing

@@ -75,6 +75,9 @@ def test_the_dialog_names_the_amount_the_sale_three_items_and_why(till, counter,
         f"Refund Rs 2,990 on sale {sale.usin}: Lawn 3pc × 1 (wrong size) — over the Rs 1,000 refund limit"
     )
     assert approval_wording(50_000, None, four, []) == (
-        "Refund Rs 500 without a receipt: Lawn 3pc × 1 (wrong size), Kurta × 2 (defective), Dupatta × 1 (other)"
+        "Refund Rs 500 with no receipt: Lawn 3pc × 1 (wrong size), Kurta × 2 (defective), Dupatta × 1 (other)"
         " and 1 more"
+    )
+    assert approval_wording(50_000, None, four[:1], ["no receipt"], credit_to="Hina Malik") == (
+        "Refund Rs 500 with no receipt, as store credit to Hina Malik: Lawn 3pc × 1 (wrong size)"
     )

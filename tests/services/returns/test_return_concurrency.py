@@ -28,8 +28,9 @@ from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash.registers import open_shift, start_register
 from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest
 from ismartsync.services.returns.reasons import seed_return_reasons
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
+from ismartsync.services.returns.record import record_return
 from ismartsync.services.roles import create_default_roles
 from ismartsync.services.stock.ledger import record_opening_stock
 

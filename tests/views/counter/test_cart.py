@@ -136,8 +136,8 @@ def test_the_cart_marks_items_without_a_pct_code_of_their_own_at_an_fbr_counter(
     factories.enable_fbr(merchant, counter)
     db.session.commit()
     lines = element(tablet.get("/counter").get_data(as_text=True), "cart")
-    marks = re.findall(r'<li[^>]*>.*?</li>', lines, re.S)
-    assert ["FBR gets the default 62044200.\">no PCT code</em>" in mark for mark in marks] == [True, False]
+    marks = re.findall(r"<li[^>]*>.*?</li>", lines, re.S)
+    assert ['FBR gets the default 62044200.">no PCT code</em>' in mark for mark in marks] == [True, False]
 
     merchant.default_pct_code = ""
     db.session.commit()

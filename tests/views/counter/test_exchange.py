@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from ismartsync.extensions import db
 from ismartsync.models import FiscalDocument, Sale, SaleReturn, SaleStatus
 from ismartsync.services.audit import Actor
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest
 from ismartsync.services.returns.reasons import seed_return_reasons
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
+from ismartsync.services.returns.record import record_return
 from tests import factories
 from tests.markup import element, text_of
 from tests.selling import sell, selling_tablet

@@ -12,8 +12,9 @@ from ismartsync.extensions import db
 from ismartsync.models import Customer, FiscalDocument, Sale, SaleStatus, Tender
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor
+from ismartsync.services.returns.plan import ReturnItem, ReturnRequest
 from ismartsync.services.returns.reasons import seed_return_reasons
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, record_return
+from ismartsync.services.returns.record import record_return
 from ismartsync.services.returns.store_credit import ledger_balance
 from ismartsync.services.returns.tenders import RefundTender
 from ismartsync.services.stock.ledger import level_of

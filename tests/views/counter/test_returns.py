@@ -373,9 +373,13 @@ def test_a_quantity_beyond_what_is_returnable_is_a_422_beside_it(tablet, split, 
     assert _returns(split) == 0
 
 
-def test_store_credit_needs_the_sales_customer(tablet, split):
+def test_store_credit_for_a_sale_without_a_customer_asks_who_it_goes_to(tablet, split):
     html = tablet.get(f"/counter/returns/{split.id}").get_data(as_text=True)
-    assert 'value="store_credit" disabled' in html and "this sale has none" in html
+    assert 'value="store_credit" disabled' not in html and "choosing store credit asks who it goes to" in html
+    lawn = split.lines[0]
+    chosen = {f"quantity-{lawn.id}": "1", f"reason-{lawn.id}": "wrong_size", "refund": "store_credit"}
+    picker = _preview(tablet, split, **chosen)
+    assert picker.status_code == 422 and element(picker.get_data(as_text=True), "return-customer-q") is not None
 
 
 def test_after_a_return_the_panel_caps_and_greys_what_came_back(tablet, split, manager):
