@@ -289,7 +289,7 @@ def _variant_ids(session: Session, merchant_id: int, shopify_ids: set[str]) -> d
             Variant.merchant_id == merchant_id, Variant.shopify_id.in_(sorted(shopify_ids))
         )
     )
-    return dict(rows.tuples().all())
+    return {shopify_id: variant_id for shopify_id, variant_id in rows}
 
 
 def _customer_ids(session: Session, merchant_id: int, shopify_ids: set[str]) -> dict[str, int]:
