@@ -109,22 +109,17 @@ def _pages(client: ShopifyClient, query: str) -> list[list[dict]]:
     return [nodes[i : i + 50] for i in range(0, len(nodes), 50)]
 
 
-def _take_page(
-    session: Session, client: ShopifyClient, merchant_id: int, page: list[dict], result: SyncResult
-) -> None:
+def _take_page(session: Session, client: ShopifyClient, merchant_id: int, page: list[dict], result: SyncResult) -> None:
     result.listed += len(page)
-    held = intake.known_versions(session, merchant_id, [str(n["id"]) for n in page])
+    listed = {str(n["id"]): parse_shopify_time(n.get("updatedAt")) for n in page}
+    held = intake.already_held(session, merchant_id, listed)
     session.commit()
-    newest = None
+    newest = max((t for t in listed.values() if t is not None), default=None)
     read = 0
-    for node in page:
-        updated_at = parse_shopify_time(node.get("updatedAt"))
-        if updated_at is not None and (newest is None or updated_at > newest):
-            newest = updated_at
-        known = held.get(str(node["id"]))
-        if known is not None and updated_at is not None and known >= updated_at:
+    for order_id in listed:
+        if order_id in held:
             continue  # a webhook (or the overlap of the last run) brought this change in already
-        applied = refresh_order(session, client, merchant_id, str(node["id"]))
+        applied = refresh_order(session, client, merchant_id, order_id)
         if applied is not None:
             read += 1
             result.created += int(applied.created)

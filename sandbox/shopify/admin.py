@@ -104,6 +104,7 @@ def place_order(
     customer_id: Any = None,
     location: Location | None = None,
     financial_status: str = "PENDING",
+    gateway: str | None = None,
 ) -> Order:
     if not lines:
         raise AdminError("an order needs at least one line")
@@ -116,7 +117,13 @@ def place_order(
         if customer is None:
             raise AdminError(f"no such customer: {customer_id}")
     order, pairs = create_order(
-        shop, items, now=sb.now(), customer=customer, location=location, financial_status=financial_status.upper()
+        shop,
+        items,
+        now=sb.now(),
+        customer=customer,
+        location=location,
+        financial_status=financial_status.upper(),
+        gateway=gateway,
     )
     events.order_created(sb, shop, order, pairs)
     if customer is not None:

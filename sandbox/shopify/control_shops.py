@@ -132,6 +132,7 @@ def orders(sb: Sandbox, shop: ShopState) -> Response:
         customer_id=data.get("customer_id"),
         location=location,
         financial_status=data.get("financial_status", "PENDING"),
+        gateway=data.get("gateway"),
     )
     return jsonify(order_json(order))
 

@@ -61,6 +61,7 @@ def create_order(
     location: Location | None = None,
     financial_status: str = "PENDING",
     source_name: str = "web",
+    gateway: str | None = None,
 ) -> tuple[Order, list[tuple[Variant, Location]]]:
     """Place an online order: line items, one fulfillment order at the assigned location, committed stock.
 
@@ -78,7 +79,7 @@ def create_order(
         updated_at=now,
         financial_status=financial_status,
         source_name=source_name,
-        gateway="Cash on Delivery (COD)" if financial_status == "PENDING" else "Bank Transfer",
+        gateway=gateway or ("Cash on Delivery (COD)" if financial_status == "PENDING" else "Bank Transfer"),
         shipping_address=shipping_address(customer),
     )
     fo = FulfillmentOrder(

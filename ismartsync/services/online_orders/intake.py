@@ -17,10 +17,10 @@ commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,10 @@ from ismartsync.money import to_minor
 from ismartsync.phones import local_form, parse_mobile
 from ismartsync.services.online_orders.cod import is_cod
 from ismartsync.shopify.times import parse_shopify_time
+
+# A fulfilment order in one of these is done with: shipped, cancelled, or handed back.
+SETTLED_STATUSES = ("CLOSED", "CANCELLED", "INCOMPLETE")
+READ_MARGIN = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -69,16 +73,25 @@ def find_order_of_fulfilment_order(session: Session, merchant_id: int, fulfilmen
     )
 
 
-def known_versions(session: Session, merchant_id: int, order_ids: list[str]) -> dict[str, datetime]:
-    """The `updatedAt` we hold for each of these orders (those we hold)."""
-    if not order_ids:
-        return {}
+def already_held(session: Session, merchant_id: int, listed: dict[str, datetime | None]) -> set[str]:
+    """Of the orders listed with their `updatedAt`, those we hold at that `updatedAt` or newer, read after that
+    second had passed. Shopify's `updatedAt` has whole seconds: a change later in the second we read the order in
+    would carry the same `updatedAt`, so such an order is read again (READ_MARGIN, for the clocks' skew too)."""
+    if not listed:
+        return set()
     rows = session.execute(
-        select(OnlineOrder.shopify_id, OnlineOrder.shopify_updated_at).where(
-            OnlineOrder.merchant_id == merchant_id, OnlineOrder.shopify_id.in_(order_ids)
+        select(OnlineOrder.shopify_id, OnlineOrder.shopify_updated_at, OnlineOrder.synced_at).where(
+            OnlineOrder.merchant_id == merchant_id, OnlineOrder.shopify_id.in_(sorted(listed))
         )
     )
-    return {shopify_id: updated for shopify_id, updated in rows}
+    held = set()
+    for shopify_id, updated_at, synced_at in rows:
+        seen = listed.get(shopify_id)
+        if seen is None:
+            continue
+        if updated_at > seen or (updated_at == seen and synced_at >= seen + READ_MARGIN):
+            held.add(shopify_id)
+    return held
 
 
 def link_catalog(session: Session, merchant_id: int) -> int:
@@ -110,7 +123,30 @@ def link_catalog(session: Session, merchant_id: int) -> int:
             order.customer_id = customers[order.shopify_customer_id]
             linked += 1
     session.flush()
+    assign_branches(session, merchant_id)
     return linked
+
+
+def assign_branches(session: Session, merchant_id: int) -> None:
+    """Put every fulfilment order still to be shipped at the branch now linked to its assigned location (none when
+    the location is not linked): after a branch is linked, or linked elsewhere. Shipped and cancelled ones stay
+    where they were shipped from."""
+    linked = (
+        select(ShopifyLocation.branch_id)
+        .where(
+            ShopifyLocation.merchant_id == merchant_id,
+            ShopifyLocation.shopify_id == FulfilmentOrder.shopify_location_id,
+        )
+        .scalar_subquery()
+    )
+    session.execute(
+        update(FulfilmentOrder)
+        .where(FulfilmentOrder.merchant_id == merchant_id, FulfilmentOrder.status.not_in(SETTLED_STATUSES))
+        .values(branch_id=linked)
+        .execution_options(synchronize_session=False)
+    )
+    for held in [o for o in session.identity_map.values() if isinstance(o, FulfilmentOrder)]:
+        session.expire(held, ["branch_id", "branch"])
 
 
 def phone_key(phone: str | None) -> str:
@@ -224,9 +260,7 @@ def _take_lines(session: Session, order: OnlineOrder, nodes: list[dict[str, Any]
             order.lines.remove(line)
 
 
-def _take_fulfilment_orders(
-    session: Session, order: OnlineOrder, nodes: list[dict[str, Any]], *, whole: bool
-) -> None:
+def _take_fulfilment_orders(session: Session, order: OnlineOrder, nodes: list[dict[str, Any]], *, whole: bool) -> None:
     """Each fulfilment order of the read not older than ours; with `whole` (a read not older than the order we
     hold) those the read no longer has are removed."""
     existing = {fo.shopify_id: fo for fo in order.fulfilment_orders}

@@ -178,7 +178,7 @@ def test_a_newer_read_wins_and_an_older_one_changes_nothing(merchant, branches):
 
 
 def test_a_fulfilment_order_moved_in_shopify_moves_to_that_locations_branch(merchant, branches):
-    gulberg, dha = branches
+    _, dha = branches
     apply_order(db.session, merchant.id, _order())
     # Shopify changes the fulfilment order (not always the order's own updatedAt) when it is moved.
     moved = _order(fulfillmentOrders={"nodes": [_fulfilment_order(801, DHA, "2026-12-01T11:00:00Z")]})
@@ -194,7 +194,7 @@ def test_a_fulfilment_order_moved_in_shopify_moves_to_that_locations_branch(merc
 
 
 def test_a_move_that_replaces_the_fulfilment_order_leaves_only_the_new_one(merchant, branches):
-    gulberg, dha = branches
+    _, dha = branches
     apply_order(db.session, merchant.id, _order())
     replaced = _order(
         updatedAt="2026-12-01T12:00:00Z",
