@@ -2,7 +2,7 @@
 their lines, and the per-merchant cursor of the incremental order sync.
 
 Revision ID: dc73d6ed7c92
-Revises: d3576efb1473
+Revises: a8e2c4f61d37
 Create Date: 2026-12-07 22:46:22.868127
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'dc73d6ed7c92'
-down_revision = 'd3576efb1473'
+down_revision = 'a8e2c4f61d37'
 branch_labels = None
 depends_on = None
 

@@ -38,13 +38,15 @@ WEBHOOK_TOPICS: tuple[str, ...] = (
     "orders/fulfilled",
     "orders/partially_fulfilled",
     "orders/cancelled",
+    "orders/paid",
+    "refunds/create",
     "products/create",
     "products/update",
     "products/delete",
 )
 
 APP_SCOPES = (
-    "read_products,read_inventory,write_inventory,read_locations,read_orders,read_customers,"
+    "read_products,read_inventory,write_inventory,read_locations,read_orders,write_orders,read_customers,"
     "read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders"
 )
 

@@ -37,6 +37,7 @@ TOPIC_SCOPES = {
         "read_assigned_fulfillment_orders",
         "read_third_party_fulfillment_orders",
     ),
+    "refunds": ("read_orders",),
     "customers": ("read_customers",),
 }
 
