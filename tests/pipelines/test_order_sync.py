@@ -230,3 +230,33 @@ def test_a_sync_already_running_is_not_started_twice(store, merchant):
     db.session.commit()
 
     assert sync_orders(db.session, merchant.id) is None
+
+
+def test_a_fulfilment_order_moved_in_shopify_moves_to_the_other_branch(store, merchant, owner, branch):
+    from tests import factories
+
+    second = db.session.scalars(
+        sa.select(ShopifyLocation)
+        .where(ShopifyLocation.merchant_id == merchant.id, ShopifyLocation.active)
+        .order_by(ShopifyLocation.id)
+    ).all()[1]
+    other = factories.BranchFactory(merchant=merchant, name="DHA Phase 5")
+    map_branch(db.session, Actor(owner), other, second)
+    db.session.commit()
+    (variant_id,) = _stocked(store.sandbox, 1)
+    placed = _place(store.sandbox, variant_id)
+    store.post(store.caught("orders/create"))
+    order_number = placed["id"].rsplit("/", 1)[1]
+    fo_id = placed["fulfillment_orders"][0]["id"]
+
+    store.sandbox.control(
+        "POST",
+        f"/shops/{SHOP}/orders/{order_number}/move",
+        {"fulfillment_order_id": fo_id, "location_id": second.shopify_id},
+    )
+    events = store.post(store.caught("fulfillment_orders/moved"))
+
+    assert [e.status for e in events] == [WebhookStatus.PROCESSED]
+    order = _orders(merchant)[placed["name"]]
+    open_ones = [fo for fo in order.fulfilment_orders if fo.status not in ("CLOSED", "CANCELLED")]
+    assert [fo.branch_id for fo in open_ones] == [other.id]
