@@ -94,6 +94,7 @@ VIEW_MODULES = (
     "fiscal",
     "health",
     "locations",
+    "online_orders",
     "receipts",
     "registers",
     "reports",

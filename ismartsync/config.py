@@ -90,6 +90,8 @@ class Settings:
     # compared this often instead.
     reconcile_unverified_minutes: int = field(default_factory=lambda: int(_env("RECONCILE_UNVERIFIED_MINUTES", "10")))
     shopify_incremental_minutes: int = field(default_factory=lambda: int(_env("SHOPIFY_INCREMENTAL_MINUTES", "15")))
+    # The incremental order sync behind the order webhooks (which may be late or lost): how often it runs.
+    order_sync_minutes: int = field(default_factory=lambda: int(_env("ORDER_SYNC_MINUTES", "10")))
     # A stock batch with no news for this long died with its worker and is sent again (same key).
     sync_stale_seconds: int = field(default_factory=lambda: int(_env("SYNC_STALE_SECONDS", "180")))
     # How long to wait for Shopify's answer before giving up on one attempt.
@@ -143,6 +145,7 @@ class Settings:
             "RECONCILE_INTERVAL_MINUTES": self.reconcile_interval_minutes,
             "RECONCILE_UNVERIFIED_MINUTES": self.reconcile_unverified_minutes,
             "SHOPIFY_INCREMENTAL_MINUTES": self.shopify_incremental_minutes,
+            "ORDER_SYNC_MINUTES": self.order_sync_minutes,
             "SYNC_STALE_SECONDS": self.sync_stale_seconds,
             "SHOPIFY_TIMEOUT_SECONDS": self.shopify_timeout_seconds,
             "FBR_API_BASE": self.fbr_api_base,

@@ -53,6 +53,7 @@ def periodic_jobs(config: Mapping[str, Any]) -> list[Periodic]:
         Periodic("jobs.sync.schedule_reconciliations", "default", 60, timeout=120),
         Periodic("jobs.shopify.schedule_incremental_imports", "default", 60, timeout=120),
         Periodic("jobs.shopify.schedule_subscription_checks", "default", 3600, timeout=120),
+        Periodic("jobs.shopify.schedule_order_syncs", "default", 60, timeout=120),
         Periodic("jobs.fiscal.sweep", "default", int(config.get("FISCAL_SWEEP_SECONDS") or 15), timeout=120),
         Periodic("jobs.queues.forget_recovered_failures", "default", 60, timeout=120),
     ]

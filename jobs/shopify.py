@@ -1,5 +1,6 @@
 """Shopify jobs: the catalog import (full through bulk exports, or incremental by `updated_at`), and its schedule;
-the store's webhook subscriptions, checked at connect and daily."""
+the store's webhook subscriptions, checked at connect and daily; online orders, synced at connect and every
+`ORDER_SYNC_MINUTES`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from flask import current_app
 
 from ismartsync.extensions import db
 from ismartsync.models.base import utcnow
-from ismartsync.pipelines import catalog_import, webhook_subscriptions
+from ismartsync.pipelines import catalog_import, order_sync, webhook_subscriptions
+from ismartsync.services.online_orders import sync as order_syncs
 from ismartsync.services.shopify_store import subscriptions
 from ismartsync.services.shopify_store.locations import merchants_with_full_import, start_scheduled_import
 from jobs import job
@@ -55,5 +57,22 @@ def schedule_subscription_checks() -> int:
     due = subscriptions.due_checks(db.session, utcnow())
     for merchant_id in due:
         subscriptions.enqueue_check(db.session, merchant_id)
+    db.session.commit()
+    return len(due)
+
+
+@job
+def sync_orders(merchant_id: int) -> None:
+    """Take in the online orders changed since the last run (the last 60 days the first time); nothing while another
+    run of the merchant's is in progress. Retried while Shopify cannot be reached."""
+    order_sync.sync_orders(db.session, merchant_id)
+
+
+@job
+def schedule_order_syncs() -> int:
+    """Every minute: an order sync for each connected store whose last one finished `ORDER_SYNC_MINUTES` ago."""
+    due = order_syncs.due_syncs(db.session, timedelta(minutes=current_app.config["ORDER_SYNC_MINUTES"]))
+    for merchant_id in due:
+        order_syncs.enqueue_sync(db.session, merchant_id)
     db.session.commit()
     return len(due)

@@ -7,6 +7,14 @@ from ismartsync.models.device import Device
 from ismartsync.models.email import EmailStatus, OutgoingEmail
 from ismartsync.models.fiscal import AttemptOutcome, FiscalAttempt, FiscalDocument, FiscalStatus, InvoiceType
 from ismartsync.models.merchant import Branch, Counter, FiscalBackendKind, FiscalEnvironment, Merchant
+from ismartsync.models.online_order import (
+    FulfilmentOrder,
+    FulfilmentOrderLine,
+    OnlineOrder,
+    OnlineOrderLine,
+    OrderSync,
+    OrderSyncStatus,
+)
 from ismartsync.models.register import (
     CashDirection,
     CashLog,
@@ -87,12 +95,18 @@ __all__ = [
     "FiscalDocument",
     "FiscalEnvironment",
     "FiscalStatus",
+    "FulfilmentOrder",
+    "FulfilmentOrderLine",
     "ImportRun",
     "ImportStatus",
     "InventorySyncState",
     "InvoiceType",
     "Merchant",
     "MovementKind",
+    "OnlineOrder",
+    "OnlineOrderLine",
+    "OrderSync",
+    "OrderSyncStatus",
     "OutboxStatus",
     "OutgoingEmail",
     "PaymentMethod",

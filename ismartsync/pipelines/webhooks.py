@@ -1,6 +1,7 @@
 """One stored Shopify webhook delivery processed. A webhook only says "this changed": its handler reads the record
 again through the API and applies what is newer (`services/shopify_store/catalog_changes.py`); stock changes are
-read again by `stock_refresh`. A failure is recorded on the delivery and raised again, so its job is retried."""
+read again by `stock_refresh`, orders (their fulfilment orders and fulfilments too) by `order_sync`. A failure is
+recorded on the delivery and raised again, so its job is retried."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ismartsync.models import ShopifyLocation, Variant, WebhookEvent, WebhookStatus
+from ismartsync.pipelines.order_sync import order_of_fulfilment_order, refresh_order
 from ismartsync.pipelines.shopify_client import open_client
 from ismartsync.pipelines.stock_refresh import refresh_stock
 from ismartsync.services.shopify_store import catalog_changes, catalog_import
@@ -65,6 +67,19 @@ class Delivery:
 
 
 Outcome = tuple[WebhookStatus, str]  # the event's status, and why it was ignored
+
+# The fulfillment_orders/* topics that change what a branch has to ship: where, whether on hold, and what is left.
+FULFILMENT_ORDER_TOPICS = (
+    "fulfillment_orders/cancelled",
+    "fulfillment_orders/hold_released",
+    "fulfillment_orders/merged",
+    "fulfillment_orders/moved",
+    "fulfillment_orders/order_routing_complete",
+    "fulfillment_orders/placed_on_hold",
+    "fulfillment_orders/rescheduled",
+    "fulfillment_orders/scheduled_fulfillment_order_ready",
+    "fulfillment_orders/split",
+)
 
 
 def process_webhook(session: Session, event_id: int) -> None:
@@ -178,6 +193,57 @@ def _customer(d: Delivery) -> Outcome:
     return PROCESSED, ""
 
 
+def _order(d: Delivery) -> Outcome:
+    """orders/*: the order, read again whole."""
+    return _refresh_order(d, d.gid("Order"))
+
+
+def _fulfillment(d: Delivery) -> Outcome:
+    """fulfillments/*: the fulfilment's order (its `order_id`), read again whole."""
+    return _refresh_order(d, d.gid("Order", "order_id"))
+
+
+def _fulfillment_order(d: Delivery) -> Outcome:
+    """fulfillment_orders/*: the payload names fulfilment orders only (`fulfillment_order`, `original_…` and
+    `moved_…`, `replacement_…`, `merged_…`, as GIDs); their order is read again whole, once."""
+    orders = []
+    for fulfilment_order_id in _fulfilment_order_ids(d.payload):
+        order_id = order_of_fulfilment_order(d.session, d.client, d.merchant_id, fulfilment_order_id)
+        if order_id and order_id not in orders:
+            orders.append(order_id)
+    if not orders:
+        raise BadPayload("The payload names no fulfilment order Shopify knows.")
+    outcomes = [_refresh_order(d, order_id) for order_id in orders]
+    return next((o for o in outcomes if o[0] == PROCESSED), outcomes[0])
+
+
+def _fulfilment_order_ids(payload: dict[str, Any]) -> list[str]:
+    """Every fulfilment order GID the payload names, at its top level or one level down (lists included)."""
+    found: list[str] = []
+
+    def take(value: Any) -> None:
+        if isinstance(value, dict):
+            value = value.get("id")
+        if isinstance(value, str) and value.startswith("gid://shopify/FulfillmentOrder/") and value not in found:
+            found.append(value)
+
+    for value in payload.values():
+        take(value)
+        if isinstance(value, list):
+            for item in value:
+                take(item)
+    return found
+
+
+def _refresh_order(d: Delivery, order_id: str) -> Outcome:
+    applied = refresh_order(d.session, d.client, d.merchant_id, order_id)
+    if applied is None:
+        return IGNORED, "Shopify does not show this order (deleted, or older than the 60 days read_orders reads)."
+    if applied.stale:
+        log.info("shopify order %s read older than ours; only newer fulfilment orders applied", order_id)
+    return PROCESSED, ""
+
+
 def _done(d: Delivery) -> Outcome:
     """app/uninstalled is acted on in the request; the import polls its own bulk operations."""
     return PROCESSED, ""
@@ -199,6 +265,12 @@ HANDLERS: dict[str, Callable[[Delivery], Outcome]] = {
     "customers/create": _customer,
     "customers/update": _customer,
     "customers/delete": _customer,
+    "orders/create": _order,
+    "orders/updated": _order,
+    "orders/cancelled": _order,
+    "fulfillments/create": _fulfillment,
+    "fulfillments/update": _fulfillment,
+    **dict.fromkeys(FULFILMENT_ORDER_TOPICS, _fulfillment_order),
     "app/uninstalled": _done,
     "bulk_operations/finish": _done,
 }

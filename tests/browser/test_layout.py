@@ -84,6 +84,7 @@ def test_main_screens_fit_the_tablet_and_fingers(tablet: Tablet, demo: Demo) -> 
         "stock-differences": "/inventory/drift",
         "counter": "/counter",
         "sales": "/sales",
+        "online-orders": "/online-orders",
         "fbr-reporting": "/fiscal",
         "registers": "/registers",
         "report-shifts": "/reports/shifts",

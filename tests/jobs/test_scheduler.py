@@ -37,6 +37,7 @@ EXPECTED = [
     ("jobs.sync.schedule_reconciliations", "default", 60),
     ("jobs.shopify.schedule_incremental_imports", "default", 60),
     ("jobs.shopify.schedule_subscription_checks", "default", 3600),
+    ("jobs.shopify.schedule_order_syncs", "default", 60),
     ("jobs.fiscal.sweep", "default", 15),
     ("jobs.queues.forget_recovered_failures", "default", 60),
 ]

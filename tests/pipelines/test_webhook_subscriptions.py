@@ -122,14 +122,14 @@ def test_the_daily_check_recreates_a_subscription_deleted_in_shopify(
 
 def test_a_reconnect_removes_what_the_sync_no_longer_needs(store, webhook_receiver, owner, merchant, run_jobs):
     connect(store, owner, run_jobs)
-    (extra,) = subscribe(store, webhook_receiver.url, "ORDERS_CREATE")  # ours, but no handler wants it
-    subscribe(store, "https://other-system.example.com/hooks", "ORDERS_CREATE")  # someone else's: left alone
+    (extra,) = subscribe(store, webhook_receiver.url, "ORDERS_PAID")  # ours, but no handler wants it
+    subscribe(store, "https://other-system.example.com/hooks", "ORDERS_PAID")  # someone else's: left alone
 
     connect(store, owner, run_jobs)
 
-    assert "orders/create" not in _ours(store, webhook_receiver)
+    assert "orders/paid" not in _ours(store, webhook_receiver)
     assert sorted(_ours(store, webhook_receiver)) == sorted(SYNC_TOPICS)
-    assert [s["uri"] for s in store.subscriptions() if s["topic"] == "orders/create"] == [
+    assert [s["uri"] for s in store.subscriptions() if s["topic"] == "orders/paid"] == [
         "https://other-system.example.com/hooks"
     ]
     assert extra not in {s["id"] for s in store.subscriptions()}
@@ -138,7 +138,10 @@ def test_a_reconnect_removes_what_the_sync_no_longer_needs(store, webhook_receiv
 def test_a_topic_shopify_refuses_is_recorded_and_the_others_are_created(
     start_sandbox, use_sandbox, webhook_receiver, owner, merchant, run_jobs
 ):
-    narrow = "read_products,read_inventory,write_inventory,read_locations"  # no read_customers
+    narrow = (  # no read_customers
+        "read_products,read_inventory,write_inventory,read_locations,read_orders,"
+        "read_merchant_managed_fulfillment_orders"
+    )
     running = start_sandbox(
         variants=20,
         app_url=webhook_receiver.url.removesuffix(ADDRESS_PATH),

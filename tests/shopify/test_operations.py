@@ -126,3 +126,13 @@ def test_idempotency_key_is_inlined_as_an_escaped_literal(schema: GraphQLSchema,
     assert isinstance(directive.arguments[0].value, StringValueNode)
     assert directive.arguments[0].value.value == key
     assert validate(schema, document) == []
+
+
+def test_every_webhook_topic_we_subscribe_is_one_the_pinned_schema_knows(schema: GraphQLSchema) -> None:
+    from ismartsync.services.shopify_store.subscriptions import SYNC_TOPICS
+    from ismartsync.shopify.subscriptions import topic_enum
+
+    known = set(schema.get_type("WebhookSubscriptionTopic").values)  # type: ignore[union-attr]
+
+    assert sorted(topic_enum(t) for t in SYNC_TOPICS if topic_enum(t) not in known) == []
+    assert {"ORDERS_CREATE", "FULFILLMENT_ORDERS_MOVED", "FULFILLMENTS_UPDATE"} <= {topic_enum(t) for t in SYNC_TOPICS}

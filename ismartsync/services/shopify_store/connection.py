@@ -16,6 +16,7 @@ from ismartsync.models import AuditEntry, ShopifyConnection
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod, ConnectionStatus
 from ismartsync.services.audit import Actor, record_audit
+from ismartsync.services.online_orders import sync as order_sync
 from ismartsync.services.shopify_store import subscriptions
 from ismartsync.shopify import oauth
 from ismartsync.shopify.errors import ShopifyAuthError, ShopifyError
@@ -80,6 +81,7 @@ def _save(
     connection.last_error = ""
     session.flush()
     subscriptions.enqueue_check(session, actor.merchant_id)  # a reconnect checks them too
+    order_sync.enqueue_sync(session, actor.merchant_id)  # the last 60 days of orders, or what changed while away
     record_audit(
         session,
         actor,

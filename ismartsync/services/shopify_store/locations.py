@@ -13,6 +13,7 @@ from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import ConnectionStatus
 from ismartsync.queue import enqueue_after_commit
 from ismartsync.services.audit import Actor, record_audit
+from ismartsync.services.online_orders.intake import assign_branches
 from ismartsync.services.stock.sync_outbox import forget_mapped_locations
 
 # Incremental runs start this long before the last high-water mark: Shopify's `updated_at` filter has gaps.
@@ -42,6 +43,7 @@ def map_branch(session: Session, actor: Actor, branch: Branch, location: Shopify
         location.branch_id = branch.id
     session.flush()
     forget_mapped_locations(session)
+    assign_branches(session, branch.merchant_id)  # the online orders already at that location come to the branch
     record_audit(
         session,
         actor,
