@@ -11,6 +11,7 @@ the credit note at an FBR counter, and the audit entry. The caller commits, then
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -59,6 +60,7 @@ from ismartsync.services.returns.tenders import (
     RefundPart,
     RefundTender,
     allocate_refund,
+    check_references,
     check_refunds,
     refundable_left,
 )
@@ -91,7 +93,9 @@ class UnreceiptedItem:
 class ReturnRequest:
     """A return as the counter sends it. `uuid` is generated when the return screen opens and sent with every
     submit: the same key twice is one return. `refunds` None: back to the sale's tenders (`tenders.allocate_refund`),
-    or as store credit without a receipt; else the tenders a person chose, adding up to the refund."""
+    or as store credit without a receipt; else the tenders a person chose, adding up to the refund. `references`:
+    the reference typed for each card, bank or wallet part of the default refund, by sale payment id (a return is
+    recorded only once each such part has one)."""
 
     uuid: str
     sale_id: int | None = None
@@ -100,6 +104,7 @@ class ReturnRequest:
     refunds: tuple[RefundTender, ...] | None = None
     customer_id: int | None = None
     note: str = ""
+    references: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -243,6 +248,7 @@ def record_return(
     plan = plan_return(
         session, actor, counter, request, exchange_credit_minor=exchange_credit_minor, now=now, sale=sale
     )
+    check_references(plan.refunds)  # before a supervisor is asked: the PIN would be typed for nothing
     check_approval(actor, plan.approval_reasons, plan.wording)
     sale_return = _write(session, actor, counter, branch, shift, request, plan, kind, now)
     if sale_return is None:  # the same key was recorded by a request that got in between
@@ -413,7 +419,7 @@ def _refunds(
         if customer is None:
             raise DomainError("Without a receipt the refund is store credit: choose the customer.", field="customer")
         return [*parts, RefundPart(Tender.STORE_CREDIT, amount_minor, label=Tender.STORE_CREDIT.label)]
-    return parts + allocate_refund(amount_minor, left)
+    return parts + allocate_refund(amount_minor, left, request.references)
 
 
 # --- writing --------------------------------------------------------------------------------------------------------
@@ -571,7 +577,10 @@ def _audit(session: Session, actor: Actor, sale_return: SaleReturn, plan: Return
                 {"name": line.name, "quantity": line.quantity, "reason": line.reason_code, "restock": line.restock}
                 for line in sale_return.lines
             ],
-            "refunds": [{"tender": r.tender, "amount_minor": r.amount_minor} for r in sale_return.refunds],
+            "refunds": [
+                {"tender": r.tender, "amount_minor": r.amount_minor, "reference": r.reference}
+                for r in sale_return.refunds
+            ],
             "approval": list(plan.approval_reasons),
         },
     )

@@ -8,7 +8,8 @@ the panel), so a plain link, a reload and htmx all show the same screen.
 Recording the return (`POST /counter/returns`) reads the form: `sale_id`; `return_uuid` (made when the screen opens,
 sent with every submit: one return however often it is sent); per sale line `quantity-<line id>`, `reason-<line id>`
 (a return reason's code) and `restock-<line id>` (present: back on the shelf); `refund` ("original": to the sale's
-tenders, card first, cash last; "store_credit": to the customer) and `customer_id` for store credit. It asks for a
+tenders, card first, cash last, with `reference-<sale payment id>` typed for each card, bank or wallet part;
+"store_credit": to the customer) and `customer_id` for store credit. It asks for a
 supervisor when the return needs one, saying what is approved, then reports the credit note.
 """
 
@@ -39,7 +40,7 @@ from ismartsync.services.returns.tenders import RefundTender
 from ismartsync.services.sales import fiscal_document_for
 from ismartsync.views.counter import bp
 from ismartsync.views.counter.context import dialog, selling_counter
-from ismartsync.views.counter.return_panel import panel_context
+from ismartsync.views.counter.return_panel import panel_context, typed_references
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,10 @@ def return_screen(
         context["fiscal"] = fiscal_document_for(db.session, sale)
         context["elsewhere"] = sale.branch_id != counter.branch_id
         context["days_ago"] = _days_ago(sale, counter)
+        refused: DomainError | None = context.get("refused")
         context.update(panel_context(counter, sale, request.form if request.method == "POST" else None))
+        if refused is not None:  # a refusal of "Refund" shown beside its field on the panel
+            context["panel_errors"][refused.field or "refund"] = refused.message
         status = 422 if context["panel_errors"] else status
     return render("counter/index.html", fragment, status, counter=counter, returning=True, **context)
 
@@ -171,7 +175,9 @@ def read_return_form(sale: Sale) -> ReturnRequest:
             reason = form.get(f"reason-{line_id}", "")
             items.append(ReturnItem(line_id, quantity, reason, restock=f"restock-{line_id}" in form))
     customer_id = parse_id(form.get("customer_id")) if form.get("customer_id") else None
-    return ReturnRequest(uuid=uuid, sale_id=sale.id, items=tuple(items), customer_id=customer_id)
+    return ReturnRequest(
+        uuid=uuid, sale_id=sale.id, items=tuple(items), customer_id=customer_id, references=typed_references(form)
+    )
 
 
 @bp.post("/returns")
@@ -200,6 +206,8 @@ def record_sale_return() -> Any:
         return authorize(Permission.REFUND, exc.wording, needed=True)
     except DomainError as exc:
         db.session.rollback()
+        if (exc.field or "").startswith("reference-"):
+            return return_screen(counter, fragment="counter/_return_actions.html", sale=sale, refused=exc)
         return _refused(exc)
     except IntegrityError:  # the same key sent at once for another sale: only a broken screen does that
         db.session.rollback()
