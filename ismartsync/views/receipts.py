@@ -79,7 +79,11 @@ def return_sharing(sale_return: SaleReturn, form: EmailReceiptForm | None = None
 def return_email_context(sale_return: SaleReturn) -> dict[str, str]:
     """What the shared "Email it" form (receipts/_email.html) says and posts to for a return."""
     action = url_for("receipts.email_return_receipt", return_id=sale_return.id)
-    return {"email_action": action, "email_what": "Return receipt and credit note"}
+    return {
+        "email_action": action,
+        "email_what": "Return receipt and credit note",
+        "share_title": "Return receipt on the customer's phone",
+    }
 
 
 def _shared_sale(token: str) -> Sale:

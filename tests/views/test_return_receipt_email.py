@@ -55,6 +55,7 @@ def _emails(address: str) -> list[OutgoingEmail]:
 
 def test_the_screen_after_a_return_shows_its_link_as_a_qr_with_email_and_whatsapp(at_the_counter, client, returned):
     share = element(_done(at_the_counter, returned), "e-receipt") or ""
+    assert text_of(share, "e-receipt-title") == "Return receipt on the customer's phone"
     link = _link(returned)
     assert str(qr_svg(link, css_class="qr receipt-link-qr")) in share and f'href="{link}"' in share
     form = element(share, "receipt-email") or ""
