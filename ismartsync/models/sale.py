@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -111,6 +112,9 @@ class Sale(TenantMixin, Base):
     # The key in its public receipt link (/r/<key>): random, so no link can be guessed from another, and no secret
     # key signs it, so rotating the app's keys breaks no link a customer was sent.
     receipt_key: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16), unique=True)
+    # A cart only: the exchange it is sold against (what comes back, as services.returns.exchange keeps it), so the
+    # exchange is parked, recalled and finished with the cart on any counter; cleared when the exchange is placed.
+    exchange_request: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     branch: Mapped[Branch] = relationship()
     counter: Mapped[Counter] = relationship()

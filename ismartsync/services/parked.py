@@ -15,8 +15,9 @@ from ismartsync.templating import local_time
 
 
 def park_cart(session: Session, actor: Actor, cart: Sale, label: str) -> None:
-    """Set the cart aside (a hold, a fitting, a quote) so the counter can ring up the next customer."""
-    if not cart.lines:
+    """Set the cart aside (a hold, a fitting, a quote) so the counter can ring up the next customer; an exchange it
+    holds (`Sale.exchange_request`) goes with it, even before its new items are scanned."""
+    if not cart.lines and cart.exchange_request is None:
         raise DomainError("The cart is empty: there is nothing to park.")
     now = utcnow()
     cart.label = label.strip()[:80] or cart.label or f"Parked {local_time(now, '%H:%M', cart.merchant.time_zone)}"
@@ -46,7 +47,7 @@ def recall_cart(session: Session, actor: Actor, counter: Counter, parked: Sale) 
         raise DomainError("That cart was parked at another branch.")
     current = active_cart(session, counter, lock=True)
     set_aside = None
-    if current is not None and current.lines:
+    if current is not None and (current.lines or current.exchange_request is not None):
         park_cart(session, actor, current, "")
         set_aside = current
     elif current is not None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sandbox.shopify import events
-from sandbox.shopify.models import Customer, Location, Order, Product, Variant
-from sandbox.shopify.orders import create_order
+from sandbox.shopify import events, order_changes
+from sandbox.shopify.models import Customer, Fulfillment, Location, Order, Product, Variant
+from sandbox.shopify.orders import CARD_GATEWAY, COD_GATEWAY, create_order, fulfill
 from sandbox.shopify.store import ShopState, parse_gid
 
 if TYPE_CHECKING:
@@ -103,8 +103,20 @@ def place_order(
     *,
     customer_id: Any = None,
     location: Location | None = None,
-    financial_status: str = "PENDING",
+    financial_status: str | None = None,
+    payment: str | None = None,
+    gateway: str | None = None,
 ) -> Order:
+    """An online order. `payment` "cod" (the default: gateway "Cash on Delivery (COD)", pending) or "card" (a card
+    gateway, paid); `gateway` and `financial_status` override either."""
+    if payment not in (None, "cod", "card"):
+        raise AdminError("payment is cod or card")
+    if financial_status is None:
+        financial_status = "PAID" if payment == "card" else "PENDING"
+    if financial_status.upper() not in ("PENDING", "PAID", "AUTHORIZED"):
+        raise AdminError("financial_status is pending, paid or authorized")
+    if gateway is None and payment is not None:
+        gateway = CARD_GATEWAY if payment == "card" else COD_GATEWAY
     if not lines:
         raise AdminError("an order needs at least one line")
     items = [(find_variant(shop, line), int(line.get("quantity", 1))) for line in lines]
@@ -116,7 +128,13 @@ def place_order(
         if customer is None:
             raise AdminError(f"no such customer: {customer_id}")
     order, pairs = create_order(
-        shop, items, now=sb.now(), customer=customer, location=location, financial_status=financial_status.upper()
+        shop,
+        items,
+        now=sb.now(),
+        customer=customer,
+        location=location,
+        financial_status=financial_status.upper(),
+        gateway=gateway,
     )
     events.order_created(sb, shop, order, pairs)
     if customer is not None:
@@ -253,3 +271,134 @@ def save_location(sb: Sandbox, shop: ShopState, spec: dict[str, Any], location: 
     shop.touch()
     events.location_changed(sb, shop, location, "locations/create" if created else "locations/update")
     return location
+
+
+def find_order(shop: ShopState, order_id: Any) -> Order:
+    order = shop.lookup("Order", number(order_id, "Order"))
+    if order is None:
+        raise AdminError(f"no such order: {order_id}")
+    return order
+
+
+def _refused(call: Any) -> Any:
+    try:
+        return call()
+    except order_changes.Refused as exc:
+        raise AdminError(exc.message) from None
+
+
+def fulfil_order(sb: Sandbox, shop: ShopState, order: Order, spec: dict[str, Any]) -> Fulfillment:
+    """ "Fulfill items" in the admin: every open fulfillment order at one location (the first, or `location_id`),
+    all that remains on it or the `lines` given ({line_item_id or sku, quantity}), with optional tracking."""
+    open_fos = [fo for fo in order.fulfillment_orders if fo.status in ("OPEN", "IN_PROGRESS")]
+    if order.cancelled_at is not None or not open_fos:
+        held = any(fo.status == "ON_HOLD" for fo in order.fulfillment_orders)
+        raise AdminError("the order's fulfillment orders are on hold" if held else "nothing left to fulfil")
+    location = (
+        find_location(shop, spec) if spec.get("location_id") or spec.get("location_name") else open_fos[0].location
+    )
+    fos = [fo for fo in open_fos if fo.location is location]
+    if not fos:
+        raise AdminError(f"no open fulfillment order at {location.name}")
+    wanted = {}
+    for line in spec.get("lines") or []:
+        li = next(
+            (
+                li
+                for li in order.line_items
+                if li.gid == line.get("line_item_id") or (line.get("sku") and li.sku == line["sku"])
+            ),
+            None,
+        )
+        if li is None:
+            raise AdminError(f"no such line item: {line}")
+        wanted[li.id] = int(line.get("quantity", 1))
+    requests = []
+    for fo in fos:
+        items = []
+        for foli in fo.line_items:
+            quantity = (
+                foli.remaining_quantity
+                if not wanted
+                else min(wanted.get(foli.line_item.id, 0), foli.remaining_quantity)
+            )
+            if quantity > 0:
+                items.append((foli, quantity))
+                if wanted:
+                    wanted[foli.line_item.id] -= quantity
+        if items:
+            requests.append((fo, items))
+    if not requests or any(v > 0 for v in wanted.values()):
+        raise AdminError("those quantities are not open at that location")
+    tracking = []
+    if spec.get("tracking_number") or spec.get("tracking_company"):
+        tracking = [
+            {
+                "company": spec.get("tracking_company"),
+                "number": spec.get("tracking_number"),
+                "url": spec.get("tracking_url"),
+            }
+        ]
+    fulfillment, pairs = fulfill(shop, requests, tracking=tracking, now=sb.now())
+    events.order_fulfilled(sb, shop, fulfillment, pairs)
+    return fulfillment
+
+
+def cancel_order(sb: Sandbox, shop: ShopState, order: Order, spec: dict[str, Any]) -> None:
+    """ "Cancel order" in the admin (restock and refund by default, as the admin's dialog offers)."""
+    done = _refused(
+        lambda: order_changes.cancel(
+            shop,
+            order,
+            restock=bool(spec.get("restock", True)),
+            refund=bool(spec.get("refund", True)),
+            reason=str(spec.get("reason", "CUSTOMER")).upper(),
+            now=sb.now(),
+        )
+    )
+    events.order_cancelled(sb, shop, order, done)
+
+
+def move_fulfillment_order(sb: Sandbox, shop: ShopState, order: Order, spec: dict[str, Any]) -> None:
+    """ "Change location" on a fulfillment order in the admin."""
+    fo = shop.lookup("FulfillmentOrder", number(spec.get("fulfillment_order_id"), "FulfillmentOrder"))
+    if fo is None or fo.order is not order:
+        raise AdminError("no such fulfillment order on this order")
+    moved = _refused(lambda: order_changes.move(shop, fo, find_location(shop, spec), None, sb.now()))
+    events.fulfillment_order_moved(sb, shop, moved)
+
+
+def mark_paid(sb: Sandbox, shop: ShopState, order: Order) -> None:
+    """ "Mark as paid": a COD parcel delivered and its cash collected."""
+    _refused(lambda: order_changes.mark_paid(order, sb.now()))
+    shop.touch()
+    events.order_paid(sb, shop, order)
+
+
+def refuse_parcel(sb: Sandbox, shop: ShopState, order: Order, spec: dict[str, Any]) -> None:
+    """A shipped parcel refused at the door and back at `location_id`: a refund of every shipped unit still not
+    refunded (or `lines`), restocked there (restockType RETURN), refunding what was paid."""
+    location = find_location(shop, spec)
+    lines = []
+    for li in order.line_items:
+        left = li.fulfilled - li.refunded_fulfilled
+        if left > 0:
+            lines.append({"lineItemId": li.gid, "quantity": left, "restockType": "RETURN", "locationId": location.gid})
+    if spec.get("restock") is False:
+        lines = [{**line, "restockType": "NO_RESTOCK", "locationId": None} for line in lines]
+    refundable = order.paid - order.refunded_amount()
+    transactions = (
+        [{"amount": f"{refundable / 100:.2f}", "gateway": order.gateway, "kind": "REFUND", "orderId": order.gid}]
+        if refundable > 0
+        else []
+    )
+    record, pairs = _refused(
+        lambda: order_changes.refund(
+            shop,
+            order,
+            {"refundLineItems": lines, "transactions": transactions, "note": spec.get("note", "Parcel refused")},
+            lambda value: shop.lookup_gid(value, "Location"),
+            sb.now(),
+        )
+    )
+    events.refund_created(sb, shop, record, pairs)

@@ -196,6 +196,6 @@ def custom_app(domain: str, name: str, seed: int, scopes: str) -> dict[str, Any]
 
 
 CUSTOM_APP_SCOPES = (
-    "read_products,read_inventory,write_inventory,read_locations,read_orders,read_customers,"
+    "read_products,read_inventory,write_inventory,read_locations,read_orders,write_orders,read_customers,"
     "read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders"
 )

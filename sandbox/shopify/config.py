@@ -14,6 +14,10 @@ WEBHOOK_TOPICS: tuple[str, ...] = (
     "customers/update",
     "customers/delete",
     "fulfillments/create",
+    "fulfillment_orders/moved",
+    "fulfillment_orders/placed_on_hold",
+    "fulfillment_orders/hold_released",
+    "fulfillment_orders/cancelled",
     "inventory_items/create",
     "inventory_items/update",
     "inventory_items/delete",
@@ -28,13 +32,15 @@ WEBHOOK_TOPICS: tuple[str, ...] = (
     "orders/fulfilled",
     "orders/partially_fulfilled",
     "orders/cancelled",
+    "orders/paid",
+    "refunds/create",
     "products/create",
     "products/update",
     "products/delete",
 )
 
 APP_SCOPES = (
-    "read_products,read_inventory,write_inventory,read_locations,read_orders,read_customers,"
+    "read_products,read_inventory,write_inventory,read_locations,read_orders,write_orders,read_customers,"
     "read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders"
 )
 

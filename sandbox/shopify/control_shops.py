@@ -54,8 +54,13 @@ def order_json(order: Order) -> dict[str, Any]:
     return {
         "id": order.gid,
         "name": order.name,
+        "gateway": order.gateway,
         "financial_status": order.financial_status,
         "fulfillment_status": order.fulfillment_status(),
+        "cancelled": order.cancelled_at is not None,
+        "closed": order.closed_at is not None,
+        "paid": order.paid / 100,
+        "refunded": order.refunded_amount() / 100,
         "line_items": [
             {
                 "id": li.gid,
@@ -63,6 +68,8 @@ def order_json(order: Order) -> dict[str, Any]:
                 "sku": li.sku,
                 "quantity": li.quantity,
                 "fulfilled": li.fulfilled,
+                "refunded": li.refunded,
+                "current_quantity": li.current_quantity,
             }
             for li in order.line_items
         ],
@@ -71,12 +78,33 @@ def order_json(order: Order) -> dict[str, Any]:
                 "id": fo.gid,
                 "status": fo.status,
                 "location_id": fo.location.gid,
+                "location_name": fo.location.name,
+                "holds": [{"id": h.gid, "reason": h.reason, "handle": h.handle} for h in fo.holds],
                 "line_items": [
                     {"id": i.gid, "line_item_id": i.line_item.gid, "remaining_quantity": i.remaining_quantity}
                     for i in fo.line_items
                 ],
             }
             for fo in order.fulfillment_orders
+        ],
+        "fulfillments": [
+            {"id": f.gid, "location_id": f.location.gid, "tracking": f.tracking} for f in order.fulfillments
+        ],
+        "refunds": [
+            {
+                "id": r.gid,
+                "amount": sum(t["amount"] for t in r.transactions) / 100,
+                "line_items": [
+                    {
+                        "line_item_id": i.line_item.gid,
+                        "quantity": i.quantity,
+                        "restock_type": i.restock_type,
+                        "location_id": i.location.gid if i.location else None,
+                    }
+                    for i in r.line_items
+                ],
+            }
+            for r in order.refunds
         ],
     }
 
@@ -131,8 +159,38 @@ def orders(sb: Sandbox, shop: ShopState) -> Response:
         data.get("lines") or [],
         customer_id=data.get("customer_id"),
         location=location,
-        financial_status=data.get("financial_status", "PENDING"),
+        financial_status=data.get("financial_status"),
+        payment=data.get("payment"),
+        gateway=data.get("gateway"),
     )
+    return jsonify(order_json(order))
+
+
+@bp.get("/orders/<path:order_id>")
+@with_shop
+def one_order(sb: Sandbox, shop: ShopState, order_id: str) -> Response:
+    """An order with its fulfillment orders (status, assigned location, holds), fulfillments and refunds."""
+    return jsonify(order_json(admin.find_order(shop, order_id)))
+
+
+@bp.post("/orders/<path:order_id>/<action>")
+@with_shop
+def order_action(sb: Sandbox, shop: ShopState, order_id: str, action: str) -> Response:
+    """What a person does to an order in the Shopify admin: `fulfill` {location_id?, lines?, tracking_company?,
+    tracking_number?, tracking_url?}, `cancel` {restock=true, refund=true, reason=CUSTOMER}, `move`
+    {fulfillment_order_id, location_id}, `mark-paid` (a COD parcel delivered, cash collected), `refuse`
+    {location_id, restock=true} (a shipped parcel back: refund with restock there)."""
+    order, data = admin.find_order(shop, order_id), body()
+    actions = {
+        "fulfill": lambda: admin.fulfil_order(sb, shop, order, data),
+        "cancel": lambda: admin.cancel_order(sb, shop, order, data),
+        "move": lambda: admin.move_fulfillment_order(sb, shop, order, data),
+        "mark-paid": lambda: admin.mark_paid(sb, shop, order),
+        "refuse": lambda: admin.refuse_parcel(sb, shop, order, data),
+    }
+    if action not in actions:
+        return problem(f"unknown action {action}", 404)
+    actions[action]()
     return jsonify(order_json(order))
 
 

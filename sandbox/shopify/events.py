@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sandbox.shopify import payloads
-from sandbox.shopify.models import Customer, Fulfillment, Location, Order, Product, Variant
+from sandbox.shopify.models import (
+    Customer,
+    Fulfillment,
+    FulfillmentHold,
+    FulfillmentOrder,
+    Location,
+    Order,
+    Product,
+    Refund,
+    Variant,
+)
 from sandbox.shopify.store import ShopState
 
 if TYPE_CHECKING:
@@ -92,3 +102,45 @@ def app_uninstalled(sb: Sandbox, shop: ShopState, client_id: str) -> bool:
     sb.subscriptions[shop.domain] = [s for s in sb.subscriptions.get(shop.domain, []) if s.client_id != client_id]
     sb.webhooks.emit(shop.domain, "app/uninstalled", lambda: payloads.shop_payload(shop), targets=targets)
     return True
+
+
+def order_updated(sb: Sandbox, shop: ShopState, order: Order) -> None:
+    sb.emit(shop, "orders/updated", lambda: payloads.order(order))
+
+
+def fulfillment_order_moved(sb: Sandbox, shop: ShopState, moved: Any) -> None:
+    sb.emit(shop, "fulfillment_orders/moved", lambda: payloads.fulfillment_order_moved(moved))
+    order_updated(sb, shop, moved.original.order)
+    levels_changed(sb, shop, moved.pairs)
+
+
+def fulfillment_order_held(
+    sb: Sandbox, shop: ShopState, fo: FulfillmentOrder, hold: FulfillmentHold, remaining: FulfillmentOrder | None
+) -> None:
+    sb.emit(shop, "fulfillment_orders/placed_on_hold", lambda: payloads.fulfillment_order_held(fo, hold, remaining))
+
+
+def fulfillment_order_released(sb: Sandbox, shop: ShopState, fo: FulfillmentOrder) -> None:
+    sb.emit(shop, "fulfillment_orders/hold_released", lambda: payloads.fulfillment_order_status(fo))
+
+
+def order_cancelled(sb: Sandbox, shop: ShopState, order: Order, done: Any) -> None:
+    """`done` is order_changes.Cancelled: the fulfillment orders it closed, its refund, the levels it moved."""
+    for fo in done.closed:
+        sb.emit(shop, "fulfillment_orders/cancelled", lambda fo=fo: payloads.fulfillment_order_status(fo))
+    sb.emit(shop, "orders/cancelled", lambda: payloads.order(order))
+    sb.emit(shop, "orders/updated", lambda: payloads.order(order))
+    if done.refund is not None:
+        sb.emit(shop, "refunds/create", lambda: payloads.refund(done.refund))
+    levels_changed(sb, shop, done.pairs)
+
+
+def refund_created(sb: Sandbox, shop: ShopState, refund: Refund, pairs: list[tuple[Variant, Location]]) -> None:
+    sb.emit(shop, "refunds/create", lambda: payloads.refund(refund))
+    sb.emit(shop, "orders/updated", lambda: payloads.order(refund.order))
+    levels_changed(sb, shop, pairs)
+
+
+def order_paid(sb: Sandbox, shop: ShopState, order: Order) -> None:
+    sb.emit(shop, "orders/paid", lambda: payloads.order(order))
+    order_updated(sb, shop, order)

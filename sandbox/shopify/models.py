@@ -188,6 +188,16 @@ class LineItem:
     price: int
     fulfilled: int = 0
     requires_shipping: bool = True
+    refunded_unfulfilled: int = 0  # refunded with restockType CANCEL or before shipping: no longer to be shipped
+    refunded_fulfilled: int = 0  # refunded after shipping (RETURN or NO_RESTOCK of shipped units)
+
+    @property
+    def refunded(self) -> int:
+        return self.refunded_unfulfilled + self.refunded_fulfilled
+
+    @property
+    def current_quantity(self) -> int:
+        return 0 if self.order.cancelled_at else self.quantity - self.refunded
 
     @property
     def gid(self) -> str:
@@ -209,6 +219,21 @@ class FulfillmentOrderLineItem:
 
 
 @dataclass(slots=True, eq=False)
+class FulfillmentHold:
+    typename: ClassVar[str] = "FulfillmentHold"
+    id: int
+    reason: str
+    reason_notes: str | None
+    handle: str
+    client_id: str | None  # the app that placed it; None when placed in the Shopify admin
+    external_id: str | None = None
+
+    @property
+    def gid(self) -> str:
+        return gid("FulfillmentHold", self.id)
+
+
+@dataclass(slots=True, eq=False)
 class FulfillmentOrder:
     typename: ClassVar[str] = "FulfillmentOrder"
     id: int
@@ -218,6 +243,14 @@ class FulfillmentOrder:
     created_at: float
     updated_at: float
     line_items: list[FulfillmentOrderLineItem] = field(default_factory=list)
+    holds: list[FulfillmentHold] = field(default_factory=list)
+
+    def settled_status(self) -> str:
+        """What the status is without holds: CLOSED when nothing is left, IN_PROGRESS once some of it shipped."""
+        if all(i.remaining_quantity == 0 for i in self.line_items):
+            return "CLOSED"
+        shipped = any(i.total_quantity > i.remaining_quantity for i in self.line_items)
+        return "IN_PROGRESS" if shipped else "OPEN"
 
     @property
     def gid(self) -> str:
@@ -265,6 +298,7 @@ class Order:
     source_name: str
     gateway: str
     shipping_address: dict[str, Any] | None
+    paid: int = 0  # captured, in paisa (the whole total for a card order, nothing for COD until marked paid)
     note: str | None = None
     tags: tuple[str, ...] = ()
     cancelled_at: float | None = None
@@ -273,10 +307,14 @@ class Order:
     line_items: list[LineItem] = field(default_factory=list)
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
 
     @property
     def gid(self) -> str:
         return gid("Order", self.id)
+
+    def refunded_amount(self) -> int:
+        return sum(t["amount"] for r in self.refunds for t in r.transactions)
 
     @property
     def name(self) -> str:
@@ -286,11 +324,40 @@ class Order:
         return sum(li.price * li.quantity for li in self.line_items)
 
     def fulfillment_status(self) -> str:
-        ordered = sum(li.quantity for li in self.line_items)
+        ordered = sum(li.quantity - li.refunded_unfulfilled for li in self.line_items)
         done = sum(li.fulfilled for li in self.line_items)
         if done == 0:
             return "UNFULFILLED"
         return "FULFILLED" if done >= ordered else "PARTIALLY_FULFILLED"
+
+
+@dataclass(slots=True, eq=False)
+class RefundLineItem:
+    typename: ClassVar[str] = "RefundLineItem"
+    id: int
+    line_item: LineItem
+    quantity: int
+    restock_type: str
+    location: Location | None
+
+    @property
+    def gid(self) -> str:
+        return gid("RefundLineItem", self.id)
+
+
+@dataclass(slots=True, eq=False)
+class Refund:
+    typename: ClassVar[str] = "Refund"
+    id: int
+    order: Order
+    created_at: float
+    note: str | None
+    line_items: list[RefundLineItem]
+    transactions: list[dict[str, Any]]  # {id, amount (paisa), gateway, kind}
+
+    @property
+    def gid(self) -> str:
+        return gid("Refund", self.id)
 
 
 @dataclass(slots=True, eq=False)

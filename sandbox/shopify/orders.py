@@ -18,6 +18,8 @@ from sandbox.shopify.models import (
 from sandbox.shopify.store import ShopState
 
 FIRST_ORDER_NUMBER = 1001
+COD_GATEWAY = "Cash on Delivery (COD)"  # Shopify's manual payment method, as paymentGatewayNames reports it
+CARD_GATEWAY = "Safepay"  # a Pakistani card gateway on Shopify (its name as reported is unverified)
 
 
 def _assign_location(shop: ShopState, lines: list[tuple[Variant, int]]) -> Location:
@@ -61,6 +63,7 @@ def create_order(
     location: Location | None = None,
     financial_status: str = "PENDING",
     source_name: str = "web",
+    gateway: str | None = None,
 ) -> tuple[Order, list[tuple[Variant, Location]]]:
     """Place an online order: line items, one fulfillment order at the assigned location, committed stock.
 
@@ -78,7 +81,7 @@ def create_order(
         updated_at=now,
         financial_status=financial_status,
         source_name=source_name,
-        gateway="Cash on Delivery (COD)" if financial_status == "PENDING" else "Bank Transfer",
+        gateway=gateway or (COD_GATEWAY if financial_status == "PENDING" else "Bank Transfer"),
         shipping_address=shipping_address(customer),
     )
     fo = FulfillmentOrder(
@@ -113,6 +116,8 @@ def create_order(
             shop.stock.change(variant.idx, location.idx, "committed", quantity, now)
             changed.append((variant, location))
     order.fulfillment_orders.append(fo)
+    if financial_status == "PAID":
+        order.paid = order.total()
     if customer is not None:
         customer.orders_count += 1
         customer.amount_spent += order.total()
@@ -156,7 +161,7 @@ def fulfill(
                 shop.stock.change(li.variant.idx, location.idx, "committed", -quantity, now)
                 shop.stock.change(li.variant.idx, location.idx, "on_hand", -quantity, now)
                 changed.append((li.variant, location))
-        fo.status = "CLOSED" if all(i.remaining_quantity == 0 for i in fo.line_items) else "IN_PROGRESS"
+        fo.status = fo.settled_status()
         fo.updated_at = now
     order.fulfillments.append(fulfillment)
     order.updated_at = now

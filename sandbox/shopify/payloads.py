@@ -7,9 +7,12 @@ from typing import Any
 from sandbox.shopify.models import (
     Customer,
     Fulfillment,
+    FulfillmentHold,
+    FulfillmentOrder,
     Location,
     Order,
     Product,
+    Refund,
     Variant,
     gid,
     iso,
@@ -201,6 +204,7 @@ def order(o: Order) -> dict[str, Any]:
         "app_id": 580111,
         "location_id": None,
         "financial_status": o.financial_status.lower(),
+        "total_outstanding": money(max(0, o.total() - o.paid)) if not o.cancelled_at else "0.00",
         "fulfillment_status": {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}.get(status),
         "currency": "PKR",
         "presentment_currency": "PKR",
@@ -239,9 +243,11 @@ def order(o: Order) -> dict[str, Any]:
                 "sku": li.sku,
                 "vendor": li.vendor,
                 "quantity": li.quantity,
-                "current_quantity": li.quantity,
+                "current_quantity": li.current_quantity,
                 "price": money(li.price),
-                "fulfillable_quantity": li.quantity - li.fulfilled,
+                "fulfillable_quantity": max(0, li.current_quantity - li.fulfilled + li.refunded_fulfilled)
+                if not o.cancelled_at
+                else 0,
                 "requires_shipping": li.requires_shipping,
                 "fulfillment_status": None
                 if li.fulfilled == 0
@@ -253,6 +259,7 @@ def order(o: Order) -> dict[str, Any]:
             for li in o.line_items
         ],
         "fulfillments": [fulfillment(f) for f in o.fulfillments],
+        "refunds": [refund(r) for r in o.refunds],
     }
 
 
@@ -312,4 +319,81 @@ def shop_payload(shop: ShopState) -> dict[str, Any]:
         "myshopify_domain": shop.domain,
         "plan_name": "basic",
         "admin_graphql_api_id": gid("Shop", shop.id),
+    }
+
+
+def fulfillment_order_ref(fo: FulfillmentOrder) -> dict[str, Any]:
+    """A fulfillment order as fulfillment_orders/* webhooks name it (GIDs, lower-case status)."""
+    return {"id": fo.gid, "status": fo.status.lower(), "assigned_location_id": fo.location.gid}
+
+
+def fulfillment_hold(h: FulfillmentHold) -> dict[str, Any]:
+    return {"id": h.gid, "reason": h.reason.lower(), "reason_notes": h.reason_notes, "handle": h.handle}
+
+
+def fulfillment_order_moved(moved: Any) -> dict[str, Any]:
+    return {
+        "original_fulfillment_order": fulfillment_order_ref(moved.original),
+        "moved_fulfillment_order": fulfillment_order_ref(moved.moved),
+        "destination_location_id": moved.moved.location.gid,
+        "fulfillment_order_line_items_requested": [{"id": foli.gid, "quantity": q} for foli, q in moved.requested],
+        "source_location": {"id": moved.source.gid},
+    }
+
+
+def fulfillment_order_held(fo: FulfillmentOrder, hold: FulfillmentHold, remaining: FulfillmentOrder | None) -> dict:
+    return {
+        "fulfillment_order": {
+            **fulfillment_order_ref(fo),
+            "fulfillment_holds": [fulfillment_hold(h) for h in fo.holds],
+        },
+        "remaining_fulfillment_order": fulfillment_order_ref(remaining) if remaining else None,
+        "fulfillment_hold": fulfillment_hold(hold),
+    }
+
+
+def fulfillment_order_status(fo: FulfillmentOrder) -> dict[str, Any]:
+    return {"fulfillment_order": fulfillment_order_ref(fo)}
+
+
+def refund(r: Refund) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "admin_graphql_api_id": r.gid,
+        "order_id": r.order.id,
+        "created_at": rest_time(r.created_at),
+        "processed_at": rest_time(r.created_at),
+        "note": r.note,
+        "restock": any(rli.restock_type != "NO_RESTOCK" for rli in r.line_items),
+        "refund_line_items": [
+            {
+                "id": rli.id,
+                "line_item_id": rli.line_item.id,
+                "quantity": rli.quantity,
+                "restock_type": rli.restock_type.lower(),
+                "location_id": rli.location.id if rli.location else None,
+                "subtotal": money(rli.line_item.price * rli.quantity),
+                "line_item": {
+                    "id": rli.line_item.id,
+                    "variant_id": rli.line_item.variant.id if rli.line_item.variant else None,
+                    "sku": rli.line_item.sku,
+                    "quantity": rli.line_item.quantity,
+                },
+            }
+            for rli in r.line_items
+        ],
+        "transactions": [
+            {
+                "id": t["id"],
+                "admin_graphql_api_id": gid("OrderTransaction", t["id"]),
+                "order_id": r.order.id,
+                "kind": "refund",
+                "gateway": t["gateway"],
+                "status": "success",
+                "amount": money(t["amount"]),
+                "currency": "PKR",
+            }
+            for t in r.transactions
+        ],
+        "order_adjustments": [],
     }

@@ -26,6 +26,11 @@ ID_BASES: dict[str, int] = {
     "FulfillmentLineItem": 11_300_000_000_000,
     "InventoryAdjustmentGroup": 30_100_000_000_000,
     "BulkOperation": 3_600_000_000_000,
+    "FulfillmentHold": 2_700_000_000_000,
+    "Refund": 8_900_000_000_000,
+    "RefundLineItem": 9_800_000_000_000,
+    "OrderTransaction": 7_400_000_000_000,
+    "Job": 1_900_000_000_000,
     "WebhookSubscription": 1_400_000_000_000,
 }
 SHOP_SPAN = 1_000_000_000
@@ -225,6 +230,8 @@ class ShopState:
                 self.remember(foli)
         for f in order.fulfillments:
             self.remember(f)
+        for refund in order.refunds:
+            self.remember(refund)
 
     def live_locations(self) -> list[Location]:
         return [loc for loc in self.locations if not loc.deleted]

@@ -5,22 +5,38 @@ the counter's cart first; the cart is then checked out as a sale of its own (its
 credit as an "Exchange credit" tender. When the new items cost more, the customer pays the difference with the
 payments given; when they cost less, the difference goes back as the return's refunds (by default to the original
 tenders, cash last). A repeat of the same key finds both documents and changes nothing.
+
+While the new items are rung up, what comes back is held on the cart itself (`Sale.exchange_request`, plain JSON):
+it is parked and recalled with the cart, any cashier of the branch can finish it, and it goes when the exchange is
+placed, cancelled, or the cart thrown away.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
-from ismartsync.models import Counter, ReturnKind, Sale
+from ismartsync.models import Counter, ReturnKind, Sale, SaleReturn, Tender
 from ismartsync.services.audit import Actor
-from ismartsync.services.cart import reprice
+from ismartsync.services.cart import open_cart, reprice
 from ismartsync.services.checkout import Checkout, Payment, checkout_sale, split_tenders
+from ismartsync.services.returns.policy import RefundNeedsApproval
 from ismartsync.services.returns.quantities import lock_sale
-from ismartsync.services.returns.record import ReturnRequest, ReturnResult, find_return, plan_return, record_return
+from ismartsync.services.returns.record import (
+    ReturnItem,
+    ReturnPlan,
+    ReturnRequest,
+    ReturnResult,
+    UnreceiptedItem,
+    find_return,
+    plan_return,
+    record_return,
+)
+from ismartsync.services.returns.tenders import RefundTender
 
 
 @dataclass(frozen=True)
@@ -47,8 +63,25 @@ def exchange_credit(session: Session, actor: Actor, counter: Counter, request: R
     """How much of what comes back pays towards the cart: all of it, up to the cart's payable (the screen shows
     the difference from this before anything is sent)."""
     reprice(cart)
-    plan = plan_return(session, actor, counter, request)
+    plan = plan_exchange(session, actor, counter, request)
     return min(plan.total_minor, cart.payable_minor)
+
+
+def plan_exchange(session: Session, actor: Actor, counter: Counter, request: ReturnRequest) -> ReturnPlan:
+    """The return an exchange held on a cart would make, planned now (`plan_return`).
+
+    :raise DomainError: what comes back can no longer be returned (another tablet returned those units meanwhile):
+        said as the exchange's, with the way out. A needed approval is raised as it is.
+    """
+    try:
+        return plan_return(session, actor, counter, request)
+    except RefundNeedsApproval:
+        raise
+    except DomainError as exc:
+        raise DomainError(
+            f"This exchange can no longer be made. {exc.message} Cancel the exchange to sell the cart on its own.",
+            field="exchange",
+        ) from exc
 
 
 def exchange_items(
@@ -80,6 +113,7 @@ def exchange_items(
         raise DomainError("Add the items going out to the cart first.", field="cart")
     if request.sale_id is not None and lock_sale(session, counter.merchant_id, request.sale_id) is None:
         raise DomainError("That sale cannot be returned.", field="sale")
+    # Planned again under the sale's lock: units another tablet returned meanwhile are refused, nothing written.
     credit = exchange_credit(session, actor, counter, request, cart)
     split_tenders(cart.payable_minor - credit, payments).check()  # before anything is written
     returned = record_return(session, actor, counter, request, kind=ReturnKind.EXCHANGE, exchange_credit_minor=credit)
@@ -93,5 +127,96 @@ def exchange_items(
         exchange_credit_minor=credit,
     )
     returned.sale_return.exchange_sale_id = placed.sale.id
+    placed.sale.exchange_request = None
     session.flush()
     return ExchangeResult(returned, placed)
+
+
+def placed_exchange(session: Session, sale: Sale) -> SaleReturn | None:
+    """The exchange a placed sale was sold against, if any (a repeated checkout shows its return again)."""
+    return session.scalar(
+        select(SaleReturn).where(SaleReturn.merchant_id == sale.merchant_id, SaleReturn.exchange_sale_id == sale.id)
+    )
+
+
+# The exchange under way, held on its cart
+
+
+@dataclass(frozen=True)
+class HeldExchange:
+    """What a cart holds: the return it is sold against, and (as it was when held) its credit and sale, to list."""
+
+    request: ReturnRequest
+    credit_minor: int
+    sale_usin: str
+
+
+def hold_exchange(session: Session, actor: Actor, counter: Counter, request: ReturnRequest) -> Sale:
+    """Hold `request` on the counter's cart (started if there is none) while the new items are rung up; it replaces
+    any exchange the cart held. Checked as the return would be, so what cannot come back is refused now.
+
+    :raise DomainError: as `plan_return` (nothing chosen, more than is returnable, a sale that cannot come back).
+    """
+    plan = plan_return(session, actor, counter, request)
+    cart = open_cart(session, actor, counter)
+    sale_usin = (plan.sale.usin or str(plan.sale.number)) if plan.sale is not None else ""
+    cart.exchange_request = request_to_json(request) | {"credit_minor": plan.total_minor, "sale_usin": sale_usin}
+    session.flush()
+    return cart
+
+
+def pending_exchange(cart: Sale | None) -> ReturnRequest | None:
+    """The return `cart` is to be sold against, if it holds one (a placed sale holds none)."""
+    held = held_exchange(cart)
+    return held.request if held is not None else None
+
+
+def held_exchange(cart: Sale | None) -> HeldExchange | None:
+    """The exchange `cart` holds, with what the parked list shows of it."""
+    data = cart.exchange_request if cart is not None and cart.is_draft else None
+    if not data:
+        return None
+    return HeldExchange(request_from_json(data), int(data.get("credit_minor", 0)), str(data.get("sale_usin", "")))
+
+
+def drop_exchange(session: Session, cart: Sale) -> None:
+    """Forget the exchange `cart` holds: nothing was recorded, and the cart stays as it is."""
+    cart.exchange_request = None
+    session.flush()
+
+
+def request_to_json(request: ReturnRequest) -> dict[str, Any]:
+    """`request` as plain JSON (lists and numbers) for the cart's column; `request_from_json` reads it back."""
+    refunds = request.refunds
+    return {
+        "uuid": request.uuid,
+        "sale_id": request.sale_id,
+        "items": [[i.sale_line_id, i.quantity, i.reason_code, i.restock] for i in request.items],
+        "unreceipted": [[i.variant_id, i.quantity, i.reason_code, i.restock] for i in request.unreceipted],
+        "refunds": None
+        if refunds is None
+        else [[str(r.tender), r.amount_minor, r.method_id, r.reference] for r in refunds],
+        "customer_id": request.customer_id,
+        "note": request.note,
+    }
+
+
+def request_from_json(data: dict[str, Any]) -> ReturnRequest:
+    refunds = data.get("refunds")
+    return ReturnRequest(
+        uuid=str(data["uuid"]),
+        sale_id=_id(data.get("sale_id")),
+        items=tuple(ReturnItem(int(i), int(q), str(r), bool(s)) for i, q, r, s in data.get("items", ())),
+        unreceipted=tuple(
+            UnreceiptedItem(int(v), int(q), str(r), bool(s)) for v, q, r, s in data.get("unreceipted", ())
+        ),
+        refunds=None
+        if refunds is None
+        else tuple(RefundTender(Tender(t), int(a), _id(m), str(ref)) for t, a, m, ref in refunds),
+        customer_id=_id(data.get("customer_id")),
+        note=str(data.get("note", "")),
+    )
+
+
+def _id(value: Any) -> int | None:
+    return int(value) if value is not None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, request, session, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,7 +20,8 @@ from ismartsync.services import parked
 from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.fiscal import settings as fiscal_settings
-from ismartsync.services.returns.record import ReturnItem, ReturnRequest, plan_return
+from ismartsync.services.returns import exchange as exchanges
+from ismartsync.services.returns.record import ReturnRequest, plan_return
 from ismartsync.views.counter.return_panel import reference_fields, refund_parts
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
@@ -160,47 +161,29 @@ def dialog(template: str, status: int = 200, **context: Any) -> Any:
     return body, status, headers
 
 
-# An exchange under way: what comes back waits (in the session) while the new items are rung up and paid for.
-
-EXCHANGE_KEY = "exchange"
-
-
-def pending_exchange(counter: Counter) -> ReturnRequest | None:
-    """The return this tablet's cart is an exchange against (chosen on the Return panel), if any."""
-    held = session.get(EXCHANGE_KEY)
-    if not held or held.get("counter_id") != counter.id or held.get("user_id") != current_user.id:
-        return None
-    items = tuple(ReturnItem(int(i), int(q), str(r), bool(s)) for i, q, r, s in held["items"])
-    return ReturnRequest(uuid=held["uuid"], sale_id=int(held["sale_id"]), items=items)
-
-
-def hold_exchange(counter: Counter, wanted: ReturnRequest) -> None:
-    items = [[i.sale_line_id, i.quantity, i.reason_code, i.restock] for i in wanted.items]
-    session[EXCHANGE_KEY] = {
-        "counter_id": counter.id,
-        "user_id": current_user.id,
-        "uuid": wanted.uuid,
-        "sale_id": wanted.sale_id,
-        "items": items,
-    }
-
-
-def drop_exchange() -> None:
-    session.pop(EXCHANGE_KEY, None)
+# An exchange under way: what comes back is held on the cart (services.returns.exchange) while the new items are
+# rung up and paid for.
 
 
 def exchange_context(counter: Counter, cart: Sale | None) -> dict[str, Any] | None:
-    """What the cart shows of the exchange: the credit of what comes back, from which sale, and what is left to pay
-    (below zero: what the customer gets back). None without one, or when it can no longer be made (then dropped)."""
-    wanted = pending_exchange(counter)
-    if wanted is None:
+    """What the cart shows of the exchange it holds: the credit of what comes back, from which sale, and what is left
+    to pay (below zero: what the customer gets back). None without one; `error` when it can no longer be made (the
+    units were returned meanwhile): the cart says why, and the pay step refuses it until it is cancelled."""
+    wanted = exchanges.pending_exchange(cart)
+    if wanted is None or cart is None:
         return None
+    payable = cart.payable_minor
     try:
-        plan = plan_return(db.session, current_actor(), counter, wanted)
-    except DomainError:
-        drop_exchange()
-        return None
-    payable = cart.payable_minor if cart is not None else 0
+        plan = exchanges.plan_exchange(db.session, current_actor(), counter, wanted)
+    except DomainError as exc:
+        return {
+            "error": exc.message,
+            "credit_minor": 0,
+            "due_minor": payable,
+            "applied_minor": 0,
+            "back_parts": [],
+            "references": [],
+        }
     assert plan.sale is not None
     context: dict[str, Any] = {
         "credit_minor": plan.total_minor,

@@ -10,11 +10,12 @@ from ismartsync.access import current_actor, permission_required, tenant_get_or_
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.forms.counter import ParkForm
-from ismartsync.models import Sale
+from ismartsync.models import Counter, Sale
 from ismartsync.money import format_money
 from ismartsync.permissions import Permission
 from ismartsync.services import cart as carts
 from ismartsync.services import parked
+from ismartsync.services.returns.exchange import held_exchange
 from ismartsync.views.counter import bp
 from ismartsync.views.counter.context import back_to_counter, changed, dialog, refused, selling_counter
 from ismartsync.web.htmx import is_htmx
@@ -24,13 +25,14 @@ from ismartsync.web.htmx import is_htmx
 @permission_required(Permission.PAGE_POS)
 def park_form() -> Any:
     counter = selling_counter()
-    return dialog(
-        "counter/_parked.html",
-        form=ParkForm(),
-        parked=parked.parked_carts(db.session, counter.branch_id),
-        counter=counter,
-        cart=carts.active_cart(db.session, counter),
-    )
+    return _parked_dialog(counter, ParkForm(), carts.active_cart(db.session, counter))
+
+
+def _parked_dialog(counter: Counter, form: ParkForm, cart: Sale | None, status: int = 200) -> Any:
+    """The park form for the cart on screen, and the branch's parked carts, each with the exchange it holds."""
+    listed = parked.parked_carts(db.session, counter.branch_id)
+    held = {sale.id: held_exchange(sale) for sale in [*listed, *([cart] if cart else [])]}
+    return dialog("counter/_parked.html", status, form=form, parked=listed, counter=counter, cart=cart, held=held)
 
 
 @bp.post("/cart/park")
@@ -42,8 +44,7 @@ def park_cart() -> Any:
     if not form.validate() or cart is None:
         if cart is None:
             form.label.errors = ["The cart is empty: there is nothing to park."]
-        listed = parked.parked_carts(db.session, counter.branch_id)
-        return dialog("counter/_parked.html", 422, form=form, parked=listed, counter=counter, cart=cart)
+        return _parked_dialog(counter, form, cart, 422)
     try:
         parked.park_cart(db.session, current_actor(), cart, form.label.data or "")
     except DomainError as exc:
@@ -74,7 +75,9 @@ def _set_aside_note(set_aside: Sale | None) -> str | None:
     if set_aside is None:
         return None
     items = f"{set_aside.quantity} item{'s' if set_aside.quantity != 1 else ''}"
+    exchange = held_exchange(set_aside)
+    also = f", its exchange of sale {exchange.sale_usin}" if exchange is not None else ""
     return (
-        f"Your cart ({items}, {format_money(set_aside.payable_minor)}) was parked as “{set_aside.label}”. "
+        f"Your cart ({items}, {format_money(set_aside.payable_minor)}{also}) was parked as “{set_aside.label}”. "
         "Recall it from Park."
     )

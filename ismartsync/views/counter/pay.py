@@ -30,7 +30,7 @@ from ismartsync.services import cart as carts
 from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.checkout import Payment, checkout_sale, split_tenders
 from ismartsync.services.payment_methods import active_payment_methods
-from ismartsync.services.returns.exchange import exchange_items
+from ismartsync.services.returns.exchange import exchange_items, pending_exchange, placed_exchange
 from ismartsync.services.returns.policy import RefundNeedsApproval
 from ismartsync.services.returns.record import ReturnRequest, plan_return
 from ismartsync.services.sales import fiscal_document_for
@@ -39,9 +39,7 @@ from ismartsync.views.counter.context import (
     back_to_counter,
     dialog,
     drawer_hidden,
-    drop_exchange,
     exchange_context,
-    pending_exchange,
     selling_counter,
 )
 from ismartsync.views.counter.return_panel import typed_references
@@ -172,7 +170,7 @@ def checkout() -> Any:
     form = PayForm(formdata=request.form)
     if not form.validate():
         return _refused(counter, uuid, form)
-    wanted = pending_exchange(counter)
+    wanted = pending_exchange(_cart_of(counter, uuid))
     if wanted is not None:
         return _exchange(counter, wanted, uuid, form)
     try:
@@ -184,6 +182,9 @@ def checkout() -> Any:
         return _refused(counter, uuid, form, exc.message)
     db.session.commit()
     sale_id = done.sale.id
+    exchanged = placed_exchange(db.session, done.sale) if done.repeated else None
+    if exchanged is not None:  # a repeat of an exchange's checkout: its return, as the first one showed
+        return hx_redirect_or(url_for("counter.return_done", return_id=exchanged.id))
     if done.fiscal_document_id is not None and not done.repeated:
         _report_to_fbr(done.fiscal_document_id)
     for warning in done.warnings:
@@ -220,12 +221,16 @@ def _exchange(counter: Counter, wanted: ReturnRequest, uuid: str, form: PayForm)
     except DomainError as exc:
         db.session.rollback()
         return _refused(counter, uuid, form, exc.message, exc.field or "")
-    drop_exchange()
     db.session.commit()
     if not done.repeated:
         for document_id in done.fiscal_document_ids:
             _report_to_fbr(document_id)
     return hx_redirect_or(url_for("counter.return_done", return_id=done.returned.sale_return.id))
+
+
+def _cart_of(counter: Counter, uuid: str) -> Sale | None:
+    """The sale the pay dialog sent back, the merchant's own (a draft until it is placed)."""
+    return db.session.scalar(select(Sale).where(Sale.uuid == uuid, Sale.merchant_id == counter.merchant_id))
 
 
 def _safe_drop(sale: Sale) -> int:
@@ -245,7 +250,7 @@ def _report_to_fbr(document_id: int) -> None:
 
 def _refused(counter: Counter, uuid: str, form: PayForm, error: str = "", field: str = "") -> Any:
     """The pay dialog again with what was wrong; a cart gone meanwhile (placed, parked) sends the tablet back."""
-    cart = db.session.scalar(select(Sale).where(Sale.uuid == uuid, Sale.merchant_id == counter.merchant_id))
+    cart = _cart_of(counter, uuid)
     if cart is None or not cart.is_draft:
         abort(back_to_counter())
     return _pay_dialog(counter, cart, form, 422, error, field)

@@ -8,6 +8,7 @@ from sandbox.shopify.resolvers import (  # noqa: F401
     inventory,
     inventory_admin,
     inventory_mutations,
+    order_mutations,
     orders,
     shop,
     webhook_subscriptions,

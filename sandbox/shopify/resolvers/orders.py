@@ -111,6 +111,12 @@ def _financial(o: Order) -> str:
     return "VOIDED" if o.cancelled_at and o.financial_status == "PENDING" else o.financial_status
 
 
+def _fulfillable(o: Order) -> bool:
+    return o.cancelled_at is None and any(
+        i.remaining_quantity for fo in o.fulfillment_orders if fo.status != "CLOSED" for i in fo.line_items
+    )
+
+
 fields(
     "Order",
     {
@@ -140,11 +146,16 @@ fields(
         "note": lambda o: o.note,
         "tags": lambda o: list(o.tags),
         "taxesIncluded": lambda o: True,
-        "fullyPaid": lambda o: o.financial_status == "PAID",
-        "unpaid": lambda o: o.financial_status != "PAID",
+        "fullyPaid": lambda o: o.paid >= o.total(),
+        "unpaid": lambda o: o.paid == 0,
+        "totalOutstandingSet": lambda o: money_bag(0 if o.cancelled_at else max(0, o.total() - o.paid)),
+        "totalReceivedSet": lambda o: money_bag(o.paid),
+        "totalRefundedSet": lambda o: money_bag(o.refunded_amount()),
+        "netPaymentSet": lambda o: money_bag(o.paid - o.refunded_amount()),
+        "refundable": lambda o: o.paid > o.refunded_amount(),
         "paymentGatewayNames": lambda o: [o.gateway],
         "requiresShipping": lambda o: True,
-        "fulfillable": lambda o: o.fulfillment_status() != "FULFILLED",
+        "fulfillable": _fulfillable,
         "currentTotalPriceSet": lambda o: money_bag(o.total()),
         "totalPriceSet": lambda o: money_bag(o.total()),
         "subtotalPriceSet": lambda o: money_bag(o.total()),
@@ -152,13 +163,14 @@ fields(
         "totalTaxSet": lambda o: money_bag(0),
         "totalShippingPriceSet": lambda o: money_bag(0),
         "subtotalLineItemsQuantity": lambda o: sum(li.quantity for li in o.line_items),
-        "currentSubtotalLineItemsQuantity": lambda o: sum(li.quantity for li in o.line_items),
+        "currentSubtotalLineItemsQuantity": lambda o: sum(li.current_quantity for li in o.line_items),
         "shippingAddress": lambda o: _address(o.shipping_address),
         "billingAddress": lambda o: _address(o.shipping_address),
         "fulfillmentsCount": lambda o: {"count": len(o.fulfillments), "precision": "EXACT"},
     },
 )
 resolves("Order", "fulfillments")(lambda o, info, first=None, **_: o.fulfillments[: first or None])
+resolves("Order", "refunds")(lambda o, info, first=None, **_: o.refunds[: first or None])
 
 
 def _address(address: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -188,8 +200,10 @@ fields(
         "sku": lambda li: li.sku,
         "vendor": lambda li: li.vendor,
         "quantity": lambda li: li.quantity,
-        "currentQuantity": lambda li: li.quantity if not li.order.cancelled_at else 0,
-        "unfulfilledQuantity": lambda li: li.quantity - li.fulfilled,
+        "currentQuantity": lambda li: li.current_quantity,
+        "unfulfilledQuantity": lambda li: (
+            0 if li.order.cancelled_at else li.quantity - li.fulfilled - li.refunded_unfulfilled
+        ),
         "variant": lambda li: li.variant,
         "product": lambda li: li.variant.product if li.variant else None,
         "requiresShipping": lambda li: li.requires_shipping,
@@ -197,16 +211,31 @@ fields(
         "discountedUnitPriceSet": lambda li: money_bag(li.price),
         "originalTotalSet": lambda li: money_bag(li.price * li.quantity),
         "taxable": lambda li: True,
-        "refundableQuantity": lambda li: li.quantity,
-        "restockable": lambda li: True,
+        "refundableQuantity": lambda li: li.current_quantity,
+        "restockable": lambda li: li.variant is not None and li.variant.tracked,
     },
 )
 
 
+SUPPORTED_ACTIONS = {
+    "OPEN": ("CREATE_FULFILLMENT", "REPORT_PROGRESS", "MOVE", "HOLD", "SPLIT"),
+    "IN_PROGRESS": ("CREATE_FULFILLMENT", "MOVE", "HOLD", "SPLIT"),
+    "ON_HOLD": ("RELEASE_HOLD", "HOLD"),
+}
+
+
 def _supported_actions(fo: FulfillmentOrder) -> list[dict[str, Any]]:
-    if fo.status in ("OPEN", "IN_PROGRESS"):
-        return [{"action": a} for a in ("CREATE_FULFILLMENT", "REPORT_PROGRESS", "MOVE", "HOLD", "SPLIT")]
-    return []
+    """What a merchant-managed fulfillment order allows in its state (CANCEL_FULFILLMENT_ORDER and the request
+    actions belong to fulfillment-service fulfillment orders, which the sandbox does not have)."""
+    if fo.order.cancelled_at is not None:
+        return []
+    actions = list(SUPPORTED_ACTIONS.get(fo.status, ()))
+    if fo.status == "OPEN" and any(
+        other is not fo and other.status == "OPEN" and other.location is fo.location
+        for other in fo.order.fulfillment_orders
+    ):
+        actions.append("MERGE")
+    return [{"action": a} for a in actions]
 
 
 fields(
@@ -223,7 +252,7 @@ fields(
         "orderName": lambda fo: fo.order.name,
         "orderProcessedAt": lambda fo: iso(fo.order.created_at),
         "supportedActions": _supported_actions,
-        "fulfillmentHolds": lambda fo: [],
+        "fulfillmentHolds": lambda fo: list(fo.holds),
         "assignedLocation": lambda fo: {
             "name": fo.location.name,
             "location": fo.location,
@@ -238,6 +267,62 @@ fields(
         "destination": lambda fo: None,
     },
 )
+HOLD_REASONS = {
+    "AWAITING_PAYMENT": "Awaiting payment",
+    "AWAITING_RETURN_ITEMS": "Awaiting return items",
+    "HIGH_RISK_OF_FRAUD": "High risk of fraud",
+    "INCORRECT_ADDRESS": "Incorrect address",
+    "INVENTORY_OUT_OF_STOCK": "Inventory out of stock",
+    "ONLINE_STORE_POST_PURCHASE_CROSS_SELL": "Post purchase cross sell",
+    "OTHER": "Other",
+    "UNKNOWN_DELIVERY_DATE": "Unknown delivery date",
+}
+resolves("FulfillmentHold", "heldByRequestingApp")(lambda h, info, **_: h.client_id == info.context.client_id)
+fields(
+    "FulfillmentHold",
+    {
+        "id": lambda h: h.gid,
+        "reason": lambda h: h.reason,
+        "reasonNotes": lambda h: h.reason_notes,
+        "handle": lambda h: h.handle,
+        "displayReason": lambda h: HOLD_REASONS.get(h.reason, h.reason.title()),
+        "heldByApp": lambda h: None,
+    },
+)
+fields(
+    "Refund",
+    {
+        "id": lambda r: r.gid,
+        "legacyResourceId": lambda r: str(r.id),
+        "createdAt": lambda r: iso(r.created_at),
+        "updatedAt": lambda r: iso(r.created_at),
+        "processedAt": lambda r: iso(r.created_at),
+        "note": lambda r: r.note,
+        "order": lambda r: r.order,
+        "totalRefundedSet": lambda r: money_bag(sum(t["amount"] for t in r.transactions)),
+    },
+)
+fields(
+    "RefundLineItem",
+    {
+        "id": lambda i: i.gid,
+        "lineItem": lambda i: i.line_item,
+        "quantity": lambda i: i.quantity,
+        "restockType": lambda i: i.restock_type,
+        "restocked": lambda i: i.restock_type in ("RETURN", "CANCEL"),
+        "location": lambda i: i.location,
+        "priceSet": lambda i: money_bag(i.line_item.price),
+        "subtotalSet": lambda i: money_bag(i.line_item.price * i.quantity),
+        "totalTaxSet": lambda i: money_bag(0),
+    },
+)
+
+
+@connection("Refund", "refundLineItems")
+def list_refund_line_items(r: Any, ctx: Ctx, args: dict[str, Any]) -> Listing:
+    return Listing(r.line_items, lambda i: i.id, None, bool(args.get("reverse")))
+
+
 fields(
     "FulfillmentOrderLineItem",
     {

@@ -32,6 +32,12 @@ TOPIC_SCOPES = {
     "locations": ("read_locations",),
     "orders": ("read_orders",),
     "fulfillments": ("read_fulfillments", "read_orders"),
+    "fulfillment_orders": (
+        "read_merchant_managed_fulfillment_orders",
+        "read_assigned_fulfillment_orders",
+        "read_third_party_fulfillment_orders",
+    ),
+    "refunds": ("read_orders",),
     "customers": ("read_customers",),
 }
 
