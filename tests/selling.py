@@ -104,6 +104,12 @@ def day_of(register: Register) -> str:
 
 
 @pytest.fixture
+def till(manager, cashier, counter):
+    """A started register (Rs 5,000 float) with the cashier Sana's shift open on Counter 1: who sells there."""
+    return open_till(manager, cashier, counter)
+
+
+@pytest.fixture
 def tablet(make_browser, manager, cashier, counter):
     """A paired tablet with the register started (Rs 5,000 float) and Sana's shift open, Sana signed in by PIN."""
     tablet = make_browser()
