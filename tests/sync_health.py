@@ -7,9 +7,8 @@ from datetime import timedelta
 from itertools import count
 
 from ismartsync.extensions import db
-from ismartsync.models import ShopifyConnection, SyncBatch, SyncOutboxEntry, WebhookEvent
+from ismartsync.models import SyncBatch, SyncOutboxEntry, WebhookEvent
 from ismartsync.models.base import utcnow
-from ismartsync.models.shopify import AuthMethod
 
 _keys = count()
 
@@ -50,16 +49,6 @@ def sync_batch(merchant, status: str, **values) -> SyncBatch:
     db.session.add(row)
     db.session.flush()
     return row
-
-
-def connected_store(merchant, shop: str, **values) -> ShopifyConnection:
-    """The merchant's store `shop`, connected with a pasted admin token (`values`: client_secret, status, …)."""
-    connection = ShopifyConnection(
-        merchant=merchant, shop_domain=shop, auth_method=AuthMethod.ADMIN_TOKEN, access_token="shpat_health", **values
-    )
-    db.session.add(connection)
-    db.session.flush()
-    return connection
 
 
 def webhook_deliveries(merchant, other_merchant, shop: str, topic: str, statuses: list[str]) -> object:

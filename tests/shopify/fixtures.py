@@ -109,6 +109,20 @@ def install_with_oauth(app: ShopifyApp, owner: Any, shop: str = SHOP) -> Any:
     return connection
 
 
+def store_of(merchant: Any, shop: str = SHOP, **values: Any) -> ShopifyConnection:
+    """The merchant's store `shop`, connected with a pasted admin token that no sandbox answers to (`values`: status,
+    client_secret, …): for what we read and show about a store without calling it."""
+    from ismartsync.extensions import db
+    from ismartsync.models.shopify import AuthMethod
+
+    connection = ShopifyConnection(
+        merchant=merchant, shop_domain=shop, auth_method=AuthMethod.ADMIN_TOKEN, access_token="shpat_x", **values
+    )
+    db.session.add(connection)
+    db.session.flush()
+    return connection
+
+
 def sign(params: dict[str, str], secret: str = CLIENT_SECRET) -> dict[str, str]:
     """Sign query parameters as Shopify does (what a forger without the secret cannot do)."""
     message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "hmac")

@@ -29,8 +29,9 @@ from ismartsync.services.shopify_store.subscriptions import record_state, record
 from ismartsync.shopify.bucket import ThrottleStatus, cost_bucket, forget
 from tests import factories
 from tests.markup import element, is_fragment, text, text_of
+from tests.shopify.fixtures import store_of
 from tests.shopify.webhooks import deliver
-from tests.sync_health import connected_store, outbox_entry, sync_batch, webhook_deliveries
+from tests.sync_health import outbox_entry, sync_batch, webhook_deliveries
 
 SHOP = "health-screen.myshopify.com"  # a shop of its own: the cost bucket is shared by the whole process
 
@@ -114,7 +115,7 @@ def test_status_region_refreshes_itself_every_ten_seconds_as_a_fragment(signed_i
 
 
 def test_throttle_shows_the_points_shopify_last_reported(signed_in, merchant):
-    connected_store(merchant, SHOP)
+    store_of(merchant, SHOP)
     redis = redis_connection()
     bucket = cost_bucket(SHOP, redis)
     bucket.settle(bucket.acquire(10), ThrottleStatus(available=1500.0, maximum=2000.0, restore_rate=100.0))
@@ -234,7 +235,7 @@ def table_rows(html: str | None) -> list[list[str]]:
 
 
 def test_screen_shows_each_topics_subscription_and_its_last_delivery(signed_in, merchant, client):
-    connection = connected_store(merchant, SHOP, client_secret="shpss_health-secret")
+    connection = store_of(merchant, SHOP, client_secret="shpss_health-secret")
     now = utcnow()
     record_state(db.session, connection, "inventory_levels/update", SubscriptionStatus.ACTIVE, now=now, shopify_id="g1")
     record_state(
@@ -257,7 +258,7 @@ def test_screen_shows_each_topics_subscription_and_its_last_delivery(signed_in, 
 
 
 def test_a_store_whose_webhooks_cannot_be_verified_says_so_and_when_it_is_compared(signed_in, merchant, app):
-    connection = connected_store(merchant, SHOP, client_secret=None)
+    connection = store_of(merchant, SHOP, client_secret=None)
     record_unverifiable(db.session, connection, utcnow())
     db.session.commit()
 
@@ -272,7 +273,7 @@ def test_a_store_whose_webhooks_cannot_be_verified_says_so_and_when_it_is_compar
 
 
 def test_a_verified_store_shows_no_warning(signed_in, merchant):
-    connected_store(merchant, SHOP, client_secret="shpss_health-secret")
+    store_of(merchant, SHOP, client_secret="shpss_health-secret")
     db.session.commit()
 
     page = signed_in.get("/settings/sync").get_data(as_text=True)

@@ -20,7 +20,8 @@ from ismartsync.services.shopify_store.subscriptions import record_state
 from ismartsync.services.stock.sync_health import SHOWN, summary
 from ismartsync.shopify.bucket import ThrottleStatus, cost_bucket, forget
 from tests import factories
-from tests.sync_health import connected_store, outbox_entry, sync_batch, webhook_deliveries
+from tests.shopify.fixtures import store_of
+from tests.sync_health import outbox_entry, sync_batch, webhook_deliveries
 
 SHOP = "health-service.myshopify.com"  # a shop of its own: the cost bucket is shared by the whole process
 
@@ -78,7 +79,7 @@ def test_webhook_deliveries_waiting_failed_and_the_last_received(merchant, other
 
 def test_the_rate_limit_is_what_shopify_last_reported_for_a_connected_store(merchant, shared_redis):
     assert summary(db.session, merchant.id, shared_redis).throttle is None  # no store
-    connected_store(merchant, SHOP)
+    store_of(merchant, SHOP)
     bucket = cost_bucket(SHOP, shared_redis)
     try:
         assert summary(db.session, merchant.id, shared_redis).throttle is None  # not reported yet
@@ -92,7 +93,7 @@ def test_the_rate_limit_is_what_shopify_last_reported_for_a_connected_store(merc
 
 @pytest.mark.parametrize(("secret", "verifiable"), [("shpss_secret", True), (None, False)])
 def test_a_connected_stores_subscriptions_by_topic_and_whether_it_can_verify(merchant, secret, verifiable):
-    connection = connected_store(merchant, SHOP, client_secret=secret)
+    connection = store_of(merchant, SHOP, client_secret=secret)
     for topic in ("products/update", "inventory_levels/update"):
         record_state(db.session, connection, topic, SubscriptionStatus.ACTIVE, now=utcnow())
 
