@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import Counter, Register, Sale, Shift, Tender, Variant
+from ismartsync.models import Counter, FiscalDocument, FiscalStatus, Register, Sale, Shift, Tender, Variant
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash.drawer import Count, close_shift
@@ -70,6 +70,21 @@ def sell(
         sale.placed_at = at
     db.session.flush()
     return sale
+
+
+def reported_to_fbr(sale: Sale, fbr_number: str) -> FiscalDocument:
+    """The sale's fiscal document as FBR's answer leaves it, `fbr_number` on it, though its counter does not report."""
+    fiscal = FiscalDocument(
+        merchant_id=sale.merchant_id,
+        sale_id=sale.id,
+        counter_id=sale.counter_id,
+        usin=sale.usin,
+        status=FiscalStatus.REPORTED,
+        fbr_number=fbr_number,
+    )
+    db.session.add(fiscal)
+    db.session.flush()
+    return fiscal
 
 
 def selling_tablet(tablet: Any, manager: object, cashier: object, counter: Counter) -> Any:
