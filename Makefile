@@ -3,6 +3,9 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app.py
+# pytest-xdist workers for `make test` (each with its own database and Redis database, see tests/parallel.py);
+# PYTEST_WORKERS=0 or PYTEST_ARGS="-p no:xdist" runs the suite serially in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint static install migrate seed worker bench clean
 
@@ -29,7 +32,7 @@ run: install static
 	scripts/run-demo.sh
 
 test: install static
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n $(PYTEST_WORKERS)) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,7 +1,8 @@
 """Fixtures: the schema built by the migrations, one rolled-back transaction per test.
 
 PostgreSQL and Redis are used when `ISMARTSYNC_TEST_DATABASE_URL` / `ISMARTSYNC_TEST_REDIS_URL` are set
-(always in CI); otherwise a SQLite file and in-process jobs.
+(always in CI); otherwise a SQLite file and in-process jobs. Under pytest-xdist every worker has a database and a
+Redis database of its own (`tests.parallel`), set in the environment before anything here reads it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from ismartsync import create_app, throttle
 from ismartsync.extensions import db, limiter
 from ismartsync.queue import get_queue, redis_connection
 from tests import factories
+from tests.parallel import isolate_worker
 
+isolate_worker(os.environ)  # before any test module reads the URLs below from the environment
 pytest_plugins = ["tests.sandbox_fixtures", "tests.fbr_fixtures"]  # the sandboxes, for every test directory
 DATABASE_URL = os.environ.get("ISMARTSYNC_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("ISMARTSYNC_TEST_REDIS_URL")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import Counter, Register, Sale, Shift, Tender, Variant
+from ismartsync.models import Counter, FiscalDocument, FiscalStatus, Register, Sale, Shift, Tender, Variant
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash.drawer import Count, close_shift
@@ -72,6 +72,21 @@ def sell(
     return sale
 
 
+def reported_to_fbr(sale: Sale, fbr_number: str) -> FiscalDocument:
+    """The sale's fiscal document as FBR's answer leaves it, `fbr_number` on it, though its counter does not report."""
+    fiscal = FiscalDocument(
+        merchant_id=sale.merchant_id,
+        sale_id=sale.id,
+        counter_id=sale.counter_id,
+        usin=sale.usin,
+        status=FiscalStatus.REPORTED,
+        fbr_number=fbr_number,
+    )
+    db.session.add(fiscal)
+    db.session.flush()
+    return fiscal
+
+
 def selling_tablet(tablet: Any, manager: object, cashier: object, counter: Counter) -> Any:
     """`tablet` (a conftest Browser) paired to the counter by the manager, the register started and the cashier
     signed in by PIN with an open shift: the counter screen ready to sell."""
@@ -101,6 +116,12 @@ def day_of(register: Register) -> str:
 
 
 # Fixtures (a conftest imports them where they are wanted)
+
+
+@pytest.fixture
+def till(manager, cashier, counter):
+    """A started register (Rs 5,000 float) with the cashier Sana's shift open on Counter 1: who sells there."""
+    return open_till(manager, cashier, counter)
 
 
 @pytest.fixture

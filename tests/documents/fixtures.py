@@ -11,8 +11,8 @@ from ismartsync.models.base import utcnow
 from ismartsync.services import cart as carts
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.pricing import Discount, DiscountKind
-from tests import factories
-from tests.selling import cart_with, open_till, stock_items
+from tests import factories, selling
+from tests.selling import cart_with, stock_items
 
 FBR_NUMBER = "812345FBKP2194812123"  # the alphanumeric shape FBR's IMS answers with (fbr.md §2.5)
 # The longest number FBR may send (varchar(30), fbr.md §2.2), lowercase like the sandbox's "…*test*" numbers (§2.5):
@@ -31,9 +31,7 @@ def seller(merchant, branch, counter):
     return merchant
 
 
-@pytest.fixture
-def till(manager, cashier, counter):
-    return open_till(manager, cashier, counter)
+till = selling.till  # the selling fixture, for the modules that take theirs from here
 
 
 @pytest.fixture

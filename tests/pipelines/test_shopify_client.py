@@ -3,23 +3,19 @@ renewal (and only that) marks the connection "Reconnect the store", two workers 
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from ismartsync.extensions import db
-from ismartsync.models import Merchant, ShopifyConnection
+from ismartsync.models import ShopifyConnection
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod, ConnectionStatus
 from ismartsync.pipelines.shopify_client import ConnectionTokens, open_client
 from ismartsync.services.shopify_store.tokens import NotConnected
-from ismartsync.shopify import oauth
 from ismartsync.shopify.errors import ShopifyAuthError, ShopifyUnavailable
 from tests.sandbox_fixtures import CLIENT_ID, SHOP, TOKEN, requests_log
-from tests.shopify.fixtures import callback_params, install_with_oauth, press_install
+from tests.shopify.fixtures import install_with_oauth
 
 HOUR = 3600
 
@@ -141,52 +137,21 @@ def test_a_missing_permission_is_not_a_reason_to_renew_or_reconnect(start_sandbo
 
 
 @pytest.mark.committing
-def test_two_workers_refused_at_once_spend_the_refresh_token_once(database_url, shopify_app, sandbox):
+def test_two_workers_refused_at_once_spend_the_refresh_token_once(raced_connection, shopify_app, sandbox):
     """Both workers were sent 401 for the same token: the first renews it under the row lock, the second waits,
     reads the row again and takes the token the first stored instead of spending the refresh token again."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("needs ISMARTSYNC_TEST_DATABASE_URL: SQLite has no row locks to race on")
-    url = oauth.authorize_url(shopify_app, SHOP, redirect_uri="http://127.0.0.1:5000/shopify/callback", state="s")
-    tokens = oauth.exchange_code(shopify_app, SHOP, callback_params(press_install(url))["code"])
-    engine = sa.create_engine(database_url, pool_size=4)
-    with Session(engine) as session:
-        merchant = Merchant(legal_name="Race Ltd", brand_name="Race")
-        connection = ShopifyConnection(
-            merchant=merchant,
-            shop_domain=SHOP,
-            auth_method=AuthMethod.OAUTH,
-            access_token=tokens.access_token,
-            access_token_expires_at=utcnow() + timedelta(minutes=50),  # fine by our clock: only the 401 says not
-            refresh_token=tokens.refresh_token,
-        )
-        session.add_all([merchant, connection])
-        session.commit()
-        ids = merchant.id, connection.id
+    raced = raced_connection(expires_in=timedelta(minutes=50))  # fine by our clock: only the 401 says not
     sandbox.control("POST", "/clock", {"advance_seconds": HOUR + 1})
-    start = threading.Barrier(2)
-    results: list[str | None] = []
 
-    def worker() -> None:
-        with Session(engine) as session:
-            source = ConnectionTokens(session, session.get(ShopifyConnection, ids[1]), shopify_app)
-            session.commit()
-            start.wait()
-            results.append(source.renew(tokens.access_token))
+    def worker(session, ready) -> str | None:
+        source = ConnectionTokens(session, session.get(ShopifyConnection, raced.id), shopify_app)
+        session.commit()
+        ready()
+        return source.renew(raced.tokens.access_token)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert len(results) == 2 and results[0] == results[1] not in (None, tokens.access_token)
-        assert sandbox.sandbox.auth.refresh_tokens[tokens.refresh_token].uses == 1
-        assert refreshes(sandbox) == 1
-        assert sandbox.graphql("{ shop { name } }", token=results[0]).status == 200
-        with Session(engine) as session:
-            assert session.get(ShopifyConnection, ids[1]).access_token == results[0]
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM shopify_connections WHERE id = :id"), {"id": ids[1]})
-            conn.execute(sa.text("DELETE FROM merchants WHERE id = :id"), {"id": ids[0]})
-        engine.dispose()
+    results = raced.in_two_workers(worker)
+    assert len(results) == 2 and results[0] == results[1] not in (None, raced.tokens.access_token)
+    assert sandbox.sandbox.auth.refresh_tokens[raced.tokens.refresh_token].uses == 1
+    assert refreshes(sandbox) == 1
+    assert sandbox.graphql("{ shop { name } }", token=results[0]).status == 200
+    assert raced.saved_access_token() == results[0]

@@ -11,13 +11,7 @@ from ismartsync.services import roster_slots
 from ismartsync.services.audit import Actor
 from ismartsync.services.roster_slots import SlotValues
 from tests import factories
-from tests.selling import open_till, stock_items
-
-
-@pytest.fixture
-def till(manager, cashier, counter):
-    """A started register (Rs 5,000 float) with the cashier Sana's shift open on Counter 1."""
-    return open_till(manager, cashier, counter)
+from tests.selling import stock_items, till  # noqa: F401  (till: a fixture)
 
 
 @pytest.fixture
@@ -49,4 +43,3 @@ def sana(cashier):
 @pytest.fixture
 def omar(merchant, roles, branch):
     return factories.UserFactory(merchant=merchant, role=roles["Cashier"], branches=[branch], full_name="Omar Farooq")
-

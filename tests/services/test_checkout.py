@@ -22,36 +22,11 @@ from ismartsync.models import (
 from ismartsync.models.catalog import Customer
 from ismartsync.services import cart as carts
 from ismartsync.services.audit import Actor
-from ismartsync.services.cash.registers import open_shift, start_register
+from ismartsync.services.cash.registers import start_register
 from ismartsync.services.checkout import Payment, checkout_sale, split_tenders
-from ismartsync.services.stock.ledger import level_of, record_opening_stock
+from ismartsync.services.stock.ledger import level_of
 from tests import factories
-
-
-@pytest.fixture
-def till(manager, cashier, counter):
-    """A started register with the cashier's shift open: what selling needs."""
-    start_register(db.session, Actor(manager), counter, 500_000)
-    open_shift(db.session, Actor(cashier, counter_id=counter.id), counter)
-    db.session.flush()
-    return Actor(cashier, branch_id=counter.branch_id, counter_id=counter.id)
-
-
-@pytest.fixture
-def items(merchant, branch):
-    variants = [
-        factories.VariantFactory(product__merchant=merchant, price_minor=price, barcode=f"8960000000{i:03d}")
-        for i, price in enumerate([299000, 150000, 99900])
-    ]
-    record_opening_stock(db.session, branch, {v.id: 10 for v in variants}, "opening")
-    return variants
-
-
-def cart_with(till, counter, *variants):
-    cart = carts.open_cart(db.session, till, counter)
-    for variant in variants:
-        carts.add_variant(db.session, cart, variant)
-    return cart
+from tests.selling import cart_with
 
 
 def test_checkout_places_one_sale_with_a_number_stock_movements_and_a_pending_fiscal_document(
@@ -186,7 +161,6 @@ def test_block_policy_refuses_checkout_when_stock_went_meanwhile(till, counter, 
     db.session.execute(sa.update(StockLevel).where(StockLevel.variant_id == items[0].id).values(quantity=0))
     with pytest.raises(DomainError, match="Only 0 of"):
         checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 10**8)])
-
 
 
 TENDERS = st.lists(st.builds(Payment, st.sampled_from(list(Tender)), st.integers(0, 10**9)), max_size=6)

@@ -17,6 +17,7 @@ from ismartsync.services.roster_slots import SlotValues
 from tests import factories
 from tests.rostering import FRIDAY, MONDAY, SATURDAY, TUESDAY, emails_to, karachi
 from tests.selling import open_till
+from tests.sql import statements_sent
 
 
 def test_publish_emails_every_member_then_only_those_whose_assignments_changed(actor, branch, usual, sana, omar):
@@ -94,20 +95,11 @@ def test_who_is_on_now_takes_the_same_few_queries_however_many_are_on(
     db.session.commit()
     db.session.expunge_all()
     gulberg = db.session.get(Branch, branch_id)
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = db.session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent() as statements:
         shown = [
             (o.user.full_name, o.user.role.name, o.till.register.counter.name if o.till else None)
             for o in publishing.on_now(db.session, gulberg, karachi(TUESDAY, 11))
         ]
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
     assert shown == [
         ("Bilal Ahmed", "Manager", None),

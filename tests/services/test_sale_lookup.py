@@ -10,13 +10,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ismartsync.extensions import db
-from ismartsync.models import Customer, FiscalDocument, FiscalStatus, Tender
+from ismartsync.models import Customer, Tender
 from ismartsync.models.base import utcnow
 from ismartsync.receipt_codes import parse_receipt_code, receipt_code
 from ismartsync.services.checkout import Payment, checkout_sale
 from ismartsync.services.sale_lookup import SaleNotFound, customer_sales, find_sale, returnable_sale
 from tests import factories
-from tests.selling import cart_with, open_till, sell
+from tests.selling import cart_with, open_till, reported_to_fbr, sell
 
 FBR_NUMBER = "810001FBKP2194812123"
 
@@ -37,17 +37,7 @@ def test_the_usin_finds_the_sale_however_it_is_cased(merchant, placed):
 
 
 def test_the_fbr_number_finds_the_sale(merchant, placed, counter):
-    db.session.add(
-        FiscalDocument(
-            merchant_id=merchant.id,
-            sale_id=placed.id,
-            counter_id=counter.id,
-            usin=placed.usin,
-            status=FiscalStatus.REPORTED,
-            fbr_number=FBR_NUMBER,
-        )
-    )
-    db.session.flush()
+    reported_to_fbr(placed, FBR_NUMBER)
     assert find_sale(db.session, merchant.id, FBR_NUMBER) == placed
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-import sqlalchemy as sa
 
 from ismartsync.extensions import db
 from ismartsync.models import Sale
@@ -15,6 +14,7 @@ from ismartsync.services import sales as service
 from ismartsync.services.sales import SaleFilters, branches_for, sale_for_receipt, search_sales
 from tests import factories
 from tests.selling import cart_with, close_till, open_till, sell
+from tests.sql import statements_sent
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -129,18 +129,9 @@ def test_pages_merge_every_status_in_time_order(monkeypatch, merchant, branch, c
 
 def test_the_list_reads_no_sale_lines(app, merchant, branch, shop):
     db.session.expunge_all()
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = db.session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent() as statements:
         found = search_sales(db.session, merchant.id, SaleFilters(branch_ids=(branch.id,)))
         names = [(s.cashier.full_name, s.counter.name, s.payable_minor) for s in found.sales]
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
     assert len(names) == 4
     assert statements and not any("sale_lines" in s for s in statements)

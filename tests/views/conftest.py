@@ -10,7 +10,7 @@ from ismartsync.models import Shift
 from ismartsync.services.audit import Actor
 from ismartsync.services.cash.drawer import Count, close_shift
 from ismartsync.services.cash.registers import current_shift
-from tests.selling import items, open_till, sell, stock_items, tablet  # noqa: F401  (the selling fixtures)
+from tests.selling import items, open_till, sell, stock_items, tablet, till  # noqa: F401  (the selling fixtures)
 from tests.shopify.fixtures import sandbox, shopify_app, start_sandbox, use_sandbox  # noqa: F401
 
 

@@ -24,12 +24,6 @@ from tests.selling import cart_with, close_till, open_till, sell, stock_items
 
 
 @pytest.fixture
-def till(manager, cashier, counter):
-    """A started register with the cashier Sana's shift open on Counter 1."""
-    return open_till(manager, cashier, counter)
-
-
-@pytest.fixture
 def items(merchant, branch):
     return stock_items(merchant, branch)
 

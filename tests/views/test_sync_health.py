@@ -16,15 +16,11 @@ from ismartsync.models import (
     OutboxStatus,
     Reconciliation,
     ReconciliationStatus,
-    ShopifyConnection,
     SubscriptionStatus,
-    SyncBatch,
     SyncOutboxEntry,
-    WebhookEvent,
     WebhookStatus,
 )
 from ismartsync.models.base import utcnow
-from ismartsync.models.shopify import AuthMethod
 from ismartsync.permissions import Effect, Permission
 from ismartsync.queue import redis_connection
 from ismartsync.services.audit import Actor
@@ -33,7 +29,9 @@ from ismartsync.services.shopify_store.subscriptions import record_state, record
 from ismartsync.shopify.bucket import ThrottleStatus, cost_bucket, forget
 from tests import factories
 from tests.markup import element, is_fragment, text, text_of
+from tests.shopify.fixtures import store_of
 from tests.shopify.webhooks import deliver
+from tests.sync_health import outbox_entry, sync_batch, webhook_deliveries
 
 SHOP = "health-screen.myshopify.com"  # a shop of its own: the cost bucket is shared by the whole process
 
@@ -49,40 +47,6 @@ def variant(merchant):
     return factories.VariantFactory(product__merchant=merchant, product__title="Lawn suit", sku="LAWN-M")
 
 
-def entry(merchant, variant, branch, status: str, *, delta: int = -2, error: str = "", age: timedelta = timedelta()):
-    row = SyncOutboxEntry(
-        merchant_id=merchant.id,
-        variant_id=variant.id,
-        branch_id=branch.id,
-        inventory_item_id=variant.inventory_item_id,
-        location_id="gid://shopify/Location/1",
-        kind="sale",
-        delta=delta,
-        quantity_after=8,
-        status=status,
-        error=error,
-        created_at=utcnow() - age,
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def batch(merchant, status: str, **values) -> SyncBatch:
-    row = SyncBatch(
-        merchant_id=merchant.id,
-        operation="InventoryAdjust",
-        reason="correction",
-        reference="gid://ismartsync/Sale/1",
-        idempotency_key=f"key-{status}-{values.get('attempts', 0)}",
-        status=status,
-        **values,
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
 def _status(row: SyncOutboxEntry) -> str:
     db.session.expire_all()
     return db.session.get(SyncOutboxEntry, row.id).status
@@ -91,17 +55,17 @@ def _status(row: SyncOutboxEntry) -> str:
 def test_screen_shows_waiting_failed_and_left_out_changes_with_their_reasons(
     signed_in, merchant, other_merchant, variant, branch
 ):
-    entry(merchant, variant, branch, OutboxStatus.PENDING, age=timedelta(minutes=5))
-    entry(merchant, variant, branch, OutboxStatus.PENDING, age=timedelta(minutes=1))
-    entry(merchant, variant, branch, OutboxStatus.SENDING)
-    entry(merchant, variant, branch, OutboxStatus.FAILED, delta=-3, error="The item is not stocked at this location")
-    entry(merchant, variant, branch, OutboxStatus.SKIPPED, delta=4, error="Not tracked in Shopify")
+    outbox_entry(variant, branch, OutboxStatus.PENDING, age=timedelta(minutes=5))
+    outbox_entry(variant, branch, OutboxStatus.PENDING, age=timedelta(minutes=1))
+    outbox_entry(variant, branch, OutboxStatus.SENDING)
+    outbox_entry(variant, branch, OutboxStatus.FAILED, delta=-3, error="The item is not stocked at this location")
+    outbox_entry(variant, branch, OutboxStatus.SKIPPED, delta=4, error="Not tracked in Shopify")
     theirs = factories.BranchFactory(merchant=other_merchant)
     their_variant = factories.VariantFactory(product__merchant=other_merchant)
-    entry(other_merchant, their_variant, theirs, OutboxStatus.FAILED, error="Their refusal")
+    outbox_entry(their_variant, theirs, OutboxStatus.FAILED, error="Their refusal")
     now = utcnow()
-    batch(merchant, BatchStatus.APPLIED, finished_at=now - timedelta(minutes=3))
-    batch(
+    sync_batch(merchant, BatchStatus.APPLIED, finished_at=now - timedelta(minutes=3))
+    sync_batch(
         merchant,
         BatchStatus.RETRY,
         changes=2,
@@ -139,7 +103,7 @@ def test_status_region_refreshes_itself_every_ten_seconds_as_a_fragment(signed_i
     page = signed_in.get("/settings/sync").get_data(as_text=True)
     region = element(page, "sync-status")
     assert 'hx-get="/settings/sync"' in region and 'hx-trigger="every 10s"' in region
-    entry(merchant, variant, branch, OutboxStatus.PENDING)
+    outbox_entry(variant, branch, OutboxStatus.PENDING)
 
     response = signed_in.get("/settings/sync", headers={"HX-Request": "true"})
 
@@ -151,12 +115,7 @@ def test_status_region_refreshes_itself_every_ten_seconds_as_a_fragment(signed_i
 
 
 def test_throttle_shows_the_points_shopify_last_reported(signed_in, merchant):
-    db.session.add(
-        ShopifyConnection(
-            merchant=merchant, shop_domain=SHOP, auth_method=AuthMethod.ADMIN_TOKEN, access_token="shpat_health"
-        )
-    )
-    db.session.flush()
+    store_of(merchant, SHOP)
     redis = redis_connection()
     bucket = cost_bucket(SHOP, redis)
     bucket.settle(bucket.acquire(10), ThrottleStatus(available=1500.0, maximum=2000.0, restore_rate=100.0))
@@ -168,26 +127,8 @@ def test_throttle_shows_the_points_shopify_last_reported(signed_in, merchant):
 
 
 def test_webhook_backlog_counts_waiting_and_failed_deliveries(signed_in, merchant, other_merchant):
-    received = utcnow() - timedelta(minutes=2)
-    for n, status in enumerate([WebhookStatus.RECEIVED, WebhookStatus.RECEIVED, WebhookStatus.FAILED, "processed"]):
-        db.session.add(
-            WebhookEvent(
-                merchant_id=merchant.id,
-                shop_domain=SHOP,
-                topic="inventory_levels/update",
-                webhook_id=f"hook-{n}",
-                payload="{}",
-                status=status,
-                received_at=received - timedelta(minutes=n),
-            )
-        )
-    db.session.add(
-        WebhookEvent(
-            merchant_id=other_merchant.id, shop_domain="theirs.myshopify.com", topic="inventory_levels/update",
-            webhook_id="theirs", payload="{}",
-        )
-    )  # fmt: skip
-    db.session.flush()
+    statuses = [WebhookStatus.RECEIVED, WebhookStatus.RECEIVED, WebhookStatus.FAILED, WebhookStatus.PROCESSED]
+    webhook_deliveries(merchant, other_merchant, SHOP, "inventory_levels/update", statuses)
 
     text = text_of(signed_in.get("/settings/sync").get_data(as_text=True), "sync-webhooks")
 
@@ -195,7 +136,7 @@ def test_webhook_backlog_counts_waiting_and_failed_deliveries(signed_in, merchan
 
 
 def test_send_again_puts_failed_changes_back_on_their_way(signed_in, merchant, owner, variant, branch):
-    failed = entry(merchant, variant, branch, OutboxStatus.FAILED, error="Shopify refused it")
+    failed = outbox_entry(variant, branch, OutboxStatus.FAILED, error="Shopify refused it")
 
     response = signed_in.post("/settings/sync/retry", htmx=True)
 
@@ -209,7 +150,7 @@ def test_send_again_puts_failed_changes_back_on_their_way(signed_in, merchant, o
 
 
 def test_send_again_without_javascript_answers_with_the_whole_screen(signed_in, merchant, variant, branch):
-    entry(merchant, variant, branch, OutboxStatus.FAILED, error="Shopify refused it")
+    outbox_entry(variant, branch, OutboxStatus.FAILED, error="Shopify refused it")
     response = signed_in.post("/settings/sync/retry")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in html
@@ -258,7 +199,7 @@ def test_screen_shows_the_last_comparison_and_links_to_the_differences(signed_in
 
 
 def test_cashier_can_neither_open_the_screen_nor_act(browser, cashier, merchant, variant, branch):
-    failed = entry(merchant, variant, branch, OutboxStatus.FAILED, error="Shopify refused it")
+    failed = outbox_entry(variant, branch, OutboxStatus.FAILED, error="Shopify refused it")
     browser.sign_in(cashier)
     assert browser.get("/settings/sync").status_code == 403
     assert browser.post("/settings/sync/retry").status_code == 403
@@ -272,7 +213,7 @@ def test_member_who_may_only_view_settings_sees_no_buttons_and_cannot_resend(
 ):
     viewer = factories.UserFactory(merchant=merchant, role=roles["Accountant"], all_branches=True)
     set_grant(db.session, Actor(owner), roles["Accountant"], Permission.PAGE_SETTINGS, Effect.ALLOWED)
-    failed = entry(merchant, variant, branch, OutboxStatus.FAILED, error="Shopify refused it")
+    failed = outbox_entry(variant, branch, OutboxStatus.FAILED, error="Shopify refused it")
     browser.sign_in(viewer)
 
     html = browser.get("/settings/sync").get_data(as_text=True)
@@ -293,21 +234,8 @@ def table_rows(html: str | None) -> list[list[str]]:
     ]
 
 
-def _store(merchant, *, secret: str | None) -> ShopifyConnection:
-    connection = ShopifyConnection(
-        merchant=merchant,
-        shop_domain=SHOP,
-        auth_method=AuthMethod.ADMIN_TOKEN,
-        access_token="shpat_health",
-        client_secret=secret,
-    )
-    db.session.add(connection)
-    db.session.flush()
-    return connection
-
-
 def test_screen_shows_each_topics_subscription_and_its_last_delivery(signed_in, merchant, client):
-    connection = _store(merchant, secret="shpss_health-secret")
+    connection = store_of(merchant, SHOP, client_secret="shpss_health-secret")
     now = utcnow()
     record_state(db.session, connection, "inventory_levels/update", SubscriptionStatus.ACTIVE, now=now, shopify_id="g1")
     record_state(
@@ -330,7 +258,7 @@ def test_screen_shows_each_topics_subscription_and_its_last_delivery(signed_in, 
 
 
 def test_a_store_whose_webhooks_cannot_be_verified_says_so_and_when_it_is_compared(signed_in, merchant, app):
-    connection = _store(merchant, secret=None)
+    connection = store_of(merchant, SHOP, client_secret=None)
     record_unverifiable(db.session, connection, utcnow())
     db.session.commit()
 
@@ -345,7 +273,7 @@ def test_a_store_whose_webhooks_cannot_be_verified_says_so_and_when_it_is_compar
 
 
 def test_a_verified_store_shows_no_warning(signed_in, merchant):
-    _store(merchant, secret="shpss_health-secret")
+    store_of(merchant, SHOP, client_secret="shpss_health-secret")
     db.session.commit()
 
     page = signed_in.get("/settings/sync").get_data(as_text=True)

@@ -1,3 +1,3 @@
 """Fixtures for the Shopify store services: connecting a store needs our app pointed at a sandbox."""
 
-from tests.shopify.fixtures import sandbox, shopify_app, start_sandbox, use_sandbox  # noqa: F401
+from tests.shopify.fixtures import raced_connection, sandbox, shopify_app, start_sandbox, use_sandbox  # noqa: F401

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.models import AuditEntry, ImportRun, ImportStatus, ShopifyConnection, ShopifyLocation
+from ismartsync.models import AuditEntry, ImportRun, ImportStatus, ShopifyLocation
 from ismartsync.models.base import utcnow
-from ismartsync.models.shopify import AuthMethod, ConnectionStatus
+from ismartsync.models.shopify import ConnectionStatus
 from ismartsync.queue import get_queue
 from ismartsync.services.audit import Actor
 from ismartsync.services.shopify_store.locations import (
@@ -24,15 +24,7 @@ from ismartsync.services.shopify_store.locations import (
 )
 from tests import factories
 from tests.conftest import REDIS_URL
-
-
-def store_of(merchant, shop: str = "zari-demo.myshopify.com", **kwargs) -> ShopifyConnection:
-    connection = ShopifyConnection(
-        merchant=merchant, shop_domain=shop, auth_method=AuthMethod.ADMIN_TOKEN, access_token="shpat_x", **kwargs
-    )
-    db.session.add(connection)
-    db.session.flush()
-    return connection
+from tests.shopify.fixtures import store_of
 
 
 def location_of(merchant, n: int, *, branch=None, active: bool = True) -> ShopifyLocation:

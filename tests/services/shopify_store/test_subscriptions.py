@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from ismartsync.extensions import db
-from ismartsync.models import ShopifyConnection, SubscriptionStatus, WebhookSubscription
+from ismartsync.models import SubscriptionStatus, WebhookSubscription
 from ismartsync.models.base import utcnow
-from ismartsync.models.shopify import AuthMethod, ConnectionStatus
+from ismartsync.models.shopify import ConnectionStatus
 from ismartsync.pipelines.webhooks import HANDLERS
 from ismartsync.services.shopify_store.subscriptions import (
     SYNC_TOPICS,
@@ -29,17 +29,9 @@ from ismartsync.services.shopify_store.subscriptions import (
     webhook_address,
 )
 from tests import factories
+from tests.shopify.fixtures import store_of
 
 HOOKS = "https://app.ismartsync.pk/webhooks/shopify"
-
-
-def store_of(merchant, shop: str = "zari-demo.myshopify.com", **kwargs) -> ShopifyConnection:
-    connection = ShopifyConnection(
-        merchant=merchant, shop_domain=shop, auth_method=AuthMethod.ADMIN_TOKEN, access_token="shpat_x", **kwargs
-    )
-    db.session.add(connection)
-    db.session.flush()
-    return connection
 
 
 def test_the_topics_we_subscribe_are_those_our_handlers_use_and_our_app_declares():

@@ -3,15 +3,12 @@ it, the refresh token's rotation kept, a refused renewal marked "Reconnect the s
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from ismartsync.extensions import db
-from ismartsync.models import Merchant, ShopifyConnection
+from ismartsync.models import ShopifyConnection
 from ismartsync.models.base import utcnow
 from ismartsync.models.shopify import AuthMethod, ConnectionStatus
 from ismartsync.services.audit import Actor
@@ -30,9 +27,7 @@ from tests.shopify.fixtures import (
     CLIENT_SECRET,
     SHOP,
     TOKEN,
-    callback_params,
     install_with_oauth,
-    press_install,
 )
 
 SHOP_QUERY = "{ shop { name } }"
@@ -156,50 +151,20 @@ def test_a_refused_pasted_token_has_nothing_to_renew_it_with(shopify_app, owner,
 
 
 @pytest.mark.committing
-def test_two_workers_refreshing_at_once_rotate_the_token_only_once(database_url, shopify_app, sandbox):
+def test_two_workers_refreshing_at_once_rotate_the_token_only_once(raced_connection, shopify_app, sandbox):
     """Each worker in its own connection, committing for real: the second waits on the row lock, then finds the
     token the first one got instead of spending the refresh token again."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("needs ISMARTSYNC_TEST_DATABASE_URL: SQLite has no row locks to race on")
-    url = oauth.authorize_url(shopify_app, SHOP, redirect_uri="http://127.0.0.1:5000/shopify/callback", state="s")
-    tokens = oauth.exchange_code(shopify_app, SHOP, callback_params(press_install(url))["code"])
-    engine = sa.create_engine(database_url, pool_size=4)
-    with Session(engine) as session:
-        merchant = Merchant(legal_name="Race Ltd", brand_name="Race")
-        connection = ShopifyConnection(
-            merchant=merchant,
-            shop_domain=SHOP,
-            auth_method=AuthMethod.OAUTH,
-            access_token=tokens.access_token,
-            access_token_expires_at=utcnow() + timedelta(minutes=2),  # as if issued 58 minutes ago
-            refresh_token=tokens.refresh_token,
-        )
-        session.add_all([merchant, connection])
-        session.commit()
-        ids = merchant.id, connection.id
+    raced = raced_connection(expires_in=timedelta(minutes=2))  # as if issued 58 minutes ago
     issued_before = len(sandbox.sandbox.auth.refresh_tokens)
-    start = threading.Barrier(2)
-    results: list[str] = []
 
-    def worker() -> None:
-        with Session(engine) as session:
-            row = session.get(ShopifyConnection, ids[1])
-            start.wait()
-            results.append(access_token_for(session, row, app=shopify_app))  # both see two minutes left
-            session.commit()
+    def worker(session, ready) -> str:
+        row = session.get(ShopifyConnection, raced.id)
+        ready()
+        token = access_token_for(session, row, app=shopify_app)  # both see two minutes left
+        session.commit()
+        return token
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert len(results) == 2 and results[0] == results[1] != tokens.access_token
-        assert len(sandbox.sandbox.auth.refresh_tokens) == issued_before + 1
-        with Session(engine) as session:
-            assert session.get(ShopifyConnection, ids[1]).access_token == results[0]
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM shopify_connections WHERE id = :id"), {"id": ids[1]})
-            conn.execute(sa.text("DELETE FROM merchants WHERE id = :id"), {"id": ids[0]})
-        engine.dispose()
+    results = raced.in_two_workers(worker)
+    assert len(results) == 2 and results[0] == results[1] != raced.tokens.access_token
+    assert len(sandbox.sandbox.auth.refresh_tokens) == issued_before + 1
+    assert raced.saved_access_token() == results[0]

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ismartsync.extensions import db
-from ismartsync.models import AuditEntry, Customer, FiscalDocument, FiscalStatus, SaleReturn, SaleStatus, Tender
+from ismartsync.models import AuditEntry, Customer, SaleReturn, SaleStatus, Tender
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.receipt_codes import receipt_code
@@ -25,7 +25,7 @@ from ismartsync.services.roles import set_grant
 from ismartsync.services.stock.ledger import record_opening_stock
 from tests import factories
 from tests.markup import element, text, text_of
-from tests.selling import open_till, sell, stock_items
+from tests.selling import open_till, reported_to_fbr, sell, stock_items
 from tests.views.counter.screen import approval_what, the_cart
 
 HX = {"HX-Request": "true"}
@@ -73,16 +73,7 @@ def test_scanning_the_receipt_code_shows_the_sale_panel(tablet, placed):
 
 def test_the_usin_and_the_fbr_number_find_the_sale_too(tablet, placed, merchant, counter):
     assert f"USIN {placed.usin}" in text_of(_find(tablet, placed.usin.lower()).get_data(as_text=True), "return-sale")
-    db.session.add(
-        FiscalDocument(
-            merchant_id=merchant.id,
-            sale_id=placed.id,
-            counter_id=counter.id,
-            usin=placed.usin,
-            status=FiscalStatus.REPORTED,
-            fbr_number="810001FBKP2194812123",
-        )
-    )
+    reported_to_fbr(placed, "810001FBKP2194812123")
     db.session.commit()
     found = _find(tablet, "810001FBKP2194812123").get_data(as_text=True)
     assert "810001FBKP2194812123" in text_of(found, "return-fbr")
