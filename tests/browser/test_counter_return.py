@@ -25,8 +25,12 @@ def _sell_two_items_split(page: Page, customer: bool = False) -> None:
     scan(page, ITEMS[0][2])
     scan(page, ITEMS[1][2])
     if customer:
+        # Both scans answered first: F6 pressed while the cart is being swapped can land on the old cart.
+        expect(page.locator(".totals")).to_contain_text("Rs 7,001")
+        expect(page.locator(".htmx-request, .htmx-settling, .htmx-swapping")).to_have_count(0)
         page.keyboard.press("F6")
         dialog = page.locator("#dialog")
+        expect(dialog.get_by_text("New customer")).to_be_visible()
         dialog.get_by_text("New customer").click()
         dialog.get_by_label("Name", exact=True).fill("Ayesha Khan")
         dialog.get_by_label("Mobile", exact=True).fill("0300 1234567")
