@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 from itertools import count
 
 from ismartsync.extensions import db
-from ismartsync.models import Branch, Counter, Merchant, OnlineOrder, OnlineOrderLine, OnlineReportingCounter, Variant
+from ismartsync.models import (
+    Branch,
+    Counter,
+    FulfilmentOrder,
+    Merchant,
+    OnlineOrder,
+    OnlineOrderLine,
+    OnlineReportingCounter,
+    Variant,
+)
 
 _ids = count(7000)
 PLACED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -21,8 +30,10 @@ def make_order(
     customer_name: str = "Ayesha Khan",
     phone: str = "+923001234567",
     shipping_minor: int = 25000,
+    branch: Branch | None = None,
 ) -> OnlineOrder:
-    """An order as the intake keeps it: COD by default, Ayesha Khan's, Rs 250 shipping."""
+    """An order as the intake keeps it: COD by default, Ayesha Khan's, Rs 250 shipping; with `branch`, its
+    fulfilment order is assigned there."""
     n = next(_ids)
     order = OnlineOrder(
         merchant_id=merchant.id,
@@ -52,6 +63,16 @@ def make_order(
             for i, (variant, quantity, price) in enumerate(items)
         ],
     )
+    if branch is not None:
+        order.fulfilment_orders = [
+            FulfilmentOrder(
+                merchant_id=merchant.id,
+                shopify_id=f"gid://shopify/FulfillmentOrder/{n}",
+                branch_id=branch.id,
+                status="OPEN",
+                order_created_at=PLACED,
+            )
+        ]
     order.subtotal_minor = sum(q * p for _, q, p in items)
     order.total_minor = order.subtotal_minor + shipping_minor
     db.session.add(order)
