@@ -13,6 +13,8 @@ from ismartsync.extensions import db
 from ismartsync.models import FiscalDocument, OnlineInvoice
 from ismartsync.models.base import utcnow
 from ismartsync.pipelines.fbr_report import report_after_checkout, report_document
+from ismartsync.services.audit import Actor
+from ismartsync.services.fiscal.documents import send_again
 from ismartsync.services.fiscal.online_counters import online_reporting_note
 from ismartsync.services.online_orders.invoicing import (
     invoices_of_order,
@@ -187,3 +189,23 @@ def test_a_part_returned_is_credited_for_that_part_and_no_more(merchant, branch,
     assert note.online_invoice.reason == "Returned"
     with pytest.raises(DomainError):
         open_online_credit_note(db.session, merchant, invoice, "ret-2", lines=[(suit_line, 2)])
+
+
+def test_an_item_without_a_pct_code_is_held_back_and_sent_once_the_default_is_set(
+    merchant, branch, counter, reporting, manager, fbr
+):
+    merchant.default_pct_code = ""  # saved before Settings required one: the gift wrap has no code at all
+    wrapped = make_order(merchant, (None, 1, 11800), name="#1003")
+    document = dispatch(merchant, branch, wrapped)
+
+    assert (document.status, document.offline_issued) == ("rejected", True) and "no PCT code" in document.last_error
+    assert fbr.control("GET", "/requests")["requests"] == []  # never sent
+
+    merchant.default_pct_code = "62044200"
+    send_again(db.session, Actor(manager), document, utcnow())
+    db.session.commit()
+    report_document(db.session, document.id, trigger="manual", timeout=2)
+
+    document = reload(document)
+    assert document.status == "reported" and document.request["Items"][0]["PCTCode"] == "62044200"
+    assert document.request["Items"][0]["ItemName"] == "Gift wrap"
