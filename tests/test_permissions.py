@@ -191,6 +191,13 @@ def test_return_documents_are_for_whoever_sees_the_sales(role_name, member_of, b
         assert browser.get(path).status_code == expected, f"{role_name} {path}"
 
 
+@pytest.mark.parametrize("role_name", sorted(MAY_SEE_RETURNS))
+def test_emailing_a_return_receipt_is_for_whoever_sees_the_sales(role_name, member_of, browser, sale_return):
+    browser.sign_in(member_of(role_name))
+    response = browser.post(f"/sales/returns/{sale_return.id}/receipt-email", {"email": "x@example.pk"})
+    assert response.status_code == (303 if MAY_SEE_RETURNS[role_name] else 403), role_name
+
+
 # An online order's invoices for the parcel: whoever sees the branch's orders (every default role has the Orders page).
 ONLINE_INVOICES = [
     "/online-orders/{order}/invoices",

@@ -409,6 +409,16 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/r/{_our_sale_key(t)}/returns/{t.sale_return.id}/credit-note.pdf",
         unchanged=lambda t, body: "%PDF" not in body,
     ),
+    ("receipts.email_return_receipt", "POST"): Case(
+        lambda t: f"/sales/returns/{t.sale_return.id}/receipt-email",
+        lambda t: {"email": "curious@example.pk"},
+        lambda t, body: (
+            db.session.scalar(
+                select(func.count()).select_from(OutgoingEmail).where(OutgoingEmail.to_address == "curious@example.pk")
+            )
+            == 0
+        ),
+    ),
     ("return_settings.update_reason", "POST"): Case(
         lambda t: f"/settings/returns/reasons/{_their_reason(t).id}",
         lambda t: {f"r{_their_reason(t).id}-label": "Ours now", f"r{_their_reason(t).id}-active": ""},

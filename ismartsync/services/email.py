@@ -10,10 +10,13 @@ from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ismartsync.documents.credit_notes import credit_note_pdf
 from ismartsync.documents.invoices import sale_invoice_pdf
 from ismartsync.models import EmailStatus, OutgoingEmail
 from ismartsync.models.base import utcnow
 from ismartsync.queue import enqueue_after_commit
+from ismartsync.services.fiscal.documents import document_of_return, document_of_sale
+from ismartsync.services.returns.reading import get_return
 from ismartsync.services.sales import fiscal_document_for, sale_for_receipt
 
 # After this many failed deliveries an email waits for a person to look at it.
@@ -70,12 +73,16 @@ def requeue_stale_emails(session: Session, older_than: timedelta = timedelta(min
 
 
 def render_attachments(session: Session, email: OutgoingEmail) -> list[Attachment]:
-    """The email's documents, rendered now: a sale's tax invoice as the customer's copy (CNIC and phone masked).
+    """The email's documents, rendered now: a sale's tax invoice or a return's credit note, as the customer's copy
+    (CNIC and phone masked).
 
     Raises LookupError for a document that is not the email's merchant's (or no longer exists).
     """
     rendered = []
     for spec in email.attachments or []:
+        if spec.get("kind") == "credit_note" and email.merchant_id is not None:
+            rendered.append(_credit_note(session, email, spec))
+            continue
         if spec.get("kind") != "sale_invoice" or email.merchant_id is None:
             raise LookupError(f"email {email.id}: unknown attachment {spec!r}")
         sale = sale_for_receipt(session, email.merchant_id, int(spec["sale_id"]))
@@ -84,3 +91,13 @@ def render_attachments(session: Session, email: OutgoingEmail) -> list[Attachmen
         pdf = sale_invoice_pdf(sale, fiscal_document_for(session, sale), masked=True)
         rendered.append(Attachment(spec["filename"], "application/pdf", pdf))
     return rendered
+
+
+def _credit_note(session: Session, email: OutgoingEmail, spec: dict[str, Any]) -> Attachment:
+    assert email.merchant_id is not None
+    sale_return = get_return(session, email.merchant_id, int(spec["sale_return_id"]))
+    if sale_return is None:
+        raise LookupError(f"email {email.id}: return {spec['sale_return_id']} is not the merchant's")
+    original = document_of_sale(session, sale_return.sale_id) if sale_return.sale_id else None
+    pdf = credit_note_pdf(sale_return, document_of_return(session, sale_return.id), original, masked=True)
+    return Attachment(spec["filename"], "application/pdf", pdf)

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from ismartsync.extensions import db
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Permission
-from ismartsync.services.fiscal.overdue import overdue_count
+from ismartsync.services.fiscal.overdue import Overdue, overdue_count
 
 bp = Blueprint("dashboard", __name__)
 
@@ -18,7 +18,7 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/")
 @login_required
 def index() -> str:
-    overdue = 0
+    overdue = Overdue()
     if current_user.can(Permission.PAGE_REPORTS):
         hours = int(current_app.config["FISCAL_ALERT_HOURS"])
         overdue = overdue_count(db.session, current_user.merchant_id, utcnow() - timedelta(hours=hours))

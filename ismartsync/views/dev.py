@@ -8,8 +8,8 @@ from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from ismartsync.extensions import db
-from ismartsync.models import OutgoingEmail, Sale
-from ismartsync.services.e_receipts import SALE_INVOICE, receipt_token
+from ismartsync.models import OutgoingEmail, Sale, SaleReturn
+from ismartsync.services.e_receipts import CREDIT_NOTE, SALE_INVOICE, receipt_token
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -32,6 +32,13 @@ def outbox() -> str:
 
 
 def _attachment_url(email: OutgoingEmail, attachment: dict) -> str | None:
-    """Where the attachment can be seen as the customer gets it: a sale's invoice through the receipt link."""
+    """Where the attachment can be seen as the customer gets it: a sale's invoice (or a return's credit note)
+    through the receipt link."""
+    if attachment.get("kind") == CREDIT_NOTE:
+        found = db.session.get(SaleReturn, attachment["sale_return_id"])
+        if found is None or found.sale is None:
+            return None
+        token = receipt_token(found.sale)
+        return url_for("receipts.credit_note_pdf", token=token, return_id=found.id)
     sale = db.session.get(Sale, attachment["sale_id"]) if attachment.get("kind") == SALE_INVOICE else None
     return url_for("receipts.invoice_pdf", token=receipt_token(sale)) if sale is not None else None

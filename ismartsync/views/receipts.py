@@ -20,7 +20,7 @@ from ismartsync.services import e_receipts
 from ismartsync.services import sales as sales_service
 from ismartsync.services.fiscal.documents import document_of_return
 from ismartsync.services.returns.reading import get_return, returns_of_sale
-from ismartsync.views.sale_returns import credit_note_response
+from ismartsync.views.sale_returns import credit_note_response, visible_return
 from ismartsync.views.sales import printing_allowed, visible_sale
 from ismartsync.web.htmx import is_htmx, render
 
@@ -52,6 +52,38 @@ def sharing(sale: Sale, form: EmailReceiptForm | None = None) -> Sharing:
         mobile=e_receipts.buyer_mobile(sale),
         form=form or EmailReceiptForm(email=sale.customer.email if sale.customer else ""),
     )
+
+
+def return_link(sale_return: SaleReturn) -> str | None:
+    """The customer's page of a return, behind its sale's link; None for a return without a receipt (no link)."""
+    if sale_return.sale is None:
+        return None
+    token = e_receipts.receipt_token(sale_return.sale)
+    return url_for("receipts.return_receipt", token=token, return_id=sale_return.id, _external=True)
+
+
+def return_sharing(sale_return: SaleReturn, form: EmailReceiptForm | None = None) -> Sharing | None:
+    """What the screen after a return offers for the customer's phone, as after a sale; None without a link."""
+    link = return_link(sale_return)
+    if link is None:
+        return None
+    customer = sale_return.customer or (sale_return.sale.customer if sale_return.sale else None)
+    return Sharing(
+        link=link,
+        whatsapp=e_receipts.return_whatsapp_url(sale_return, link),
+        mobile=e_receipts.return_mobile(sale_return),
+        form=form or EmailReceiptForm(email=customer.email if customer else ""),
+    )
+
+
+def return_email_context(sale_return: SaleReturn) -> dict[str, str]:
+    """What the shared "Email it" form (receipts/_email.html) says and posts to for a return."""
+    action = url_for("receipts.email_return_receipt", return_id=sale_return.id)
+    return {
+        "email_action": action,
+        "email_what": "Return receipt and credit note",
+        "share_title": "Return receipt on the customer's phone",
+    }
 
 
 def _shared_sale(token: str) -> Sale:
@@ -150,3 +182,28 @@ def email_receipt(sale_id: int) -> object:
     flash(f"Receipt and tax invoice on their way to {address}.", "success")
     back = "counter.sale_done" if current_user.can(Permission.PAGE_POS) else "sales.sale"
     return redirect(url_for(back, sale_id=sale.id), 303)
+
+
+@bp.post("/sales/returns/<int:return_id>/receipt-email")
+@printing_allowed
+def email_return_receipt(return_id: int) -> object:
+    """Email the return's link with its credit note attached, as a sale's receipt is emailed; a second tap within
+    the minute sends nothing more. A return without a receipt has no link to send (404)."""
+    sale_return = visible_return(return_id)
+    link = return_link(sale_return)
+    if link is None:
+        abort(404)
+    form = EmailReceiptForm()
+    page = ("receipts/return_email.html", "receipts/_email.html")
+    context = {"sale_return": sale_return, "form": form, **return_email_context(sale_return)}
+    if not form.validate():
+        return render(*page, 422, sent=None, **context)
+    address = form.email.data
+    e_receipts.email_return_receipt(db.session, current_actor(), sale_return, address, link)
+    db.session.commit()
+    if is_htmx():
+        return render(*page, 200, sent=address, **context)
+    flash(f"Return receipt and credit note on their way to {address}.", "success")
+    if current_user.can(Permission.PAGE_POS):
+        return redirect(url_for("counter.return_done", return_id=sale_return.id), 303)
+    return redirect(url_for("sale_returns.sale_return", return_id=sale_return.id), 303)

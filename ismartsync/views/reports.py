@@ -179,7 +179,7 @@ SHIFT_HEADERS = [
     "Cash sales",
     "Cash in",
     "Cash out",
-    "Refunds",
+    "Cash refunds",
     "Expected",
     "Counted",
     "Over/short",

@@ -18,15 +18,21 @@ CREDIT_NOTE_FBR_NUMBER = "812345FBKP2194812999"
 
 
 def return_lines(till, manager, counter, sale: Sale, *lines: tuple[int, int, str]) -> SaleReturn:
-    """Return (line index, quantity, reason code) of `sale` at `counter`, refunded to its tenders; committed."""
+    """Return (line index, quantity, reason code) of `sale` at `counter`, refunded to its tenders with the reference
+    the cashier types for each card, bank or wallet payment (`refund_reference`); committed."""
     seed_return_reasons(db.session, sale.merchant)
     actor = Actor(till.user, branch_id=till.branch_id, counter_id=till.counter_id, approver=manager)
     items = tuple(ReturnItem(sale.lines[i].id, q, reason) for i, q, reason in lines)
-    done = record_return(
-        db.session, actor, counter, ReturnRequest(uuid=str(uuid.uuid4()), sale_id=sale.id, items=items)
-    )
+    references = {p.id: refund_reference(p.id) for p in sale.payments}
+    request = ReturnRequest(uuid=str(uuid.uuid4()), sale_id=sale.id, items=items, references=references)
+    done = record_return(db.session, actor, counter, request)
     db.session.commit()
     return done.sale_return
+
+
+def refund_reference(sale_payment_id: int) -> str:
+    """The reference the terminal's slip gives a refund to the sale's payment `sale_payment_id`."""
+    return f"RRN 70{sale_payment_id:04d}"
 
 
 def report_credit_note(sale_return: SaleReturn, number: str = CREDIT_NOTE_FBR_NUMBER) -> FiscalDocument:

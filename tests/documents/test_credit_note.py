@@ -9,7 +9,7 @@ from ismartsync.models import SaleReturn
 from ismartsync.services.fiscal.documents import document_of_return, document_of_sale
 from tests.documents.fixtures import FBR_NUMBER, report
 from tests.documents.pdf import pdf_qr_codes, pdf_text
-from tests.documents.returns import CREDIT_NOTE_FBR_NUMBER, report_credit_note, return_lines
+from tests.documents.returns import CREDIT_NOTE_FBR_NUMBER, refund_reference, report_credit_note, return_lines
 
 
 def _credit_note(sale_return: SaleReturn, *, masked: bool = False) -> bytes:
@@ -24,6 +24,10 @@ def _in_order(text: str, *parts: str) -> None:
     for part in parts:
         assert part in text[at:], f"{part!r} not after position {at} in {text!r}"
         at = text.index(part, at) + len(part)
+
+
+def _card_reference(sale) -> str:
+    return refund_reference(next(p.id for p in sale.payments if p.tender == "card"))
 
 
 def test_a_reported_credit_note_prints_both_documents_and_its_own_qr(sale, till, manager, counter):
@@ -49,8 +53,8 @@ def test_a_reported_credit_note_prints_both_documents_and_its_own_qr(sale, till,
         "Buyer Ayesha Khan NTN 7654321-0 CNIC 35202-1234567-1 Phone 03001234567",
         # The Rs 2,990 line: Rs 2,533.90 excluding tax and Rs 456.10 tax, as the invoice printed it.
         "1 Rs 2,533.90 18% Rs 456.10 Rs 2,990 Wrong size restocked",
-        # Card first (what it paid), cash last.
-        "Money back Card Rs 2,000 Cash Rs 990",
+        # Card first (what it paid), with the reference of its refund; cash last.
+        f"Money back Card ref. {_card_reference(sale)} Rs 2,000 Cash Rs 990",
         f"FBR number of this credit note {CREDIT_NOTE_FBR_NUMBER}",
         "Value returned excl. tax Rs 2,533.90",
         "Sales tax credited Rs 456.10",

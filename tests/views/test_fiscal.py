@@ -190,7 +190,7 @@ def test_the_dashboard_warns_whoever_may_look_at_reports_open_12_hours(browser, 
 
     browser.sign_in(manager)
     warned = text_of(browser.get("/").get_data(as_text=True), "fbr-overdue")
-    assert "1 sale has had no FBR invoice number for more than 12 hours" in warned
+    assert "1 sale has had no FBR number for more than 12 hours" in warned
     browser.post("/sign-out")
     browser.sign_in(cashier)
     assert 'id="fbr-overdue"' not in browser.get("/").get_data(as_text=True)

@@ -3,11 +3,15 @@ leads to the return, the sale and the PDF; sending again and settling work as fo
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from ismartsync.extensions import db
 from ismartsync.models import FiscalDocument, SaleReturn
+from ismartsync.models.base import utcnow
 from ismartsync.pipelines.fbr_report import report_after_checkout
+from ismartsync.services.audit import Actor
 from ismartsync.services.fiscal import documents as fiscal
 from tests import factories
 from tests.documents.returns import return_lines
@@ -92,3 +96,31 @@ def test_settling_a_credit_note_by_hand(browser, manager, returned):
     db.session.expire_all()
     document = db.session.get(FiscalDocument, credit_note.id)
     assert (document.status, document.fbr_number) == ("reported", "812345FBKP2194812777")
+
+
+def test_the_overdue_banners_count_sales_and_credit_notes_apart(browser, manager, returned, counter, cashier):
+    _, credit_note, _ = returned
+    till = Actor(cashier, branch_id=counter.branch_id, counter_id=counter.id)  # the fixture's till is open
+    item = stock_items(counter.merchant, counter.branch)[0]
+    pending = [fiscal.document_of_sale(db.session, sell(till, counter, item).id) for _ in range(2)]
+    for document in (credit_note, *pending):
+        db.session.get(FiscalDocument, document.id).created_at = utcnow() - timedelta(hours=13)
+    db.session.commit()
+    browser.sign_in(manager)
+
+    listed = text_of(browser.get("/fiscal").get_data(as_text=True), "fiscal-overdue")
+    assert listed.startswith("2 sales and 1 credit note have had no FBR number for more than 12 hours.")
+    assert "Send them again" in listed
+    dashboard = text_of(browser.get("/").get_data(as_text=True), "fbr-overdue")
+    assert dashboard.startswith("2 sales and 1 credit note have had no FBR number for more than 12 hours.")
+
+
+def test_a_lone_overdue_credit_note_is_not_called_a_sale(browser, manager, returned):
+    _, credit_note, _ = returned
+    db.session.get(FiscalDocument, credit_note.id).created_at = utcnow() - timedelta(hours=13)
+    db.session.commit()
+    browser.sign_in(manager)
+
+    listed = text_of(browser.get("/fiscal").get_data(as_text=True), "fiscal-overdue")
+    assert listed.startswith("1 credit note has had no FBR number for more than 12 hours. Send it again")
+    assert "sale" not in text_of(browser.get("/").get_data(as_text=True), "fbr-overdue")

@@ -11,7 +11,7 @@ from ismartsync.services.e_receipts import receipt_token
 from tests.documents import fixtures
 from tests.documents.fixtures import report
 from tests.documents.pdf import pdf_qr_codes, pdf_text
-from tests.documents.returns import CREDIT_NOTE_FBR_NUMBER, report_credit_note, return_lines
+from tests.documents.returns import CREDIT_NOTE_FBR_NUMBER, refund_reference, report_credit_note, return_lines
 from tests.markup import links_to, text_of
 from tests.selling import sell
 
@@ -39,7 +39,8 @@ def test_the_sales_link_lists_its_returns_and_opens_each(client, sale, till, man
     html = response.get_data(as_text=True)
     copy = text_of(html, "return-receipt")
     assert sale_return.usin in copy and sale.usin in copy and "Wrong size" in copy
-    assert "Card Rs 2,000" in text_of(html, "return-refunds")
+    card = next(p.id for p in sale.payments if p.tender == "card")
+    assert f"Card ({refund_reference(card)}) Rs 2,000" in text_of(html, "return-refunds")
     assert CREDIT_NOTE_FBR_NUMBER in text_of(html, "return-fbr")
     assert f"{page_path}/credit-note.pdf" in html
 

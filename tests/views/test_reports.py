@@ -118,6 +118,7 @@ def test_the_csv_has_rupees_as_text_and_local_times(signed_in, day):
     assert rows[0][:8] == ["Shift", "Branch", "Counter", "Cashier", "Status", "Opened", "Closed", "Opening float"]
     sana = dict(zip(rows[0], rows[1], strict=True))
     assert (sana["Shift"], sana["Branch"], sana["Opened"]) == (str(day.sana_shift.id), "Gulberg", "2026-01-14 09:00:00")
+    assert sana["Cash refunds"] == "0.00"  # the drawer's column: card, bank and wallet refunds never left it
     assert [
         sana[k] for k in ("Opening float", "Cash sales", "Cash in", "Cash out", "Expected", "Counted", "Over/short")
     ] == [

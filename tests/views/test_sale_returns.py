@@ -11,7 +11,7 @@ from tests import factories
 from tests.documents import fixtures
 from tests.documents.fixtures import FBR_NUMBER, report
 from tests.documents.pdf import pdf_qr_codes, pdf_text
-from tests.documents.returns import CREDIT_NOTE_FBR_NUMBER, report_credit_note, return_lines
+from tests.documents.returns import CREDIT_NOTE_FBR_NUMBER, refund_reference, report_credit_note, return_lines
 from tests.markup import links_to, text_of
 from tests.selling import sell
 
@@ -21,6 +21,10 @@ seller, till, items, sale = fixtures.seller, fixtures.till, fixtures.items, fixt
 
 def _pdf_path(sale_return) -> str:
     return f"/sales/returns/{sale_return.id}/credit-note.pdf"
+
+
+def _card_reference(sale) -> str:
+    return refund_reference(next(p.id for p in sale.payments if p.tender == "card"))
 
 
 def test_the_sale_page_lists_its_returns_with_their_credit_notes(browser, manager, sale, till, counter):
@@ -36,7 +40,7 @@ def test_the_sale_page_lists_its_returns_with_their_credit_notes(browser, manage
     assert f"Return no. {first.number}" in text and first.usin in text and second.usin in text
     assert f"{sale.lines[0].name} × 1 (wrong size)" in text
     assert f"{sale.lines[1].name} × 1 (defective, not sellable)" in text
-    assert "Rs 2,990" in text and "Card Rs 2,000" in text and "Cash Rs 990" in text
+    assert "Rs 2,990" in text and f"Card Rs 2,000 · ref. {_card_reference(sale)}" in text and "Cash Rs 990" in text
     assert CREDIT_NOTE_FBR_NUMBER in text and "Not yet reported" in text  # the second's credit note waits
     assert "Sana Iqbal" in text and "approved by" in text
     links = links_to(html, "returns-list")
@@ -62,7 +66,7 @@ def test_the_return_page_links_the_sale_and_the_credit_note(browser, manager, sa
     facts = text_of(html, "return-facts")
     assert f"Sale no. {sale.number} · USIN {sale.usin}" in facts and FBR_NUMBER in facts
     assert "Not yet reported to FBR" in facts
-    assert "Card Rs 2,000" in text_of(html, "return-refunds")
+    assert f"Card ref. {_card_reference(sale)} Rs 2,000" in text_of(html, "return-refunds")
     assert "Wrong size Restocked" in text_of(html, "return-lines")
     assert _pdf_path(sale_return) in links_to(html, "return-actions")
     assert f"/sales/{sale.id}" in links_to(html, "return-facts")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ismartsync.models import Counter, FiscalDocument, FiscalStatus, InvoiceType, OnlineInvoice, OnlineOrder, Sale
 from ismartsync.services.fiscal.documents import OPEN_STATUSES
+from ismartsync.services.fiscal.overdue import Overdue, count_overdue
 
 PAGE_SIZE = 50
 OPEN = "open"  # the filter for everything without an FBR number yet
@@ -96,20 +97,16 @@ def status_counts(session: Session, merchant_id: int, branch_ids: tuple[int, ...
     return {status.value: count for status, count in counts.items()}
 
 
-def overdue_in(session: Session, merchant_id: int, branch_ids: tuple[int, ...], older_than: datetime) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(FiscalDocument)
-            .join(Counter, Counter.id == FiscalDocument.counter_id)
-            .where(
-                FiscalDocument.merchant_id == merchant_id,
-                Counter.branch_id.in_(branch_ids),
-                FiscalDocument.status.in_(OPEN_STATUSES),
-                FiscalDocument.created_at < older_than,
-            )
-        )
-        or 0
+def overdue_in(session: Session, merchant_id: int, branch_ids: tuple[int, ...], older_than: datetime) -> Overdue:
+    """The branches' sales and credit notes without an FBR number since before `older_than`."""
+    at_branches = select(Counter.id).where(Counter.branch_id.in_(branch_ids))
+    return count_overdue(
+        session,
+        (
+            FiscalDocument.merchant_id == merchant_id,
+            FiscalDocument.counter_id.in_(at_branches),
+            FiscalDocument.created_at < older_than,
+        ),
     )
 
 

@@ -190,6 +190,7 @@ def request_to_json(request: ReturnRequest) -> dict[str, Any]:
         else [[str(r.tender), r.amount_minor, r.method_id, r.reference] for r in refunds],
         "customer_id": request.customer_id,
         "note": request.note,
+        "references": {str(k): v for k, v in request.references.items()},
     }
 
 
@@ -207,6 +208,7 @@ def request_from_json(data: dict[str, Any]) -> ReturnRequest:
         else tuple(RefundTender(Tender(t), int(a), _id(m), str(ref)) for t, a, m, ref in refunds),
         customer_id=_id(data.get("customer_id")),
         note=str(data.get("note", "")),
+        references={int(k): str(v) for k, v in (data.get("references") or {}).items()},
     )
 
 

@@ -8,6 +8,7 @@ plans the same return again under the sale's row lock before writing it. A retur
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -68,7 +69,9 @@ class UnreceiptedItem:
 class ReturnRequest:
     """A return as the counter sends it. `uuid` is generated when the return screen opens and sent with every
     submit: the same key twice is one return. `refunds` None: back to the sale's tenders (`tenders.allocate_refund`),
-    or as store credit without a receipt; else the tenders a person chose, adding up to the refund."""
+    or as store credit without a receipt; else the tenders a person chose, adding up to the refund. `references`:
+    the reference typed for each card, bank or wallet part of the default refund, by sale payment id (a return is
+    recorded only once each such part has one)."""
 
     uuid: str
     sale_id: int | None = None
@@ -77,6 +80,7 @@ class ReturnRequest:
     refunds: tuple[RefundTender, ...] | None = None
     customer_id: int | None = None
     note: str = ""
+    references: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -332,4 +336,4 @@ def _refunds(
         if customer is None:
             raise DomainError("Without a receipt the refund is store credit: choose the customer.", field="customer")
         return [*parts, RefundPart(Tender.STORE_CREDIT, amount_minor, label=Tender.STORE_CREDIT.label)]
-    return parts + allocate_refund(amount_minor, left)
+    return parts + allocate_refund(amount_minor, left, request.references)

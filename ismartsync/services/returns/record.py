@@ -41,6 +41,7 @@ from ismartsync.services.returns.plan import ReturnPlan, ReturnRequest, plan_ret
 from ismartsync.services.returns.policy import check_approval
 from ismartsync.services.returns.quantities import lock_sale, status_after_return
 from ismartsync.services.returns.store_credit import add_store_credit
+from ismartsync.services.returns.tenders import check_references
 from ismartsync.services.stock.ledger import Move, record_movements
 
 
@@ -90,6 +91,7 @@ def record_return(
     plan = plan_return(
         session, actor, counter, request, exchange_credit_minor=exchange_credit_minor, now=now, sale=sale
     )
+    check_references(plan.refunds)  # before a supervisor is asked: the PIN would be typed for nothing
     check_approval(actor, plan.approval_reasons, plan.wording)
     sale_return = _write(session, actor, counter, branch, shift, request, plan, kind, now)
     if sale_return is None:  # the same key was recorded by a request that got in between
@@ -263,7 +265,10 @@ def _audit(session: Session, actor: Actor, sale_return: SaleReturn, plan: Return
                 {"name": line.name, "quantity": line.quantity, "reason": line.reason_code, "restock": line.restock}
                 for line in sale_return.lines
             ],
-            "refunds": [{"tender": r.tender, "amount_minor": r.amount_minor} for r in sale_return.refunds],
+            "refunds": [
+                {"tender": r.tender, "amount_minor": r.amount_minor, "reference": r.reference}
+                for r in sale_return.refunds
+            ],
             "approval": list(plan.approval_reasons),
         },
     )

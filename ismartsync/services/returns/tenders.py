@@ -2,13 +2,14 @@
 paid less what earlier returns gave back through it.
 
 `allocate_refund` is pure: the default a cashier expects (card, bank and wallet first, each up to what it paid, cash
-last). `check_refunds` takes the tenders a person chose (a reference for card, bank and wallet; store credit only to
-a named customer) and ties each to the sale's payments it goes back through.
+last), each part carrying the reference the cashier typed for it; `check_references` says which still lacks one
+before the return is recorded. `check_refunds` takes the tenders a person chose (a reference for card, bank and
+wallet; store credit only to a named customer) and ties each to the sale's payments it goes back through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -60,18 +61,28 @@ def refundable_left(payments: Sequence[SalePayment], refunded: dict[int, int]) -
     return [(p, p.amount_minor - refunded.get(p.id, 0)) for p in ordered if p.amount_minor - refunded.get(p.id, 0) > 0]
 
 
-def allocate_refund(amount_minor: int, left: Sequence[tuple[SalePayment, int]]) -> list[RefundPart]:
+def allocate_refund(
+    amount_minor: int, left: Sequence[tuple[SalePayment, int]], references: Mapping[int, str] | None = None
+) -> list[RefundPart]:
     """`amount_minor` back through the payments in the order given, each up to what it has left; anything no payment
-    can take (a sale paid partly by an exchange's credit) goes back in cash."""
+    can take (a sale paid partly by an exchange's credit) goes back in cash. A card, bank or wallet part carries the
+    reference `references` gives for its sale payment (by id), if any."""
+    references = references or {}
     parts, owed = [], amount_minor
     for payment, room in left:
         if owed <= 0:
             break
         take = min(owed, room)
         tender = Tender(_REFUNDED_AS.get(payment.tender, payment.tender))
+        reference = references.get(payment.id, "").strip()[:80] if tender in NEEDS_REFERENCE else ""
         parts.append(
             RefundPart(
-                tender, take, sale_payment_id=payment.id, method_id=payment.payment_method_id, label=payment.label
+                tender,
+                take,
+                sale_payment_id=payment.id,
+                method_id=payment.payment_method_id,
+                label=payment.label,
+                reference=reference,
             )
         )
         owed -= take
@@ -88,11 +99,30 @@ def _merged(parts: list[RefundPart]) -> list[RefundPart]:
         if key in merged:
             held = merged[key]
             merged[key] = RefundPart(
-                held.tender, held.amount_minor + part.amount_minor, held.sale_payment_id, held.method_id, held.label
+                held.tender,
+                held.amount_minor + part.amount_minor,
+                held.sale_payment_id,
+                held.method_id,
+                held.label,
+                held.reference,
             )
         else:
             merged[key] = part
     return list(merged.values())
+
+
+def reference_missing(tender: Tender) -> str:
+    """What a cashier reads when a card, bank or wallet refund has no reference yet."""
+    return f"Enter the reference of the {tender.label.lower()} refund."
+
+
+def check_references(parts: Sequence[RefundPart]) -> None:
+    """Every card, bank and wallet refund carries its reference (the terminal's or the bank's): the first without
+    one is refused beside its own field, `reference-<sale payment id>`."""
+    for part in parts:
+        if part.tender in NEEDS_REFERENCE and not part.reference.strip():
+            field = f"reference-{part.sale_payment_id}" if part.sale_payment_id else "reference"
+            raise DomainError(reference_missing(part.tender), field=field)
 
 
 def check_refunds(
@@ -124,7 +154,7 @@ def check_refunds(
             raise DomainError("Store credit goes to a customer: choose the customer first.", field="customer")
         reference = refund.reference.strip()[:80]
         if refund.tender in NEEDS_REFERENCE and not reference:
-            raise DomainError(f"Enter the reference of the {refund.tender.label.lower()} refund.", field="reference")
+            raise DomainError(reference_missing(refund.tender), field="reference")
         if refund.tender in NEEDS_REFERENCE:
             parts += _through_payments(session, merchant_id, refund, reference, left, room)
         else:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from ismartsync.access import current_actor, current_counter, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.models import Counter, Merchant, QuickKey, Sale, SaleLine, Shift, StockLevel, Variant
+from ismartsync.models import Counter, Merchant, QuickKey, Sale, SaleLine, Shift, StockLevel, Tender, Variant
 from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services import cart as carts
@@ -21,6 +21,8 @@ from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.fiscal import settings as fiscal_settings
 from ismartsync.services.returns import exchange as exchanges
+from ismartsync.services.returns.record import ReturnRequest, plan_return
+from ismartsync.views.counter.return_panel import reference_fields, refund_parts
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 # This tablet's counter, shift and cart
@@ -174,10 +176,35 @@ def exchange_context(counter: Counter, cart: Sale | None) -> dict[str, Any] | No
     try:
         plan = exchanges.plan_exchange(db.session, current_actor(), counter, wanted)
     except DomainError as exc:
-        return {"error": exc.message, "credit_minor": 0, "due_minor": payable, "applied_minor": 0}
-    return {
+        return {
+            "error": exc.message,
+            "credit_minor": 0,
+            "due_minor": payable,
+            "applied_minor": 0,
+            "back_parts": [],
+            "references": [],
+        }
+    context: dict[str, Any] = {
         "credit_minor": plan.total_minor,
         "sale": plan.sale,
         "due_minor": payable - plan.total_minor,
         "applied_minor": min(plan.total_minor, payable),
+        "back_parts": [],
+        "references": [],
     }
+    if payable < plan.total_minor:
+        context.update(_given_back(counter, wanted, payable))
+    return context
+
+
+def _given_back(counter: Counter, wanted: ReturnRequest, payable: int) -> dict[str, Any]:
+    """How the difference of an exchange worth less than what came back goes back (cash last), and a reference
+    field for each card, bank or wallet part of it (with what the pay dialog's form typed so far)."""
+    try:
+        plan = plan_return(db.session, current_actor(), counter, wanted, exchange_credit_minor=payable)
+    except DomainError:
+        return {}
+    shown = zip(refund_parts(plan, plan.sale), plan.refunds, strict=True)
+    parts = [p for p, part in shown if part.tender != Tender.EXCHANGE]
+    typed = request.form if request.method == "POST" else {}
+    return {"back_parts": parts, "references": reference_fields(plan, plan.sale, typed)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from flask import abort, flash, request, url_for
@@ -41,6 +42,7 @@ from ismartsync.views.counter.context import (
     exchange_context,
     selling_counter,
 )
+from ismartsync.views.counter.return_panel import typed_references
 from ismartsync.views.receipts import sharing
 from ismartsync.web.htmx import hx_redirect_or, render
 
@@ -98,9 +100,16 @@ def quick_cash(payable_minor: int) -> list[int]:
     return amounts[:5]
 
 
-def _pay_dialog(counter: Counter, cart: Sale, form: PayForm, status: int = 200, error: str = "") -> Any:
+def _pay_dialog(
+    counter: Counter, cart: Sale, form: PayForm, status: int = 200, error: str = "", field: str = ""
+) -> Any:
+    """The tenders dialog; `error` beside `field` when it names one of its own (an exchange refund's reference),
+    else above the tenders."""
     due = _due_context(counter, cart, form if status != 200 else None)
-    return dialog("counter/_pay.html", status, cart=cart, form=_with_choices(counter, form), error=error, **due)
+    field_errors = {field: error} if field.startswith("reference-") else {}
+    error = "" if field_errors else error
+    context = {"error": error, "field_errors": field_errors, **due}
+    return dialog("counter/_pay.html", status, cart=cart, form=_with_choices(counter, form), **context)
 
 
 def _due_context(counter: Counter, cart: Sale, form: PayForm | None) -> dict[str, Any]:
@@ -185,7 +194,9 @@ def checkout() -> Any:
 
 def _exchange(counter: Counter, wanted: ReturnRequest, uuid: str, form: PayForm) -> Any:
     """The cart sold against the return waiting on it: one transaction, a credit note and a sale. A supervisor's PIN
-    is asked (saying what is approved) when the return needs one, and the dialog sends the payment again."""
+    is asked (saying what is approved) when the return needs one, and the dialog sends the payment again. The
+    difference given back by card, bank or wallet carries the reference typed for it (`reference-<payment id>`)."""
+    wanted = replace(wanted, references=typed_references(request.form))
     if "approver_id" in request.form:
         try:
             wording = plan_return(db.session, current_actor(), counter, wanted).wording
@@ -209,7 +220,7 @@ def _exchange(counter: Counter, wanted: ReturnRequest, uuid: str, form: PayForm)
         return authorize(Permission.REFUND, exc.wording, needed=True)
     except DomainError as exc:
         db.session.rollback()
-        return _refused(counter, uuid, form, exc.message)
+        return _refused(counter, uuid, form, exc.message, exc.field or "")
     db.session.commit()
     if not done.repeated:
         for document_id in done.fiscal_document_ids:
@@ -237,12 +248,12 @@ def _report_to_fbr(document_id: int) -> None:
         log.exception("the inline FBR attempt failed; the fiscal queue reports the sale")
 
 
-def _refused(counter: Counter, uuid: str, form: PayForm, error: str = "") -> Any:
+def _refused(counter: Counter, uuid: str, form: PayForm, error: str = "", field: str = "") -> Any:
     """The pay dialog again with what was wrong; a cart gone meanwhile (placed, parked) sends the tablet back."""
     cart = _cart_of(counter, uuid)
     if cart is None or not cart.is_draft:
         abort(back_to_counter())
-    return _pay_dialog(counter, cart, form, 422, error)
+    return _pay_dialog(counter, cart, form, 422, error, field)
 
 
 @bp.get("/sales/<int:sale_id>")

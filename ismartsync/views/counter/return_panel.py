@@ -1,10 +1,12 @@
 """What the return panel under a sale shows (counter/_return_actions.html): per line what is still returnable, the
 quantity, reason and restock chosen, and the refund `plan_return` makes of them (each line's refund, the total, how
-it goes back to the tenders), read again from the form on every change so nothing is written before "Refund"."""
+it goes back to the tenders, and a reference field for each card, bank or wallet part), read again from the form on
+every change so nothing is written before "Refund"."""
 
 from __future__ import annotations
 
 import uuid as uuids
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,14 +15,14 @@ from werkzeug.datastructures import MultiDict
 from ismartsync.access import current_actor, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.inputs import NumberError, parse_whole
+from ismartsync.inputs import NumberError, parse_id, parse_whole
 from ismartsync.models import Counter, Customer, ReturnReason, Sale, SaleLine, Tender
 from ismartsync.services import customers
 from ismartsync.services.returns.plan import ReturnItem, ReturnPlan, ReturnRequest, plan_return
 from ismartsync.services.returns.policy import needs_supervisor
 from ismartsync.services.returns.quantities import returnable_quantities
 from ismartsync.services.returns.reasons import return_reasons
-from ismartsync.services.returns.tenders import RefundTender
+from ismartsync.services.returns.tenders import NEEDS_REFERENCE, RefundPart, RefundTender
 
 
 @dataclass
@@ -65,6 +67,7 @@ def panel_context(
         "refund": refund,
         "plan": None,
         "parts": [],
+        "references": [],
         "needs_approval": False,
         "panel_errors": errors,
         "missing_reason": False,
@@ -86,7 +89,7 @@ def panel_context(
     except DomainError as exc:
         errors[exc.field or "refund"] = exc.message
         return context
-    context.update(plan=plan, parts=refund_parts(plan, sale))
+    context.update(plan=plan, parts=refund_parts(plan, sale), references=reference_fields(plan, sale, form))
     context["needs_approval"] = needs_supervisor(current_actor(), plan.approval_reasons)
     return context
 
@@ -150,16 +153,48 @@ def customer_picker(form: MultiDict, picked: Customer | None, merchant_id: int) 
     }
 
 
-def refund_parts(plan: ReturnPlan, sale: Sale) -> list[tuple[str, int]]:
+def refund_parts(plan: ReturnPlan, sale: Sale | None) -> list[tuple[str, int]]:
     """How the refund goes back, as the cashier reads it: "Card ····4411" Rs 2,000, "Cash" Rs 1,490 (cash last)."""
-    payments = {p.id: p for p in sale.payments}
-    parts = []
+    return [(_part_label(plan, sale, part), part.amount_minor) for part in plan.refunds]
+
+
+def _part_label(plan: ReturnPlan, sale: Sale | None, part: RefundPart) -> str:
+    payments = sale.payments if sale is not None else []
+    payment = next((p for p in payments if p.id == part.sale_payment_id), None) if part.sale_payment_id else None
+    label = part.label or Tender(part.tender).label
+    if part.tender == Tender.STORE_CREDIT and plan.customer is not None:
+        return f"Store credit to {plan.customer.full_name}"
+    if payment is not None and payment.reference and part.tender in NEEDS_REFERENCE:
+        return f"{label} ····{payment.reference[-4:]}"
+    return label
+
+
+@dataclass(frozen=True)
+class ReferenceField:
+    """The reference of one card, bank or wallet part of the refund, typed from the terminal's or bank's slip."""
+
+    name: str  # reference-<sale payment id>
+    label: str  # "Card ····4411 refund reference"
+    value: str
+
+
+def reference_fields(plan: ReturnPlan, sale: Sale | None, form: Mapping[str, str]) -> list[ReferenceField]:
+    """A field for each part of the refund that goes back by card, bank or wallet (the refund is recorded only once
+    each has its reference), with what the cashier typed so far."""
+    fields = []
     for part in plan.refunds:
-        payment = payments.get(part.sale_payment_id) if part.sale_payment_id else None
-        label = part.label or Tender(part.tender).label
-        if part.tender == Tender.STORE_CREDIT and plan.customer is not None:
-            label = f"Store credit to {plan.customer.full_name}"
-        elif payment is not None and payment.reference and part.tender in (Tender.CARD, Tender.BANK, Tender.WALLET):
-            label = f"{label} ····{payment.reference[-4:]}"
-        parts.append((label, part.amount_minor))
-    return parts
+        if part.tender in NEEDS_REFERENCE and part.sale_payment_id:
+            name = f"reference-{part.sale_payment_id}"
+            label = f"{_part_label(plan, sale, part)} refund reference"
+            fields.append(ReferenceField(name, label, form.get(name, "").strip()[:80]))
+    return fields
+
+
+def typed_references(form: MultiDict) -> dict[int, str]:
+    """The references typed on the panel, by sale payment id (`reference-<id>`); the service ties each to its part."""
+    typed = {}
+    for key in form:
+        payment_id = parse_id(key.removeprefix("reference-")) if key.startswith("reference-") else None
+        if payment_id is not None:
+            typed[payment_id] = form.get(key, "").strip()[:80]
+    return typed

@@ -1,5 +1,6 @@
-"""The screen after a return, as after a sale: the return receipt to print (80 or 58 mm), the sale's page one tap
-away, and the next customer."""
+"""The screen after a return, as after a sale: the return receipt to print (80 or 58 mm) or to send to the customer's
+phone (its link as a QR, by email with the credit note, by WhatsApp), the sale's page one tap away, and the next
+customer."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ismartsync.permissions import Permission
 from ismartsync.services.fiscal.documents import document_of_return
 from ismartsync.services.returns.reading import get_return
 from ismartsync.views.counter import bp
+from ismartsync.views.receipts import return_email_context, return_sharing
 from ismartsync.web.htmx import render
 
 PAPERS = ("80", "58")
@@ -37,7 +39,14 @@ def return_done(return_id: int) -> Any:
     """The return just recorded: what went back how, and its receipt to print."""
     found = _recorded(return_id)
     fiscal = document_of_return(db.session, found.id)
-    return render("counter/return_done.html", None, sale_return=found, fiscal=fiscal)
+    return render(
+        "counter/return_done.html",
+        None,
+        sale_return=found,
+        fiscal=fiscal,
+        share=return_sharing(found),
+        **return_email_context(found),
+    )
 
 
 @bp.get("/refunds/<int:return_id>/receipt")

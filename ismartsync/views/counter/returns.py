@@ -8,8 +8,9 @@ the panel), so a plain link, a reload and htmx all show the same screen.
 Recording the return (`POST /counter/returns`) reads the form: `sale_id`; `return_uuid` (made when the screen opens,
 sent with every submit: one return however often it is sent); per sale line `quantity-<line id>`, `reason-<line id>`
 (a return reason's code) and `restock-<line id>` (present: back on the shelf); `refund` ("original": to the sale's
-tenders, card first, cash last; "store_credit": to the customer) and `customer_id` for store credit (the sale's
-customer, or for a sale without one the customer the cashier chose or added on the panel). It asks for a
+tenders, card first, cash last, with `reference-<sale payment id>` typed for each card, bank or wallet part;
+"store_credit": to the customer) and `customer_id` for store credit (the sale's customer, or for a sale without one
+the customer the cashier chose or added on the panel). It asks for a
 supervisor when the return needs one, saying what is approved, then reports the credit note.
 """
 
@@ -42,7 +43,7 @@ from ismartsync.services.returns.tenders import RefundTender
 from ismartsync.services.sales import fiscal_document_for
 from ismartsync.views.counter import bp
 from ismartsync.views.counter.context import dialog, selling_counter
-from ismartsync.views.counter.return_panel import chosen_customer, panel_context
+from ismartsync.views.counter.return_panel import chosen_customer, panel_context, typed_references
 from ismartsync.web.htmx import hx_redirect_or, is_htmx, render
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,10 @@ def return_screen(
         context["days_ago"] = _days_ago(sale, counter)
         if form is None and request.method == "POST":
             form = request.form
+        refused: DomainError | None = context.get("refused")
         context.update(panel_context(counter, sale, form, errors))
+        if refused is not None:  # a refusal of "Refund" shown beside its field on the panel
+            context["panel_errors"][refused.field or "refund"] = refused.message
         status = 422 if context["panel_errors"] else status
     return render("counter/index.html", fragment, status, counter=counter, returning=True, **context)
 
@@ -183,7 +187,9 @@ def read_return_form(sale: Sale) -> ReturnRequest:
             items.append(ReturnItem(line_id, quantity, reason, restock=f"restock-{line_id}" in form))
     customer = sale.customer if sale.customer is not None else chosen_customer(form)  # another merchant's: 404
     customer_id = customer.id if customer is not None else None
-    return ReturnRequest(uuid=uuid, sale_id=sale.id, items=tuple(items), customer_id=customer_id)
+    return ReturnRequest(
+        uuid=uuid, sale_id=sale.id, items=tuple(items), customer_id=customer_id, references=typed_references(form)
+    )
 
 
 @bp.post("/returns")
@@ -212,6 +218,8 @@ def record_sale_return() -> Any:
         return authorize(Permission.REFUND, exc.wording, needed=True)
     except DomainError as exc:
         db.session.rollback()
+        if (exc.field or "").startswith("reference-"):
+            return return_screen(counter, fragment="counter/_return_actions.html", sale=sale, refused=exc)
         return _refused(exc)
     except IntegrityError:  # the same key sent at once for another sale: only a broken screen does that
         db.session.rollback()

@@ -94,8 +94,8 @@ def test_overdue_counts_open_documents_older_than_the_limit(merchant, branch, do
     gulberg[1].created_at = utcnow() - timedelta(hours=30)  # reported: never overdue
     db.session.flush()
 
-    assert listing.overdue_in(db.session, merchant.id, (branch.id,), utcnow() - timedelta(hours=24)) == 1
-    assert listing.overdue_in(db.session, merchant.id, (branch.id,), utcnow() - timedelta(hours=48)) == 0
+    assert listing.overdue_in(db.session, merchant.id, (branch.id,), utcnow() - timedelta(hours=24)).sales == 1
+    assert listing.overdue_in(db.session, merchant.id, (branch.id,), utcnow() - timedelta(hours=48)).total == 0
 
 
 def test_one_document_in_full_and_never_another_merchants(merchant, other_merchant, documents):

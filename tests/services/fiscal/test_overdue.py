@@ -12,7 +12,7 @@ from ismartsync.fiscal.backends import Answer
 from ismartsync.models import AttemptOutcome, FiscalDocument, OutgoingEmail
 from ismartsync.models.base import utcnow
 from ismartsync.services.fiscal import documents as fiscal
-from ismartsync.services.fiscal.overdue import alert_overdue, overdue_count, overdue_to_alert
+from ismartsync.services.fiscal.overdue import Overdue, alert_overdue, overdue_count, overdue_to_alert
 from tests import factories
 from tests.selling import open_till, sell, stock_items
 
@@ -75,9 +75,9 @@ def test_documents_to_alert_are_each_merchants_open_ones_past_the_hours_nobody_w
 
 
 def test_the_overdue_count_is_the_merchants_open_documents_past_the_hours_told_of_or_not(merchant, ours, theirs):
-    assert overdue_count(db.session, merchant.id, utcnow() - timedelta(hours=HOURS)) == 4
-    assert overdue_count(db.session, merchant.id, utcnow() - timedelta(hours=HOURS + 3)) == 0
-    assert overdue_count(db.session, theirs[1].merchant_id, utcnow() - timedelta(hours=HOURS)) == 1
+    assert overdue_count(db.session, merchant.id, utcnow() - timedelta(hours=HOURS)) == Overdue(sales=4)
+    assert not overdue_count(db.session, merchant.id, utcnow() - timedelta(hours=HOURS + 3))
+    assert overdue_count(db.session, theirs[1].merchant_id, utcnow() - timedelta(hours=HOURS)).total == 1
 
 
 def test_owners_and_active_resolvers_are_emailed_once_about_their_own_merchants_documents(
@@ -101,6 +101,22 @@ def test_owners_and_active_resolvers_are_emailed_once_about_their_own_merchants_
         ]
     )
     [ours_email, *_] = [e for e in emails if e.merchant_id == merchant.id]
-    assert ours_email.subject.endswith("3 sale(s) not yet reported to FBR after 12 hours")
+    assert ours_email.subject.endswith("3 sales not yet reported to FBR after 12 hours")
     assert ours["pending"].usin in ours_email.body_text and theirs[1].usin not in ours_email.body_text
     assert [ours[k].alerted_at for k in ("pending", "unknown", "rejected")] == [now] * 3
+
+
+@pytest.mark.parametrize(
+    ("sales", "credit_notes", "said"),
+    [
+        (1, 0, "1 sale has"),
+        (2, 1, "2 sales and 1 credit note have"),
+        (0, 1, "1 credit note has"),
+        (0, 3, "3 credit notes have"),
+        (1, 1, "1 sale and 1 credit note have"),
+    ],
+)
+def test_what_is_overdue_is_counted_in_words_sales_and_credit_notes_apart(sales, credit_notes, said):
+    overdue = Overdue(sales, credit_notes)
+    assert f"{overdue.wording} {overdue.have}" == said and overdue.total == sales + credit_notes and overdue
+    assert overdue.them == ("it" if sales + credit_notes == 1 else "them") and not Overdue()

@@ -16,6 +16,7 @@ from ismartsync.pipelines.fbr_report import report_after_checkout, report_docume
 from ismartsync.services.audit import Actor
 from ismartsync.services.fiscal.documents import send_again
 from ismartsync.services.fiscal.online_counters import online_reporting_note
+from ismartsync.services.fiscal.overdue import count_overdue
 from ismartsync.services.online_orders.invoicing import (
     invoices_of_order,
     open_online_credit_note,
@@ -209,3 +210,14 @@ def test_an_item_without_a_pct_code_is_held_back_and_sent_once_the_default_is_se
     document = reload(document)
     assert document.status == "reported" and document.request["Items"][0]["PCTCode"] == "62044200"
     assert document.request["Items"][0]["ItemName"] == "Gift wrap"
+
+
+def test_overdue_online_documents_count_as_a_sale_and_a_credit_note(merchant, branch, reporting, order):
+    invoice = dispatch(merchant, branch, order).online_invoice
+    open_online_credit_note(db.session, merchant, invoice, "refused-1")
+    db.session.commit()
+
+    overdue = count_overdue(db.session, (FiscalDocument.merchant_id == merchant.id,))
+
+    assert (overdue.sales, overdue.credit_notes) == (1, 1)
+    assert overdue.wording == "1 sale and 1 credit note"

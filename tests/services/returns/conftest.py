@@ -25,8 +25,11 @@ def approved(till, manager):
 
 
 def request_for(sale, *lines, **kwargs) -> ReturnRequest:
-    """A return of `lines` ((line index, quantity) or (line index, quantity, reason)) of `sale`, new key each time."""
+    """A return of `lines` ((line index, quantity) or (line index, quantity, reason)) of `sale`, new key each time,
+    with the reference the cashier types for each card, bank or wallet payment refunded ("RRN <payment id>")
+    unless `references` says otherwise."""
     items = tuple(ReturnItem(sale.lines[i].id, q, rest[0] if rest else "wrong_size") for i, q, *rest in lines)
+    kwargs.setdefault("references", {p.id: f"RRN {p.id}" for p in sale.payments})
     return ReturnRequest(uuid=kwargs.pop("uuid", str(uuid.uuid4())), sale_id=sale.id, items=items, **kwargs)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
@@ -11,6 +11,7 @@ from ismartsync.models import (
     AuditEntry,
     MovementKind,
     PaymentMethod,
+    SaleReturn,
     SaleStatus,
     StockMovement,
     Tender,
@@ -92,6 +93,23 @@ def test_a_split_tender_sale_is_refunded_card_first_and_cash_last_capped_per_ten
     assert [(r.tender, r.amount_minor) for r in second.sale_return.refunds] == [
         (Tender.CARD, 50_000),
         (Tender.CASH, 249_000),
+    ]
+
+
+def test_a_refund_to_the_card_it_was_paid_by_records_its_reference_and_is_refused_without_one(
+    till, approved, counter, items
+):
+    sale = sell(till, counter, items[1], payments=[Payment(Tender.CARD, 100_000), Payment(Tender.CASH, 50_000)])
+    card = next(p for p in sale.payments if p.tender == Tender.CARD)
+    with pytest.raises(DomainError, match="Enter the reference of the card refund") as refused:
+        record_return(db.session, approved, counter, request_for(sale, (0, 1), references={}))
+    assert refused.value.field == f"reference-{card.id}"
+    assert db.session.scalar(select(func.count(SaleReturn.id))) == 0
+
+    done = record_return(db.session, approved, counter, request_for(sale, (0, 1), references={card.id: "RRN 4411"}))
+    assert [(r.tender, r.amount_minor, r.reference) for r in done.sale_return.refunds] == [
+        (Tender.CARD, 100_000, "RRN 4411"),
+        (Tender.CASH, 50_000, ""),
     ]
 
 

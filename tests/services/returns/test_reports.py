@@ -1,13 +1,19 @@
-"""Where returns show: the Sales list's statuses and filters, the X report's drawer equation and refunds per tender."""
+"""Where returns show: the Sales list's statuses and filters, the X, register and day reports' drawer equation and
+refunds per tender (card, bank, wallet, cash, store credit)."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from ismartsync.extensions import db
 from ismartsync.models import SaleStatus, Tender
-from ismartsync.services.cash.drawer_reports import TenderTotal, shift_figures
+from ismartsync.models.catalog import Customer
+from ismartsync.services.cash.drawer_reports import TenderTotal, combined_figures, register_figures, shift_figures
 from ismartsync.services.checkout import Payment
 from ismartsync.services.returns.record import record_return
+from ismartsync.services.returns.tenders import RefundTender
 from ismartsync.services.sales import SaleFilters, search_sales
+from tests import factories
 from tests.markup import text_of
 from tests.selling import sell
 from tests.services.returns.conftest import request_for
@@ -61,3 +67,61 @@ def test_the_x_report_page_prints_the_refunds(browser, manager, till, approved, 
     refunds = text_of(page, "report-refunds")
     assert "Cash" in refunds and "-Rs 999" in refunds
     assert "-Rs 999" in text_of(page, "report-drawer")
+
+
+def test_the_register_and_day_reports_show_refunds_per_tender_and_take_only_cash_out_of_the_drawer(
+    browser, manager, till, approved, counter, items, merchant, branch
+):
+    meezan = factories.PaymentMethodFactory(merchant=merchant, name="Meezan Bank")
+    jazz = factories.PaymentMethodFactory(
+        merchant=merchant, kind=Tender.WALLET.value, name="JazzCash", account_number="03001234567"
+    )
+    split = sell(  # the Rs 2,990 lawn: Rs 1,000 card, Rs 1,000 bank, Rs 500 wallet, Rs 490 cash
+        till,
+        counter,
+        items[0],
+        payments=[
+            Payment(Tender.CARD, 100_000, reference="4411"),
+            Payment(Tender.BANK, 100_000, method_id=meezan.id, reference="IBFT 1"),
+            Payment(Tender.WALLET, 50_000, method_id=jazz.id, reference="JC 1"),
+            Payment(Tender.CASH, 49_000),
+        ],
+    )
+    for_credit = sell(till, counter, items[1])  # Rs 1,500 cash, back as store credit to Hina
+    hina = Customer(merchant_id=merchant.id, first_name="Hina", phone="+923001234567")
+    db.session.add(hina)
+    db.session.flush()
+    record_return(db.session, approved, counter, request_for(split, (0, 1)))
+    credit = (RefundTender(Tender.STORE_CREDIT, 150_000),)
+    record_return(db.session, approved, counter, request_for(for_credit, (0, 1), refunds=credit, customer_id=hina.id))
+    db.session.commit()
+    register = split.shift.register
+
+    figures = register_figures(db.session, register)
+    whole_day = combined_figures(db.session, [register])
+
+    for shown in (figures, whole_day):
+        assert sorted((t.tender, t.amount_minor) for t in shown.refunds) == [
+            ("bank", 100_000),
+            ("card", 100_000),
+            ("cash", 49_000),
+            ("store_credit", 150_000),
+            ("wallet", 50_000),
+        ]
+        assert shown.refunds_count == 2 and shown.cash_refunds_minor == 49_000
+        # The float, the cash the two sales left, less the one cash refund: card, bank, wallet and credit stay out.
+        assert shown.expected_minor == 500_000 + 49_000 + 150_000 - 49_000 == split.shift.expected_cash_minor
+    browser.sign_in(manager)
+    local_day = register.opened_at.astimezone(ZoneInfo(merchant.time_zone)).date()
+    for path in (f"/registers/{register.id}", f"/registers/days/{branch.id}/{local_day.isoformat()}"):
+        page = browser.get(path).get_data(as_text=True)
+        refunds = text_of(page, "report-refunds")
+        for label, amount in (
+            ("Card", "-Rs 1,000"),
+            ("Meezan Bank", "-Rs 1,000"),
+            ("JazzCash", "-Rs 500"),
+            ("Cash", "-Rs 490"),
+            ("Store credit", "-Rs 1,500"),
+        ):
+            assert label in refunds and amount in refunds.replace("−", "-"), (path, label, refunds)
+        assert "-Rs 490" in text_of(page, "report-drawer").replace("−", "-")

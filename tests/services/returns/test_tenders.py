@@ -12,6 +12,7 @@ from ismartsync.services.returns.tenders import (
     RefundPart,
     RefundTender,
     allocate_refund,
+    check_references,
     check_refunds,
     refundable_left,
 )
@@ -115,3 +116,24 @@ def test_a_wallet_refund_is_spread_over_that_accounts_payments_with_its_referenc
                 [(paid(4, Tender.WALLET, 5_000, method.id), 5_000)],
                 customer_named=False,
             )
+
+
+def test_the_default_refund_carries_each_card_bank_and_wallet_reference_typed_for_its_payment():
+    card, bank, cash = paid(1, Tender.CARD, 30_000), paid(2, Tender.BANK, 20_000), paid(3, Tender.CASH, 50_000)
+    typed = {1: "  RRN 4411 ", 2: "IBFT 99", 3: "not for cash"}
+    parts = allocate_refund(60_000, refundable_left([card, bank, cash], {}), typed)
+    assert [(p.tender, p.amount_minor, p.sale_payment_id, p.reference) for p in parts] == [
+        (Tender.CARD, 30_000, 1, "RRN 4411"),
+        (Tender.BANK, 20_000, 2, "IBFT 99"),
+        (Tender.CASH, 10_000, 3, ""),
+    ]
+    check_references(parts)
+
+
+def test_a_card_part_without_its_reference_is_refused_beside_that_payments_field():
+    card, wallet = paid(7, Tender.CARD, 30_000), paid(8, Tender.WALLET, 20_000)
+    parts = allocate_refund(40_000, refundable_left([card, wallet], {}), {7: "RRN 1"})
+    with pytest.raises(DomainError, match="Enter the reference of the wallet refund") as refused:
+        check_references(parts)
+    assert refused.value.field == "reference-8"
+    check_references(allocate_refund(10_000, refundable_left([paid(9, Tender.CASH, 10_000)], {})))  # cash: none

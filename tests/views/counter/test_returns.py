@@ -382,6 +382,11 @@ def test_store_credit_for_a_sale_without_a_customer_asks_who_it_goes_to(tablet, 
     assert picker.status_code == 422 and element(picker.get_data(as_text=True), "return-customer-q") is not None
 
 
+def _card(sale) -> str:
+    """The name of the reference field of the sale's card payment on the return panel."""
+    return f"reference-{next(p.id for p in sale.payments if p.tender == Tender.CARD)}"
+
+
 def test_after_a_return_the_panel_caps_and_greys_what_came_back(tablet, split, manager):
     lawn, khussa = split.lines
     form = {
@@ -389,6 +394,7 @@ def test_after_a_return_the_panel_caps_and_greys_what_came_back(tablet, split, m
         "return_uuid": str(uuid.uuid4()),
         f"quantity-{khussa.id}": "1",
         f"reason-{khussa.id}": "wrong_size",
+        _card(split): "RRN 100200",
         "approver_id": manager.id,
         "approver_pin": factories.PIN,
     }
@@ -410,6 +416,7 @@ def test_the_done_screen_shows_the_return_receipt_with_reasons_and_refunds(table
         "return_uuid": str(uuid.uuid4()),
         f"quantity-{lawn.id}": "1",
         f"reason-{lawn.id}": "defective",
+        _card(split): "RRN 300400",
         "approver_id": manager.id,
         "approver_pin": factories.PIN,
     }
@@ -418,7 +425,9 @@ def test_the_done_screen_shows_the_return_receipt_with_reasons_and_refunds(table
 
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert text_of(html, "return-done-refunds") == "Rs 2,000 back to Card Rs 990 in cash from the drawer"
+    assert (
+        text_of(html, "return-done-refunds") == "Rs 2,000 back to Card ref. RRN 300400 Rs 990 in cash from the drawer"
+    )
     assert text_of(html, "return-receipt-title") == "Return"
     assert text_of(html, "return-receipt-ref") == split.usin
     lines = text_of(html, "return-receipt-lines")
@@ -426,10 +435,52 @@ def test_the_done_screen_shows_the_return_receipt_with_reasons_and_refunds(table
         lawn.name in lines and "Defective · recorded, not restocked" in lines and "-Rs 2,990" in lines.replace("−", "-")
     )
     refunds = text_of(html, "return-receipt-refunds")
-    assert "Card refunded Rs 2,000" in refunds and "Cash refunded Rs 990" in refunds
+    assert "Card refunded (RRN 300400) Rs 2,000" in refunds and "Cash refunded Rs 990" in refunds
     assert f'href="/sales/{split.id}"' in html
     printed = tablet.get(done.headers["HX-Redirect"] + "/receipt?paper=58").get_data(as_text=True)
     assert "paper-58" in printed and text_of(printed, "return-receipt-ref") == split.usin
+
+
+def test_the_preview_asks_the_reference_of_each_card_part_and_none_for_cash_or_store_credit(tablet, split):
+    lawn, khussa = split.lines
+    chosen = {f"quantity-{lawn.id}": "1", f"reason-{lawn.id}": "wrong_size", _card(split): "RRN 77"}
+    html = _preview(tablet, split, **chosen).get_data(as_text=True)
+    field = element(html, _card(split)) or ""
+    assert f'<label for="{_card(split)}">Card ····4411 refund reference</label>' in html
+    assert 'value="RRN 77"' in field and "required" in field
+    assert html.count("refund reference") == 1  # the cash part needs none
+
+    cash_only = _preview(tablet, split, **{f"quantity-{khussa.id}": "0"}).get_data(as_text=True)
+    assert "refund reference" not in cash_only
+
+
+def test_refunding_to_a_card_without_its_reference_is_a_422_beside_it_and_nothing_is_recorded(tablet, split, manager):
+    lawn = split.lines[0]
+    form = {
+        "sale_id": split.id,
+        "return_uuid": str(uuid.uuid4()),
+        f"quantity-{lawn.id}": "1",
+        f"reason-{lawn.id}": "wrong_size",
+        _card(split): "   ",
+    }
+    refused = tablet.post("/counter/returns", form, htmx=True)  # no supervisor asked before the reference is in
+
+    assert refused.status_code == 422 and "X-Approval-Required" not in refused.headers
+    html = refused.get_data(as_text=True)
+    assert text_of(html, f"{_card(split)}-error") == "Enter the reference of the card refund."
+    assert element(html, "return-actions") is not None and 'aria-invalid="true"' in (element(html, _card(split)) or "")
+    assert _returns(split) == 0
+
+    approved = {**form, _card(split): "RRN 9001", "approver_id": manager.id, "approver_pin": factories.PIN}
+    assert tablet.post("/counter/returns", approved, htmx=True).status_code == 204
+    db.session.expire_all()
+    [recorded] = db.session.scalars(select(SaleReturn).where(SaleReturn.sale_id == split.id)).all()
+    assert [(r.tender, r.amount_minor, r.reference) for r in recorded.refunds] == [
+        ("card", 200_000, "RRN 9001"),
+        ("cash", 99_000, ""),
+    ]
+    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "return.record")).one()
+    assert audit.after["refunds"][0]["reference"] == "RRN 9001"
 
 
 def test_the_return_preview_and_done_screen_refuse_another_merchants_rows(tablet, other_merchant):
@@ -514,13 +565,22 @@ def test_an_exchange_worth_less_than_what_comes_back_gives_the_difference_back(t
         f".{credit % 100:02d}" if credit % 100 else ""
     )
 
+    reference = _card(split)
+    assert text_of(page, "exchange-back").endswith("(Card ····4411 Rs 501).") and credit == 50_100
+    assert f'<label for="{reference}">Card ····4411 refund reference</label>' in page
+
     form = {"sale_uuid": cart.uuid, "approver_id": manager.id, "approver_pin": factories.PIN}
-    done = tablet.post("/counter/checkout", form, htmx=True)
+    missing = tablet.post("/counter/checkout", form, htmx=True)
+    assert missing.status_code == 422
+    assert text_of(missing.get_data(as_text=True), f"{reference}-error") == "Enter the reference of the card refund."
+    assert _returns(split) == 0
+    done = tablet.post("/counter/checkout", {**form, reference: "RRN 555666"}, htmx=True)
 
     assert done.status_code == 204
     db.session.expire_all()
     [recorded] = db.session.scalars(select(SaleReturn).where(SaleReturn.sale_id == split.id)).all()
     assert sum(r.amount_minor for r in recorded.refunds if r.tender != "exchange") == credit
+    assert [(r.tender, r.reference) for r in recorded.refunds if r.tender != "exchange"] == [("card", "RRN 555666")]
 
 
 def test_an_exchange_of_nothing_is_refused_on_the_panel(tablet, split):
