@@ -60,6 +60,8 @@ def open_online_invoice(
 
     :raise DomainError: nothing shipped, or more of a line than the order has left to invoice.
     """
+    if order.merchant_id != merchant.id or branch.merchant_id != merchant.id:
+        raise ValueError("an online invoice is for one of the merchant's orders, dispatched from its branch")
     existing = _by_reference(session, merchant.id, OnlineInvoiceKind.INVOICE, dispatch_ref)
     if existing is not None:
         return document_of_online_invoice(session, existing.id)
