@@ -95,6 +95,7 @@ VIEW_MODULES = (
     "health",
     "locations",
     "online_orders",
+    "online_invoices",
     "receipts",
     "registers",
     "reports",

@@ -52,6 +52,7 @@ from ismartsync.models import (
 from ismartsync.services import customers, parked, roles, roster_slots, rosters
 from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.e_receipts import receipt_token
+from ismartsync.services.online_orders.invoicing import open_online_invoice
 from ismartsync.services.returns.plan import ReturnItem, ReturnRequest
 from ismartsync.services.returns.reasons import return_reasons, seed_return_reasons
 from ismartsync.services.returns.record import record_return
@@ -62,6 +63,7 @@ from ismartsync.services.stock.sync_outbox import sync_state
 from ismartsync.tokens import make_token
 from tests import factories
 from tests.conftest import CSRF_RE
+from tests.online_invoicing import make_order, report_online_orders
 from tests.selling import cart_with, open_till, sell, stock_items
 
 # Drawn requests per route beyond the fixed ones (`_explicit`): one per field it reads, within bounds.
@@ -154,6 +156,11 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     assignment = rosters.assign_member(db.session, actor, slot, monday, cashier)
     location = ShopifyLocation(merchant=merchant, shopify_id="gid://shopify/Location/1", name="Gulberg", branch=branch)
     db.session.add(location)
+    report_online_orders(branch, counter)
+    online_order = make_order(merchant, (variants[0], 1, 299000), branch=branch)
+    online_line = [(online_order.lines[0], 1)]
+    online = open_online_invoice(db.session, merchant, online_order, branch, online_line, "fuzz-dispatch")
+    assert online is not None
     record_movement(db.session, variant=variants[0], branch=branch, delta=1, kind=MovementKind.OPENING)
     drift = StockDrift(
         merchant_id=merchant.id,
@@ -189,6 +196,8 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         "payment_method_id": method.id,
         "customer_id": customer.id,
         "return_id": sale_return.id,
+        "order_id": online_order.id,
+        "invoice_id": online.online_invoice_id,
         "reason_id": return_reasons(db.session, merchant.id)[0].id,
         "device_id": _device_of(counter.id),
         "day": date.today().isoformat(),

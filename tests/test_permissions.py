@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from ismartsync.extensions import db
 from ismartsync.permissions import DEFAULT_ROLES, OWNER_ROLE_NAME, Effect, Permission
+from ismartsync.services.online_orders.invoicing import open_online_invoice
 from tests import factories
 from tests.documents.returns import return_lines
 from tests.markup import nav_labels, nav_links, text_of
+from tests.online_invoicing import make_order, report_online_orders
 from tests.selling import open_till, sell, stock_items
 
 STAFF = ["/staff", "/roles", "/staff/{member}"]
@@ -193,3 +196,47 @@ def test_emailing_a_return_receipt_is_for_whoever_sees_the_sales(role_name, memb
     browser.sign_in(member_of(role_name))
     response = browser.post(f"/sales/returns/{sale_return.id}/receipt-email", {"email": "x@example.pk"})
     assert response.status_code == (303 if MAY_SEE_RETURNS[role_name] else 403), role_name
+
+
+# An online order's invoices for the parcel: whoever sees the branch's orders (every default role has the Orders page).
+ONLINE_INVOICES = [
+    "/online-orders/{order}/invoices",
+    "/online-orders/{order}/invoices/{invoice}.pdf",
+    "/online-orders/{order}/invoices/{invoice}/receipt?paper=58",
+]
+MAY_SEE_ONLINE_INVOICES = {"Owner": True, "Manager": True, "Cashier": True, "Inventory": True, "Accountant": True}
+# Choosing the counter that reports a branch's online orders is a settings change.
+MAY_CHOOSE_ONLINE_COUNTER = {"Owner": True, "Manager": True, "Cashier": False, "Inventory": False, "Accountant": False}
+
+
+def test_every_default_role_has_a_row_in_the_online_invoice_tables():
+    assert set(MAY_SEE_ONLINE_INVOICES) == set(MAY_CHOOSE_ONLINE_COUNTER) == {OWNER_ROLE_NAME, *DEFAULT_ROLES}
+
+
+@pytest.fixture
+def online_invoice(merchant, branch, counter):
+    factories.enable_fbr(merchant, counter)
+    report_online_orders(branch, counter)
+    order = make_order(merchant, (None, 1, 99000), branch=branch)
+    document = open_online_invoice(db.session, merchant, order, branch, [(order.lines[0], 1)], "dispatch-1")
+    db.session.commit()
+    return document.online_invoice
+
+
+@pytest.mark.parametrize("role_name", sorted(MAY_SEE_ONLINE_INVOICES))
+def test_online_invoices_are_for_whoever_sees_the_orders(role_name, member_of, browser, online_invoice):
+    browser.sign_in(member_of(role_name))
+    for template in ONLINE_INVOICES:
+        path = template.format(order=online_invoice.order_id, invoice=online_invoice.id)
+        expected = 200 if MAY_SEE_ONLINE_INVOICES[role_name] else 403
+        assert browser.get(path).status_code == expected, f"{role_name} {path}"
+
+
+@pytest.mark.parametrize("role_name", sorted(MAY_CHOOSE_ONLINE_COUNTER))
+def test_choosing_the_online_counter_is_for_who_edits_settings(role_name, member_of, browser, branch, counter):
+    factories.enable_fbr(counter.merchant, counter)
+    browser.sign_in(member_of(role_name))
+
+    response = browser.post(f"/settings/fbr/branches/{branch.id}/online-counter", {"counter_id": str(counter.id)})
+
+    assert response.status_code == (200 if MAY_CHOOSE_ONLINE_COUNTER[role_name] else 403), role_name

@@ -20,6 +20,8 @@ from ismartsync.models import (
     DriftStatus,
     FiscalDocument,
     ImportRun,
+    OnlineInvoice,
+    OnlineReportingCounter,
     OutgoingEmail,
     QuickKey,
     Register,
@@ -40,7 +42,9 @@ from ismartsync.models.base import utcnow
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services import roster_slots, rosters
 from ismartsync.services.audit import Actor
+from ismartsync.services.online_orders.invoicing import open_online_invoice
 from tests import factories
+from tests.online_invoicing import make_order, report_online_orders
 
 World = SimpleNamespace
 
@@ -165,6 +169,18 @@ class Case:
     shows: list[str] = field(default_factory=list)
 
 
+def _their_online_invoice(t: World) -> OnlineInvoice:
+    """An online order of theirs dispatched from their branch, with its invoice (made once, when a case asks)."""
+    if not hasattr(t, "online_invoice"):
+        merchant = t.counter.merchant
+        factories.enable_fbr(merchant, t.counter, token="their-fbr-token-01")
+        report_online_orders(t.counter.branch, t.counter)
+        order = make_order(merchant, (None, 1, 99000), name="#9001", branch=t.counter.branch)
+        document = open_online_invoice(db.session, merchant, order, t.counter.branch, [(order.lines[0], 1)], "their-1")
+        t.online_invoice = document.online_invoice
+    return t.online_invoice
+
+
 def _their_reason(t: World) -> ReturnReason:
     """A return reason of theirs (made once, when a case asks)."""
     if not hasattr(t, "reason"):
@@ -271,6 +287,23 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/settings/counters/{t.counter.id}",
         lambda t: {"name": "Hijacked"},
         lambda t, body: _reloaded(t.counter).name == "Their counter" and _reloaded(t.counter).active,
+    ),
+    ("fbr_settings.update_online_counter", "POST"): Case(
+        lambda t: f"/settings/fbr/branches/{_their_online_invoice(t).branch_id}/online-counter",
+        lambda t: {"counter_id": ""},
+        lambda t, body: db.session.query(OnlineReportingCounter).count() == 1,  # theirs, still chosen
+    ),
+    ("online_invoices.invoices", "GET"): Case(
+        lambda t: f"/online-orders/{_their_online_invoice(t).order_id}/invoices",
+        unchanged=lambda t, body: "#9001" not in body,
+    ),
+    ("online_invoices.invoice_pdf", "GET"): Case(
+        lambda t: f"/online-orders/{_their_online_invoice(t).order_id}/invoices/{t.online_invoice.id}.pdf",
+        unchanged=lambda t, body: "%PDF" not in body,
+    ),
+    ("online_invoices.receipt", "GET"): Case(
+        lambda t: f"/online-orders/{_their_online_invoice(t).order_id}/invoices/{t.online_invoice.id}/receipt",
+        unchanged=lambda t, body: t.online_invoice.usin not in body,
     ),
     ("fbr_settings.update_counter", "POST"): Case(
         lambda t: f"/settings/fbr/counters/{t.counter.id}",

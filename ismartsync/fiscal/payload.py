@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from ismartsync.errors import DomainError
 from ismartsync.fiscal.payment_modes import payment_mode
 from ismartsync.models.fiscal import FiscalDocument, InvoiceType
-from ismartsync.models.sale import Sale
+from ismartsync.models.online_invoice import OnlineInvoice
+from ismartsync.models.sale import Sale, Tender
 from ismartsync.models.sale_return import SaleReturn
 from ismartsync.money import to_decimal
 
@@ -88,9 +89,38 @@ def build_credit_note(
     )
 
 
+def build_online_document(
+    online_invoice: OnlineInvoice,
+    document: FiscalDocument,
+    *,
+    pos_id: int,
+    time_zone: str = "Asia/Karachi",
+    default_pct_code: str = "",
+) -> dict[str, Any]:
+    """The IMS request of an online order's invoice (what one dispatch shipped) or of its credit note (a refused or
+    returned parcel): the same fields, rules and sign convention as a counter sale's and a return's. The buyer is the
+    order's name and phone; PaymentMode is Cash for cash on delivery and Card for an order paid online (a card, a
+    wallet or a bank transfer through the store's gateway: all Card by `payment_modes.py`, [U] as there)."""
+    if online_invoice.is_credit_note != (document.invoice_type == InvoiceType.CREDIT_NOTE):
+        raise ValueError("an online credit note is reported as a credit note, an invoice as a sale")
+    if online_invoice.is_credit_note and not document.ref_usin:
+        raise ValueError("a credit note refers to the invoice it corrects")
+    tenders = [Tender.CASH if online_invoice.cod else Tender.CARD]
+    return _body(
+        online_invoice,
+        online_invoice.lines,
+        tenders,
+        online_invoice.created_at,
+        document,
+        pos_id,
+        time_zone,
+        default_pct_code,
+    )
+
+
 def _body(
-    sale: Sale,
-    lines: Sequence[Any],  # SaleLine or ReturnLine: both carry the item fields `_item` reads
+    sale: Sale | OnlineInvoice,  # the buyer's fields: a sale's, or an online invoice's (the order's customer)
+    lines: Sequence[Any],  # SaleLine, ReturnLine or OnlineInvoiceLine: all carry the item fields `_item` reads
     tenders: list[str],
     issued_at: datetime,
     document: FiscalDocument,

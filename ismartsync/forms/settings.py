@@ -9,7 +9,7 @@ from wtforms import BooleanField, Field, PasswordField, SelectChoice, SelectFiel
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ismartsync.forms.fields import AmountField, WholeNumberField
-from ismartsync.models import Tender
+from ismartsync.models import Counter, Tender
 from ismartsync.models.merchant import MAX_LINK_DAYS, MIN_LINK_DAYS, FiscalBackendKind, FiscalEnvironment
 
 TIME_ZONES = [
@@ -195,3 +195,20 @@ class CounterFbrForm(FlaskForm):
 
 class TwoFactorPolicyForm(FlaskForm):
     require_two_factor = BooleanField("Owners and managers must sign in with two-factor")
+
+
+class OnlineCounterForm(FlaskForm):
+    """A branch's row in Settings → FBR: the counter whose POSID reports its online orders (blank: none)."""
+
+    counter_id = SelectField("Reports online orders dispatched from here", choices=[])
+
+    def for_branch(self, branch_id: int, counters: list[Counter], current_id: int | None) -> OnlineCounterForm:
+        """Offer the branch's FBR counters; ids unique on the page (`branch-7-counter_id`)."""
+        self.counter_id.choices = [SelectChoice("", "None: online orders here are not reported")] + [
+            SelectChoice(str(c.id), f"{c.name} · POSID {c.fbr_pos_id}") for c in counters
+        ]
+        if self.counter_id.data is None:
+            self.counter_id.data = str(current_id) if current_id else ""
+        self.counter_id.id = f"branch-{branch_id}-counter_id"
+        self.counter_id.label.field_id = self.counter_id.id
+        return self

@@ -7,6 +7,12 @@ from ismartsync.models.device import Device
 from ismartsync.models.email import EmailStatus, OutgoingEmail
 from ismartsync.models.fiscal import AttemptOutcome, FiscalAttempt, FiscalDocument, FiscalStatus, InvoiceType
 from ismartsync.models.merchant import Branch, Counter, FiscalBackendKind, FiscalEnvironment, Merchant
+from ismartsync.models.online_invoice import (
+    OnlineInvoice,
+    OnlineInvoiceKind,
+    OnlineInvoiceLine,
+    OnlineReportingCounter,
+)
 from ismartsync.models.online_order import (
     FulfilmentOrder,
     FulfilmentOrderLine,
@@ -103,8 +109,12 @@ __all__ = [
     "InvoiceType",
     "Merchant",
     "MovementKind",
+    "OnlineInvoice",
+    "OnlineInvoiceKind",
+    "OnlineInvoiceLine",
     "OnlineOrder",
     "OnlineOrderLine",
+    "OnlineReportingCounter",
     "OrderSync",
     "OrderSyncStatus",
     "OutboxStatus",

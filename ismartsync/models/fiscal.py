@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ismartsync.models.base import Base, TenantMixin, utcnow
 from ismartsync.models.merchant import Counter
+from ismartsync.models.online_invoice import OnlineInvoice
 from ismartsync.models.sale import Sale
 from ismartsync.models.sale_return import SaleReturn
 from ismartsync.models.staff import User
@@ -75,9 +76,13 @@ class FiscalDocument(TenantMixin, Base):
         sa.Index("ix_fiscal_documents_merchant_fbr_number", "merchant_id", "fbr_number"),  # a return's lookup
     )
 
-    # A sale's own document, or (with `sale_return_id`) a credit note: then `sale` is the sale it corrects.
-    sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id", ondelete="CASCADE"), index=True)
+    # A sale's own document, or (with `sale_return_id`) a credit note: then `sale` is the sale it corrects. An online
+    # order's invoice or credit note has no sale: `online_invoice` is what it reports (exactly one of the two is set).
+    sale_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sales.id", ondelete="CASCADE"), index=True)
     sale_return_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sale_returns.id", ondelete="CASCADE"), index=True)
+    online_invoice_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("online_invoices.id", ondelete="CASCADE"), index=True
+    )
     counter_id: Mapped[int] = mapped_column(sa.ForeignKey("counters.id", ondelete="CASCADE"), index=True)
     invoice_type: Mapped[str] = mapped_column(sa.String(2), default=InvoiceType.SALE)
     usin: Mapped[str] = mapped_column(sa.String(40))
@@ -106,8 +111,9 @@ class FiscalDocument(TenantMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reported_at: Mapped[datetime | None]
 
-    sale: Mapped[Sale] = relationship()
+    sale: Mapped[Sale | None] = relationship()
     sale_return: Mapped[SaleReturn | None] = relationship()
+    online_invoice: Mapped[OnlineInvoice | None] = relationship()
     counter: Mapped[Counter] = relationship()
     resolved_by: Mapped[User | None] = relationship()
     attempt_log: Mapped[list[FiscalAttempt]] = relationship(
@@ -121,6 +127,10 @@ class FiscalDocument(TenantMixin, Base):
     @property
     def is_open(self) -> bool:
         return FiscalStatus(self.status).open
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.invoice_type == InvoiceType.CREDIT_NOTE
 
     def __repr__(self) -> str:
         return f"<FiscalDocument {self.id} {self.usin} {self.status}>"

@@ -83,7 +83,7 @@ def _visible(document_id: int) -> FiscalDocument:
     document = listing.get_document(db.session, current_user.merchant_id, document_id)
     if document is None:
         abort(404)
-    check_branch_visible(document.sale.branch_id)
+    check_branch_visible(document.counter.branch_id)
     return document
 
 

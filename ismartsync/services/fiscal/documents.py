@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
 from ismartsync.fiscal.backends import Answer
-from ismartsync.fiscal.payload import MissingPctCode, build_credit_note, build_invoice
+from ismartsync.fiscal.payload import MissingPctCode, build_credit_note, build_invoice, build_online_document
 from ismartsync.models import (
     AttemptOutcome,
     Counter,
@@ -26,6 +26,7 @@ from ismartsync.models import (
     FiscalStatus,
     InvoiceType,
     Merchant,
+    OnlineInvoice,
     Sale,
     SaleReturn,
 )
@@ -125,13 +126,64 @@ def open_credit_note(session: Session, merchant: Merchant, sale_return: SaleRetu
     return document
 
 
+def open_online_document(
+    session: Session, merchant: Merchant, online_invoice: OnlineInvoice, original: FiscalDocument | None = None
+) -> FiscalDocument | None:
+    """The pending document of an online order's invoice (or, with `original` the invoice's document, of its credit
+    note), reported under the online invoice's counter like a sale (or a return's credit note) at that counter.
+
+    A credit note goes under the POSID, counter and environment its invoice was reported with, RefUSIN the invoice's
+    USIN (as `open_credit_note`); an invoice only where its counter reports to FBR. None where nothing is reported.
+    """
+    counter = online_invoice.counter
+    if online_invoice.is_credit_note:
+        if original is None or not merchant.reports_to_fbr:
+            return None
+        counter_id, pos_id, environment = original.counter_id, original.pos_id, original.environment
+        invoice_type, ref_usin = InvoiceType.CREDIT_NOTE, original.usin
+    else:
+        if not counter_reports_to_fbr(merchant, counter):
+            return None
+        counter_id, pos_id, environment = counter.id, counter.fbr_pos_id, merchant.fiscal_environment
+        invoice_type, ref_usin = InvoiceType.SALE, None
+    document = FiscalDocument(
+        merchant_id=online_invoice.merchant_id,
+        online_invoice=online_invoice,
+        counter_id=counter_id,
+        invoice_type=invoice_type,
+        status=FiscalStatus.PENDING,
+        attempts=0,
+        usin=online_invoice.usin,
+        ref_usin=ref_usin,
+        pos_id=pos_id,
+        environment=environment or merchant.fiscal_environment,
+        next_attempt_at=online_invoice.created_at,
+    )
+    try:
+        document.request = _request(merchant, None, document)
+    except MissingPctCode as exc:
+        document.status, document.next_attempt_at, document.last_error = FiscalStatus.REJECTED, None, exc.message
+        document.offline_issued = True
+    session.add(document)
+    return document
+
+
 def enqueue_report(session: Session, document_id: int) -> None:
     """Ask the fiscal queue to send the document once this transaction commits (once while it waits)."""
     enqueue_after_commit(session, REPORT_JOB, document_id, queue="fiscal", timeout=120, retries=0, unique=True)
 
 
-def _request(merchant: Merchant, sale: Sale, document: FiscalDocument) -> dict:
+def _request(merchant: Merchant, sale: Sale | None, document: FiscalDocument) -> dict:
     assert document.pos_id is not None
+    if document.online_invoice is not None:
+        return build_online_document(
+            document.online_invoice,
+            document,
+            pos_id=document.pos_id,
+            time_zone=merchant.time_zone,
+            default_pct_code=merchant.default_pct_code,
+        )
+    assert sale is not None
     if document.sale_return is not None:
         return build_credit_note(
             document.sale_return,
@@ -329,7 +381,7 @@ def send_again(session: Session, actor: Actor, document: FiscalDocument, now: da
         "fiscal.send_again",
         f"Sent {document.usin} to FBR again (was {FiscalStatus(before['status']).label.lower()})",
         target=document,
-        branch_id=document.sale.branch_id,
+        branch_id=document.counter.branch_id,
         before=before,
         after={"status": document.status},
     )
@@ -366,7 +418,7 @@ def settle_by_hand(
         "fiscal.settle",
         f"Entered FBR number {number} for {document.usin}",
         target=document,
-        branch_id=document.sale.branch_id,
+        branch_id=document.counter.branch_id,
         before=before,
         after={"status": document.status, "fbr_number": number, "note": document.resolution_note},
     )

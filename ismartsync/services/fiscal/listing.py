@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ismartsync.models import Counter, FiscalDocument, FiscalStatus, InvoiceType, Sale
+from ismartsync.models import Counter, FiscalDocument, FiscalStatus, InvoiceType, OnlineInvoice, OnlineOrder, Sale
 from ismartsync.services.fiscal.documents import OPEN_STATUSES
 from ismartsync.services.fiscal.overdue import Overdue, count_overdue
 
@@ -22,7 +22,7 @@ class ListingFilters:
     branch_ids: tuple[int, ...]  # the branches shown: one chosen, or every branch the member may see
     counter_id: int | None = None
     status: str = ""  # OPEN, a FiscalStatus value, or "" for every document
-    text: str = ""  # part of a USIN or an FBR number
+    text: str = ""  # part of a USIN or an FBR number, or an online order's name ("#1001")
     invoice_type: str = ""  # an InvoiceType value (sales' invoices, credit notes), or "" for both
 
 
@@ -50,9 +50,15 @@ def _filtered(merchant_id: int, filters: ListingFilters) -> Select:
     if text := filters.text.strip().upper():
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
+        online_order = (
+            select(OnlineInvoice.id)
+            .join(OnlineOrder, OnlineOrder.id == OnlineInvoice.order_id)
+            .where(OnlineInvoice.merchant_id == merchant_id, func.upper(OnlineOrder.name) == text)
+        )
         query = query.where(
             func.upper(FiscalDocument.usin).like(pattern, escape="\\")
             | func.upper(FiscalDocument.fbr_number).like(pattern, escape="\\")
+            | FiscalDocument.online_invoice_id.in_(online_order)
         )
     return query
 
@@ -66,6 +72,7 @@ def search_documents(session: Session, merchant_id: int, filters: ListingFilters
             .options(
                 joinedload(FiscalDocument.sale),
                 joinedload(FiscalDocument.sale_return),
+                joinedload(FiscalDocument.online_invoice).joinedload(OnlineInvoice.order),
                 joinedload(FiscalDocument.counter).joinedload(Counter.branch),
             )
             .order_by(FiscalDocument.created_at.desc(), FiscalDocument.id.desc())
@@ -113,7 +120,8 @@ def get_document(session: Session, merchant_id: int, document_id: int) -> Fiscal
             selectinload(FiscalDocument.attempt_log),
             joinedload(FiscalDocument.sale).joinedload(Sale.branch),
             joinedload(FiscalDocument.sale_return),
-            joinedload(FiscalDocument.counter),
+            joinedload(FiscalDocument.online_invoice).joinedload(OnlineInvoice.order),
+            joinedload(FiscalDocument.counter).joinedload(Counter.branch),
             joinedload(FiscalDocument.resolved_by),
         )
     )

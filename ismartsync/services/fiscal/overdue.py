@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ismartsync.models import FiscalDocument, Merchant, User
+from ismartsync.models import FiscalDocument, InvoiceType, Merchant, User
 from ismartsync.permissions import Permission
 from ismartsync.services.email import queue_email
 from ismartsync.services.fiscal.documents import OPEN_STATUSES
@@ -24,14 +24,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Overdue:
-    """Documents without an FBR number past the hours, told apart: sales' invoices and returns' credit notes."""
+    """Documents without an FBR number past the hours, told apart: sales' invoices (a counter's or an online
+    order's) and credit notes (a return's or a refused parcel's)."""
 
     sales: int = 0
     credit_notes: int = 0
 
     @classmethod
     def of(cls, documents: Iterable[FiscalDocument]) -> Overdue:
-        kinds = [d.sale_return_id is not None for d in documents]
+        kinds = [d.is_credit_note for d in documents]
         return cls(sales=kinds.count(False), credit_notes=kinds.count(True))
 
     @property
@@ -64,13 +65,16 @@ class Overdue:
 def count_overdue(session: Session, where: Iterable[object]) -> Overdue:
     """Open documents matching `where` (the caller's merchant, branches and age), counted by kind."""
     rows = session.execute(
-        select(FiscalDocument.sale_return_id.is_not(None), func.count())
+        select(FiscalDocument.invoice_type, func.count())
         .select_from(FiscalDocument)
         .where(FiscalDocument.status.in_(OPEN_STATUSES), *where)
-        .group_by(FiscalDocument.sale_return_id.is_not(None))
+        .group_by(FiscalDocument.invoice_type)
     ).all()
-    counted = {bool(is_credit_note): int(n) for is_credit_note, n in rows}
-    return Overdue(sales=counted.get(False, 0), credit_notes=counted.get(True, 0))
+    counted = {invoice_type: int(n) for invoice_type, n in rows}
+    return Overdue(
+        sales=sum(n for kind, n in counted.items() if kind != InvoiceType.CREDIT_NOTE),
+        credit_notes=counted.get(InvoiceType.CREDIT_NOTE, 0),
+    )
 
 
 def overdue_to_alert(session: Session, older_than: datetime) -> dict[int, list[FiscalDocument]]:
