@@ -15,6 +15,12 @@ from ismartsync.models.online_order import (
     OrderSync,
     OrderSyncStatus,
 )
+from ismartsync.models.order_work import (
+    ConfirmationOutcome,
+    FulfilmentOrderMove,
+    MoveStatus,
+    OrderConfirmation,
+)
 from ismartsync.models.register import (
     CashDirection,
     CashLog,
@@ -73,6 +79,10 @@ from ismartsync.models.sync import (
 )
 
 __all__ = [
+    "ConfirmationOutcome",
+    "FulfilmentOrderMove",
+    "MoveStatus",
+    "OrderConfirmation",
     "PLACED_STATUSES",
     "AttemptOutcome",
     "AuditEntry",

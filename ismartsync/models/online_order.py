@@ -106,6 +106,8 @@ class FulfilmentOrder(TenantMixin, Base):
         sa.UniqueConstraint("merchant_id", "shopify_id"),
         # A branch's list: its open fulfilment orders, newest order first.
         sa.Index("ix_fulfilment_orders_branch_status_created", "branch_id", "status", "order_created_at"),
+        # The Smart Orders list of one branch, newest first whatever the status (keyset pages).
+        sa.Index("ix_fulfilment_orders_branch_created", "branch_id", "order_created_at", "order_id"),
     )
 
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("online_orders.id", ondelete="CASCADE"), index=True)
