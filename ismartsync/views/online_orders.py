@@ -144,7 +144,6 @@ def _order_page(found: OnlineOrder, status: int = 200, **extra: object) -> objec
         "online_orders/order.html",
         "online_orders/_order.html",
         status,
-        order=found,
         confirmations=history,
         latest=history[0] if history else None,
         call_link=confirmation.call_link(found),
