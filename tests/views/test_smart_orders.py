@@ -130,7 +130,7 @@ def test_the_list_filters_a_branchs_orders(browser, owner, many, query, expected
 
 
 def test_all_branches_lists_every_branch_and_a_branch_only_its_own(browser, owner, many):
-    branch, dha = many
+    _, dha = many
     browser.sign_in(owner)
 
     every = _listed(browser.get("/online-orders?branch=all").get_data(as_text=True))
@@ -318,7 +318,7 @@ def test_a_move_to_a_branch_without_a_location_is_422_beside_the_choice(browser,
     fo = world.order.fulfilment_orders[0]
     assert response.status_code == 422
     error = re.search(rf'id="err-branch_id-{fo.id}">(.*?)</p>', response.get_data(as_text=True)).group(1)
-    assert "Clifton cannot take it: not linked to a shopify location." == error
+    assert error == "Clifton cannot take it: not linked to a Shopify location."
     assert _moves() == 0
 
 

@@ -152,7 +152,7 @@ def request_move(
     if option is None:
         raise DomainError(f"It is already at {branch.name}.", "branch_id")
     if option.reason:
-        raise DomainError(f"{branch.name} cannot take it: {option.reason.lower()}.", "branch_id")
+        raise DomainError(f"{branch.name} cannot take it: {option.reason[:1].lower()}{option.reason[1:]}.", "branch_id")
     assert option.location is not None
     move = FulfilmentOrderMove(
         merchant_id=actor.merchant_id,
