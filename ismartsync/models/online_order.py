@@ -61,6 +61,9 @@ class OnlineOrder(TenantMixin, Base):
     note: Mapped[str] = mapped_column(sa.Text, default="")
     tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Ours, not Shopify's (intake never touches it): the outcome of the newest COD confirmation attempt, "" when
+    # never asked, kept by `services/online_orders/confirmation.py` so the Smart Orders filters read a column.
+    confirmation: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
 
     customer: Mapped[Customer | None] = relationship()
     lines: Mapped[list[OnlineOrderLine]] = relationship(

@@ -1,4 +1,4 @@
-"""COD confirmation attempts and fulfilment order moves; the branch list's index by date; the new Orders actions
+"""COD confirmation attempts (the newest one's outcome kept on the order) and fulfilment order moves; the branch list's index by date; the new Orders actions
 (Confirm COD orders for Managers and Cashiers, Move online orders for Managers) for existing default roles.
 
 Revision ID: 5b7d2e9c41a8
@@ -67,6 +67,10 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_fulfilment_order_moves_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_fulfilment_order_moves_fulfilment_order_id_id', ['fulfilment_order_id', 'id'], unique=False)
 
+    # The newest attempt's outcome on the order itself, so the list filters by a column (not a subquery per row).
+    with op.batch_alter_table('online_orders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('confirmation', sa.String(length=32), server_default='', nullable=False))
+
     # One branch's Smart Orders list, newest first whatever the status: walked backwards, stopping at a page.
     with op.batch_alter_table('fulfilment_orders', schema=None) as batch_op:
         batch_op.create_index('ix_fulfilment_orders_branch_created', ['branch_id', 'order_created_at', 'order_id'], unique=False)
@@ -88,6 +92,8 @@ def downgrade():
     op.execute("DELETE FROM role_grants WHERE permission IN ('action.confirm_orders', 'action.move_orders')")
     with op.batch_alter_table('fulfilment_orders', schema=None) as batch_op:
         batch_op.drop_index('ix_fulfilment_orders_branch_created')
+    with op.batch_alter_table('online_orders', schema=None) as batch_op:
+        batch_op.drop_column('confirmation')
     with op.batch_alter_table('fulfilment_order_moves', schema=None) as batch_op:
         batch_op.drop_index('ix_fulfilment_order_moves_fulfilment_order_id_id')
         batch_op.drop_index(batch_op.f('ix_fulfilment_order_moves_order_id'))

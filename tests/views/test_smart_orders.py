@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from ismartsync.extensions import db
 from ismartsync.models import AuditEntry, MovementKind, ShopifyLocation
 from ismartsync.models.order_work import FulfilmentOrderMove, OrderConfirmation
+from ismartsync.services.audit import Actor
 from ismartsync.services.online_orders import listing
+from ismartsync.services.online_orders.confirmation import record_confirmation
 from ismartsync.services.online_orders.intake import apply_order
 from ismartsync.services.stock.ledger import record_movement
 from tests import factories
@@ -91,8 +93,10 @@ def many(merchant, branch):
     _place(merchant, 2007, DHA, minutes=7)
     db.session.flush()
     ids = {o.name: o.id for o in db.session.scalars(sa.select(listing.OnlineOrder))}
-    db.session.add(OrderConfirmation(merchant=merchant, order_id=ids["#2006"], outcome="confirmed", request_key="k1"))
-    db.session.add(OrderConfirmation(merchant=merchant, order_id=ids["#2005"], outcome="no_answer", request_key="k2"))
+    actor = Actor(factories.UserFactory(merchant=merchant, role=factories.roles_of(merchant)["Manager"]))
+    for name, outcome in (("#2006", "confirmed"), ("#2005", "no_answer")):
+        order = db.session.get(listing.OnlineOrder, ids[name])
+        record_confirmation(db.session, actor, order, outcome, "", f"key-{name}")
     db.session.commit()
     return branch, dha
 

@@ -57,6 +57,8 @@ def record_confirmation(
         if found is None:
             raise
         return found
+    order.confirmation = outcome
+    session.flush()
     record_audit(
         session,
         actor,

@@ -58,17 +58,6 @@ class OrderPage:
     next_cursor: str | None = None  # the keyset of the next (older) page
 
 
-def latest_outcome() -> ColumnElement:
-    """The outcome of an order's newest confirmation attempt (NULL when never asked), for a WHERE clause."""
-    return (
-        select(OrderConfirmation.outcome)
-        .where(OrderConfirmation.order_id == OnlineOrder.id)
-        .order_by(OrderConfirmation.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def search_orders(session: Session, merchant_id: int, filters: OrderFilters, cursor: str = "") -> OrderPage:
     """One page (PAGE_SIZE) of the orders the filters find, newest first, older than `cursor` when given."""
     if not filters.branch_ids:
@@ -166,19 +155,19 @@ def _conditions(session: Session, merchant_id: int, filters: OrderFilters) -> li
             end = datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=zone)
             found.append(OnlineOrder.shopify_created_at < end)
     if filters.confirmation == NO_CONFIRMATION:
-        found.append(latest_outcome().is_(None))
+        found.append(OnlineOrder.confirmation == "")
     elif filters.confirmation in set(ConfirmationOutcome):
-        found.append(latest_outcome() == filters.confirmation)
+        found.append(OnlineOrder.confirmation == filters.confirmation)
     return found
 
 
 def _status_conditions(status: str) -> list[ColumnElement]:
     open_ = [OnlineOrder.cancelled_at.is_(None), OnlineOrder.fulfilment_status.not_in(SHIPPED)]
     if status == ListStatus.TO_CONFIRM:
-        unconfirmed = or_(latest_outcome().is_(None), latest_outcome() == ConfirmationOutcome.NO_ANSWER)
+        unconfirmed = OnlineOrder.confirmation.in_(["", ConfirmationOutcome.NO_ANSWER.value])
         return [OnlineOrder.cod.is_(True), *open_, unconfirmed]
     if status == ListStatus.CONFIRMED:
-        return [latest_outcome() == ConfirmationOutcome.CONFIRMED]
+        return [OnlineOrder.confirmation == ConfirmationOutcome.CONFIRMED.value]
     if status == ListStatus.UNFULFILLED:
         return open_
     if status == ListStatus.FULFILLED:
