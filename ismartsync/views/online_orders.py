@@ -171,6 +171,7 @@ def _fulfilment_context(found: OnlineOrder, move_error: tuple[int, DomainError] 
         "cannot_move": {fo.id: moves.why_it_cannot_move(fo) for fo in found.fulfilment_orders},
         "pending": pending,
         "waiting": any(pending.values()),
+        "waiting_long": any(m.message for m in pending.values() if m),  # Shopify was down: ask less often
         "recent_moves": moves.moves_of(db.session, found)[:5],
         "move_error": move_error,
         "move_key": uuid4().hex,

@@ -145,6 +145,7 @@ def request_move(
     if existing := _by_key(session, actor.merchant_id, key):
         return existing
     if waiting := pending_move(session, fulfilment_order):
+        enqueue_move(session, waiting.id)  # asked again while Shopify was down: send it now (once, if it waits)
         return waiting
     if reason := why_it_cannot_move(fulfilment_order):
         raise DomainError(reason, "branch_id")
