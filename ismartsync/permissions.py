@@ -48,6 +48,8 @@ class Permission(StrEnum):
     CLOSE_OVER_TOLERANCE = "action.close_over_tolerance"
     MANAGE_SHIFTS = "action.manage_shifts"
     MANAGE_ROSTER = "action.manage_roster"
+    CONFIRM_ORDERS = "action.confirm_orders"
+    MOVE_ORDERS = "action.move_orders"
 
     @property
     def is_page(self) -> bool:
@@ -98,6 +100,12 @@ CATALOGUE: dict[Permission, PermissionInfo] = {
     ),
     Permission.MANAGE_SHIFTS: PermissionInfo("Manage shifts", "Extend a shift past its limit or close another's shift"),
     Permission.MANAGE_ROSTER: PermissionInfo("Manage rosters", "Plan, change and publish staff rosters"),
+    Permission.CONFIRM_ORDERS: PermissionInfo(
+        "Confirm COD orders", "Call or WhatsApp a customer and record whether the online order is confirmed"
+    ),
+    Permission.MOVE_ORDERS: PermissionInfo(
+        "Move online orders", "Send an online order's fulfilment to another branch that has the stock"
+    ),
 }
 
 PAGES = [p for p in Permission if p.is_page]
@@ -121,6 +129,7 @@ DEFAULT_ROLES: dict[str, dict[Permission, Effect]] = {
         Permission.CLOSE_REGISTER: _A,
         Permission.CLOSE_OVER_TOLERANCE: _N,
         Permission.MANAGE_SHIFTS: _N,
+        Permission.CONFIRM_ORDERS: _A,  # the branch team calls and WhatsApps COD customers
     },
     "Inventory": {
         Permission.PAGE_PRODUCTS: _A,

@@ -68,7 +68,7 @@ NAV = [
     NavItem("dashboard.index", "Dashboard", None, ("dashboard.",)),
     NavItem("counter.index", "Counter", Permission.PAGE_POS, ("counter.",)),
     NavItem("sales.sales", "Sales", Permission.PAGE_ORDERS, ("sales.",)),
-    NavItem("online_orders.orders", "Online orders", Permission.PAGE_ORDERS, ("online_orders.",)),
+    NavItem("online_orders.orders", "Smart Orders", Permission.PAGE_ORDERS, ("online_orders.",)),
     NavItem("registers.registers_page", "Registers", Permission.PAGE_CASH_LOGS, ("registers.", "shifts.shift_report")),
     NavItem("fiscal.documents", "FBR reporting", Permission.PAGE_REPORTS, ("fiscal.",)),
     NavItem("reports.shifts", "Reports", Permission.PAGE_REPORTS, ("reports.",)),

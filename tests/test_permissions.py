@@ -240,3 +240,53 @@ def test_choosing_the_online_counter_is_for_who_edits_settings(role_name, member
     response = browser.post(f"/settings/fbr/branches/{branch.id}/online-counter", {"counter_id": str(counter.id)})
 
     assert response.status_code == (200 if MAY_CHOOSE_ONLINE_COUNTER[role_name] else 403), role_name
+
+
+# Smart Orders: every default role sees online orders (the Orders page); the branch team (Cashier) and managers
+# record COD confirmations; only managers move a fulfilment order to another branch. 403 for the rest.
+SMART_ORDERS = {
+    # role: (open the list and an order, record a confirmation, move a fulfilment order)
+    "Owner": (True, True, True),
+    "Manager": (True, True, True),
+    "Cashier": (True, True, False),
+    "Inventory": (True, False, False),
+    "Accountant": (True, False, False),
+}
+
+
+def test_every_default_role_has_a_row_in_the_smart_orders_table():
+    assert set(SMART_ORDERS) == {OWNER_ROLE_NAME, *DEFAULT_ROLES}
+
+
+@pytest.fixture
+def online_order(merchant, branch):
+    from ismartsync.extensions import db
+    from ismartsync.models import ShopifyLocation
+    from ismartsync.services.online_orders.intake import apply_order
+    from tests.services.online_orders.test_intake import GULBERG, _order
+
+    db.session.add(ShopifyLocation(merchant=merchant, shopify_id=GULBERG, name="Gulberg", branch=branch))
+    db.session.flush()
+    order = apply_order(db.session, merchant.id, _order()).order
+    db.session.commit()
+    return order
+
+
+@pytest.mark.parametrize("role_name", sorted(SMART_ORDERS))
+def test_smart_orders_are_for_the_roles_given_them(role_name, member_of, browser, online_order, branch):
+    may_open, may_confirm, may_move = SMART_ORDERS[role_name]
+    browser.sign_in(member_of(role_name))
+    fo = online_order.fulfilment_orders[0]
+
+    opened = [browser.get(p).status_code for p in ("/online-orders", f"/online-orders/{online_order.id}")]
+    confirmed = browser.post(
+        f"/online-orders/{online_order.id}/confirmations", {"outcome": "no_answer", "request_key": role_name}
+    )
+    # A branch of ours with no Shopify location: allowed members get the refusal beside the field (422).
+    moved = browser.post(
+        f"/online-orders/fulfilment-orders/{fo.id}/moves", {"branch_id": str(branch.id), "request_key": role_name}
+    )
+
+    assert opened == ([200, 200] if may_open else [403, 403])
+    assert confirmed.status_code == (303 if may_confirm else 403)
+    assert moved.status_code == (422 if may_move else 403)

@@ -240,6 +240,46 @@ def _their_roster_unchanged(t: World) -> bool:
     )
 
 
+def _their_order(t: World) -> World:
+    """Their online order with a fulfilment order at their branch (made on first use)."""
+    if not hasattr(t, "online_order"):
+        from ismartsync.models import FulfilmentOrder, OnlineOrder
+
+        order = OnlineOrder(
+            merchant_id=t.branch.merchant_id,
+            shopify_id="gid://shopify/Order/990",
+            name="#9901",
+            customer_name="Their buyer",
+            phone="+923001234567",
+            shopify_created_at=utcnow(),
+            shopify_updated_at=utcnow(),
+        )
+        db.session.add(order)
+        db.session.flush()
+        fo = FulfilmentOrder(
+            merchant_id=order.merchant_id,
+            order_id=order.id,
+            shopify_id="gid://shopify/FulfillmentOrder/990",
+            branch_id=t.branch.id,
+            status="OPEN",
+            supported_actions=["MOVE"],
+            order_created_at=order.shopify_created_at,
+        )
+        db.session.add(fo)
+        db.session.flush()
+        t.online_order, t.fulfilment_order = order, fo
+    return t
+
+
+def _their_order_untouched(t: World) -> bool:
+    from ismartsync.models import FulfilmentOrderMove, OrderConfirmation
+
+    return (
+        db.session.scalar(select(func.count()).select_from(OrderConfirmation)) == 0
+        and db.session.scalar(select(func.count()).select_from(FulfilmentOrderMove)) == 0
+    )
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("locations.map_location", "POST"): Case(
         lambda t: f"/settings/locations/{t.branch.id}",
@@ -587,6 +627,24 @@ CASES: dict[tuple[str, str], Case] = {
     ("rosters.delete_slot", "POST"): Case(
         lambda t: f"/rosters/slots/{_their_roster(t).roster_slot.id}/delete",
         unchanged=lambda t, body: _their_roster_unchanged(t),
+    ),
+    ("online_orders.order", "GET"): Case(
+        lambda t: f"/online-orders/{_their_order(t).online_order.id}",
+        unchanged=lambda t, body: "Their buyer" not in body,
+    ),
+    ("online_orders.fulfilment", "GET"): Case(
+        lambda t: f"/online-orders/{_their_order(t).online_order.id}/fulfilment",
+        unchanged=lambda t, body: "Their branch" not in body,
+    ),
+    ("online_orders.record_confirmation", "POST"): Case(
+        lambda t: f"/online-orders/{_their_order(t).online_order.id}/confirmations",
+        lambda t: {"outcome": "confirmed", "request_key": "hijack"},
+        lambda t, body: _their_order_untouched(t),
+    ),
+    ("online_orders.move", "POST"): Case(
+        lambda t: f"/online-orders/fulfilment-orders/{_their_order(t).fulfilment_order.id}/moves",
+        lambda t: {"branch_id": str(t.branch.id), "request_key": "hijack"},
+        lambda t, body: _their_order_untouched(t),
     ),
 }
 

@@ -21,7 +21,7 @@ from ismartsync.forms.cash import CashLogForm, ExtendShiftForm
 from ismartsync.forms.counter import PriceForm, StartRegisterForm
 from ismartsync.forms.fiscal import SettleForm
 from ismartsync.forms.staff import GrantForm, InviteForm, RoleForm
-from ismartsync.inputs import parse_day
+from ismartsync.inputs import parse_day, parse_id
 from ismartsync.models import (
     Branch,
     CashDirection,
@@ -42,6 +42,8 @@ from ismartsync.models import (
     User,
     Variant,
 )
+from ismartsync.models.online_order import FulfilmentOrder, OnlineOrder
+from ismartsync.models.order_work import ConfirmationOutcome
 from ismartsync.money import format_money, to_minor
 from ismartsync.permissions import Effect, Permission
 from ismartsync.services.cart import active_cart
@@ -64,6 +66,8 @@ ROWS: dict[str, tuple[str, type]] = {
     "assignment_id": ("assignment", RosterAssignment),
     "device_id": ("device", Device),
     "reason_id": ("reason", ReturnReason),
+    "order_id": ("order", OnlineOrder),
+    "fulfilment_order_id": ("fulfilment_order", FulfilmentOrder),
 }
 
 Rows = dict[str, Any]
@@ -220,6 +224,25 @@ def _push_ours(permission: Permission, rows: Rows) -> str:
     )
 
 
+def _confirm_order(permission: Permission, rows: Rows) -> str:
+    outcome = request.form.get("outcome", "")
+    said = f"“{ConfirmationOutcome(outcome).label}”" if outcome in set(ConfirmationOutcome) else "the customer's answer"
+    return f"Record {said} for order {rows['order'].name}" + _quoted(request.form.get("note"))
+
+
+def _move_order(permission: Permission, rows: Rows) -> str:
+    fulfilment_order = rows["fulfilment_order"]
+    here = fulfilment_order.branch.name if fulfilment_order.branch else fulfilment_order.location_name
+    to = db.session.scalar(
+        select(Branch.name).where(
+            Branch.id == (parse_id(request.form.get("branch_id")) or 0), Branch.merchant_id == current_user.merchant_id
+        )
+    )
+    return (
+        f"Move order {fulfilment_order.order.name} from {here or 'its location'} to {to or 'another branch'} in Shopify"
+    )
+
+
 def _export(report: str) -> Wording:
     def wording(permission: Permission, rows: Rows) -> str:
         kind = str((request.view_args or {}).get("fmt", "csv")).upper()
@@ -285,6 +308,8 @@ WORDING: dict[str, str | Wording] = {
     "drift.accept_shopify": _accept_shopify,
     "drift.push_ours": _push_ours,
     "drift.start_reconciliation": "Compare our stock with Shopify's now",
+    "online_orders.record_confirmation": _confirm_order,
+    "online_orders.move": _move_order,
     "sync_health.start_reconciliation": "Compare our stock with Shopify's now",
     "audit.export": "Download the audit log (CSV)",
     "reports.cash_logs_export": _export("cash in / out report"),

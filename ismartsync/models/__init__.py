@@ -21,6 +21,12 @@ from ismartsync.models.online_order import (
     OrderSync,
     OrderSyncStatus,
 )
+from ismartsync.models.order_work import (
+    ConfirmationOutcome,
+    FulfilmentOrderMove,
+    MoveStatus,
+    OrderConfirmation,
+)
 from ismartsync.models.register import (
     CashDirection,
     CashLog,
@@ -89,6 +95,7 @@ __all__ = [
     "CashDirection",
     "CashLog",
     "CashReason",
+    "ConfirmationOutcome",
     "ConnectionStatus",
     "Counter",
     "Customer",
@@ -103,11 +110,13 @@ __all__ = [
     "FiscalStatus",
     "FulfilmentOrder",
     "FulfilmentOrderLine",
+    "FulfilmentOrderMove",
     "ImportRun",
     "ImportStatus",
     "InventorySyncState",
     "InvoiceType",
     "Merchant",
+    "MoveStatus",
     "MovementKind",
     "OnlineInvoice",
     "OnlineInvoiceKind",
@@ -115,6 +124,7 @@ __all__ = [
     "OnlineOrder",
     "OnlineOrderLine",
     "OnlineReportingCounter",
+    "OrderConfirmation",
     "OrderSync",
     "OrderSyncStatus",
     "OutboxStatus",

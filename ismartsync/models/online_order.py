@@ -61,6 +61,9 @@ class OnlineOrder(TenantMixin, Base):
     note: Mapped[str] = mapped_column(sa.Text, default="")
     tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Ours, not Shopify's (intake never touches it): the outcome of the newest COD confirmation attempt, "" when
+    # never asked, kept by `services/online_orders/confirmation.py` so the Smart Orders filters read a column.
+    confirmation: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
 
     customer: Mapped[Customer | None] = relationship()
     lines: Mapped[list[OnlineOrderLine]] = relationship(
@@ -106,6 +109,8 @@ class FulfilmentOrder(TenantMixin, Base):
         sa.UniqueConstraint("merchant_id", "shopify_id"),
         # A branch's list: its open fulfilment orders, newest order first.
         sa.Index("ix_fulfilment_orders_branch_status_created", "branch_id", "status", "order_created_at"),
+        # The Smart Orders list of one branch, newest first whatever the status (keyset pages).
+        sa.Index("ix_fulfilment_orders_branch_created", "branch_id", "order_created_at", "order_id"),
     )
 
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("online_orders.id", ondelete="CASCADE"), index=True)

@@ -51,9 +51,7 @@ def _check_values(session: Session, branch: Branch, values: SlotValues, slot_id:
         raise DomainError("Choose at least one day.", field="days")
     if values.coverage_target is not None and not 1 <= values.coverage_target <= MAX_COVERAGE:
         raise DomainError(f"Want between 1 and {MAX_COVERAGE} members, or leave it empty.", field="coverage_target")
-    taken = select(RosterSlot.id).where(
-        RosterSlot.branch_id == branch.id, func.lower(RosterSlot.name) == name.lower()
-    )
+    taken = select(RosterSlot.id).where(RosterSlot.branch_id == branch.id, func.lower(RosterSlot.name) == name.lower())
     if session.scalar(taken) not in (None, slot_id):
         raise DomainError(f"{branch.name} already has a slot named {name}.", field="name")
     return name
@@ -207,9 +205,7 @@ def _others_around(
 
 def _upcoming(session: Session, slot: RosterSlot) -> list[RosterAssignment]:
     today = local_today(session, slot.merchant_id)
-    query = select(RosterAssignment).where(
-        RosterAssignment.slot_id == slot.id, RosterAssignment.work_date >= today
-    )
+    query = select(RosterAssignment).where(RosterAssignment.slot_id == slot.id, RosterAssignment.work_date >= today)
     return list(session.scalars(query.options(joinedload(RosterAssignment.week))))
 
 

@@ -48,3 +48,13 @@ def order_of_fulfilment_order(client: GraphQLClient, fulfilment_order_id: str) -
     """The GID of the order a fulfilment order belongs to; None when Shopify does not know the fulfilment order."""
     found = client.query("FulfillmentOrderOwner", {"id": fulfilment_order_id})["fulfillmentOrder"]
     return str(found["orderId"]) if found and found.get("orderId") else None
+
+
+def move_fulfilment_order(client: GraphQLClient, fulfilment_order_id: str, location_id: str) -> dict[str, Any]:
+    """Ask Shopify to assign what remains of a fulfilment order to another location; its answer (the moved
+    fulfilment order). Raises ShopifyUserError when Shopify refuses the move."""
+    return client.mutate(
+        "FulfillmentOrderMove",
+        {"id": fulfilment_order_id, "newLocationId": location_id},
+        payload="fulfillmentOrderMove",
+    )
