@@ -36,6 +36,7 @@ from ismartsync.services.cart import reprice
 from ismartsync.services.cash.drawer import add_cash_sale
 from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.fiscal.documents import open_fiscal_document
+from ismartsync.services.online_orders.reserved import check_sold
 from ismartsync.services.returns.store_credit import spend_store_credit
 from ismartsync.services.stock.ledger import Move, record_movements
 
@@ -284,4 +285,7 @@ def _move_stock(session: Session, actor: Actor, sale: Sale, branch: Branch) -> l
         reference=f"gid://ismartsync/Sale/{sale.id}",
         actor=actor.user,
     )
-    return [r.warning for r in results if r.warning]
+    warnings = [r.warning for r in results if r.warning]
+    # Units promised to online orders at the branch, checked with the levels locked: warn, or refuse under "block".
+    sold = {m.variant: (-m.delta, r.movement.quantity_after - m.delta) for m, r in zip(moves, results, strict=True)}
+    return check_sold(session, sale.merchant, branch.id, sold) + warnings
