@@ -322,11 +322,11 @@ HISTORY_SQL = [
     """INSERT INTO sales (id, merchant_id, uuid, branch_id, counter_id, register_id, shift_id, status, number, usin,
          label, cashier_id, buyer_name, buyer_phone, buyer_cnic, buyer_ntn, prices_include_tax, order_discount_value,
          quantity, subtotal_minor, discount_minor, value_minor, tax_minor, total_minor, pos_fee_minor, payable_minor,
-         paid_minor, change_minor, created_at, updated_at, placed_at)
+         paid_minor, change_minor, created_at, updated_at, placed_at, receipt_key)
        SELECT s.sale_id, :merchant, gen_random_uuid()::text, s.branch_id, s.counter_id, s.register_id, s.shift_id,
          'placed', s.number, s.code || '-C' || s.counter_id || '-' || lpad(s.number::text, 6, '0'), '', s.cashier_id,
          '', '', '', '', true, 0, t.quantity, t.total, 0, t.total - t.tax, t.tax, t.total, 100, t.total + 100,
-         t.total + 100, 0, s.at, s.at, s.at
+         t.total + 100, 0, s.at, s.at, s.at, md5(s.sale_id::text || random()::text)
        FROM bench_sale s JOIN (
          SELECT p.g, sum(p.quantity) AS quantity, sum(p.quantity * v.price_minor) AS total,
                 sum(round(p.quantity * v.price_minor * 1800 / 11800.0))::bigint AS tax

@@ -95,6 +95,7 @@ VIEW_MODULES = (
     "health",
     "locations",
     "online_orders",
+    "order_cancel",
     "receipts",
     "registers",
     "reports",

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     CLOSE_OVER_TOLERANCE = "action.close_over_tolerance"
     MANAGE_SHIFTS = "action.manage_shifts"
     MANAGE_ROSTER = "action.manage_roster"
+    CANCEL_ONLINE_ORDER = "action.cancel_online_order"
 
     @property
     def is_page(self) -> bool:
@@ -98,6 +99,9 @@ CATALOGUE: dict[Permission, PermissionInfo] = {
     ),
     Permission.MANAGE_SHIFTS: PermissionInfo("Manage shifts", "Extend a shift past its limit or close another's shift"),
     Permission.MANAGE_ROSTER: PermissionInfo("Manage rosters", "Plan, change and publish staff rosters"),
+    Permission.CANCEL_ONLINE_ORDER: PermissionInfo(
+        "Cancel online orders", "Cancel an online order in Shopify before anything of it is dispatched"
+    ),
 }
 
 PAGES = [p for p in Permission if p.is_page]

@@ -15,6 +15,7 @@ from ismartsync.models.online_order import (
     OrderSync,
     OrderSyncStatus,
 )
+from ismartsync.models.order_cancellation import CancellationStatus, CancelReason, OrderCancellation
 from ismartsync.models.register import (
     CashDirection,
     CashLog,
@@ -80,6 +81,8 @@ __all__ = [
     "Base",
     "BatchStatus",
     "Branch",
+    "CancelReason",
+    "CancellationStatus",
     "CashDirection",
     "CashLog",
     "CashReason",
@@ -105,6 +108,7 @@ __all__ = [
     "MovementKind",
     "OnlineOrder",
     "OnlineOrderLine",
+    "OrderCancellation",
     "OrderSync",
     "OrderSyncStatus",
     "OutboxStatus",

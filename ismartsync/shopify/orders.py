@@ -48,3 +48,11 @@ def order_of_fulfilment_order(client: GraphQLClient, fulfilment_order_id: str) -
     """The GID of the order a fulfilment order belongs to; None when Shopify does not know the fulfilment order."""
     found = client.query("FulfillmentOrderOwner", {"id": fulfilment_order_id})["fulfillmentOrder"]
     return str(found["orderId"]) if found and found.get("orderId") else None
+
+
+def cancel_order(client: GraphQLClient, order_id: str, reason: str, staff_note: str) -> str:
+    """Ask Shopify to cancel the order, restocking what it committed and refunding nothing; the id of the job doing
+    it ("" when Shopify did it at once). Refusals raise ShopifyUserError (already cancelled, something shipped)."""
+    variables = {"orderId": order_id, "reason": reason, "staffNote": staff_note or None}
+    answer = client.mutate("OrderCancel", variables, payload="orderCancel")
+    return str((answer.get("job") or {}).get("id") or "")
