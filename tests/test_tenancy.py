@@ -19,7 +19,10 @@ from ismartsync.models import (
     Device,
     DriftStatus,
     FiscalDocument,
+    FulfilmentOrder,
     ImportRun,
+    OnlineOrder,
+    OrderCancellation,
     OutgoingEmail,
     QuickKey,
     Register,
@@ -545,7 +548,43 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: f"/rosters/slots/{_their_roster(t).roster_slot.id}/delete",
         unchanged=lambda t, body: _their_roster_unchanged(t),
     ),
+    ("order_cancel.cancel_form", "GET"): Case(
+        lambda t: f"/online-orders/{_their_order(t).id}/cancel", unchanged=lambda t, body: "#9901" not in body
+    ),
+    ("order_cancel.cancel_order", "POST"): Case(
+        lambda t: f"/online-orders/{_their_order(t).id}/cancel",
+        lambda t: {"reason": "CUSTOMER"},
+        lambda t, body: _no_cancellation_of(t),
+    ),
 }
+
+
+def _their_order(t: World) -> OnlineOrder:
+    """An online order of theirs, to ship from their branch (made once, when a case asks)."""
+    if not hasattr(t, "order"):
+        t.order = OnlineOrder(
+            merchant_id=t.owner.merchant_id,
+            shopify_id="gid://shopify/Order/9901",
+            name="#9901",
+            shopify_created_at=utcnow(),
+            shopify_updated_at=utcnow(),
+        )
+        t.order.fulfilment_orders.append(
+            FulfilmentOrder(
+                merchant_id=t.owner.merchant_id,
+                shopify_id="gid://shopify/FulfillmentOrder/9901",
+                branch_id=t.branch.id,
+                status="OPEN",
+                order_created_at=utcnow(),
+            )
+        )
+        db.session.add(t.order)
+        db.session.flush()
+    return t.order
+
+
+def _no_cancellation_of(t: World) -> bool:
+    return db.session.scalar(select(func.count()).select_from(OrderCancellation)) == 0
 
 
 def _routes_with_ids(app: Any) -> set[tuple[str, str]]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms import SelectChoice, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from ismartsync.models import CancelReason
 
@@ -12,7 +12,7 @@ from ismartsync.models import CancelReason
 class CancelOrderForm(FlaskForm):
     reason = SelectField(
         "Why is it cancelled?",
-        choices=[("", "Choose a reason"), *[(r.value, r.label) for r in CancelReason]],
+        choices=[SelectChoice("", "Choose a reason"), *[SelectChoice(r.value, r.label) for r in CancelReason]],
         validators=[InputRequired("Choose why the order is cancelled.")],
     )
     note = TextAreaField(
@@ -21,4 +21,4 @@ class CancelOrderForm(FlaskForm):
 
     def validate_reason(self, field: SelectField) -> None:
         if field.data not in {r.value for r in CancelReason}:
-            raise ValueError("Choose why the order is cancelled.")
+            raise ValidationError("Choose why the order is cancelled.")
