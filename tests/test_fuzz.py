@@ -52,6 +52,7 @@ from ismartsync.models import (
 from ismartsync.services import customers, parked, roles, roster_slots, rosters
 from ismartsync.services.cash.registers import current_shift
 from ismartsync.services.e_receipts import receipt_token
+from ismartsync.services.online_orders.intake import apply_order
 from ismartsync.services.returns.plan import ReturnItem, ReturnRequest
 from ismartsync.services.returns.reasons import return_reasons, seed_return_reasons
 from ismartsync.services.returns.record import record_return
@@ -63,6 +64,7 @@ from ismartsync.tokens import make_token
 from tests import factories
 from tests.conftest import CSRF_RE
 from tests.selling import cart_with, open_till, sell, stock_items
+from tests.services.online_orders.test_reserved import order_node
 
 # Drawn requests per route beyond the fixed ones (`_explicit`): one per field it reads, within bounds.
 MIN_EXAMPLES, MAX_EXAMPLES, PER_FIELD = 1, 6, 1
@@ -168,6 +170,7 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     run = ImportRun(merchant_id=merchant.id, kind="full")
     db.session.add_all([drift, run])
     db.session.flush()
+    order = apply_order(db.session, merchant.id, order_node(1001, [(variants[1], 1)], location.shopify_id)).order
     document = db.session.scalar(select(FiscalDocument).where(FiscalDocument.sale_id == sale.id))
     register = db.session.scalar(select(Register).where(Register.counter_id == counter.id))
     assert document is not None and register is not None
@@ -189,6 +192,7 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         "payment_method_id": method.id,
         "customer_id": customer.id,
         "return_id": sale_return.id,
+        "order_id": order.id,
         "reason_id": return_reasons(db.session, merchant.id)[0].id,
         "device_id": _device_of(counter.id),
         "day": date.today().isoformat(),

@@ -6,6 +6,7 @@ Revises: dc73d6ed7c92
 Create Date: 2026-12-07 23:29:40.234232
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -33,15 +34,21 @@ def upgrade():
         sa.Column("merchant_id", sa.Integer(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["merchant_id"], ["merchants.id"], name=op.f("fk_order_cancellations_merchant_id_merchants"),
+            ["merchant_id"],
+            ["merchants.id"],
+            name=op.f("fk_order_cancellations_merchant_id_merchants"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["order_id"], ["online_orders.id"], name=op.f("fk_order_cancellations_order_id_online_orders"),
+            ["order_id"],
+            ["online_orders.id"],
+            name=op.f("fk_order_cancellations_order_id_online_orders"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["requested_by_id"], ["users.id"], name=op.f("fk_order_cancellations_requested_by_id_users"),
+            ["requested_by_id"],
+            ["users.id"],
+            name=op.f("fk_order_cancellations_requested_by_id_users"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order_cancellations")),
