@@ -161,7 +161,8 @@ def prepare_database(app: Flask, url: str, reseed: bool) -> str:
     return f"seeded in {seconds:.1f} s"
 
 
-ONLINE_ORDERS = 20_000  # one line of 2 units each; every 20th still to ship (9 in 10 of those at Gulberg)
+ONLINE_ORDERS = 20_000  # one line of 2 units each, a quarter of the 24 quick keys (~200 past lines each, 2 or 3
+# still to ship); every 20th order still to ship, 9 in 10 of those at Gulberg (the selling branch)
 _ONLINE_ORDERS_SQL = [
     """INSERT INTO online_orders (id, merchant_id, shopify_id, legacy_id, name, source_name, shopify_created_at,
          shopify_updated_at, cancelled_at, cancel_reason, shopify_customer_id, customer_name, email, phone, phone_key,
@@ -175,14 +176,16 @@ _ONLINE_ORDERS_SQL = [
        FROM generate_series(1, :n) g""",
     """INSERT INTO online_order_lines (id, merchant_id, order_id, shopify_id, variant_id, shopify_variant_id, sku,
          title, variant_title, quantity, current_quantity, unfulfilled_quantity, unit_price_minor)
-       SELECT g, :merchant, g, 'gid://shopify/LineItem/' || g, v.ids[1 + (g * 7919) % array_length(v.ids, 1)], '',
+       SELECT g, :merchant, g, 'gid://shopify/LineItem/' || g,
+         CASE WHEN g % 4 = 0 AND (g % 20 <> 0 OR g % 400 = 0) THEN v.ids[1 + (g / 4) % 24]
+           ELSE v.ids[1 + (g * 7919) % array_length(v.ids, 1)] END, '',
          '', 'Lawn suit', '', 2, 2, CASE WHEN g % 20 = 0 THEN 2 ELSE 0 END, 299000
        FROM generate_series(1, :n) g,
          (SELECT array_agg(id ORDER BY id) AS ids FROM variants WHERE merchant_id = :merchant) v""",
     """INSERT INTO fulfilment_orders (id, merchant_id, order_id, shopify_id, shopify_location_id, location_name,
          branch_id, status, request_status, supported_actions, hold_reasons, order_created_at)
        SELECT g, :merchant, g, 'gid://shopify/FulfillmentOrder/' || g, '', '',
-         b.ids[CASE WHEN g % 10 = 0 THEN 2 ELSE 1 END], CASE WHEN g % 20 = 0 THEN 'OPEN' ELSE 'CLOSED' END,
+         b.ids[CASE WHEN g % 200 = 0 THEN 2 ELSE 1 END], CASE WHEN g % 20 = 0 THEN 'OPEN' ELSE 'CLOSED' END,
          'UNSUBMITTED', '[]', '[]', now() - make_interval(mins => :n - g)
        FROM generate_series(1, :n) g,
          (SELECT array_agg(id ORDER BY id) AS ids FROM branches WHERE merchant_id = :merchant) b""",
@@ -196,8 +199,9 @@ _ONLINE_ORDERS_SQL = [
 
 def _seed_online_orders(session: Session) -> None:
     """Online orders at the branches (added to an older seed too): the counter shows and checks what they reserve."""
-    if session.scalar(text("SELECT count(*) FROM online_orders")):
-        return
+    if session.scalar(text("SELECT to_regclass('bench_online_orders_seed')")) is not None:
+        return  # seeded in this shape already (the marker is dropped with the database)
+    session.execute(text("DELETE FROM online_orders"))
     stamp = time.perf_counter()
     merchant_id = session.scalar(select(Merchant.id).order_by(Merchant.id).limit(1))
     for statement in _ONLINE_ORDERS_SQL:
@@ -205,6 +209,7 @@ def _seed_online_orders(session: Session) -> None:
     for table in ("online_orders", "online_order_lines", "fulfilment_orders", "fulfilment_order_lines"):
         session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), :n)"), {"n": ONLINE_ORDERS})
         session.execute(text(f"ANALYZE {table}"))
+    session.execute(text("CREATE TABLE bench_online_orders_seed (seeded_at timestamptz DEFAULT now())"))
     session.commit()
     print(f"  seed: {ONLINE_ORDERS:,} online orders, every 20th still to ship ({_since(stamp)})")
 

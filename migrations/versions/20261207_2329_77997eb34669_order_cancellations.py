@@ -1,5 +1,6 @@
 """Online orders cancelled from iSmartSync: one cancellation per order (who asked, why, how sending orderCancel went),
-and the permission to cancel an online order, given to existing merchants' Manager roles.
+and the permission to cancel an online order, given to existing merchants' Manager roles; reserved stock at the
+counter: an index of the online order lines still to ship, by variant.
 
 Revision ID: 77997eb34669
 Revises: dc73d6ed7c92
@@ -56,6 +57,14 @@ def upgrade():
     )
     with op.batch_alter_table("order_cancellations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_order_cancellations_merchant_id"), ["merchant_id"], unique=False)
+    with op.batch_alter_table("online_order_lines", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_online_order_lines_unfulfilled_variant",
+            ["variant_id"],
+            unique=False,
+            postgresql_where=sa.text("unfulfilled_quantity > 0"),
+            sqlite_where=sa.text("unfulfilled_quantity > 0"),
+        )
     # Existing merchants' default Manager roles may cancel, as new merchants' do (ismartsync/permissions.py).
     op.execute(
         "INSERT INTO role_grants (role_id, permission, effect) "
@@ -66,6 +75,8 @@ def upgrade():
 
 def downgrade():
     op.execute("DELETE FROM role_grants WHERE permission = 'action.cancel_online_order'")
+    with op.batch_alter_table("online_order_lines", schema=None) as batch_op:
+        batch_op.drop_index("ix_online_order_lines_unfulfilled_variant")
     with op.batch_alter_table("order_cancellations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_order_cancellations_merchant_id"))
     op.drop_table("order_cancellations")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
@@ -39,6 +39,9 @@ def _reserving(*where: object) -> Select:
         .join(OnlineOrderLine, OnlineOrderLine.id == FulfilmentOrderLine.order_line_id)
         .join(OnlineOrder, OnlineOrder.id == FulfilmentOrder.order_id)
         .where(
+            # Implied by the rest (a line's unfulfilled units are its fulfilment orders' remaining ones), and written
+            # with a literal 0 so the planner takes the partial index of lines still to ship.
+            OnlineOrderLine.unfulfilled_quantity > literal_column("0"),
             FulfilmentOrder.status.in_(RESERVING_STATUSES),
             FulfilmentOrderLine.remaining_quantity > 0,
             OnlineOrder.cancelled_at.is_(None),
