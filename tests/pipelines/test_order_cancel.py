@@ -18,10 +18,12 @@ from ismartsync.services.audit import Actor
 from ismartsync.services.online_orders import cancel as cancellations
 from ismartsync.services.online_orders.reserved import reserved_at
 from ismartsync.shopify.errors import ShopifyUnavailable
+from tests.pipelines import test_order_sync
 from tests.pipelines.test_order_sync import _orders, _place, _stocked
-from tests.pipelines.test_order_sync import running as _running  # noqa: F401  (the fixtures `running` and `store`)
-from tests.pipelines.test_order_sync import store as _store  # noqa: F401
 from tests.sandbox_fixtures import SHOP, requests_log
+
+# The order sync tests' fixtures: a sandbox whose webhooks we hand to our endpoint, the store connected and imported.
+running, store = test_order_sync.running, test_order_sync.store
 
 
 def _committed(sandbox, variant_gid: str, location_gid: str) -> int:
