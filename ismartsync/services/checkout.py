@@ -28,6 +28,7 @@ from ismartsync.models import (
     SaleStatus,
     Tender,
     User,
+    Variant,
 )
 from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
@@ -287,5 +288,8 @@ def _move_stock(session: Session, actor: Actor, sale: Sale, branch: Branch) -> l
     )
     warnings = [r.warning for r in results if r.warning]
     # Units promised to online orders at the branch, checked with the levels locked: warn, or refuse under "block".
-    sold = {m.variant: (-m.delta, r.movement.quantity_after - m.delta) for m, r in zip(moves, results, strict=True)}
+    sold: dict[Variant, tuple[int, int]] = {}  # quantity sold, on hand before the sale (two lines may share one)
+    for move, result in zip(moves, results, strict=True):
+        quantity, before = sold.get(move.variant, (0, result.movement.quantity_after - move.delta))
+        sold[move.variant] = (quantity - move.delta, before)
     return check_sold(session, sale.merchant, branch.id, sold) + warnings

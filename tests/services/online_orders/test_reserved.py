@@ -194,3 +194,17 @@ def test_block_refuses_checkout_when_an_order_came_in_meanwhile(merchant, branch
 
     with pytest.raises(DomainError, match=r"1 of .* is reserved for online order #1001"):
         checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 10**8)])
+
+
+def test_two_lines_of_one_item_are_counted_together(merchant, branch, dha, items, till, counter):
+    lawn = items[0]
+    apply_order(db.session, merchant.id, order_node(1001, [(lawn, 8)]))
+    cart = carts.open_cart(db.session, till, counter)
+    carts.add_variant(db.session, cart, lawn, 3)
+    carts.override_price(db.session, till, cart, cart.lines[0], 250000)  # a line of its own for the next one
+    carts.add_variant(db.session, cart, lawn, 1)
+
+    done = checkout_sale(db.session, till, counter, cart.uuid, [Payment(Tender.CASH, 10**8)])
+
+    assert [ln.quantity for ln in cart.lines] == [3, 1]  # 4 of 10 on hand, 2 available: 2 taken from #1001's 8
+    assert done.warnings == (f"2 of {lawn.display_name} are reserved for online order #1001.",)
