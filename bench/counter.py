@@ -139,6 +139,7 @@ def prepare_database(app: Flask, url: str, reseed: bool) -> str:
     if seeded is not None:
         with app.app_context():
             upgrade()  # migrations newer than the seed apply on top of it
+            _seed_online_orders(db.session)
         return f"reused, seeded in {seeded:.0f} s (--reseed rebuilds it)"
     create_database(url, drop=True)
     started = time.perf_counter()
@@ -146,6 +147,7 @@ def prepare_database(app: Flask, url: str, reseed: bool) -> str:
         upgrade()
         _seed(db.session)
         db.session.commit()
+        _seed_online_orders(db.session)
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         stamp = time.perf_counter()
@@ -157,6 +159,59 @@ def prepare_database(app: Flask, url: str, reseed: bool) -> str:
         conn.execute(text("INSERT INTO bench_counter_seed VALUES (:v, :s, now())"), {"v": SEED_VERSION, "s": seconds})
     engine.dispose()
     return f"seeded in {seconds:.1f} s"
+
+
+ONLINE_ORDERS = 20_000  # one line of 2 units each, a quarter of the 24 quick keys (~200 past lines each, 2 or 3
+# still to ship); every 20th order still to ship, 9 in 10 of those at Gulberg (the selling branch)
+_ONLINE_ORDERS_SQL = [
+    """INSERT INTO online_orders (id, merchant_id, shopify_id, legacy_id, name, source_name, shopify_created_at,
+         shopify_updated_at, cancelled_at, cancel_reason, shopify_customer_id, customer_name, email, phone, phone_key,
+         gateway_names, cod, financial_status, fulfilment_status, currency, subtotal_minor, shipping_minor, tax_minor,
+         total_minor, note, tags, synced_at)
+       SELECT g, :merchant, 'gid://shopify/Order/' || g, g, '#' || (1000 + g), 'web',
+         now() - make_interval(mins => :n - g), now() - make_interval(mins => :n - g),
+         CASE WHEN g % 60 = 0 THEN now() END, '', '', 'Customer ' || g, '', '', '', '["Cash on Delivery (COD)"]',
+         true, 'PENDING', CASE WHEN g % 20 = 0 THEN 'UNFULFILLED' ELSE 'FULFILLED' END, 'PKR', 598000, 25000, 0,
+         623000, '', '[]', now()
+       FROM generate_series(1, :n) g""",
+    """INSERT INTO online_order_lines (id, merchant_id, order_id, shopify_id, variant_id, shopify_variant_id, sku,
+         title, variant_title, quantity, current_quantity, unfulfilled_quantity, unit_price_minor)
+       SELECT g, :merchant, g, 'gid://shopify/LineItem/' || g,
+         CASE WHEN g % 4 = 0 AND (g % 20 <> 0 OR g % 400 = 0) THEN v.ids[1 + (g / 4) % 24]
+           ELSE v.ids[1 + (g * 7919) % array_length(v.ids, 1)] END, '',
+         '', 'Lawn suit', '', 2, 2, CASE WHEN g % 20 = 0 THEN 2 ELSE 0 END, 299000
+       FROM generate_series(1, :n) g,
+         (SELECT array_agg(id ORDER BY id) AS ids FROM variants WHERE merchant_id = :merchant) v""",
+    """INSERT INTO fulfilment_orders (id, merchant_id, order_id, shopify_id, shopify_location_id, location_name,
+         branch_id, status, request_status, supported_actions, hold_reasons, order_created_at)
+       SELECT g, :merchant, g, 'gid://shopify/FulfillmentOrder/' || g, '', '',
+         b.ids[CASE WHEN g % 200 = 0 THEN 2 ELSE 1 END], CASE WHEN g % 20 = 0 THEN 'OPEN' ELSE 'CLOSED' END,
+         'UNSUBMITTED', '[]', '[]', now() - make_interval(mins => :n - g)
+       FROM generate_series(1, :n) g,
+         (SELECT array_agg(id ORDER BY id) AS ids FROM branches WHERE merchant_id = :merchant) b""",
+    """INSERT INTO fulfilment_order_lines (id, merchant_id, fulfilment_order_id, order_line_id, shopify_id,
+         total_quantity, remaining_quantity)
+       SELECT g, :merchant, g, g, 'gid://shopify/FulfillmentOrderLineItem/' || g, 2,
+         CASE WHEN g % 20 = 0 THEN 2 ELSE 0 END
+       FROM generate_series(1, :n) g""",
+]
+
+
+def _seed_online_orders(session: Session) -> None:
+    """Online orders at the branches (added to an older seed too): the counter shows and checks what they reserve."""
+    if session.scalar(text("SELECT to_regclass('bench_online_orders_seed')")) is not None:
+        return  # seeded in this shape already (the marker is dropped with the database)
+    session.execute(text("DELETE FROM online_orders"))
+    stamp = time.perf_counter()
+    merchant_id = session.scalar(select(Merchant.id).order_by(Merchant.id).limit(1))
+    for statement in _ONLINE_ORDERS_SQL:
+        session.execute(text(statement), {"merchant": merchant_id, "n": ONLINE_ORDERS})
+    for table in ("online_orders", "online_order_lines", "fulfilment_orders", "fulfilment_order_lines"):
+        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), :n)"), {"n": ONLINE_ORDERS})
+        session.execute(text(f"ANALYZE {table}"))
+    session.execute(text("CREATE TABLE bench_online_orders_seed (seeded_at timestamptz DEFAULT now())"))
+    session.commit()
+    print(f"  seed: {ONLINE_ORDERS:,} online orders, every 20th still to ship ({_since(stamp)})")
 
 
 def _seed_marker(url: str) -> float | None:
@@ -322,11 +377,11 @@ HISTORY_SQL = [
     """INSERT INTO sales (id, merchant_id, uuid, branch_id, counter_id, register_id, shift_id, status, number, usin,
          label, cashier_id, buyer_name, buyer_phone, buyer_cnic, buyer_ntn, prices_include_tax, order_discount_value,
          quantity, subtotal_minor, discount_minor, value_minor, tax_minor, total_minor, pos_fee_minor, payable_minor,
-         paid_minor, change_minor, created_at, updated_at, placed_at)
+         paid_minor, change_minor, created_at, updated_at, placed_at, receipt_key)
        SELECT s.sale_id, :merchant, gen_random_uuid()::text, s.branch_id, s.counter_id, s.register_id, s.shift_id,
          'placed', s.number, s.code || '-C' || s.counter_id || '-' || lpad(s.number::text, 6, '0'), '', s.cashier_id,
          '', '', '', '', true, 0, t.quantity, t.total, 0, t.total - t.tax, t.tax, t.total, 100, t.total + 100,
-         t.total + 100, 0, s.at, s.at, s.at
+         t.total + 100, 0, s.at, s.at, s.at, md5(s.sale_id::text || random()::text)
        FROM bench_sale s JOIN (
          SELECT p.g, sum(p.quantity) AS quantity, sum(p.quantity * v.price_minor) AS total,
                 sum(round(p.quantity * v.price_minor * 1800 / 11800.0))::bigint AS tax

@@ -96,6 +96,7 @@ VIEW_MODULES = (
     "locations",
     "online_orders",
     "online_invoices",
+    "order_cancel",
     "receipts",
     "registers",
     "reports",

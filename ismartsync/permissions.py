@@ -50,6 +50,7 @@ class Permission(StrEnum):
     MANAGE_ROSTER = "action.manage_roster"
     CONFIRM_ORDERS = "action.confirm_orders"
     MOVE_ORDERS = "action.move_orders"
+    CANCEL_ONLINE_ORDER = "action.cancel_online_order"
 
     @property
     def is_page(self) -> bool:
@@ -105,6 +106,9 @@ CATALOGUE: dict[Permission, PermissionInfo] = {
     ),
     Permission.MOVE_ORDERS: PermissionInfo(
         "Move online orders", "Send an online order's fulfilment to another branch that has the stock"
+    ),
+    Permission.CANCEL_ONLINE_ORDER: PermissionInfo(
+        "Cancel online orders", "Cancel an online order in Shopify before anything of it is dispatched"
     ),
 }
 

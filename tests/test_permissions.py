@@ -290,3 +290,21 @@ def test_smart_orders_are_for_the_roles_given_them(role_name, member_of, browser
     assert opened == ([200, 200] if may_open else [403, 403])
     assert confirmed.status_code == (303 if may_confirm else 403)
     assert moved.status_code == (422 if may_move else 403)
+
+
+# Cancelling an online order: managers (and owners); everyone else is refused before the order is looked up.
+ORDER_CANCEL = ["/online-orders/999999/cancel"]
+MAY_CANCEL_ORDERS = {"Owner": True, "Manager": True, "Cashier": False, "Inventory": False, "Accountant": False}
+
+
+def test_every_default_role_has_a_row_in_the_order_cancel_table():
+    assert set(MAY_CANCEL_ORDERS) == {OWNER_ROLE_NAME, *DEFAULT_ROLES}
+
+
+@pytest.mark.parametrize("role_name", sorted(MAY_CANCEL_ORDERS))
+def test_cancelling_an_online_order_is_for_managers(role_name, member_of, browser):
+    browser.sign_in(member_of(role_name))
+    for path in ORDER_CANCEL:
+        expected = 404 if MAY_CANCEL_ORDERS[role_name] else 403
+        assert browser.get(path).status_code == expected, f"{role_name} GET {path}"
+        assert browser.post(path, {"reason": "CUSTOMER"}).status_code == expected, f"{role_name} POST {path}"

@@ -22,6 +22,7 @@ from ismartsync.models import (
     ImportRun,
     OnlineInvoice,
     OnlineReportingCounter,
+    OrderCancellation,
     OutgoingEmail,
     QuickKey,
     Register,
@@ -646,7 +647,20 @@ CASES: dict[tuple[str, str], Case] = {
         lambda t: {"branch_id": str(t.branch.id), "request_key": "hijack"},
         lambda t, body: _their_order_untouched(t),
     ),
+    ("order_cancel.cancel_form", "GET"): Case(
+        lambda t: f"/online-orders/{_their_order(t).online_order.id}/cancel",
+        unchanged=lambda t, body: "#9901" not in body,
+    ),
+    ("order_cancel.cancel_order", "POST"): Case(
+        lambda t: f"/online-orders/{_their_order(t).online_order.id}/cancel",
+        lambda t: {"reason": "CUSTOMER"},
+        lambda t, body: _no_cancellation_of(t),
+    ),
 }
+
+
+def _no_cancellation_of(t: World) -> bool:
+    return db.session.scalar(select(func.count()).select_from(OrderCancellation)) == 0
 
 
 def _routes_with_ids(app: Any) -> set[tuple[str, str]]:

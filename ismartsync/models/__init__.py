@@ -21,6 +21,7 @@ from ismartsync.models.online_order import (
     OrderSync,
     OrderSyncStatus,
 )
+from ismartsync.models.order_cancellation import CancellationStatus, CancelReason, OrderCancellation
 from ismartsync.models.order_work import (
     ConfirmationOutcome,
     FulfilmentOrderMove,
@@ -92,6 +93,8 @@ __all__ = [
     "Base",
     "BatchStatus",
     "Branch",
+    "CancelReason",
+    "CancellationStatus",
     "CashDirection",
     "CashLog",
     "CashReason",
@@ -124,6 +127,7 @@ __all__ = [
     "OnlineOrder",
     "OnlineOrderLine",
     "OnlineReportingCounter",
+    "OrderCancellation",
     "OrderConfirmation",
     "OrderSync",
     "OrderSyncStatus",

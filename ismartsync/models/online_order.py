@@ -82,7 +82,17 @@ class OnlineOrderLine(TenantMixin, Base):
     """One line item of an online order: the variant when we know it, and the quantities Shopify reports."""
 
     __tablename__ = "online_order_lines"
-    __table_args__ = (sa.UniqueConstraint("merchant_id", "shopify_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("merchant_id", "shopify_id"),
+        # Reserved stock at the counter (`services/online_orders/reserved.py`): a variant's lines still to ship, a
+        # few, however many the variant sold online before.
+        sa.Index(
+            "ix_online_order_lines_unfulfilled_variant",
+            "variant_id",
+            postgresql_where=sa.text("unfulfilled_quantity > 0"),
+            sqlite_where=sa.text("unfulfilled_quantity > 0"),
+        ),
+    )
 
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("online_orders.id", ondelete="CASCADE"), index=True)
     shopify_id: Mapped[str] = mapped_column(sa.String(64))  # gid://shopify/LineItem/…

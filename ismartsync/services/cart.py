@@ -18,6 +18,7 @@ from ismartsync.models import Counter, Merchant, Sale, SaleLine, SaleStatus, Sto
 from ismartsync.models.base import utcnow
 from ismartsync.services.audit import Actor, record_audit
 from ismartsync.services.fiscal.settings import counter_reports_to_fbr
+from ismartsync.services.online_orders.reserved import check_available, reserved_query
 from ismartsync.services.pricing import Discount, DiscountKind, LineInput, Totals, discount_amount, price_cart
 
 MAX_QUANTITY = 9999
@@ -27,10 +28,16 @@ SEARCH_LIMIT = 12
 
 @dataclass(frozen=True)
 class LineStock:
-    """Branch stock beside a cart line: what is there, and whether this cart asks for more."""
+    """Branch stock beside a cart line: what is there, what of it online orders hold, and whether this cart asks for
+    more than is available (on hand less reserved)."""
 
     on_hand: int
     short: bool
+    reserved: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
 
 
 # Loading and creating
@@ -121,40 +128,49 @@ def search_variants(session: Session, merchant_id: int, query: str, limit: int =
 
 
 def branch_stock(session: Session, cart: Sale) -> dict[int, LineStock]:
-    """Stock at the cart's branch for each tracked line, keyed by line id."""
+    """Stock at the cart's branch for each tracked line, keyed by line id: on hand and reserved in one query."""
     variant_ids = [line.variant_id for line in cart.lines if line.variant_id]
     if not variant_ids:
         return {}
+    held = reserved_query(cart.branch_id, variant_ids).subquery()
     rows = session.execute(
-        select(Variant.id, StockLevel.quantity)
+        select(Variant.id, StockLevel.quantity, held.c.reserved)
         .outerjoin(StockLevel, (StockLevel.variant_id == Variant.id) & (StockLevel.branch_id == cart.branch_id))
+        .outerjoin(held, held.c.variant_id == Variant.id)
         .where(Variant.id.in_(variant_ids), Variant.tracked.is_(True))
     ).all()
-    levels = {vid: quantity or 0 for vid, quantity in rows}
-    tracked = set(levels)
+    levels = {vid: (quantity or 0, int(reserved or 0)) for vid, quantity, reserved in rows}
     wanted: dict[int, int] = {}
     for line in cart.lines:
-        if line.variant_id in tracked:
+        if line.variant_id in levels:
             wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity  # type: ignore[index]
-    return {
-        line.id: LineStock(levels.get(line.variant_id, 0), wanted[line.variant_id] > levels.get(line.variant_id, 0))
-        for line in cart.lines
-        if line.variant_id in tracked
-    }
+    stock = {}
+    for line in cart.lines:
+        if line.variant_id in levels:
+            on_hand, reserved = levels[line.variant_id]
+            stock[line.id] = LineStock(on_hand, wanted[line.variant_id] > on_hand - reserved, reserved)
+    return stock
 
 
 # Changing lines
 
 
 def _check_stock(session: Session, cart: Sale, variant: Variant, wanted: int) -> None:
-    """Under the "block" policy, refuse a quantity the branch does not have."""
-    if not variant.tracked or cart.merchant.negative_stock_policy != "block":
+    """Under the "block" policy, refuse a quantity the branch does not have, or that online orders hold (on hand
+    and reserved in one query). Under "warn" the line shows it ("not enough") and checkout says which orders."""
+    merchant = cart.merchant
+    if not variant.tracked or merchant.negative_stock_policy != "block":
         return
-    on_hand = session.scalar(
-        select(StockLevel.quantity).where(StockLevel.variant_id == variant.id, StockLevel.branch_id == cart.branch_id)
-    )
-    if wanted > (on_hand or 0):
-        raise DomainError(f"Only {max(on_hand or 0, 0)} of {variant.display_name} in stock here.")
+    held = reserved_query(cart.branch_id, [variant.id]).subquery()
+    row = session.execute(
+        select(StockLevel.quantity, select(held.c.reserved).scalar_subquery()).where(
+            StockLevel.variant_id == variant.id, StockLevel.branch_id == cart.branch_id
+        )
+    ).first()
+    on_hand, reserved = (row[0], int(row[1] or 0)) if row else (0, 0)
+    if wanted > on_hand:
+        raise DomainError(f"Only {max(on_hand, 0)} of {variant.display_name} in stock here.")
+    check_available(session, merchant, cart.branch_id, variant, wanted, on_hand, reserved)
 
 
 def add_variant(session: Session, cart: Sale, variant: Variant, quantity: int = 1) -> SaleLine:

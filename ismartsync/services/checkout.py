@@ -28,6 +28,7 @@ from ismartsync.models import (
     SaleStatus,
     Tender,
     User,
+    Variant,
 )
 from ismartsync.models.base import utcnow
 from ismartsync.money import format_money
@@ -36,6 +37,7 @@ from ismartsync.services.cart import reprice
 from ismartsync.services.cash.drawer import add_cash_sale
 from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.fiscal.documents import open_fiscal_document
+from ismartsync.services.online_orders.reserved import check_sold
 from ismartsync.services.returns.store_credit import spend_store_credit
 from ismartsync.services.stock.ledger import Move, record_movements
 
@@ -284,4 +286,10 @@ def _move_stock(session: Session, actor: Actor, sale: Sale, branch: Branch) -> l
         reference=f"gid://ismartsync/Sale/{sale.id}",
         actor=actor.user,
     )
-    return [r.warning for r in results if r.warning]
+    warnings = [r.warning for r in results if r.warning]
+    # Units promised to online orders at the branch, checked with the levels locked: warn, or refuse under "block".
+    sold: dict[Variant, tuple[int, int]] = {}  # quantity sold, on hand before the sale (two lines may share one)
+    for move, result in zip(moves, results, strict=True):
+        quantity, before = sold.get(move.variant, (0, result.movement.quantity_after - move.delta))
+        sold[move.variant] = (quantity - move.delta, before)
+    return check_sold(session, sale.merchant, branch.id, sold) + warnings

@@ -58,3 +58,11 @@ def move_fulfilment_order(client: GraphQLClient, fulfilment_order_id: str, locat
         {"id": fulfilment_order_id, "newLocationId": location_id},
         payload="fulfillmentOrderMove",
     )
+
+
+def cancel_order(client: GraphQLClient, order_id: str, reason: str, staff_note: str) -> str:
+    """Ask Shopify to cancel the order, restocking what it committed and refunding nothing; the id of the job doing
+    it ("" when Shopify did it at once). Refusals raise ShopifyUserError (already cancelled, something shipped)."""
+    variables = {"orderId": order_id, "reason": reason, "staffNote": staff_note or None}
+    answer = client.mutate("OrderCancel", variables, payload="orderCancel")
+    return str((answer.get("job") or {}).get("id") or "")

@@ -1,4 +1,5 @@
-"""Products and variants with stock per branch, a variant's tax and quick key, its movement history."""
+"""Products and variants with stock per branch (on hand, reserved for online orders, available), a variant's tax
+and quick key, its movement history."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ismartsync.inputs import page_number
 from ismartsync.models import Branch, Product, StockLevel, StockMovement, Variant
 from ismartsync.permissions import Permission
 from ismartsync.services import products
+from ismartsync.services.online_orders.reserved import reserved_by_branch
 from ismartsync.web.htmx import render
 
 bp = Blueprint("catalog", __name__)
@@ -88,6 +90,7 @@ def variants() -> object:
         "catalog/_variant_rows.html",
         variants=shown,
         levels=_levels([v.id for v in shown]),
+        reserved=reserved_by_branch(db.session, [v.id for v in shown]),
         branches=_branches(),
         q=term,
         filters={"q": term, **({"pct": "missing"} if missing else {})},
@@ -116,6 +119,7 @@ def _variant_page(row: Variant, status: int = 200, form: VariantTaxForm | None =
         variant=row,
         branches=_branches(),
         levels=_levels([row.id]),
+        reserved=reserved_by_branch(db.session, [row.id]),
         form=form,
         quick_key=products.is_quick_key(db.session, row),
         movements=movements,

@@ -20,6 +20,7 @@ from ismartsync.services import parked
 from ismartsync.services.cash.drawer import drawer_over_limit
 from ismartsync.services.cash.registers import selling_shift
 from ismartsync.services.fiscal import settings as fiscal_settings
+from ismartsync.services.online_orders.reserved import reserved_query
 from ismartsync.services.returns import exchange as exchanges
 from ismartsync.services.returns.record import ReturnRequest, plan_return
 from ismartsync.views.counter.return_panel import reference_fields, refund_parts
@@ -118,17 +119,19 @@ def quick_keys(counter: Counter) -> list[tuple[Variant, int]]:
     return with_stock(counter, [k.variant for k in keys if k.variant.deleted_at is None])
 
 
-def with_stock(counter: Counter, variants: list[Variant]) -> list[tuple[Variant, int]]:
+def with_stock(counter: Counter, variants: list[Variant]) -> list[tuple[Variant, int, int]]:
+    """Each variant with its stock on hand here and what online orders hold of it (one query)."""
     if not variants:
         return []
-    levels = dict(
-        db.session.execute(
-            select(StockLevel.variant_id, StockLevel.quantity).where(
-                StockLevel.branch_id == counter.branch_id, StockLevel.variant_id.in_([v.id for v in variants])
-            )
-        ).all()
-    )
-    return [(v, levels.get(v.id, 0)) for v in variants]
+    ids = [v.id for v in variants]
+    held = reserved_query(counter.branch_id, ids).subquery()
+    rows = db.session.execute(
+        select(StockLevel.variant_id, StockLevel.quantity, held.c.reserved)
+        .outerjoin(held, held.c.variant_id == StockLevel.variant_id)
+        .where(StockLevel.branch_id == counter.branch_id, StockLevel.variant_id.in_(ids))
+    ).all()
+    levels = {vid: (quantity, int(reserved or 0)) for vid, quantity, reserved in rows}
+    return [(v, *levels.get(v.id, (0, 0))) for v in variants]
 
 
 # The answers
