@@ -151,4 +151,18 @@ __all__ = [
     "WebhookSubscription",
     "user_branches",
     "user_counters",
+    # Fulfilment at the branches (issue 18, point 4)
+    "Dispatch",
+    "DispatchLine",
+    "DispatchStatus",
+    "FulfilmentArrival",
+    "FulfilmentWorkflow",
 ]
+
+from ismartsync.models.fulfilment import (  # noqa: E402
+    Dispatch,
+    DispatchLine,
+    DispatchStatus,
+    FulfilmentArrival,
+    FulfilmentWorkflow,
+)
