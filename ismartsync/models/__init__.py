@@ -6,6 +6,13 @@ from ismartsync.models.catalog import Customer, Product, Variant
 from ismartsync.models.device import Device
 from ismartsync.models.email import EmailStatus, OutgoingEmail
 from ismartsync.models.fiscal import AttemptOutcome, FiscalAttempt, FiscalDocument, FiscalStatus, InvoiceType
+from ismartsync.models.fulfilment import (
+    Dispatch,
+    DispatchLine,
+    DispatchStatus,
+    FulfilmentArrival,
+    FulfilmentWorkflow,
+)
 from ismartsync.models.merchant import Branch, Counter, FiscalBackendKind, FiscalEnvironment, Merchant
 from ismartsync.models.online_order import (
     FulfilmentOrder,
@@ -88,6 +95,9 @@ __all__ = [
     "Customer",
     "DayClose",
     "Device",
+    "Dispatch",
+    "DispatchLine",
+    "DispatchStatus",
     "DriftStatus",
     "EmailStatus",
     "FiscalAttempt",
@@ -95,8 +105,10 @@ __all__ = [
     "FiscalDocument",
     "FiscalEnvironment",
     "FiscalStatus",
+    "FulfilmentArrival",
     "FulfilmentOrder",
     "FulfilmentOrderLine",
+    "FulfilmentWorkflow",
     "ImportRun",
     "ImportStatus",
     "InventorySyncState",
@@ -151,18 +163,4 @@ __all__ = [
     "WebhookSubscription",
     "user_branches",
     "user_counters",
-    # Fulfilment at the branches (issue 18, point 4)
-    "Dispatch",
-    "DispatchLine",
-    "DispatchStatus",
-    "FulfilmentArrival",
-    "FulfilmentWorkflow",
 ]
-
-from ismartsync.models.fulfilment import (  # noqa: E402
-    Dispatch,
-    DispatchLine,
-    DispatchStatus,
-    FulfilmentArrival,
-    FulfilmentWorkflow,
-)

@@ -127,3 +127,9 @@ class FulfilmentArrival(TenantMixin, Base):
     taken: Mapped[int] = mapped_column(default=0)  # off the branch by Branch Sync
     movement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stock_movements.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When what no dispatch accounts for was compared and taken (or found already taken): None = still to do.
+    taken_at: Mapped[datetime | None]
+
+    @property
+    def to_take(self) -> int:
+        return 0 if self.taken_at is not None else self.quantity - self.accounted
