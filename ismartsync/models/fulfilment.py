@@ -123,6 +123,7 @@ class FulfilmentArrival(TenantMixin, Base):
     order_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("online_order_lines.id", ondelete="SET NULL"))
     branch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("branches.id", ondelete="SET NULL"))
     quantity: Mapped[int]
+    fulfilled_at: Mapped[datetime | None]  # Shopify's createdAt of the fulfilment
     accounted: Mapped[int] = mapped_column(default=0)  # by our dispatches
     taken: Mapped[int] = mapped_column(default=0)  # off the branch by Branch Sync
     movement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stock_movements.id", ondelete="SET NULL"))

@@ -62,6 +62,7 @@ def upgrade():
     sa.Column('order_line_id', sa.Integer(), nullable=True),
     sa.Column('branch_id', sa.Integer(), nullable=True),
     sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('fulfilled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('accounted', sa.Integer(), nullable=False),
     sa.Column('taken', sa.Integer(), nullable=False),
     sa.Column('movement_id', sa.Integer(), nullable=True),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ismartsync.models import (
@@ -27,13 +27,15 @@ from ismartsync.models import (
     OnlineOrder,
     OnlineOrderLine,
     ShopifyLocation,
+    StockMovement,
     Variant,
 )
 from ismartsync.models.base import utcnow
 from ismartsync.models.fulfilment import OPEN_DISPATCH
-from ismartsync.services.stock.inbound import Outcome, Pair, Quantities, locked_reading
+from ismartsync.services.stock.inbound import CLOCK_SKEW, Outcome, Pair, Quantities, locked_reading
 from ismartsync.services.stock.ledger import record_movement
 from ismartsync.services.stock.sync_outbox import fulfilment_in_flight, settle_in_flight
+from ismartsync.shopify.times import parse_shopify_time
 
 RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
 
@@ -153,6 +155,10 @@ def take_by_comparison(
     noted) shows them gone and ours does not: at most its units, never below what a refresh already took."""
     if arrival.taken_at is not None:
         return Outcome.IN_STEP
+    if _before_our_stock(session, arrival, pair):
+        arrival.taken_at = utcnow()  # already inside the opening stock we took from Shopify
+        session.flush()
+        return Outcome.IN_STEP
     reading = locked_reading(session, pair, shopify, seen_version=seen_version, read_at=read_at)
     if reading is None:
         return Outcome.BUSY
@@ -179,6 +185,18 @@ def take_by_comparison(
     return Outcome.CHANGED
 
 
+def _before_our_stock(session: Session, arrival: FulfilmentArrival, pair: Pair) -> bool:
+    """A fulfilment made before the branch's stock of the item began (its first movement, the opening stock read
+    from Shopify) is already in it: an order synced with its old fulfilments takes nothing."""
+    began = session.scalar(
+        select(func.min(StockMovement.created_at)).where(
+            StockMovement.variant_id == pair.variant_id, StockMovement.branch_id == pair.branch_id
+        )
+    )
+    # Shopify's times are whole seconds from its own clock: only a fulfilment clearly older counts as inside.
+    return began is None or (arrival.fulfilled_at is not None and arrival.fulfilled_at + CLOCK_SKEW < began)
+
+
 def _take_fulfilment(
     session: Session, order: OnlineOrder, fulfillment: dict[str, Any], taken: Taken, only: Dispatch | None = None
 ) -> None:
@@ -202,6 +220,7 @@ def _take_fulfilment(
             order_line_id=order_line.id if order_line else None,
             branch_id=branch_id,
             quantity=int(node.get("quantity") or 0),
+            fulfilled_at=parse_shopify_time(fulfillment.get("createdAt")),
         )
         session.add(arrival)
         session.flush()
