@@ -109,6 +109,7 @@ VIEW_MODULES = (
     "staff",
     "sync_health",
     "webhooks",
+    "fulfilment",
 )
 
 

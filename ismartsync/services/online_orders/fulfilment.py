@@ -146,6 +146,8 @@ def scan_item(session: Session, merchant_id: int, lines: list[PickLine], code: s
 
     :raise WrongItem: the code names no item, an item not on this order, or one already picked in full.
     """
+    if not code.strip():
+        raise WrongItem("Scan or type the item's barcode.", field="code")
     variant = find_by_code(session, merchant_id, code)
     if variant is None:
         raise WrongItem(f"No item has the code {code.strip()[:40]}.", field="code")
