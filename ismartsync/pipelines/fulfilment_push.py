@@ -142,7 +142,9 @@ def dispatches_due(session: Session, now: datetime) -> list[int]:
         session.scalars(
             select(Dispatch.id).where(
                 Dispatch.status.in_((DispatchStatus.QUEUED, DispatchStatus.SENDING)),
-                (Dispatch.next_attempt_at.is_(None)) | (Dispatch.next_attempt_at <= now),
+                # a queued one without a date has its job waiting; a sending one is due when its lease ran out
+                (Dispatch.next_attempt_at.is_(None) & (Dispatch.status == DispatchStatus.QUEUED))
+                | (Dispatch.next_attempt_at <= now),
             )
         )
     )

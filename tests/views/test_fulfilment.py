@@ -28,7 +28,7 @@ def _picked(fo, count: int) -> dict[str, str]:
 
 
 def test_the_pick_screen_lists_what_to_ship(browser, manager, picking):
-    fo, variant, _ = picking
+    fo, _, _ = picking
     browser.sign_in(manager)
 
     body = browser.get(f"/fulfilment/orders/{fo.id}").get_data(as_text=True)

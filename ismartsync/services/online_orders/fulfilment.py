@@ -191,6 +191,8 @@ def dispatch_fulfilment_order(
     :raise DomainError: the order cannot be dispatched here now, a line is not picked in full, or the courier or
         tracking number is missing.
     """
+    # One dispatch at a time per fulfilment order: a second (or the same form twice) waits, then sees the first.
+    session.execute(select(FulfilmentOrder.id).where(FulfilmentOrder.id == fulfilment_order.id).with_for_update())
     existing = session.scalar(select(Dispatch).where(Dispatch.merchant_id == actor.merchant_id, Dispatch.key == key))
     if existing is not None:
         return existing

@@ -10,6 +10,7 @@ leaves nothing to take. Never twice.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from ismartsync.services.stock.ledger import record_movement
 from ismartsync.services.stock.sync_outbox import fulfilment_in_flight, settle_in_flight
 from ismartsync.shopify.times import parse_shopify_time
 
+LEASE = timedelta(minutes=2)  # a sending dispatch not answered by then lost its worker: the sweep sends it again
 RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
 
 
@@ -58,7 +60,8 @@ def claim_dispatch(session: Session, dispatch_id: int, now: datetime) -> Dispatc
         return None
     if dispatch.next_attempt_at is not None and dispatch.next_attempt_at > now:
         return None
-    dispatch.status, dispatch.attempts, dispatch.next_attempt_at = DispatchStatus.SENDING, dispatch.attempts + 1, None
+    dispatch.status, dispatch.attempts = DispatchStatus.SENDING, dispatch.attempts + 1
+    dispatch.next_attempt_at = now + LEASE
     session.flush()
     return dispatch
 
@@ -93,7 +96,6 @@ def retry_failed(session: Session, dispatch: Dispatch) -> None:
     """A person sends a failed dispatch again (after releasing a hold in Shopify, say), under a new key."""
     if dispatch.status != DispatchStatus.FAILED:
         return
-    import uuid
 
     dispatch.status, dispatch.idempotency_key, dispatch.next_attempt_at = DispatchStatus.QUEUED, uuid.uuid4().hex, None
     session.flush()
