@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, StringField
+from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length
 
 from ismartsync.models.fulfilment import WORKFLOW_LABELS
@@ -19,9 +19,11 @@ class ScanForm(FlaskForm):
 
 class DispatchForm(FlaskForm):
     key = HiddenField()  # one per page load: a double submit is one dispatch
-    courier = SelectField("Courier", choices=[(c, c) for c in COURIER_NAMES])
+    courier = SelectField("Courier", choices=[SelectChoice(c, c) for c in COURIER_NAMES])
     tracking_number = StringField("Tracking number", [Length(max=30)])  # its shape is checked by the service
 
 
 class WorkflowForm(FlaskForm):
-    workflow = RadioField("How online orders are fulfilled", choices=WORKFLOW_CHOICES)
+    workflow = RadioField(
+        "How online orders are fulfilled", choices=[SelectChoice(value, label) for value, label in WORKFLOW_CHOICES]
+    )
