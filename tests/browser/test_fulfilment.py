@@ -46,13 +46,13 @@ def test_pick_a_cod_order_by_scanning_and_dispatch_it_with_tcs(tablet: Tablet, l
 
     _scan(page, ITEMS[1][2])  # the khussa: not on this order
     expect(page.get_by_text(re.compile("Wrong item: .* is not on this order"))).to_be_visible()
-    expect(page.get_by_text("0 of 2")).to_be_visible()
+    expect(page.get_by_text("0 of 2", exact=True)).to_be_visible()
     tablet.shoot("fulfilment-wrong-scan")
 
     _scan(page, ITEMS[0][2])
-    expect(page.get_by_text("1 of 2")).to_be_visible()
+    expect(page.get_by_text("1 of 2", exact=True)).to_be_visible()
     _scan(page, ITEMS[0][2])
-    expect(page.get_by_text("2 of 2")).to_be_visible()
+    expect(page.get_by_text("2 of 2", exact=True)).to_be_visible()
     page.get_by_label("Courier").select_option("TCS")
     page.get_by_label("Tracking number").fill("TCS778812345")
     tablet.shoot("fulfilment-picked")
