@@ -62,6 +62,7 @@ from ismartsync.services.stock.sync_outbox import sync_state
 from ismartsync.tokens import make_token
 from tests import factories
 from tests.conftest import CSRF_RE
+from tests.fulfilment_fixtures import make_dispatch, make_fulfilment_order
 from tests.selling import cart_with, open_till, sell, stock_items
 
 # Drawn requests per route beyond the fixed ones (`_explicit`): one per field it reads, within bounds.
@@ -171,6 +172,8 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     document = db.session.scalar(select(FiscalDocument).where(FiscalDocument.sale_id == sale.id))
     register = db.session.scalar(select(Register).where(Register.counter_id == counter.id))
     assert document is not None and register is not None
+    web_order = make_fulfilment_order(branch, variants[0])
+    dispatch = make_dispatch(make_fulfilment_order(branch, variants[1]))
     path_values = {
         "branch_id": branch.id,
         "counter_id": counter.id,
@@ -195,6 +198,8 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         "week": monday.isoformat(),
         "fmt": "csv",
         "filename": "js/app.js",
+        "fulfilment_order_id": web_order.id,
+        "dispatch_id": dispatch.id,
     }
     endpoint_paths = {
         ("receipts.receipt", "token"): receipt_token(sale),

@@ -96,7 +96,7 @@ def scan_item(fulfilment_order_id: int) -> Any:
         body, status, headers = _page(fulfilment_order, 422, lines=lines, scan_form=form, dispatch_form=dispatch_form)
         return body, status, {**headers, "HX-Trigger": "scan-miss"}
     try:
-        pick = service.scan_item(db.session, current_user.merchant_id, lines, form.code.data)
+        pick = service.scan_item(db.session, current_user.merchant_id, lines, form.code.data or "")
     except DomainError as exc:
         db.session.rollback()
         attach_error(form, exc)
@@ -127,7 +127,7 @@ def dispatch(fulfilment_order_id: int) -> Any:
                 fulfilment_order,
                 key=(form.key.data or "")[:64] or uuid.uuid4().hex,
                 picked=picked,
-                courier=form.courier.data,
+                courier=form.courier.data or "",
                 tracking_number=form.tracking_number.data or "",
             )
         except DomainError as exc:
