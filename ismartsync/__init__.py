@@ -111,6 +111,7 @@ VIEW_MODULES = (
     "staff",
     "sync_health",
     "webhooks",
+    "fulfilment",
 )
 
 

@@ -56,6 +56,7 @@ def periodic_jobs(config: Mapping[str, Any]) -> list[Periodic]:
         Periodic("jobs.shopify.schedule_order_syncs", "default", 60, timeout=120),
         Periodic("jobs.fiscal.sweep", "default", int(config.get("FISCAL_SWEEP_SECONDS") or 15), timeout=120),
         Periodic("jobs.queues.forget_recovered_failures", "default", 60, timeout=120),
+        Periodic("jobs.fulfilment.sweep", "default", 30, timeout=120),
     ]
 
 

@@ -63,6 +63,7 @@ from ismartsync.services.stock.sync_outbox import sync_state
 from ismartsync.tokens import make_token
 from tests import factories
 from tests.conftest import CSRF_RE
+from tests.fulfilment_fixtures import make_dispatch, make_fulfilment_order
 from tests.online_invoicing import make_order, report_online_orders
 from tests.selling import cart_with, open_till, sell, stock_items
 
@@ -175,10 +176,11 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     run = ImportRun(merchant_id=merchant.id, kind="full")
     db.session.add_all([drift, run])
     db.session.flush()
-    smart_order = _online_order(merchant, branch)  # with a fulfilment order that may move
     document = db.session.scalar(select(FiscalDocument).where(FiscalDocument.sale_id == sale.id))
     register = db.session.scalar(select(Register).where(Register.counter_id == counter.id))
     assert document is not None and register is not None
+    web_order = make_fulfilment_order(branch, variants[0])
+    dispatch = make_dispatch(make_fulfilment_order(branch, variants[1]))
     path_values = {
         "branch_id": branch.id,
         "counter_id": counter.id,
@@ -200,12 +202,13 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
         "order_id": online_order.id,
         "invoice_id": online.online_invoice_id,
         "reason_id": return_reasons(db.session, merchant.id)[0].id,
-        "fulfilment_order_id": smart_order.fulfilment_orders[0].id,
         "device_id": _device_of(counter.id),
         "day": date.today().isoformat(),
         "week": monday.isoformat(),
         "fmt": "csv",
         "filename": "js/app.js",
+        "fulfilment_order_id": web_order.id,
+        "dispatch_id": dispatch.id,
     }
     endpoint_paths = {
         ("receipts.receipt", "token"): receipt_token(sale),
@@ -237,38 +240,6 @@ def _build_world(app: Flask, make_browser: Any, fbr: Any) -> World:
     world = World(*_session_of(browser, "/account"), path_values, plausible, endpoint_paths)
     world.sessions["sign_in.second_factor"] = _waiting_for_a_code(make_browser(), merchant, staff_roles["Manager"])
     return world
-
-
-def _online_order(merchant: Any, branch: Any) -> Any:
-    """A COD online order with a fulfilment order at the branch (Smart Orders' pages and actions)."""
-    from ismartsync.models import FulfilmentOrder, OnlineOrder
-    from ismartsync.models.base import utcnow
-
-    order = OnlineOrder(
-        merchant_id=merchant.id,
-        shopify_id="gid://shopify/Order/990001",
-        name="#1001",
-        phone="+923001234567",
-        cod=True,
-        shopify_created_at=utcnow(),
-        shopify_updated_at=utcnow(),
-    )
-    db.session.add(order)
-    db.session.flush()
-    db.session.add(
-        FulfilmentOrder(
-            merchant_id=merchant.id,
-            order_id=order.id,
-            shopify_id="gid://shopify/FulfillmentOrder/990001",
-            shopify_location_id="gid://shopify/Location/1",
-            branch_id=branch.id,
-            status="OPEN",
-            supported_actions=["MOVE"],
-            order_created_at=order.shopify_created_at,
-        )
-    )
-    db.session.flush()
-    return order
 
 
 def _session_of(browser: Any, page: str) -> tuple[dict[str, str], str]:

@@ -308,3 +308,39 @@ def test_cancelling_an_online_order_is_for_managers(role_name, member_of, browse
         expected = 404 if MAY_CANCEL_ORDERS[role_name] else 403
         assert browser.get(path).status_code == expected, f"{role_name} GET {path}"
         assert browser.post(path, {"reason": "CUSTOMER"}).status_code == expected, f"{role_name} POST {path}"
+
+
+# Fulfilment (online orders at a branch): the pick screen is for whoever sees orders; scanning, dispatching and
+# sending a refused dispatch again move stock, so they need "Edit stock" too; the workflow settings are settings.
+FULFILMENT_PAGES = ["/fulfilment/orders/{fo}"]
+FULFILMENT_ACTIONS = [
+    "/fulfilment/orders/{fo}/scan",
+    "/fulfilment/orders/{fo}/dispatch",
+    "/fulfilment/dispatches/{d}/retry",
+]
+MAY_PICK = {"Owner": True, "Manager": True, "Cashier": True, "Inventory": True, "Accountant": True}
+MAY_DISPATCH = {"Owner": True, "Manager": True, "Cashier": False, "Inventory": True, "Accountant": False}
+MAY_SET_FULFILMENT = {"Owner": True, "Manager": True, "Cashier": False, "Inventory": False, "Accountant": False}
+
+
+def test_every_default_role_has_a_row_in_the_fulfilment_tables():
+    assert set(MAY_PICK) == set(MAY_DISPATCH) == set(MAY_SET_FULFILMENT) == {OWNER_ROLE_NAME, *DEFAULT_ROLES}
+
+
+@pytest.mark.parametrize("role_name", sorted(MAY_PICK))
+def test_fulfilment_screens_are_for_their_roles(role_name, member_of, browser, branch):
+    from tests.fulfilment_fixtures import make_dispatch, make_fulfilment_order
+
+    fo = make_fulfilment_order(branch, factories.VariantFactory(product__merchant=branch.merchant))
+    dispatch = make_dispatch(fo)
+    browser.sign_in(member_of(role_name))
+    for template in FULFILMENT_PAGES:
+        path = template.format(fo=fo.id)
+        assert browser.get(path).status_code == (200 if MAY_PICK[role_name] else 403), f"{role_name} {path}"
+    for template in FULFILMENT_ACTIONS:
+        path = template.format(fo=fo.id, d=dispatch.id)
+        status = browser.post(path, {"code": ""}).status_code
+        assert (status != 403) == MAY_DISPATCH[role_name], f"{role_name} {path} {status}"
+    assert browser.get("/fulfilment/settings").status_code == (200 if MAY_SET_FULFILMENT[role_name] else 403)
+    status = browser.post("/fulfilment/settings", {"workflow": "manual"}).status_code
+    assert (status != 403) == MAY_SET_FULFILMENT[role_name], f"{role_name} settings {status}"

@@ -663,6 +663,53 @@ def _no_cancellation_of(t: World) -> bool:
     return db.session.scalar(select(func.count()).select_from(OrderCancellation)) == 0
 
 
+def _their_fulfilment(t: World) -> World:
+    """Their web order picked at their branch, and a dispatch of it Shopify refused (made once, when a case asks)."""
+    if not hasattr(t, "fulfilment_order"):
+        from tests.fulfilment_fixtures import make_dispatch, make_fulfilment_order
+
+        t.fulfilment_order = make_fulfilment_order(t.branch, t.variant, customer_name="Their customer")
+        t.dispatch = make_dispatch(t.fulfilment_order)
+    return t
+
+
+def _their_fulfilment_unchanged(t: World, body: str) -> bool:
+    from ismartsync.models import Dispatch, DispatchStatus
+
+    return (
+        "Their customer" not in body
+        and db.session.scalar(select(func.count()).select_from(Dispatch)) == 1
+        and _reloaded(t.dispatch).status == DispatchStatus.FAILED
+    )
+
+
+CASES |= {
+    ("fulfilment.pick", "GET"): Case(
+        lambda t: f"/fulfilment/orders/{_their_fulfilment(t).fulfilment_order.id}",
+        unchanged=_their_fulfilment_unchanged,
+    ),
+    ("fulfilment.scan_item", "POST"): Case(
+        lambda t: f"/fulfilment/orders/{_their_fulfilment(t).fulfilment_order.id}/scan",
+        lambda t: {"code": t.variant.barcode or "x"},
+        _their_fulfilment_unchanged,
+    ),
+    ("fulfilment.dispatch", "POST"): Case(
+        lambda t: f"/fulfilment/orders/{_their_fulfilment(t).fulfilment_order.id}/dispatch",
+        lambda t: {
+            "key": "k1",
+            "courier": "TCS",
+            "tracking_number": "TCS9",
+            **{f"picked-{line.id}": "2" for line in t.fulfilment_order.lines},
+        },
+        _their_fulfilment_unchanged,
+    ),
+    ("fulfilment.retry_dispatch", "POST"): Case(
+        lambda t: f"/fulfilment/dispatches/{_their_fulfilment(t).dispatch.id}/retry",
+        unchanged=_their_fulfilment_unchanged,
+    ),
+}
+
+
 def _routes_with_ids(app: Any) -> set[tuple[str, str]]:
     return {
         (rule.endpoint, method)

@@ -6,6 +6,13 @@ from ismartsync.models.catalog import Customer, Product, Variant
 from ismartsync.models.device import Device
 from ismartsync.models.email import EmailStatus, OutgoingEmail
 from ismartsync.models.fiscal import AttemptOutcome, FiscalAttempt, FiscalDocument, FiscalStatus, InvoiceType
+from ismartsync.models.fulfilment import (
+    Dispatch,
+    DispatchLine,
+    DispatchStatus,
+    FulfilmentArrival,
+    FulfilmentWorkflow,
+)
 from ismartsync.models.merchant import Branch, Counter, FiscalBackendKind, FiscalEnvironment, Merchant
 from ismartsync.models.online_invoice import (
     OnlineInvoice,
@@ -104,6 +111,9 @@ __all__ = [
     "Customer",
     "DayClose",
     "Device",
+    "Dispatch",
+    "DispatchLine",
+    "DispatchStatus",
     "DriftStatus",
     "EmailStatus",
     "FiscalAttempt",
@@ -111,9 +121,11 @@ __all__ = [
     "FiscalDocument",
     "FiscalEnvironment",
     "FiscalStatus",
+    "FulfilmentArrival",
     "FulfilmentOrder",
     "FulfilmentOrderLine",
     "FulfilmentOrderMove",
+    "FulfilmentWorkflow",
     "ImportRun",
     "ImportStatus",
     "InventorySyncState",

@@ -53,6 +53,8 @@ class Merchant(IdMixin, TimestampMixin, Base):
     default_tax_rate_bp: Mapped[int] = mapped_column(default=1800)
     # What a sale that would take branch stock below zero does: "warn" (sell, show a warning) or "block".
     negative_stock_policy: Mapped[str] = mapped_column(sa.String(8), default="warn", server_default="warn")
+    # How online orders leave the branches (`models/fulfilment.py` FulfilmentWorkflow); a branch may override it.
+    fulfilment_workflow: Mapped[str] = mapped_column(sa.String(16), default="smart", server_default="smart")
     # FBR's Re 1 POS service fee, printed as its own line; 0 switches it off.
     pos_fee_minor: Mapped[int] = mapped_column(default=100, server_default="100")
     # The largest discount a cashier gives without "Discount over limit" (basis points of the discounted amount).
@@ -105,6 +107,8 @@ class Branch(TenantMixin, TimestampMixin, Base):
     address: Mapped[str] = mapped_column(sa.String(300), default="")
     phone: Mapped[str] = mapped_column(sa.String(30), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # This branch's own fulfilment workflow; None follows the merchant's.
+    fulfilment_workflow: Mapped[str | None] = mapped_column(sa.String(16))
 
     merchant: Mapped[Merchant] = relationship(back_populates="branches")
     counters: Mapped[list[Counter]] = relationship(back_populates="branch", order_by="Counter.name")

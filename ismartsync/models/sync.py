@@ -20,10 +20,13 @@ class OutboxStatus(StrEnum):
     APPLIED = "applied"  # Shopify has it; never sent again
     SKIPPED = "skipped"  # Shopify cannot take it (untracked item, bundle); `error` says why
     FAILED = "failed"  # Shopify refused it; a person looks at it on the sync health screen
+    # A fulfilment in flight: our `fulfilment` movement that Shopify takes off on_hand itself when the fulfilment is
+    # made there (fulfillmentCreate, or a person in Shopify). Never pushed; APPLIED once Shopify shows it fulfilled.
+    AWAITING = "awaiting"
 
 
 # Not yet in Shopify: what Shopify's quantity lacks compared with ours.
-UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
+UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED, OutboxStatus.AWAITING)
 
 
 class SyncOutboxEntry(TenantMixin, Base):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ismartsync.models.base import utcnow
+from ismartsync.pipelines.fulfilment_push import take_fulfilments
 from ismartsync.pipelines.shopify_client import open_client
 from ismartsync.services.online_orders import intake
 from ismartsync.services.online_orders import sync as order_sync
@@ -85,12 +86,16 @@ def sync_orders(session: Session, merchant_id: int) -> SyncResult | None:
 
 
 def refresh_order(session: Session, client: ShopifyClient, merchant_id: int, order_id: str) -> intake.Applied | None:
-    """Read one order again and apply it (flushed; the caller commits); None when Shopify does not show it."""
+    """Read one order again and apply it, then take in the fulfilments it shows (`pipelines/fulfilment_push.py`:
+    dispatches settle, units fulfilled in Shopify alone come off the branch); None when Shopify does not show it."""
     session.commit()  # the read happens outside any transaction
     node = wire.order(client, order_id)
     if node is None:
         return None
-    return intake.apply_order(session, merchant_id, node)
+    applied = intake.apply_order(session, merchant_id, node)
+    session.commit()
+    take_fulfilments(session, client, merchant_id, node)
+    return applied
 
 
 def order_of_fulfilment_order(

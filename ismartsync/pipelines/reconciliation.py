@@ -54,7 +54,7 @@ def _compare_location(
         )
         run.checked += 1
         run.drifted += outcome == Outcome.CHANGED
-        run.busy += outcome == Outcome.BUSY
+        run.busy += outcome in (Outcome.BUSY, Outcome.IN_FLIGHT)
         if n % COMMIT_EVERY == 0:
             session.commit()
     session.commit()

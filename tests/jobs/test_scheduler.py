@@ -40,6 +40,7 @@ EXPECTED = [
     ("jobs.shopify.schedule_order_syncs", "default", 60),
     ("jobs.fiscal.sweep", "default", 15),
     ("jobs.queues.forget_recovered_failures", "default", 60),
+    ("jobs.fulfilment.sweep", "default", 30),
 ]
 
 

@@ -28,7 +28,13 @@ from ismartsync.models import (
 )
 from ismartsync.models.sync import UNSENT
 from ismartsync.services.stock.ledger import locked_level, record_movement
-from ismartsync.services.stock.sync_outbox import is_sending, state_versions, sync_state, unsent_sum
+from ismartsync.services.stock.sync_outbox import (
+    fulfilment_in_flight,
+    is_sending,
+    state_versions,
+    sync_state,
+    unsent_sum,
+)
 
 SHOPIFY_CHANGE_REASON = "Changed in Shopify"
 CLOCK_SKEW = timedelta(seconds=5)
@@ -38,6 +44,9 @@ class Outcome(StrEnum):
     IN_STEP = "in_step"  # Shopify has exactly our changes (an echo of our own write, or nothing new)
     CHANGED = "changed"  # someone changed the quantity in Shopify: recorded as a "shopify" movement
     BUSY = "busy"  # ours moved while the read was in flight: read again later
+    # A fulfilment of ours Shopify may or may not have taken off on_hand yet: not compared (never decremented
+    # twice); read again once it settles (`pipelines/fulfilment_push.py`).
+    IN_FLIGHT = "in_flight"
 
 
 @dataclass(frozen=True)
@@ -187,6 +196,9 @@ def apply_reading(
     if reading is None:
         return Outcome.BUSY
     state, comparison = reading
+    if fulfilment_in_flight(session, pair.variant_id, pair.branch_id):
+        session.flush()
+        return Outcome.IN_FLIGHT
     if comparison.drift == 0:
         session.flush()
         return Outcome.IN_STEP

@@ -32,7 +32,13 @@ from ismartsync.queue import enqueue_after_commit
 from ismartsync.services.audit import Actor, record_audit
 from ismartsync.services.stock.inbound import Outcome, Pair, Quantities, compare_locked, locked_reading
 from ismartsync.services.stock.ledger import record_movement
-from ismartsync.services.stock.sync_outbox import enqueue_push, is_sending, mapped_location_id, sync_state
+from ismartsync.services.stock.sync_outbox import (
+    enqueue_push,
+    fulfilment_in_flight,
+    is_sending,
+    mapped_location_id,
+    sync_state,
+)
 
 RUN_JOB = "jobs.sync.run_reconciliation"
 # A run that has not finished in this long died with its worker.
@@ -129,6 +135,9 @@ def record_comparison(
     if reading is None:
         return Outcome.BUSY
     state, comparison = reading
+    if fulfilment_in_flight(session, pair.variant_id, pair.branch_id):
+        session.flush()
+        return Outcome.IN_FLIGHT  # compared again once Shopify shows the fulfilment
     drift = _open_drift(session, pair)
     if comparison.drift == 0:
         if drift is not None:
@@ -162,6 +171,8 @@ def _checked(session: Session, drift: StockDrift) -> tuple[Pair, int]:
     state = sync_state(session, pair.merchant_id, pair.variant_id, pair.branch_id, lock=True)
     if state.version != drift.state_version or is_sending(session, pair.variant_id, pair.branch_id):
         raise DomainError(STALE_MESSAGE)
+    if fulfilment_in_flight(session, pair.variant_id, pair.branch_id):
+        raise DomainError("An online order's dispatch of this item is on its way to Shopify. Try again shortly.")
     difference = compare_locked(session, pair, drift.shopify_on_hand).drift
     if difference == 0:
         drift.status, drift.resolved_at = DriftStatus.CLEARED, utcnow()

@@ -6,6 +6,12 @@ caller can forget Shopify. The invariant the sync keeps, per variant at a mapped
     Shopify on_hand = our level − the sum of our changes not yet in Shopify (`unsent_sum`)
 
 so any other difference is a change made in Shopify, and our own writes echo back as no difference at all.
+
+A `fulfilment` movement is never pushed: Shopify takes a fulfilment's units off on_hand itself when the fulfilment
+is made there. Until it has, the units are "in flight": an entry AWAITING (`hold_in_flight`) counted in
+`unsent_sum` like any change Shopify lacks, and a pair with one is left alone by the stock refresh and the
+reconciliation (`fulfilment_in_flight`) until `settle_in_flight` marks it applied. The whole rule is in
+docs/online-orders-and-stock.md.
 """
 
 from __future__ import annotations
@@ -26,12 +32,14 @@ from ismartsync.models import (
     SyncOutboxEntry,
     Variant,
 )
+from ismartsync.models.base import utcnow
 from ismartsync.models.sync import UNSENT
 from ismartsync.queue import enqueue_after_commit
 
 PUSH_JOB = "jobs.sync.push_stock"
 # Movements that came from Shopify (or mirror what it already has) are never sent back.
-NOT_PUSHED = frozenset({MovementKind.SHOPIFY, MovementKind.OPENING})
+# A fulfilment's units come off Shopify's on_hand with the fulfilment itself, so they are never pushed either.
+NOT_PUSHED = frozenset({MovementKind.SHOPIFY, MovementKind.OPENING, MovementKind.FULFILMENT})
 # Shopify has no "sale" reason; these are its names for what each movement is (reference/shopify.md §2.5).
 REASONS: dict[str, str] = {
     MovementKind.SALE: "correction",
@@ -40,7 +48,6 @@ REASONS: dict[str, str] = {
     MovementKind.TRANSFER_IN: "movement_received",
     MovementKind.ADJUSTMENT: "correction",
     MovementKind.COUNT: "cycle_count_available",
-    MovementKind.FULFILMENT: "correction",
 }
 
 
@@ -92,6 +99,67 @@ def queue_movement(session: Session, movement: StockMovement, variant: Variant) 
     session.add(entry)
     enqueue_push(session, movement.merchant_id)
     return entry
+
+
+def hold_in_flight(session: Session, movement: StockMovement, variant: Variant) -> SyncOutboxEntry | None:
+    """Note a `fulfilment` movement's units as in flight until Shopify shows the fulfilment (never pushed)."""
+    if movement.kind != MovementKind.FULFILMENT or not syncs_stock(variant):
+        return None
+    location_id = mapped_location_id(session, movement.branch_id)
+    if location_id is None:
+        return None
+    entry = SyncOutboxEntry(
+        merchant_id=movement.merchant_id,
+        movement_id=movement.id,
+        variant_id=movement.variant_id,
+        branch_id=movement.branch_id,
+        inventory_item_id=variant.inventory_item_id,
+        location_id=location_id,
+        kind=movement.kind,
+        delta=movement.delta,
+        quantity_after=movement.quantity_after,
+        reference=movement.reference or f"gid://ismartsync/StockMovement/{movement.id}",
+        status=OutboxStatus.AWAITING,
+    )
+    session.add(entry)
+    return entry
+
+
+def fulfilment_in_flight(session: Session, variant_id: int, branch_id: int) -> bool:
+    """A fulfilment of ours at this pair that Shopify may or may not have taken off on_hand yet."""
+    found = session.scalar(
+        select(SyncOutboxEntry.id)
+        .where(
+            SyncOutboxEntry.variant_id == variant_id,
+            SyncOutboxEntry.branch_id == branch_id,
+            SyncOutboxEntry.status == OutboxStatus.AWAITING,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def settle_in_flight(session: Session, movement_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """Shopify shows these movements' fulfilments: their entries are applied and each pair's version moves on (so a
+    read that started before this is not trusted). Returns the (variant id, branch id) pairs settled."""
+    ids = [i for i in movement_ids if i is not None]
+    if not ids:
+        return []
+    entries = session.scalars(
+        select(SyncOutboxEntry).where(
+            SyncOutboxEntry.movement_id.in_(ids), SyncOutboxEntry.status == OutboxStatus.AWAITING
+        )
+    ).all()
+    if not entries:
+        return []
+    states = lock_states(session, entries[0].merchant_id, [(e.variant_id, e.branch_id) for e in entries])
+    now = utcnow()
+    for entry in entries:
+        entry.status, entry.applied_at = OutboxStatus.APPLIED, now
+    for state in states.values():
+        state.version += 1
+    session.flush()
+    return sorted(states)
 
 
 def enqueue_push(session: Session, merchant_id: int) -> None:
