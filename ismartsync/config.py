@@ -11,9 +11,10 @@ PREFIX = "ISMARTSYNC_"
 DEV_SECRET_KEY = "dev-only-not-secret"
 DEV_ENCRYPTION_KEYS = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE="
 # What iSmartSync asks a shop for (reference/shopify.md §5): catalog, stock at locations, orders, customers, and
-# fulfilling orders from a branch. No write_products: the catalog is Shopify's to edit.
+# fulfilling orders from a branch, cancelling an order and refunding a refused parcel (write_orders). No
+# write_products: the catalog is Shopify's to edit.
 SHOPIFY_SCOPES = (
-    "read_products,read_inventory,write_inventory,read_locations,read_orders,read_customers,"
+    "read_products,read_inventory,write_inventory,read_locations,read_orders,write_orders,read_customers,"
     "read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders"
 )
 
