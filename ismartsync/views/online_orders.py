@@ -9,7 +9,7 @@ from uuid import uuid4
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from ismartsync.access import current_actor, permission_required, tenant_get_or_404
+from ismartsync.access import check_branch_visible, current_actor, permission_required, tenant_get_or_404
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
 from ismartsync.inputs import parse_day
@@ -107,6 +107,8 @@ def record_confirmation(order_id: int) -> object:
 def move(fulfilment_order_id: int) -> object:
     fulfilment_order = tenant_get_or_404(FulfilmentOrder, fulfilment_order_id)
     found = _visible_order(fulfilment_order.order_id)
+    if not current_user.sees_every_branch:  # the part at a branch they do not work at is not theirs to move
+        check_branch_visible(fulfilment_order.branch_id)
     branch_id = request.form.get("branch_id", "")
     if not branch_id:
         error = DomainError("Choose the branch to move it to.", "branch_id")

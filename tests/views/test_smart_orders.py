@@ -386,3 +386,27 @@ def test_a_cashier_may_not_move_orders(browser, cashier, world):
 
     assert "Move to another branch" not in html
     assert _move(browser, world, world.dha.id).status_code == 403 and _moves() == 0
+
+
+def test_a_manager_may_not_move_the_part_of_an_order_at_a_branch_they_do_not_work_at(browser, merchant, roles, world):
+    from ismartsync.models import FulfilmentOrder
+
+    # The order has a second fulfilment order at DHA, so a DHA manager sees the order, not its Gulberg part.
+    db.session.add(
+        FulfilmentOrder(
+            merchant_id=merchant.id,
+            order_id=world.order.id,
+            shopify_id="gid://shopify/FulfillmentOrder/99001",
+            branch_id=world.dha.id,
+            status="OPEN",
+            supported_actions=["MOVE"],
+            order_created_at=world.order.shopify_created_at,
+        )
+    )
+    dha_manager = factories.UserFactory(merchant=merchant, role=roles["Manager"], branches=[world.dha])
+    db.session.commit()
+    browser.sign_in(dha_manager)
+
+    assert browser.get(f"/online-orders/{world.order.id}").status_code == 200
+    assert _move(browser, world, world.dha.id).status_code == 404  # the Gulberg part
+    assert _moves() == 0

@@ -19,6 +19,7 @@ from ismartsync.models import CancellationStatus, CancelReason, OnlineOrder, Ord
 from ismartsync.models.base import utcnow
 from ismartsync.queue import enqueue_after_commit
 from ismartsync.services.audit import Actor, record_audit
+from ismartsync.services.online_orders.dispatches import has_open_dispatch
 from ismartsync.services.online_orders.reserved import RESERVING_STATUSES
 
 CANCEL_JOB = "jobs.online_orders.cancel_order"
@@ -92,6 +93,11 @@ def request_cancel(
     plan = plan_cancel(order)
     if plan.refusal:
         raise DomainError(plan.refusal)
+    if has_open_dispatch(session, order_id=order.id):  # left the branch, Shopify not told yet: a return, not a cancel
+        raise DomainError(
+            f"Something of order {order.name} was already dispatched, so it cannot be cancelled. "
+            "When the parcel comes back, receive it as a return."
+        )
     note = staff_note.strip()[:255]
     if existing is None:
         existing = OrderCancellation(merchant_id=order.merchant_id, order_id=order.id, reason=reason)

@@ -23,14 +23,18 @@ from sqlalchemy.orm import Session
 from ismartsync.errors import DomainError
 from ismartsync.models import (
     Branch,
+    CancellationStatus,
     Dispatch,
     DispatchLine,
     DispatchStatus,
     FulfilmentOrder,
     FulfilmentOrderLine,
+    FulfilmentOrderMove,
     FulfilmentWorkflow,
     Merchant,
     MovementKind,
+    MoveStatus,
+    OrderCancellation,
     Variant,
 )
 from ismartsync.models.fulfilment import OPEN_DISPATCH, WORKFLOW_LABELS
@@ -174,6 +178,27 @@ def check_dispatchable(fulfilment_order: FulfilmentOrder, branch: Branch) -> Non
         raise DomainError(f"Shopify does not allow fulfilling this order now (it is {status or 'not open'}).")
 
 
+def check_nothing_pending(session: Session, fulfilment_order: FulfilmentOrder) -> None:
+    """Refuse a dispatch while the order is being cancelled or the fulfilment order moved in Shopify: either would
+    leave the units off this branch with no fulfilment to settle them."""
+    cancelling = session.scalar(
+        select(OrderCancellation.id).where(
+            OrderCancellation.order_id == fulfilment_order.order_id,
+            OrderCancellation.status != CancellationStatus.REFUSED,
+        )
+    )
+    if cancelling is not None:
+        raise DomainError("This order is being cancelled: it cannot be dispatched.")
+    moving = session.scalar(
+        select(FulfilmentOrderMove.id).where(
+            FulfilmentOrderMove.fulfilment_order_id == fulfilment_order.id,
+            FulfilmentOrderMove.status == MoveStatus.PENDING,
+        )
+    )
+    if moving is not None:
+        raise DomainError("This order is being moved to another branch: it cannot be dispatched here.")
+
+
 def dispatch_fulfilment_order(
     session: Session,
     actor: Actor,
@@ -202,6 +227,7 @@ def dispatch_fulfilment_order(
     if branch is None:
         raise DomainError("This order is not assigned to a branch.")
     check_dispatchable(fulfilment_order, branch)
+    check_nothing_pending(session, fulfilment_order)
     workflow = workflow_of(branch)
     if workflow == FulfilmentWorkflow.BRANCH_SYNC:
         raise DomainError("This branch's orders are fulfilled in Shopify (Branch Sync).")
@@ -228,6 +254,9 @@ def dispatch_fulfilment_order(
     session.add(dispatch)
     session.flush()
     reference = f"gid://ismartsync/Dispatch/{dispatch.id}"
+    # The invoice first: it locks the counter's sequence before the ledger locks the levels, the order a counter
+    # sale takes them in (the other order could deadlock a sale and a dispatch of the same item).
+    _invoice(session, fulfilment_order, branch, lines, reference)
     results = record_movements(
         session,
         branch=branch,
@@ -250,7 +279,6 @@ def dispatch_fulfilment_order(
                 movement_id=result.movement.id,
             )
         )
-    _invoice(session, fulfilment_order, branch, lines, reference)
     if workflow == FulfilmentWorkflow.SMART:
         dispatch.idempotency_key = uuid.uuid4().hex
         dispatch.request = json.dumps(fulfilment_request(fulfilment_order, lines, dispatch), sort_keys=True)

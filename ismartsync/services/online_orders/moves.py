@@ -23,6 +23,7 @@ from ismartsync.models.online_order import FulfilmentOrder, OnlineOrder
 from ismartsync.models.order_work import FulfilmentOrderMove, MoveStatus
 from ismartsync.queue import enqueue_after_commit
 from ismartsync.services.audit import Actor, record_audit
+from ismartsync.services.online_orders.dispatches import has_open_dispatch
 
 MOVE_JOB = "jobs.order_moves.move_fulfilment_order"
 
@@ -149,6 +150,9 @@ def request_move(
         return waiting
     if reason := why_it_cannot_move(fulfilment_order):
         raise DomainError(reason, "branch_id")
+    if has_open_dispatch(session, order_id=fulfilment_order.order_id, fulfilment_order_id=fulfilment_order.id):
+        # Its units already left this branch: moved, another branch would send them again.
+        raise DomainError("Part of it was already dispatched from this branch: it cannot move now.", "branch_id")
     option = next((o for o in move_options(session, fulfilment_order) if o.branch.id == branch.id), None)
     if option is None:
         raise DomainError(f"It is already at {branch.name}.", "branch_id")
