@@ -131,10 +131,14 @@ def _visible_order(order_id: int) -> OnlineOrder:
     found = tenant_get_or_404(OnlineOrder, order_id)
     if current_user.sees_every_branch:
         return found
-    visible = {b.id for b in branch_access.branches_for(db.session, current_user)}
+    visible = _visible_branch_ids()
     if not any(fo.branch_id in visible for fo in found.fulfilment_orders):
         abort(404)
     return found
+
+
+def _visible_branch_ids() -> set[int]:
+    return {b.id for b in branch_access.branches_for(db.session, current_user)}
 
 
 def _order_page(found: OnlineOrder, status: int = 200, **extra: object) -> object:
@@ -155,6 +159,8 @@ def _order_page(found: OnlineOrder, status: int = 200, **extra: object) -> objec
         may_confirm=current_user.can(Permission.CONFIRM_ORDERS) and not found.is_cancelled,
         request_key=uuid4().hex,
         stock=stock,
+        # Pick and pack is offered only for the parts at branches the member works at (every part: all branches).
+        branch_ids=None if current_user.sees_every_branch else _visible_branch_ids(),
         confirm_error=extra.pop("confirm_error", None),
         confirm_form=extra.pop("confirm_form", {}),
         **_fulfilment_context(found, extra.pop("move_error", None)),
