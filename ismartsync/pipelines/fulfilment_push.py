@@ -40,7 +40,8 @@ BUSY_WAITS = (0.2, 0.5, 1.0, 2.0)
 
 
 class StillBusy(Exception):
-    """A branch's stock kept moving while Shopify's on_hand was read; the job is retried later."""
+    """A branch's stock kept moving while Shopify's on_hand was read; the job is retried later (the order sync
+    leaves that order to be read again and goes on with the others)."""
 
 
 class SendLater(Exception):
@@ -108,7 +109,9 @@ def _compare(session: Session, client: ShopifyClient, merchant_id: int, arrival_
             outcome = arrivals.take_by_comparison(
                 session, arrival, pair, figures[pair], seen_version=versions[pair.key], read_at=started
             )
-            if outcome in (Outcome.BUSY, Outcome.IN_FLIGHT):
+            # In flight: a dispatch of ours for the pair is not settled yet. The arrival stays pending (not taken)
+            # and the next read of its order compares it; waiting here would not settle it.
+            if outcome == Outcome.BUSY:
                 busy.append(arrival_id)
             session.commit()
         if not busy:

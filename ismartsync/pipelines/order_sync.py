@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from ismartsync.models.base import utcnow
-from ismartsync.pipelines.fulfilment_push import take_fulfilments
+from ismartsync.pipelines.fulfilment_push import StillBusy, take_fulfilments
 from ismartsync.pipelines.shopify_client import open_client
 from ismartsync.services.online_orders import intake
 from ismartsync.services.online_orders import sync as order_sync
@@ -121,15 +122,26 @@ def _take_page(session: Session, client: ShopifyClient, merchant_id: int, page: 
     session.commit()
     newest = max((t for t in listed.values() if t is not None), default=None)
     read = 0
+    stalled: datetime | None = None  # the oldest updatedAt of an order to read again: the cursor stays at it
     for order_id in listed:
         if order_id in held:
             continue  # a webhook (or the overlap of the last run) brought this change in already
-        applied = refresh_order(session, client, merchant_id, order_id)
+        try:
+            applied = refresh_order(session, client, merchant_id, order_id)
+        except StillBusy as exc:
+            # Applied, but its fulfilments' stock could not be compared: read it again next run, and go on.
+            session.rollback()
+            log.warning("order %s of merchant %s is read again: %s", order_id, merchant_id, exc)
+            intake.read_again(session, merchant_id, order_id)
+            session.commit()
+            if listed[order_id] is not None:
+                stalled = min(stalled or listed[order_id], listed[order_id])  # type: ignore[type-var]
+            continue
         if applied is not None:
             read += 1
             result.created += int(applied.created)
         session.commit()
     row = order_sync.sync_of(session, merchant_id, lock=True)
-    order_sync.advance(row, newest, read)
+    order_sync.advance(row, min(newest, stalled) if newest and stalled else newest, read)
     result.read += read
     session.commit()

@@ -4,6 +4,7 @@ on_hand agree, Shopify's committed has dropped, and no unit came off twice."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -25,8 +26,11 @@ from ismartsync.models import (
     WebhookStatus,
 )
 from ismartsync.models.online_order import FulfilmentOrder, OnlineOrder
+from ismartsync.pipelines.order_sync import refresh_order, sync_orders
+from ismartsync.pipelines.shopify_client import open_client
 from ismartsync.services.audit import Actor
 from ismartsync.services.online_orders.fulfilment import WrongItem, dispatch_fulfilment_order, pick_list, scan_item
+from ismartsync.services.online_orders.intake import READ_MARGIN
 from ismartsync.services.stock.ledger import ledger_sum, level_of
 from ismartsync.services.stock.reconciliation import start_reconciliation
 from tests.pipelines import test_order_sync as order_sync
@@ -235,3 +239,42 @@ def test_a_wrong_scan_is_refused_and_counts_nothing(store, merchant, owner, bran
             db.session, Actor(owner), fo, key="k", picked={}, courier="TCS", tracking_number="TCS1"
         )
     assert SHOP
+
+
+def test_an_order_whose_pair_is_in_flight_waits_and_the_sync_goes_on(store, merchant, owner, branch):
+    """A dispatch not yet shown by Shopify holds its pair in flight: another order of that item fulfilled in Shopify
+    meanwhile is left pending (not compared, nothing taken twice), the sync takes the other orders, and a later read
+    of that order, once the dispatch settled, takes it."""
+    placed, variant, variant_gid, location, before = _placed(store, merchant, owner, branch, FulfilmentWorkflow.MANUAL)
+    _dispatch(owner, _fulfilment_order(merchant, placed), variant)  # awaiting Shopify: the pair is in flight
+    fulfilled = _place(store.sandbox, variant_gid, 1, payment="cod")
+    store.control("POST", f"/orders/{fulfilled['id'].rsplit('/', 1)[1]}/fulfill", {})  # in Shopify alone
+    other = _place(store.sandbox, variant_gid, 1, payment="cod")
+    store.caught()  # their webhooks are not delivered: the sync reads them
+    time.sleep(READ_MARGIN.total_seconds())
+
+    started = time.monotonic()
+    result = sync_orders(db.session, merchant.id)
+
+    assert result is not None and result.read >= 2 and time.monotonic() - started < 3  # no waiting on the pair
+    orders = order_sync._orders(merchant)
+    assert {fulfilled["name"], other["name"]} <= set(orders)
+    (arrival,) = db.session.scalars(
+        sa.select(FulfilmentArrival).where(FulfilmentArrival.order_id == orders[fulfilled["name"]].id)
+    ).all()
+    assert arrival.taken_at is None  # pending
+    assert level_of(db.session, variant, branch) == before["on_hand"] - QUANTITY  # the dispatch only
+
+    # The dispatch settles when Shopify shows it; the next read of the other order takes its arrival.
+    store.control("POST", f"/orders/{placed['id'].rsplit('/', 1)[1]}/fulfill", {"tracking_number": "LEO1"})
+    store.post(store.caught())
+    with open_client(db.session, merchant.id) as client:
+        refresh_order(db.session, client, merchant.id, fulfilled["id"])
+    db.session.commit()
+
+    db.session.expire_all()
+    arrival = db.session.get(FulfilmentArrival, arrival.id)
+    assert arrival.taken_at is not None
+    after = _shopify(store, variant_gid, location.shopify_id)
+    assert after["on_hand"] == before["on_hand"] - QUANTITY - 1
+    assert level_of(db.session, variant, branch) == after["on_hand"] == ledger_sum(db.session, variant, branch)

@@ -94,6 +94,16 @@ def already_held(session: Session, merchant_id: int, listed: dict[str, datetime 
     return held
 
 
+def read_again(session: Session, merchant_id: int, order_id: str) -> None:
+    """Have the next sync read the order again though we hold it at its `updatedAt` (`already_held` says no)."""
+    order = session.scalar(
+        select(OnlineOrder).where(OnlineOrder.merchant_id == merchant_id, OnlineOrder.shopify_id == order_id)
+    )
+    if order is not None:
+        order.synced_at = order.shopify_updated_at
+        session.flush()
+
+
 def link_catalog(session: Session, merchant_id: int) -> int:
     """Link lines to variants and orders to customers that arrived after the order did (an order synced before the
     catalog import). Returns how many links were made."""

@@ -1,7 +1,9 @@
 """Reserved stock: the units of a branch's stock promised to online orders that have not left yet.
 
 What Shopify counts as *committed* at a location is, for us, *reserved* at the branch linked to it: the remaining
-quantity of every open, in-progress or held fulfilment order assigned to the branch, of orders not cancelled.
+quantity of every open, in-progress or held fulfilment order assigned to the branch, of orders not cancelled, less
+the units of it already dispatched that Shopify does not show fulfilled yet (a dispatch took those off on hand at once,
+so counting them reserved too would take them twice).
 Nothing here moves stock (placing an order moves neither our level nor Shopify's on hand); it is derived from the
 fulfilment orders each time, so a move, a fulfilment or a cancellation read from Shopify changes it at once.
 
@@ -14,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ismartsync.errors import DomainError
 from ismartsync.models import Merchant, Variant
+from ismartsync.models.fulfilment import OPEN_DISPATCH, Dispatch, DispatchLine
 from ismartsync.models.online_order import FulfilmentOrder, FulfilmentOrderLine, OnlineOrder, OnlineOrderLine
 
 # Fulfilment orders still to ship at their branch, whose units Shopify keeps committed there.
@@ -29,6 +32,27 @@ NAMED_ORDERS = 3
 
 class ReservedStock(DomainError):
     """The merchant blocks selling below zero, and this sale would take units promised to online orders."""
+
+
+def _dispatched_open() -> ScalarSelect[int]:
+    """Units of the fulfilment order line in open dispatches that Shopify does not show yet (as `dispatched_open`),
+    correlated to the outer query's line."""
+    return (
+        select(func.coalesce(func.sum(DispatchLine.quantity - DispatchLine.shopify_quantity), 0))
+        .join(Dispatch, Dispatch.id == DispatchLine.dispatch_id)
+        .where(
+            DispatchLine.fulfilment_order_line_id == FulfilmentOrderLine.id,
+            Dispatch.status.in_(OPEN_DISPATCH),
+        )
+        .correlate(FulfilmentOrderLine)
+        .scalar_subquery()
+    )
+
+
+def _reserved() -> ColumnElement[int]:
+    """A line's reserved units: its remaining quantity less what has left in open dispatches (kept above 0 by the
+    `where` of `_reserving`)."""
+    return FulfilmentOrderLine.remaining_quantity - _dispatched_open()
 
 
 def _reserving(*where: object) -> Select:
@@ -44,6 +68,7 @@ def _reserving(*where: object) -> Select:
             OnlineOrderLine.unfulfilled_quantity > literal_column("0"),
             FulfilmentOrder.status.in_(RESERVING_STATUSES),
             FulfilmentOrderLine.remaining_quantity > 0,
+            FulfilmentOrderLine.remaining_quantity > _dispatched_open(),  # not all of it dispatched already
             OnlineOrder.cancelled_at.is_(None),
             *where,
         )
@@ -54,9 +79,7 @@ def reserved_query(branch_id: int, variant_ids: Iterable[int]) -> Select:
     """`(variant_id, reserved)` at the branch for these variants, one grouped query (a subquery for the counter)."""
     return (
         _reserving(FulfilmentOrder.branch_id == branch_id, OnlineOrderLine.variant_id.in_(list(variant_ids)))
-        .with_only_columns(
-            OnlineOrderLine.variant_id, func.sum(FulfilmentOrderLine.remaining_quantity).label("reserved")
-        )
+        .with_only_columns(OnlineOrderLine.variant_id, func.sum(_reserved()).label("reserved"))
         .group_by(OnlineOrderLine.variant_id)
     )
 
@@ -76,9 +99,7 @@ def reserved_by_branch(session: Session, variant_ids: Iterable[int]) -> dict[tup
         return {}
     rows = session.execute(
         _reserving(OnlineOrderLine.variant_id.in_(ids), FulfilmentOrder.branch_id.is_not(None))
-        .with_only_columns(
-            OnlineOrderLine.variant_id, FulfilmentOrder.branch_id, func.sum(FulfilmentOrderLine.remaining_quantity)
-        )
+        .with_only_columns(OnlineOrderLine.variant_id, FulfilmentOrder.branch_id, func.sum(_reserved()))
         .group_by(OnlineOrderLine.variant_id, FulfilmentOrder.branch_id)
     ).all()
     return {(v, b): int(q) for v, b, q in rows}

@@ -7,14 +7,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from ismartsync.errors import DomainError
 from ismartsync.extensions import db
-from ismartsync.models import ShopifyLocation, Tender
+from ismartsync.models import FulfilmentWorkflow, ShopifyLocation, Tender
+from ismartsync.models.online_order import FulfilmentOrder
 from ismartsync.services import cart as carts
+from ismartsync.services.audit import Actor
 from ismartsync.services.checkout import Payment, checkout_sale
+from ismartsync.services.online_orders.fulfilment import dispatch_fulfilment_order
 from ismartsync.services.online_orders.intake import apply_order
-from ismartsync.services.online_orders.reserved import reserved_at, reserved_by_branch
+from ismartsync.services.online_orders.reserved import reserved_at, reserved_by_branch, reserving_orders
 from ismartsync.services.stock.ledger import level_of
 from tests.factories import BranchFactory
 
@@ -130,6 +134,35 @@ def test_a_held_order_still_reserves_and_a_cancelled_one_releases(merchant, bran
         order_node(1001, [(lawn, 2)], cancelled="2026-12-01T10:00:00Z", updated="2026-12-01T10:00:00Z"),
     )
     assert reserved_at(db.session, branch.id, [lawn.id]) == {}
+
+
+def test_a_dispatch_shopify_does_not_show_yet_is_not_reserved_as_well(merchant, branch, dha, items, owner):
+    """The dispatch took its units off on hand at once; until Shopify shows the fulfilment (remaining still 2) they
+    are not also reserved, so available is what is on hand."""
+    lawn = items[0]  # 10 on hand
+    branch.fulfilment_workflow = FulfilmentWorkflow.MANUAL.value
+    apply_order(db.session, merchant.id, order_node(1001, [(lawn, 2)]))
+    apply_order(db.session, merchant.id, order_node(1003, [(lawn, 3)]))
+    fo = db.session.scalar(
+        sa.select(FulfilmentOrder).where(FulfilmentOrder.shopify_id == "gid://shopify/FulfillmentOrder/1001")
+    )
+    assert reserved_at(db.session, branch.id, [lawn.id]) == {lawn.id: 5}
+
+    dispatch_fulfilment_order(
+        db.session,
+        Actor(owner),
+        fo,
+        key="k-1",
+        picked={line.id: 2 for line in fo.lines},
+        courier="TCS",
+        tracking_number="TCS1",
+    )
+
+    assert level_of(db.session, lawn, branch) == 8
+    assert [line.remaining_quantity for line in fo.lines] == [2]  # Shopify does not show it yet
+    assert reserved_at(db.session, branch.id, [lawn.id]) == {lawn.id: 3}  # #1003's only
+    assert reserved_by_branch(db.session, [lawn.id]) == {(lawn.id, branch.id): 3}
+    assert reserving_orders(db.session, branch.id, lawn.id) == ["#1003"]
 
 
 # The counter: stock beside the line, and selling into what is reserved
