@@ -42,6 +42,7 @@ from ismartsync.models import (
     User,
     Variant,
 )
+from ismartsync.models.fulfilment import Dispatch
 from ismartsync.models.online_order import FulfilmentOrder, OnlineOrder
 from ismartsync.models.order_work import ConfirmationOutcome
 from ismartsync.money import format_money, to_minor
@@ -68,6 +69,7 @@ ROWS: dict[str, tuple[str, type]] = {
     "reason_id": ("reason", ReturnReason),
     "order_id": ("order", OnlineOrder),
     "fulfilment_order_id": ("fulfilment_order", FulfilmentOrder),
+    "dispatch_id": ("dispatch", Dispatch),
 }
 
 Rows = dict[str, Any]
@@ -230,6 +232,15 @@ def _confirm_order(permission: Permission, rows: Rows) -> str:
     return f"Record {said} for order {rows['order'].name}" + _quoted(request.form.get("note"))
 
 
+def _dispatch(permission: Permission, rows: Rows) -> str:
+    fulfilment_order = rows["fulfilment_order"]
+    courier = (request.form.get("courier") or "").strip()[:40]
+    tracking = (request.form.get("tracking_number") or "").strip()[:60]
+    by = f" by {courier}" + (f" ({tracking})" if tracking else "") if courier else ""
+    where = fulfilment_order.branch.name if fulfilment_order.branch else "the branch"
+    return f"Dispatch order {fulfilment_order.order.name} from {where}{by}: its items leave the branch's stock"
+
+
 def _move_order(permission: Permission, rows: Rows) -> str:
     fulfilment_order = rows["fulfilment_order"]
     here = fulfilment_order.branch.name if fulfilment_order.branch else fulfilment_order.location_name
@@ -310,6 +321,11 @@ WORDING: dict[str, str | Wording] = {
     "drift.start_reconciliation": "Compare our stock with Shopify's now",
     "online_orders.record_confirmation": _confirm_order,
     "online_orders.move": _move_order,
+    "order_cancel.cancel_form": "Cancel order {order.name} in Shopify and release what it holds",
+    "order_cancel.cancel_order": "Cancel order {order.name} in Shopify and release what it holds",
+    "fulfilment.scan_item": "Pick order {fulfilment_order.order.name} at {fulfilment_order.branch.name}",
+    "fulfilment.dispatch": _dispatch,
+    "fulfilment.retry_dispatch": "Send the dispatch of order {dispatch.order.name} to Shopify again",
     "sync_health.start_reconciliation": "Compare our stock with Shopify's now",
     "audit.export": "Download the audit log (CSV)",
     "reports.cash_logs_export": _export("cash in / out report"),
@@ -335,6 +351,8 @@ WORDING: dict[str, str | Wording] = {
     "rosters.publish": "Publish the week's roster of {branch.name} to the staff",
     # Settings
     "settings.update_business": "Change the business profile",
+    "fulfilment.update_settings": "Change how online orders are fulfilled (the business's workflow, or a branch's)",
+    "fbr_settings.update_online_counter": "Choose the counter that reports {branch.name}'s online orders to FBR",
     "settings.update_selling": "Change the selling settings (tax, FBR POS fee, cashier discount limit)",
     "settings.create_branch": "Add a branch",
     "settings.update_branch": "Change the branch {branch.name}",
