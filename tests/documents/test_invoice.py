@@ -78,6 +78,7 @@ def test_the_invoice_prints_every_field_sro_1006_asks(sale):
         "Received Rs 5,000",
         "Change Rs 609",
     )
+    assert "SKU SKU-" in text and " · PCT 62044200" in text  # each description (documents/_lines.html)
     assert "pending" not in text and "offline" not in text
 
 
